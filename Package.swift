@@ -1,0 +1,117 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Every target is compiled in Swift 6 language mode with complete concurrency checking.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "jobrunner",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "jobrunner", targets: ["jobrunner"]),
+        .library(name: "JobrunnerCore", targets: ["JobrunnerCore"]),
+        .library(name: "JobrunnerStore", targets: ["JobrunnerStore"]),
+        .library(name: "JobrunnerStages", targets: ["JobrunnerStages"]),
+        .library(name: "JobrunnerServer", targets: ["JobrunnerServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+    ],
+    targets: [
+        // Domain types, state machine, retry policy, configuration model. No I/O.
+        .target(
+            name: "JobrunnerCore",
+            swiftSettings: strict
+        ),
+        // The durable queue: `PipelineStore` and its SQLite driver.
+        .target(
+            name: "JobrunnerStore",
+            dependencies: [
+                "JobrunnerCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // The worker loop and stage handlers.
+        .target(
+            name: "JobrunnerStages",
+            dependencies: [
+                "JobrunnerCore",
+                "JobrunnerStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // HTTP application, configuration loading, service assembly.
+        .target(
+            name: "JobrunnerServer",
+            dependencies: [
+                "JobrunnerCore",
+                "JobrunnerStore",
+                "JobrunnerStages",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "jobrunner",
+            dependencies: [
+                "JobrunnerCore",
+                "JobrunnerStore",
+                "JobrunnerStages",
+                "JobrunnerServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        // A child process for crash tests: holds leases in a real SQLite file until SIGKILLed.
+        .executableTarget(
+            name: "jobrunner-store-probe",
+            dependencies: ["JobrunnerCore", "JobrunnerStore"],
+            path: "Tests/StoreProbe",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "JobrunnerCoreTests",
+            dependencies: ["JobrunnerCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "JobrunnerStoreTests",
+            dependencies: ["JobrunnerCore", "JobrunnerStore", "jobrunner-store-probe"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "JobrunnerStagesTests",
+            dependencies: ["JobrunnerCore", "JobrunnerStore", "JobrunnerStages"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "JobrunnerServerTests",
+            dependencies: [
+                "JobrunnerServer",
+                "jobrunner",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Reads human durations such as `90`, `90s`, `10m`, `1h30m`, `250ms` (a bare number is
+/// seconds). Used for settings and for per-script timeout directives.
+public enum DurationParser {
+    public static func parse(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !trimmed.isEmpty else { return nil }
+        if let seconds = Int64(trimmed), seconds >= 0 { return .seconds(seconds) }
+        var total: Duration = .zero
+        var number = ""
+        var unit = ""
+        var sawComponent = false
+        func flush() -> Bool {
+            guard let value = Int64(number), value >= 0 else { return false }
+            switch unit {
+            case "ms": total += .milliseconds(value)
+            case "s": total += .seconds(value)
+            case "m": total += .seconds(value * 60)
+            case "h": total += .seconds(value * 3600)
+            case "d": total += .seconds(value * 86_400)
+            default: return false
+            }
+            number = ""
+            unit = ""
+            sawComponent = true
+            return true
+        }
+        for character in trimmed {
+            if character.isASCII && character.isNumber {
+                if !unit.isEmpty { guard flush() else { return nil } }
+                number.append(character)
+            } else if character.isLetter {
+                guard !number.isEmpty else { return nil }
+                unit.append(character)
+            } else {
+                return nil
+            }
+        }
+        guard flush(), sawComponent else { return nil }
+        return total
+    }
+}

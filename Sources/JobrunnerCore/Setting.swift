@@ -1,0 +1,69 @@
+import Foundation
+
+/// Every setting Jobrunner reads, by its environment variable name. The same names are used
+/// in the optional config file (`JOBRUNNER_CONFIG_FILE`, `KEY=value` lines), so one table
+/// documents both — `jobrunner settings` prints it and the README reproduces it.
+public enum Setting: String, CaseIterable, Sendable {
+    case configFile = "JOBRUNNER_CONFIG_FILE"
+    case webhookSecret = "JOBRUNNER_WEBHOOK_SECRET"
+    case repositories = "JOBRUNNER_REPOSITORIES"
+    case branch = "JOBRUNNER_BRANCH"
+    case jobsDirectory = "JOBRUNNER_JOBS_DIR"
+    case logsDirectory = "JOBRUNNER_LOGS_DIR"
+    case databaseURL = "JOBRUNNER_DATABASE_URL"
+    case dataDirectory = "JOBRUNNER_DATA_DIR"
+    case gitBackend = "JOBRUNNER_GIT_BACKEND"
+    case gitRemote = "JOBRUNNER_GIT_REMOTE"
+    case githubAPIURL = "JOBRUNNER_GITHUB_API_URL"
+    case githubToken = "JOBRUNNER_GITHUB_TOKEN"
+    case githubAppID = "JOBRUNNER_GITHUB_APP_ID"
+    case githubAppPrivateKeyPath = "JOBRUNNER_GITHUB_APP_PRIVATE_KEY_PATH"
+    case dashboardToken = "JOBRUNNER_DASHBOARD_TOKEN"
+    case httpHost = "JOBRUNNER_HTTP_HOST"
+    case httpPort = "JOBRUNNER_HTTP_PORT"
+    case scriptEnvironment = "JOBRUNNER_SCRIPT_ENV"
+    case secrets = "JOBRUNNER_SECRETS"
+    case executeTimeout = "JOBRUNNER_EXECUTE_TIMEOUT"
+    case workers = "JOBRUNNER_WORKERS"
+    case leaseDuration = "JOBRUNNER_LEASE_DURATION"
+    case shutdownGracePeriod = "JOBRUNNER_SHUTDOWN_GRACE_PERIOD"
+    case logLevel = "JOBRUNNER_LOG_LEVEL"
+    case logFormat = "JOBRUNNER_LOG_FORMAT"
+
+    /// The key swift-configuration looks up (`JOBRUNNER_HTTP_PORT` ↔ `jobrunner.http.port`).
+    public var configKey: String { rawValue.lowercased().replacingOccurrences(of: "_", with: ".") }
+
+    /// Whether the value must never be printed or logged.
+    public var isSecret: Bool { self == .webhookSecret || self == .githubToken || self == .dashboardToken }
+
+    /// What it does and its default, in one line.
+    public var summary: String {
+        switch self {
+        case .configFile: "optional file of KEY=value lines with any of these settings; the environment wins"
+        case .webhookSecret: "secret of the GitHub webhook (required by `serve`; `serve --dev` generates one)"
+        case .repositories: "owner/name of each repository to accept pushes from, comma-separated (required by `serve`)"
+        case .branch: "branch whose pushes run scripts (default: the repository's default branch)"
+        case .jobsDirectory: "directory holding scripts (default: jobs)"
+        case .logsDirectory: "directory CLEANUP commits execution logs to (default: jobrunner-logs)"
+        case .databaseURL: "SQLite file path or sqlite:PATH (default: DATA_DIR/jobrunner.sqlite); postgres://… for PostgreSQL"
+        case .dataDirectory: "where the database, clones and work directories live (default: ./data)"
+        case .gitBackend: "libgit2 or github-api (default: libgit2)"
+        case .gitRemote: "clone URL template with {repository} (default: https://github.com/{repository}.git)"
+        case .githubAPIURL: "GitHub REST API base URL (default: https://api.github.com; GitHub Enterprise: https://HOST/api/v3)"
+        case .githubToken: "token for git and the GitHub API"
+        case .githubAppID: "GitHub App id (instead of a token)"
+        case .githubAppPrivateKeyPath: "PEM private key of the GitHub App"
+        case .dashboardToken: "token operators log in to the dashboard and API with"
+        case .httpHost: "address the HTTP server binds (default: 127.0.0.1)"
+        case .httpPort: "port the HTTP server listens on (default: 8080)"
+        case .scriptEnvironment: "names of environment variables passed through to scripts, comma-separated"
+        case .secrets: "names of environment variables whose values are masked (***) in everything stored or committed"
+        case .executeTimeout: "time limit of one script run, e.g. 90s, 10m, 1h (default: 1h)"
+        case .workers: "concurrent stage workers in this process (default: 4; 0 with `serve` = intake and dashboard only)"
+        case .leaseDuration: "how long a claimed stage is held without renewal before it is rescued (default: 60s)"
+        case .shutdownGracePeriod: "how long running stages may finish after SIGTERM (default: 30s)"
+        case .logLevel: "trace, debug, info, notice, warning, error or critical (default: info)"
+        case .logFormat: "plain or json (one JSON object per line) (default: plain)"
+        }
+    }
+}

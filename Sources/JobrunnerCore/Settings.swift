@@ -1,0 +1,126 @@
+import Foundation
+
+/// Where pipelines are stored.
+public enum DatabaseLocation: Sendable, Equatable {
+    case sqlite(path: String)
+    case postgres(url: String)
+
+    /// Accepts a file path, `sqlite:PATH`, `sqlite://PATH`, `file:PATH`, or `postgres(ql)://…`.
+    public init?(parsing text: String) {
+        let lower = text.lowercased()
+        if lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://") {
+            self = .postgres(url: text)
+            return
+        }
+        for prefix in ["sqlite://", "sqlite:", "file://", "file:"] where lower.hasPrefix(prefix) {
+            let path = String(text.dropFirst(prefix.count))
+            guard !path.isEmpty else { return nil }
+            self = .sqlite(path: path)
+            return
+        }
+        guard !text.isEmpty, !text.contains("://") else { return nil }
+        self = .sqlite(path: text)
+    }
+
+    /// For logs and error messages: never includes a password.
+    public var redacted: String {
+        switch self {
+        case .sqlite(let path): return "sqlite:\(path)"
+        case .postgres(let url):
+            guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
+            return String(url[..<scheme.upperBound]) + "***@" + String(url[url.index(after: at)...])
+        }
+    }
+}
+
+public enum GitBackendKind: String, Sendable, CaseIterable {
+    case libgit2
+    case githubAPI = "github-api"
+}
+
+public enum LogFormat: String, Sendable, CaseIterable {
+    case plain
+    case json
+}
+
+/// All of Jobrunner's configuration, validated. Built by the settings loader from the
+/// environment and the optional config file; every command reads only this.
+public struct Settings: Sendable, Equatable {
+    public var webhookSecrets: [String]
+    public var repositories: [RepositoryName]
+    public var branch: String?
+    public var jobsDirectory: String
+    public var logsDirectory: String
+    public var dataDirectory: String
+    public var database: DatabaseLocation
+    public var gitBackend: GitBackendKind
+    public var gitRemoteTemplate: String
+    public var githubAPIURL: String
+    public var githubToken: String?
+    public var githubAppID: String?
+    public var githubAppPrivateKeyPath: String?
+    public var dashboardTokens: [String]
+    public var httpHost: String
+    public var httpPort: Int
+    public var scriptEnvironment: [String]
+    public var secretNames: [String]
+    public var executeTimeout: Duration
+    public var workers: Int
+    public var leaseDuration: Duration
+    public var shutdownGracePeriod: Duration
+    public var logLevel: String
+    public var logFormat: LogFormat
+
+    public init(
+        webhookSecrets: [String] = [], repositories: [RepositoryName] = [], branch: String? = nil,
+        jobsDirectory: String = "jobs", logsDirectory: String = "jobrunner-logs",
+        dataDirectory: String = "data", database: DatabaseLocation? = nil,
+        gitBackend: GitBackendKind = .libgit2,
+        gitRemoteTemplate: String = "https://github.com/{repository}.git",
+        githubAPIURL: String = "https://api.github.com", githubToken: String? = nil,
+        githubAppID: String? = nil, githubAppPrivateKeyPath: String? = nil,
+        dashboardTokens: [String] = [], httpHost: String = "127.0.0.1", httpPort: Int = 8080,
+        scriptEnvironment: [String] = [], secretNames: [String] = [],
+        executeTimeout: Duration = .seconds(3600), workers: Int = 4,
+        leaseDuration: Duration = .seconds(60), shutdownGracePeriod: Duration = .seconds(30),
+        logLevel: String = "info", logFormat: LogFormat = .plain
+    ) {
+        self.webhookSecrets = webhookSecrets
+        self.repositories = repositories
+        self.branch = branch
+        self.jobsDirectory = jobsDirectory
+        self.logsDirectory = logsDirectory
+        self.dataDirectory = dataDirectory
+        self.database = database ?? .sqlite(path: dataDirectory + "/jobrunner.sqlite")
+        self.gitBackend = gitBackend
+        self.gitRemoteTemplate = gitRemoteTemplate
+        self.githubAPIURL = githubAPIURL
+        self.githubToken = githubToken
+        self.githubAppID = githubAppID
+        self.githubAppPrivateKeyPath = githubAppPrivateKeyPath
+        self.dashboardTokens = dashboardTokens
+        self.httpHost = httpHost
+        self.httpPort = httpPort
+        self.scriptEnvironment = scriptEnvironment
+        self.secretNames = secretNames
+        self.executeTimeout = executeTimeout
+        self.workers = workers
+        self.leaseDuration = leaseDuration
+        self.shutdownGracePeriod = shutdownGracePeriod
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+    }
+}
+
+/// A setting that is missing or malformed. Reported before anything starts.
+public struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var setting: String
+    public var problem: String
+
+    public init(_ setting: Setting, _ problem: String) {
+        self.setting = setting.rawValue
+        self.problem = problem
+    }
+
+    public var description: String { "\(setting): \(problem)" }
+}

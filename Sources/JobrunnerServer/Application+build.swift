@@ -1,0 +1,37 @@
+import Foundation
+import Hummingbird
+import JobrunnerCore
+import JobrunnerStages
+import JobrunnerStore
+import Logging
+import ServiceLifecycle
+
+/// What the HTTP application needs. Tests build it with a temporary store and settings.
+public struct ApplicationContext: Sendable {
+    public var settings: Settings
+    public var store: any PipelineStore
+    /// Rung when intake or an operator queues work, so idle workers start at once.
+    public var workAvailable: Beacon
+    public var logger: Logger
+
+    public init(settings: Settings, store: any PipelineStore, workAvailable: Beacon = Beacon(), logger: Logger) {
+        self.settings = settings
+        self.store = store
+        self.workAvailable = workAvailable
+        self.logger = logger
+    }
+}
+
+/// Builds the HTTP application: health and readiness now; intake, dashboard and API are
+/// added by their own route files. `serve` and the tests call this same function.
+public func buildApplication(_ context: ApplicationContext, services: [any Service] = []) -> some ApplicationProtocol {
+    let router = Router()
+    HealthRoutes(store: context.store).register(on: router)
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(context.settings.httpHost, port: context.settings.httpPort),
+            serverName: "jobrunner"),
+        services: services,
+        logger: context.logger)
+}

@@ -1,0 +1,19 @@
+import JobrunnerCore
+import Logging
+
+/// Installs the process-wide log handler for the configured level and format. Call once.
+public enum LoggingSetup {
+    public static func bootstrap(_ settings: Settings) {
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let format = settings.logFormat
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler =
+                switch format {
+                case .plain: StreamLogHandler.standardError(label: label)
+                case .json: JSONLinesLogHandler(label: label)
+                }
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import JobrunnerCore
+import Logging
+
+/// Does the work of one stage kind. PROCESS, EXECUTE and CLEANUP each have one.
+///
+/// Throw a `StageFailure` (or a `ClassifiedError`) to say whether a retry could help; any
+/// other error counts as transient. Handlers must stop promptly when their task is
+/// cancelled (shutdown past the grace period, or a lost lease) — an EXECUTE handler by
+/// killing the script.
+public protocol StageHandler: Sendable {
+    func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess
+}
+
+/// What a handler reports when its stage is done.
+public struct StageSuccess: Sendable, Equatable {
+    /// One line shown with the stage ("built with esbuild 0.17.0, 2.1 kB").
+    public var summary: String?
+
+    public init(summary: String? = nil) { self.summary = summary }
+}
+
+/// The handlers a worker pool runs. A pool claims only kinds it has a handler for, so stages
+/// of other kinds wait, durably queued, for a process that can run them.
+public struct StageHandlers: Sendable {
+    private var handlers: [StageKind: any StageHandler]
+
+    public init(_ handlers: [StageKind: any StageHandler] = [:]) { self.handlers = handlers }
+
+    public var kinds: Set<StageKind> { Set(handlers.keys) }
+
+    public subscript(kind: StageKind) -> (any StageHandler)? {
+        get { handlers[kind] }
+        set { handlers[kind] = newValue }
+    }
+}
+
+extension StageFailure {
+    /// How a worker reads an error thrown by a handler.
+    public init(classifying error: any Error) {
+        switch error {
+        case let failure as StageFailure: self = failure
+        case let classified as any ClassifiedError: self.init(classified.failureKind, "\(error)")
+        default: self.init(.transient, "\(error)")
+        }
+    }
+}

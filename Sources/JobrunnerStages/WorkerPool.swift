@@ -1,0 +1,253 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStore
+import Logging
+import ServiceLifecycle
+
+/// N workers that claim stages from the store and run their handlers, plus the periodic
+/// lease rescue. Runs as a `Service`: on graceful shutdown it stops claiming, gives running
+/// stages `shutdownGracePeriod` to finish, then stops them and hands them back to the store
+/// (PROCESS/CLEANUP queued again, EXECUTE `interrupted`) so nothing is left leased.
+public struct WorkerPool: Service {
+    public let store: any PipelineStore
+    public let handlers: StageHandlers
+    public let configuration: WorkerPoolConfiguration
+    public let clock: any JobClock
+    public let logger: Logger
+    /// Ring it when work was queued (intake, operator retry) so an idle worker starts at once.
+    public let workAvailable: Beacon
+
+    public init(
+        store: any PipelineStore,
+        handlers: StageHandlers,
+        configuration: WorkerPoolConfiguration,
+        clock: any JobClock = SystemClock(),
+        logger: Logger,
+        workAvailable: Beacon = Beacon()
+    ) {
+        self.store = store
+        self.handlers = handlers
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.workAvailable = workAvailable
+    }
+
+    public func run() async throws {
+        let shutdown = Beacon()
+        logger.info(
+            "worker pool starting",
+            metadata: [
+                "workers": "\(configuration.workers)", "node": "\(configuration.nodeName)",
+                "kinds": "\(handlers.kinds.sorted().map(\.rawValue).joined(separator: ","))",
+            ])
+        await rescue()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withDiscardingTaskGroup { group in
+                    for index in 0..<max(1, configuration.workers) {
+                        group.addTask { await workerLoop(name: "\(configuration.nodeName)/w\(index)", shutdown: shutdown) }
+                    }
+                    group.addTask { await rescueLoop(shutdown: shutdown) }
+                }
+            } onGracefulShutdown: {
+                shutdown.signal()
+            }
+        } onCancel: {
+            shutdown.signal()
+        }
+        logger.info("worker pool stopped", metadata: ["node": "\(configuration.nodeName)"])
+    }
+
+    // MARK: - Loops
+
+    private func workerLoop(name: String, shutdown: Beacon) async {
+        var consecutiveErrors = 0
+        while !shutdown.hasFired && !Task.isCancelled {
+            let generation = workAvailable.generation
+            let claimed: ClaimedStage?
+            do {
+                claimed = try await store.claimNext(
+                    owner: name, kinds: handlers.kinds, leaseDuration: configuration.leaseDuration)
+                consecutiveErrors = 0
+            } catch {
+                consecutiveErrors += 1
+                logger.error("claiming a stage failed", metadata: ["worker": "\(name)", "error": "\(error)"])
+                await idle(generation: nil, shutdown: shutdown, backoff: consecutiveErrors)
+                continue
+            }
+            guard let claimed else {
+                await idle(generation: generation, shutdown: shutdown, backoff: 0)
+                continue
+            }
+            await perform(claimed, worker: name, shutdown: shutdown)
+        }
+    }
+
+    private func rescueLoop(shutdown: Beacon) async {
+        while !shutdown.hasFired && !Task.isCancelled {
+            let fired = await firstOf(shutdown: shutdown) {
+                try? await clock.sleep(for: configuration.rescueInterval)
+            }
+            if fired { return }
+            await rescue()
+        }
+    }
+
+    private func rescue() async {
+        do {
+            let report = try await store.rescueExpiredLeases()
+            guard !report.isEmpty else { return }
+            logger.warning(
+                "rescued expired leases",
+                metadata: [
+                    "requeued": "\(report.requeued.map(\.rawValue))", "failed": "\(report.failed.map(\.rawValue))",
+                    "interrupted": "\(report.interrupted.map(\.rawValue))",
+                ])
+            if !report.requeued.isEmpty { workAvailable.signal() }
+        } catch {
+            logger.error("lease rescue failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Waits for the poll interval (longer after errors), new work, or shutdown.
+    private func idle(generation: UInt64?, shutdown: Beacon, backoff: Int) async {
+        let pause = configuration.pollInterval * (1 << min(backoff, 5))
+        _ = await firstOf(shutdown: shutdown) {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await clock.sleep(for: pause) }
+                if let generation {
+                    group.addTask { await workAvailable.wait(past: generation) }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Runs `body` until it returns or shutdown begins; `true` if shutdown came first.
+    private func firstOf(shutdown: Beacon, _ body: @escaping @Sendable () async -> Void) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await shutdown.wait(past: 0); return true }
+            group.addTask { await body(); return false }
+            let first = await group.next() ?? true
+            group.cancelAll()
+            return first
+        }
+    }
+
+    // MARK: - Running one stage
+
+    private enum Ending: Sendable {
+        case finished(Result<StageSuccess, any Error>)
+        case leaseLost(any Error)
+        case shutdownDeadline
+    }
+
+    private func perform(_ claimed: ClaimedStage, worker: String, shutdown: Beacon) async {
+        var logger = logger
+        logger[metadataKey: "pipeline"] = "\(claimed.pipeline.id)"
+        logger[metadataKey: "stage"] = "\(claimed.lease.stageID)"
+        logger[metadataKey: "kind"] = "\(claimed.kind.rawValue)"
+        logger[metadataKey: "attempt"] = "\(claimed.lease.attempt)"
+        logger[metadataKey: "delivery"] = "\(claimed.pipeline.deliveryID)"
+        logger[metadataKey: "worker"] = "\(worker)"
+        guard let handler = handlers[claimed.kind] else { return }
+        let stageLogger = logger
+        logger.info("stage started", metadata: ["script": "\(claimed.pipeline.source.scriptPath)"])
+
+        let ending: Ending? = await withTaskGroup(of: Ending?.self) { group in
+            group.addTask {
+                do {
+                    return .finished(.success(try await handler.run(claimed, logger: stageLogger)))
+                } catch {
+                    return .finished(.failure(error))
+                }
+            }
+            group.addTask { await renewLoop(claimed.lease, logger: stageLogger) }
+            group.addTask {
+                await shutdown.wait(past: 0)
+                if Task.isCancelled { return nil }
+                do { try await clock.sleep(for: configuration.shutdownGracePeriod) } catch { return nil }
+                return .shutdownDeadline
+            }
+            var first: Ending?
+            while let next = await group.next() {
+                if let next {
+                    first = next
+                    break
+                }
+            }
+            group.cancelAll()
+            return first
+        }
+
+        let lease = claimed.lease
+        switch ending {
+        case .finished(.success(let success)):
+            await persist("completing", logger: logger) { try await store.complete(lease, summary: success.summary) }
+            logger.info("stage succeeded", metadata: ["summary": "\(success.summary ?? "")"])
+            workAvailable.signal()
+        case .finished(.failure(let error)) where error is CancellationError && (shutdown.hasFired || Task.isCancelled):
+            await persist("handing back", logger: logger) { try await store.release(lease, reason: "stopped by shutdown") }
+            logger.warning("stage stopped by shutdown and handed back")
+        case .finished(.failure(let error)):
+            let failure = StageFailure(classifying: error)
+            await persist("recording the failure", logger: logger) {
+                let disposition = try await store.fail(lease, failure: failure)
+                switch disposition {
+                case .willRetry(let at):
+                    stageLogger.warning("stage failed, will retry", metadata: ["error": "\(failure)", "retryAt": "\(at)"])
+                case .failed:
+                    stageLogger.error("stage failed", metadata: ["error": "\(failure)"])
+                }
+            }
+        case .leaseLost(let error):
+            logger.error("lease lost while the stage ran; its result is discarded", metadata: ["error": "\(error)"])
+        case .shutdownDeadline:
+            let reason = "stopped: still running \(configuration.shutdownGracePeriod) after shutdown began"
+            await persist("handing back", logger: logger) { try await store.release(lease, reason: reason) }
+            logger.warning("stage stopped at the shutdown deadline and handed back")
+        case nil:
+            break
+        }
+    }
+
+    /// Renews the lease until cancelled; returns `.leaseLost` if the store says it is gone.
+    private func renewLoop(_ lease: Lease, logger: Logger) async -> Ending? {
+        var current = lease
+        while true {
+            do { try await clock.sleep(for: configuration.renewInterval) } catch { return nil }
+            do {
+                current = try await store.renew(current, leaseDuration: configuration.leaseDuration)
+            } catch let error as PipelineStoreError {
+                if case .leaseLost = error { return .leaseLost(error) }
+                logger.warning("lease renewal failed; will try again", metadata: ["error": "\(error)"])
+            } catch {
+                logger.warning("lease renewal failed; will try again", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Writes a stage's end to the store, retrying a few times: losing this write would leave
+    /// the stage to lease rescue, which for EXECUTE means `interrupted` despite a finished run.
+    private func persist(_ what: String, logger: Logger, _ write: @Sendable () async throws -> Void) async {
+        var delay = Duration.milliseconds(200)
+        for attempt in 1...6 {
+            do {
+                try await write()
+                return
+            } catch let error as PipelineStoreError {
+                if case .leaseLost = error {
+                    logger.error("\(what) the stage failed: lease lost", metadata: ["error": "\(error)"])
+                    return
+                }
+                logger.error("\(what) the stage failed", metadata: ["error": "\(error)", "try": "\(attempt)"])
+            } catch {
+                logger.error("\(what) the stage failed", metadata: ["error": "\(error)", "try": "\(attempt)"])
+            }
+            try? await clock.sleep(for: delay)
+            delay *= 2
+        }
+    }
+}

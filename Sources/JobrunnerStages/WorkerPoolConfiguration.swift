@@ -1,0 +1,37 @@
+/// Tuning of a worker pool. The defaults suit production; tests shorten them.
+public struct WorkerPoolConfiguration: Sendable, Equatable {
+    /// Concurrent workers in this process (`JOBRUNNER_WORKERS`).
+    public var workers: Int
+    /// Prefix of lease owner names; unique per process so a lease names the process that held it.
+    public var nodeName: String
+    /// How long a claim holds without renewal. A crashed worker's stages are rescued this long
+    /// after its last renewal.
+    public var leaseDuration: Duration
+    /// How often a running stage's lease is renewed (well below `leaseDuration`).
+    public var renewInterval: Duration
+    /// How long an idle worker waits before looking for work again when nothing woke it.
+    public var pollInterval: Duration
+    /// How often expired leases are looked for.
+    public var rescueInterval: Duration
+    /// How long running stages may take to finish after shutdown begins before they are
+    /// stopped and handed back.
+    public var shutdownGracePeriod: Duration
+
+    public init(
+        workers: Int = 4,
+        nodeName: String,
+        leaseDuration: Duration = .seconds(60),
+        renewInterval: Duration = .seconds(15),
+        pollInterval: Duration = .seconds(1),
+        rescueInterval: Duration = .seconds(30),
+        shutdownGracePeriod: Duration = .seconds(30)
+    ) {
+        self.workers = workers
+        self.nodeName = nodeName
+        self.leaseDuration = leaseDuration
+        self.renewInterval = renewInterval
+        self.pollInterval = pollInterval
+        self.rescueInterval = rescueInterval
+        self.shutdownGracePeriod = shutdownGracePeriod
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import JobrunnerCore
+
+/// The durable queue of pipeline stages.
+///
+/// Every method is one transaction. Implementations must guarantee, across processes and nodes:
+/// - a recorded delivery survives a crash the moment the call returns (it was acknowledged);
+/// - a stage is held by at most one lease at a time, and only the holder can finish it;
+/// - finishing a stage and enqueueing the next one happen together or not at all;
+/// - an EXECUTE stage is `running` on disk before `claimNext` returns it, and is never queued
+///   again except by `retry`;
+/// - EXECUTE stages of one repository never overlap and start in pipeline-id order.
+///
+/// The conformance suite in `Tests/JobrunnerStoreTests` states these rules as tests; every
+/// driver must pass it.
+public protocol PipelineStore: Sendable {
+    /// Records a delivery and the pipelines it produced (each with a queued PROCESS stage).
+    /// A delivery id seen before creates nothing and returns what the first call created; a
+    /// pipeline whose (repository, path, commit) exists already is matched, not duplicated.
+    func recordDelivery(_ delivery: NewDelivery, pipelines: [NewPipeline]) async throws
+        -> RecordedDelivery
+
+    /// Atomically takes the next runnable stage of one of `kinds` and leases it to `owner`.
+    /// Counts an attempt. Returns `nil` when nothing is runnable now.
+    func claimNext(owner: String, kinds: Set<StageKind>, leaseDuration: Duration) async throws
+        -> ClaimedStage?
+
+    /// Extends a held lease. Throws `PipelineStoreError.leaseLost` if it is no longer held.
+    func renew(_ lease: Lease, leaseDuration: Duration) async throws -> Lease
+
+    /// Hands a claimed stage back (shutdown). PROCESS/CLEANUP return to the queue without
+    /// using up the attempt; an EXECUTE becomes `interrupted` — it may already have started.
+    func release(_ lease: Lease, reason: String) async throws
+
+    /// Marks the stage succeeded and enqueues the next stage, in one transaction.
+    func complete(_ lease: Lease, summary: String?) async throws
+
+    /// Records a failed attempt: a transient failure with attempts left is queued again after
+    /// the retry policy's backoff; otherwise the stage fails until an operator retries it.
+    @discardableResult
+    func fail(_ lease: Lease, failure: StageFailure) async throws -> FailureDisposition
+
+    /// Frees stages whose lease expired: PROCESS/CLEANUP are queued again (or failed when out
+    /// of attempts); EXECUTE becomes `interrupted`.
+    func rescueExpiredLeases() async throws -> RescueReport
+
+    /// An operator queues a failed or interrupted stage again, with one more attempt.
+    func retry(stage: StageID, operatorName: String, reason: String?) async throws
+
+    /// An operator cancels a pipeline whose current stage is queued.
+    func cancel(pipeline: PipelineID, operatorName: String, reason: String?) async throws
+
+    /// Newest first.
+    func pipelines(_ filter: PipelineFilter) async throws -> [PipelineSummary]
+
+    func pipeline(_ id: PipelineID) async throws -> PipelineDetail?
+
+    func delivery(_ id: DeliveryID) async throws -> DeliveryRecord?
+
+    /// Reachable and migrated: what `/readyz` asks.
+    func checkReady() async throws
+}
+
+/// Failures of the durable queue, each saying what an operator can do.
+public enum PipelineStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The lease was rescued or the stage changed under the worker; its result was discarded.
+    case leaseLost(StageID, owner: String)
+    case stageNotFound(StageID)
+    case pipelineNotFound(PipelineID)
+    /// The stage is not in a state the operator action applies to.
+    case invalidTransition(StageID, kind: StageKind, from: StageState, action: String)
+    /// The database was written by a newer Jobrunner; opening it could corrupt its data.
+    case databaseIsNewer(location: String, unknownMigrations: [String])
+    /// The database could not be opened or used.
+    case unavailable(location: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .leaseLost(stage, owner):
+            "stage \(stage): lease of \(owner) was lost (expired and rescued, or the stage was changed by an operator); the result of this attempt was discarded"
+        case let .stageNotFound(stage):
+            "stage \(stage) does not exist"
+        case let .pipelineNotFound(pipeline):
+            "pipeline \(pipeline) does not exist"
+        case let .invalidTransition(stage, kind, from, action):
+            "cannot \(action) \(kind.displayName) stage \(stage): it is \(from.rawValue)"
+        case let .databaseIsNewer(location, unknown):
+            "the database at \(location) was migrated by a newer Jobrunner (unknown migrations: \(unknown.joined(separator: ", "))); run that version or restore a backup — refusing to open it"
+        case let .unavailable(location, reason):
+            "the database at \(location) is unavailable: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,406 @@
+import Foundation
+import GRDB
+import JobrunnerCore
+
+/// The embedded `PipelineStore`: one SQLite file in WAL mode.
+///
+/// Every write runs in a `BEGIN IMMEDIATE` transaction, so writers from several processes
+/// queue on SQLite's lock (bounded by the busy timeout) instead of failing half-way, and
+/// `synchronous=FULL` makes each commit durable before the call returns — the moment a
+/// delivery may be acknowledged to GitHub.
+public final class SQLitePipelineStore: PipelineStore {
+    let pool: DatabasePool
+    let clock: any JobClock
+    let retryPolicy: RetryPolicy
+    let jitter: @Sendable () -> Double
+    /// Where the database lives, for error messages.
+    public let location: String
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    /// - Parameters:
+    ///   - busyTimeout: how long a write waits for another process's transaction.
+    ///   - jitter: the random part of retry backoff, a number in `0...1`; injectable for tests.
+    public init(
+        path: String,
+        clock: any JobClock = SystemClock(),
+        retryPolicy: RetryPolicy = RetryPolicy(),
+        busyTimeout: Duration = .seconds(10),
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+    ) throws {
+        self.location = path
+        self.clock = clock
+        self.retryPolicy = retryPolicy
+        self.jitter = jitter
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(busyTimeout.secondsDouble)
+            configuration.label = "jobrunner"
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw PipelineStoreError.unavailable(location: path, reason: "\(error)")
+        }
+        let migrator = SQLiteSchema.migrator
+        let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+        let unknown = applied.subtracting(migrator.migrations)
+        if !unknown.isEmpty {
+            throw PipelineStoreError.databaseIsNewer(location: path, unknownMigrations: unknown.sorted())
+        }
+        do {
+            try migrator.migrate(pool)
+        } catch {
+            throw PipelineStoreError.unavailable(location: path, reason: "migration failed: \(error)")
+        }
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction.
+    func immediate<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    public func checkReady() async throws {
+        let migrator = SQLiteSchema.migrator
+        let complete = try await pool.read { db in try migrator.hasCompletedMigrations(db) }
+        guard complete else {
+            throw PipelineStoreError.unavailable(location: location, reason: "migrations are not applied")
+        }
+    }
+
+    // MARK: - Intake
+
+    public func recordDelivery(_ delivery: NewDelivery, pipelines: [NewPipeline]) async throws
+        -> RecordedDelivery
+    {
+        let now = clock.now().storedValue
+        let processAttempts = retryPolicy.attempts(for: .process)
+        return try await immediate { db in
+            if let existing = try Self.fetchDelivery(db, delivery.id) {
+                let paths = try Self.scriptPaths(db, existing.pipelineIDs)
+                return RecordedDelivery(
+                    record: existing, isRedelivery: true,
+                    pipelines: existing.pipelineIDs.map { ($0, paths[$0] ?? "", false) })
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    delivery.id.rawValue, delivery.event, delivery.repository, delivery.ref,
+                    delivery.headCommit, delivery.sender, delivery.outcome.rawValue, delivery.reason, now,
+                ])
+            var results: [(id: PipelineID, path: String, created: Bool)] = []
+            for (position, pipeline) in pipelines.enumerated() {
+                let id: Int64
+                let created: Bool
+                if let existing = try Int64.fetchOne(
+                    db,
+                    sql: "SELECT id FROM pipelines WHERE repository = ? AND script_path = ? AND commit_sha = ?",
+                    arguments: [pipeline.repository.rawValue, pipeline.scriptPath, pipeline.commit])
+                {
+                    id = existing
+                    created = false
+                } else {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO pipelines (repository, branch, script_path, commit_sha, blob_sha, pusher,
+                                                   pull_request, author, delivery_id, created_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            pipeline.repository.rawValue, pipeline.branch, pipeline.scriptPath, pipeline.commit,
+                            pipeline.blob, pipeline.pusher, pipeline.pullRequest, pipeline.author,
+                            delivery.id.rawValue, now,
+                        ])
+                    id = db.lastInsertedRowID
+                    created = true
+                    try Self.insertStage(db, pipeline: id, kind: .process, maxAttempts: processAttempts, now: now)
+                }
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO delivery_pipelines (delivery_id, pipeline_id, position) VALUES (?, ?, ?)",
+                    arguments: [delivery.id.rawValue, id, position])
+                results.append((PipelineID(id), pipeline.scriptPath, created))
+            }
+            let record = DeliveryRecord(
+                delivery: delivery, receivedAt: SQLiteRows.date(now), pipelineIDs: results.map(\.id))
+            return RecordedDelivery(record: record, isRedelivery: false, pipelines: results)
+        }
+    }
+
+    static func insertStage(_ db: Database, pipeline: Int64, kind: StageKind, maxAttempts: Int, now: Double) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO stages (pipeline_id, kind, state, attempt, max_attempts, run_after, created_at)
+                VALUES (?, ?, 'queued', 0, ?, ?, ?)
+                """,
+            arguments: [pipeline, kind.rawValue, maxAttempts, now, now])
+    }
+
+    // MARK: - Claiming and leases
+
+    public func claimNext(owner: String, kinds: Set<StageKind>, leaseDuration: Duration) async throws
+        -> ClaimedStage?
+    {
+        guard !kinds.isEmpty else { return nil }
+        let now = clock.now()
+        let expires = now.adding(leaseDuration)
+        let kindList = kinds.sorted().map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        // An EXECUTE is runnable only when no EXECUTE of its repository is running and no
+        // earlier pipeline of that repository still has PROCESS or EXECUTE ahead of it.
+        let sql = """
+            UPDATE stages
+            SET state = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,
+                started_at = ?, finished_at = NULL
+            WHERE id = (
+                SELECT s.id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
+                WHERE s.state = 'queued' AND s.run_after <= ? AND s.kind IN (\(kindList))
+                  AND (s.kind <> 'execute' OR NOT EXISTS (
+                        SELECT 1 FROM stages o JOIN pipelines op ON op.id = o.pipeline_id
+                        WHERE op.repository = p.repository AND o.id <> s.id
+                          AND ((o.kind = 'execute' AND o.state = 'running')
+                               OR (op.id < p.id AND o.kind IN ('process', 'execute')
+                                   AND o.state IN ('queued', 'running')))))
+                ORDER BY s.run_after, s.pipeline_id, s.id
+                LIMIT 1)
+            RETURNING id, pipeline_id, kind, attempt
+            """
+        return try await immediate { db -> ClaimedStage? in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: sql,
+                    arguments: [owner, expires.storedValue, now.storedValue, now.storedValue])
+            else { return nil }
+            let stageID: Int64 = row["id"]
+            let attempt: Int = row["attempt"]
+            let kindText: String = row["kind"]
+            guard let kind = StageKind(rawValue: kindText) else {
+                throw DatabaseError(message: "stored stage has unknown kind \(kindText)")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO stage_attempts (stage_id, attempt, worker, started_at, outcome)
+                    VALUES (?, ?, ?, ?, 'running')
+                    """,
+                arguments: [stageID, attempt, owner, now.storedValue])
+            let pipeline = try Self.fetchPipeline(db, row["pipeline_id"])
+            return ClaimedStage(
+                lease: Lease(stageID: StageID(stageID), owner: owner, attempt: attempt, expiresAt: expires),
+                kind: kind, pipeline: pipeline)
+        }
+    }
+
+    public func renew(_ lease: Lease, leaseDuration: Duration) async throws -> Lease {
+        let expires = clock.now().adding(leaseDuration)
+        try await immediate { db in
+            try db.execute(
+                sql: "UPDATE stages SET lease_expires_at = ? WHERE \(Self.heldBy)",
+                arguments: [expires.storedValue] + Self.heldArguments(lease))
+            guard db.changesCount == 1 else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
+        }
+        var renewed = lease
+        renewed.expiresAt = expires
+        return renewed
+    }
+
+    public func release(_ lease: Lease, reason: String) async throws {
+        let now = clock.now().storedValue
+        try await immediate { db in
+            let kind = try Self.heldStageKind(db, lease)
+            if kind == .execute {
+                try db.execute(
+                    sql: """
+                        UPDATE stages SET state = 'interrupted', finished_at = ?, lease_owner = NULL,
+                            lease_expires_at = NULL, last_error = ? WHERE id = ?
+                        """,
+                    arguments: [now, reason, lease.stageID.rawValue])
+                try Self.finishAttempt(db, lease, outcome: .interrupted, error: reason, now: now)
+            } else {
+                try db.execute(
+                    sql: """
+                        UPDATE stages SET state = 'queued', attempt = attempt - 1, run_after = ?,
+                            lease_owner = NULL, lease_expires_at = NULL, started_at = NULL WHERE id = ?
+                        """,
+                    arguments: [now, lease.stageID.rawValue])
+                try Self.finishAttempt(db, lease, outcome: .released, error: reason, now: now)
+            }
+        }
+    }
+
+    public func complete(_ lease: Lease, summary: String?) async throws {
+        let now = clock.now().storedValue
+        let policy = retryPolicy
+        try await immediate { db in
+            let kind = try Self.heldStageKind(db, lease)
+            try db.execute(
+                sql: """
+                    UPDATE stages SET state = 'succeeded', finished_at = ?, lease_owner = NULL,
+                        lease_expires_at = NULL, summary = ? WHERE id = ?
+                    """,
+                arguments: [now, summary, lease.stageID.rawValue])
+            try Self.finishAttempt(db, lease, outcome: .succeeded, error: nil, now: now)
+            if let next = kind.next {
+                let pipeline = try Int64.fetchOne(
+                    db, sql: "SELECT pipeline_id FROM stages WHERE id = ?", arguments: [lease.stageID.rawValue])!
+                try Self.insertStage(db, pipeline: pipeline, kind: next, maxAttempts: policy.attempts(for: next), now: now)
+            }
+        }
+    }
+
+    @discardableResult
+    public func fail(_ lease: Lease, failure: StageFailure) async throws -> FailureDisposition {
+        let now = clock.now()
+        let policy = retryPolicy
+        let jitter = jitter()
+        return try await immediate { db -> FailureDisposition in
+            _ = try Self.heldStageKind(db, lease)
+            let maxAttempts = try Int.fetchOne(
+                db, sql: "SELECT max_attempts FROM stages WHERE id = ?", arguments: [lease.stageID.rawValue])!
+            let message = "attempt \(lease.attempt) of \(maxAttempts): \(failure.message)"
+            if failure.kind == .transient && lease.attempt < maxAttempts {
+                let retryAt = now.adding(policy.delay(afterAttempt: lease.attempt, jitter: jitter))
+                try db.execute(
+                    sql: """
+                        UPDATE stages SET state = 'queued', run_after = ?, lease_owner = NULL,
+                            lease_expires_at = NULL, last_error = ? WHERE id = ?
+                        """,
+                    arguments: [retryAt.storedValue, message, lease.stageID.rawValue])
+                try Self.finishAttempt(db, lease, outcome: .retrying, error: failure.message, now: now.storedValue)
+                return .willRetry(at: retryAt)
+            }
+            try db.execute(
+                sql: """
+                    UPDATE stages SET state = 'failed', finished_at = ?, lease_owner = NULL,
+                        lease_expires_at = NULL, last_error = ? WHERE id = ?
+                    """,
+                arguments: [now.storedValue, message, lease.stageID.rawValue])
+            try Self.finishAttempt(db, lease, outcome: .failed, error: failure.message, now: now.storedValue)
+            return .failed
+        }
+    }
+
+    public func rescueExpiredLeases() async throws -> RescueReport {
+        let now = clock.now().storedValue
+        return try await immediate { db -> RescueReport in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, kind, attempt, max_attempts, lease_owner, lease_expires_at FROM stages
+                    WHERE state = 'running' AND lease_expires_at < ?
+                    """,
+                arguments: [now])
+            var report = RescueReport()
+            for row in rows {
+                let id: Int64 = row["id"]
+                let attempt: Int = row["attempt"]
+                let maxAttempts: Int = row["max_attempts"]
+                let owner: String = row["lease_owner"] ?? "unknown worker"
+                let expiredAt = Date(timeIntervalSince1970: row["lease_expires_at"]).formatted(.iso8601)
+                let lease = Lease(stageID: StageID(id), owner: owner, attempt: attempt, expiresAt: .distantPast)
+                if row["kind"] as String == StageKind.execute.rawValue {
+                    let message = """
+                        worker \(owner) stopped renewing its lease (expired \(expiredAt)) while the script \
+                        may have been running; it is not re-run automatically — check its effects, then \
+                        retry it explicitly if that is safe
+                        """
+                    try db.execute(
+                        sql: """
+                            UPDATE stages SET state = 'interrupted', finished_at = ?, lease_owner = NULL,
+                                lease_expires_at = NULL, last_error = ? WHERE id = ?
+                            """,
+                        arguments: [now, message, id])
+                    try Self.finishAttempt(db, lease, outcome: .interrupted, error: message, now: now)
+                    report.interrupted.append(StageID(id))
+                } else if attempt < maxAttempts {
+                    let message = "worker \(owner) stopped renewing its lease (expired \(expiredAt)); queued again"
+                    try db.execute(
+                        sql: """
+                            UPDATE stages SET state = 'queued', run_after = ?, lease_owner = NULL,
+                                lease_expires_at = NULL, last_error = ? WHERE id = ?
+                            """,
+                        arguments: [now, message, id])
+                    try Self.finishAttempt(db, lease, outcome: .abandoned, error: message, now: now)
+                    report.requeued.append(StageID(id))
+                } else {
+                    let message = """
+                        worker \(owner) stopped renewing its lease (expired \(expiredAt)) on the last of \
+                        \(maxAttempts) attempts; retry it from the dashboard once the cause is fixed
+                        """
+                    try db.execute(
+                        sql: """
+                            UPDATE stages SET state = 'failed', finished_at = ?, lease_owner = NULL,
+                                lease_expires_at = NULL, last_error = ? WHERE id = ?
+                            """,
+                        arguments: [now, message, id])
+                    try Self.finishAttempt(db, lease, outcome: .abandoned, error: message, now: now)
+                    report.failed.append(StageID(id))
+                }
+            }
+            return report
+        }
+    }
+
+    // MARK: - Helpers shared by the operations
+
+    /// The WHERE clause matching a stage still held by a lease.
+    static let heldBy = "id = ? AND state = 'running' AND lease_owner = ? AND attempt = ?"
+
+    static func heldArguments(_ lease: Lease) -> StatementArguments {
+        [lease.stageID.rawValue, lease.owner, lease.attempt]
+    }
+
+    /// The kind of the stage if `lease` still holds it; otherwise `leaseLost`.
+    static func heldStageKind(_ db: Database, _ lease: Lease) throws -> StageKind {
+        guard
+            let kindText = try String.fetchOne(
+                db, sql: "SELECT kind FROM stages WHERE \(heldBy)", arguments: heldArguments(lease)),
+            let kind = StageKind(rawValue: kindText)
+        else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
+        return kind
+    }
+
+    static func finishAttempt(_ db: Database, _ lease: Lease, outcome: AttemptOutcome, error: String?, now: Double) throws {
+        try db.execute(
+            sql: """
+                UPDATE stage_attempts SET finished_at = ?, outcome = ?, error = ?
+                WHERE stage_id = ? AND attempt = ? AND outcome = 'running'
+                """,
+            arguments: [now, outcome.rawValue, error, lease.stageID.rawValue, lease.attempt])
+    }
+
+    static func fetchPipeline(_ db: Database, _ id: Int64) throws -> PipelineRecord {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT \(SQLiteRows.pipelineColumns) FROM pipelines p WHERE p.id = ?", arguments: [id])
+        else { throw PipelineStoreError.pipelineNotFound(PipelineID(id)) }
+        return try SQLiteRows.pipeline(row)
+    }
+
+    static func fetchDelivery(_ db: Database, _ id: DeliveryID) throws -> DeliveryRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [id.rawValue])
+        else { return nil }
+        let ids = try Int64.fetchAll(
+            db, sql: "SELECT pipeline_id FROM delivery_pipelines WHERE delivery_id = ? ORDER BY position",
+            arguments: [id.rawValue])
+        return try SQLiteRows.delivery(row, pipelineIDs: ids.map(PipelineID.init(rawValue:)))
+    }
+
+    static func scriptPaths(_ db: Database, _ ids: [PipelineID]) throws -> [PipelineID: String] {
+        guard !ids.isEmpty else { return [:] }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT id, script_path FROM pipelines WHERE id IN (\(placeholders))",
+            arguments: StatementArguments(ids.map(\.rawValue)))
+        return Dictionary(uniqueKeysWithValues: rows.map { (PipelineID($0["id"] as Int64), $0["script_path"] as String) })
+    }
+}

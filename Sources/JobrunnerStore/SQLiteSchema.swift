@@ -1,0 +1,97 @@
+import GRDB
+
+/// The SQLite schema, as an ordered list of migrations. Never edit a shipped migration:
+/// add a new one. A database that has migrations this build does not know was written by a
+/// newer Jobrunner and is refused (see `PipelineStoreError.databaseIsNewer`).
+///
+/// Times are stored as REAL seconds since 1970 (UTC), so comparisons are numeric.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-durable-queue") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE deliveries (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        event TEXT NOT NULL,
+                        repository TEXT,
+                        ref TEXT,
+                        head_commit TEXT,
+                        sender TEXT,
+                        outcome TEXT NOT NULL,
+                        reason TEXT,
+                        received_at REAL NOT NULL
+                    );
+                    CREATE INDEX deliveries_received ON deliveries(received_at);
+
+                    CREATE TABLE pipelines (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        repository TEXT NOT NULL,
+                        branch TEXT NOT NULL,
+                        script_path TEXT NOT NULL,
+                        commit_sha TEXT NOT NULL,
+                        blob_sha TEXT,
+                        pusher TEXT,
+                        pull_request INTEGER,
+                        author TEXT,
+                        delivery_id TEXT NOT NULL REFERENCES deliveries(id),
+                        created_at REAL NOT NULL,
+                        UNIQUE (repository, script_path, commit_sha)
+                    );
+                    CREATE INDEX pipelines_repository ON pipelines(repository, id);
+
+                    CREATE TABLE delivery_pipelines (
+                        delivery_id TEXT NOT NULL REFERENCES deliveries(id),
+                        pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),
+                        position INTEGER NOT NULL,
+                        PRIMARY KEY (delivery_id, pipeline_id)
+                    );
+
+                    CREATE TABLE stages (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),
+                        kind TEXT NOT NULL CHECK (kind IN ('process', 'execute', 'cleanup')),
+                        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'interrupted', 'cancelled')),
+                        attempt INTEGER NOT NULL DEFAULT 0,
+                        max_attempts INTEGER NOT NULL,
+                        run_after REAL NOT NULL,
+                        lease_owner TEXT,
+                        lease_expires_at REAL,
+                        created_at REAL NOT NULL,
+                        started_at REAL,
+                        finished_at REAL,
+                        last_error TEXT,
+                        summary TEXT,
+                        UNIQUE (pipeline_id, kind)
+                    );
+                    CREATE INDEX stages_runnable ON stages(state, run_after);
+                    CREATE INDEX stages_leases ON stages(state, lease_expires_at);
+
+                    CREATE TABLE stage_attempts (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        stage_id INTEGER NOT NULL REFERENCES stages(id),
+                        attempt INTEGER NOT NULL,
+                        worker TEXT NOT NULL,
+                        started_at REAL NOT NULL,
+                        finished_at REAL,
+                        outcome TEXT NOT NULL,
+                        error TEXT
+                    );
+                    CREATE INDEX stage_attempts_stage ON stage_attempts(stage_id, id);
+
+                    CREATE TABLE operator_actions (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),
+                        stage_id INTEGER REFERENCES stages(id),
+                        stage_kind TEXT,
+                        action TEXT NOT NULL,
+                        operator TEXT NOT NULL,
+                        at REAL NOT NULL,
+                        reason TEXT
+                    );
+                    CREATE INDEX operator_actions_pipeline ON operator_actions(pipeline_id, id);
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import JobrunnerCore
+import JobrunnerServer
+import JobrunnerStore
+
+/// Opens the configured store for an administrative command.
+private func adminStore(_ options: SettingsOptions) async throws -> any PipelineStore {
+    try openStore(try await options.load(for: .local))
+}
+
+private func format(_ date: Date?) -> String {
+    date.map { $0.formatted(.iso8601) } ?? "-"
+}
+
+struct PipelinesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipelines", abstract: "List pipelines, newest first.")
+
+    @OptionGroup var options: SettingsOptions
+    @Option(help: "Only this status: \(PipelineStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var status: String?
+    @Option(help: "Only this repository (owner/name).") var repository: String?
+    @Option(help: "Text to find in script path, pusher or author.") var search: String?
+    @Option(help: "How many to show.") var limit = 50
+
+    func run() async throws {
+        var filter = PipelineFilter(text: search, limit: limit)
+        if let status {
+            guard let parsed = PipelineStatus(rawValue: status) else {
+                throw ValidationError("unknown status '\(status)'")
+            }
+            filter.status = parsed
+        }
+        if let repository {
+            guard let parsed = RepositoryName(rawValue: repository) else {
+                throw ValidationError("'\(repository)' is not owner/name")
+            }
+            filter.repository = parsed
+        }
+        let store = try await adminStore(options)
+        let rows = try await store.pipelines(filter)
+        print("ID\tSTATUS\tSTAGES\tREPOSITORY\tSCRIPT\tCOMMIT\tCREATED")
+        for row in rows {
+            let stages = row.stages.map { "\($0.kind.rawValue):\($0.state.rawValue)" }.joined(separator: ",")
+            let source = row.pipeline.source
+            print(
+                "\(row.pipeline.id)\t\(row.status.rawValue)\t\(stages)\t\(source.repository)\t\(source.scriptPath)\t\(source.commit.prefix(12))\t\(format(row.pipeline.createdAt))"
+            )
+        }
+    }
+}
+
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show one pipeline with its stages, attempts and operator actions.")
+
+    @OptionGroup var options: SettingsOptions
+    @Argument(help: "Pipeline id.") var pipeline: Int64
+
+    func run() async throws {
+        let store = try await adminStore(options)
+        guard let detail = try await store.pipeline(PipelineID(pipeline)) else {
+            printError("jobrunner: pipeline \(pipeline) does not exist")
+            throw ExitCode(1)
+        }
+        let p = detail.summary.pipeline
+        print("pipeline \(p.id): \(detail.summary.status.rawValue)")
+        print("  script      \(p.source.repository) \(p.source.scriptPath) @ \(p.source.commit)")
+        print("  branch      \(p.source.branch)   delivery \(p.deliveryID)   created \(format(p.createdAt))")
+        for stage in detail.summary.stages {
+            print("  \(stage.kind.displayName.padding(toLength: 8, withPad: " ", startingAt: 0)) \(stage.state.rawValue) (stage \(stage.id), attempt \(stage.attempt)/\(stage.maxAttempts))\(stage.lastError.map { " — \($0)" } ?? "")")
+        }
+        for attempt in detail.attempts {
+            print("  attempt \(attempt.kind.rawValue)#\(attempt.attempt) by \(attempt.worker): \(attempt.outcome.rawValue) \(format(attempt.startedAt)) → \(format(attempt.finishedAt))\(attempt.error.map { " — \($0)" } ?? "")")
+        }
+        for action in detail.operatorActions {
+            print("  \(action.kind.rawValue) \(action.stageKind?.rawValue ?? "") by \(action.operatorName) at \(format(action.at))\(action.reason.map { ": \($0)" } ?? "")")
+        }
+    }
+}
+
+struct RetryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry",
+        abstract: "Queue a failed or interrupted stage again (recorded with the operator's name).",
+        discussion: "Retrying EXECUTE runs the script again: use --execute-again to confirm you mean it.")
+
+    @OptionGroup var options: SettingsOptions
+    @Argument(help: "Pipeline id.") var pipeline: Int64
+    @Option(help: "Stage to retry: process, execute or cleanup (default: the failed one).") var stage: String?
+    @Option(name: .customLong("operator"), help: "Who is asking (recorded and shown in the committed log).")
+    var operatorName: String
+    @Option(help: "Why (recorded).") var reason: String?
+    @Flag(help: "Confirm that the script may run again.") var executeAgain = false
+
+    func run() async throws {
+        let store = try await adminStore(options)
+        guard let detail = try await store.pipeline(PipelineID(pipeline)) else {
+            printError("jobrunner: pipeline \(pipeline) does not exist")
+            throw ExitCode(1)
+        }
+        let target: StageRecord?
+        if let stage {
+            guard let kind = StageKind(rawValue: stage) else { throw ValidationError("unknown stage '\(stage)'") }
+            target = detail.summary.stage(kind)
+        } else {
+            target = detail.summary.stages.first { $0.state.isRetryable }
+        }
+        guard let target else {
+            printError("jobrunner: pipeline \(pipeline) has no such stage to retry")
+            throw ExitCode(1)
+        }
+        if target.kind == .execute && !executeAgain {
+            printError("jobrunner: retrying EXECUTE runs the script again; add --execute-again to confirm")
+            throw ExitCode(1)
+        }
+        do {
+            try await store.retry(stage: target.id, operatorName: operatorName, reason: reason)
+        } catch let error as PipelineStoreError {
+            printError("jobrunner: \(error)")
+            throw ExitCode(1)
+        }
+        print("queued \(target.kind.displayName) of pipeline \(pipeline) again")
+    }
+}
+
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel a pipeline whose current stage is queued.")
+
+    @OptionGroup var options: SettingsOptions
+    @Argument(help: "Pipeline id.") var pipeline: Int64
+    @Option(name: .customLong("operator"), help: "Who is asking (recorded).") var operatorName: String
+    @Option(help: "Why (recorded).") var reason: String?
+
+    func run() async throws {
+        let store = try await adminStore(options)
+        do {
+            try await store.cancel(pipeline: PipelineID(pipeline), operatorName: operatorName, reason: reason)
+        } catch let error as PipelineStoreError {
+            printError("jobrunner: \(error)")
+            throw ExitCode(1)
+        }
+        print("cancelled pipeline \(pipeline)")
+    }
+}
+
+struct SettingsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settings", abstract: "List every setting Jobrunner reads, with its default.")
+
+    func run() async throws {
+        for setting in Setting.allCases {
+            print("\(setting.rawValue)\n    \(setting.summary)")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import JobrunnerCore
+import JobrunnerServer
+import JobrunnerStages
+import JobrunnerStore
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run webhook intake, dashboard, API and workers (JOBRUNNER_WORKERS=0: no workers).",
+        discussion: """
+            Refuses to start without JOBRUNNER_WEBHOOK_SECRET and JOBRUNNER_REPOSITORIES. Stops gracefully on \
+            SIGTERM/SIGINT: no new stages are claimed, running stages get JOBRUNNER_SHUTDOWN_GRACE_PERIOD to \
+            finish, then are handed back.
+            """
+    )
+
+    @OptionGroup var options: SettingsOptions
+
+    @Flag(name: .long, help: "Development mode: generate and print a webhook secret if none is set; allow no repositories.")
+    var dev = false
+
+    func run() async throws {
+        var settings = try await options.load(for: .serve(development: dev))
+        LoggingSetup.bootstrap(settings)
+        let logger = Logger(label: "jobrunner")
+        if settings.webhookSecrets.isEmpty {
+            let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            settings.webhookSecrets = [secret]
+            printError("jobrunner: development mode — generated webhook secret: \(secret)")
+        }
+        if settings.repositories.isEmpty {
+            logger.warning("no repositories configured (JOBRUNNER_REPOSITORIES): every push will be ignored")
+        }
+        let store = try openStore(settings)
+        let workAvailable = Beacon()
+        var services: [any Service] = []
+        if settings.workers > 0 {
+            services.append(
+                WorkerPool(
+                    store: store, handlers: ProductionHandlers.make(settings: settings),
+                    configuration: workerPoolConfiguration(settings),
+                    logger: logger, workAvailable: workAvailable))
+        }
+        let app = buildApplication(
+            ApplicationContext(settings: settings, store: store, workAvailable: workAvailable, logger: logger),
+            services: services)
+        logger.info(
+            "jobrunner serving",
+            metadata: [
+                "address": "\(settings.httpHost):\(settings.httpPort)", "database": "\(settings.database.redacted)",
+                "workers": "\(settings.workers)",
+            ])
+        try await app.runService()
+    }
+}
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run stage workers only (no HTTP), against the configured database."
+    )
+
+    @OptionGroup var options: SettingsOptions
+
+    func run() async throws {
+        let settings = try await options.load(for: .worker)
+        LoggingSetup.bootstrap(settings)
+        let logger = Logger(label: "jobrunner")
+        let store = try openStore(settings)
+        let pool = WorkerPool(
+            store: store, handlers: ProductionHandlers.make(settings: settings),
+            configuration: workerPoolConfiguration(settings), logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [pool], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// The stage handlers this build ships. Stages of kinds without a handler stay queued,
+/// durably, until a build that has one claims them.
+enum ProductionHandlers {
+    static func make(settings: Settings) -> StageHandlers {
+        StageHandlers()
+    }
+}
+
+func workerPoolConfiguration(_ settings: Settings) -> WorkerPoolConfiguration {
+    WorkerPoolConfiguration(
+        workers: max(1, settings.workers), nodeName: processNodeName(),
+        leaseDuration: settings.leaseDuration, renewInterval: settings.leaseDuration / 4,
+        shutdownGracePeriod: settings.shutdownGracePeriod)
+}
+
+func openStore(_ settings: Settings) throws -> any PipelineStore {
+    do {
+        return try StoreFactory.open(settings)
+    } catch {
+        printError("jobrunner: \(error)")
+        throw ExitCode(69)
+    }
+}
