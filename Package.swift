@@ -87,6 +87,13 @@ let package = Package(
             path: "Tests/StoreProbe",
             swiftSettings: strict
         ),
+        // Test stand-ins shared by the test targets: a manual clock, fixtures, temp dirs.
+        .target(
+            name: "JobrunnerTestSupport",
+            dependencies: ["JobrunnerCore", "JobrunnerStore"],
+            path: "Tests/JobrunnerTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "JobrunnerCoreTests",
             dependencies: ["JobrunnerCore"],
@@ -94,18 +101,19 @@ let package = Package(
         ),
         .testTarget(
             name: "JobrunnerStoreTests",
-            dependencies: ["JobrunnerCore", "JobrunnerStore", "jobrunner-store-probe"],
+            dependencies: ["JobrunnerCore", "JobrunnerStore", "JobrunnerTestSupport", "jobrunner-store-probe"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "JobrunnerStagesTests",
-            dependencies: ["JobrunnerCore", "JobrunnerStore", "JobrunnerStages"],
+            dependencies: ["JobrunnerCore", "JobrunnerStore", "JobrunnerStages", "JobrunnerTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "JobrunnerServerTests",
             dependencies: [
                 "JobrunnerServer",
+                "JobrunnerTestSupport",
                 "jobrunner",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -28,8 +28,9 @@ public protocol PipelineStore: Sendable {
     /// Extends a held lease. Throws `PipelineStoreError.leaseLost` if it is no longer held.
     func renew(_ lease: Lease, leaseDuration: Duration) async throws -> Lease
 
-    /// Hands a claimed stage back (shutdown). PROCESS/CLEANUP return to the queue without
-    /// using up the attempt; an EXECUTE becomes `interrupted` — it may already have started.
+    /// Hands a claimed stage back (shutdown). PROCESS/CLEANUP return to the queue, in their
+    /// old place, without using up the attempt; an EXECUTE becomes `interrupted` — it may
+    /// already have started.
     func release(_ lease: Lease, reason: String) async throws
 
     /// Marks the stage succeeded and enqueues the next stage, in one transaction.
@@ -40,8 +41,8 @@ public protocol PipelineStore: Sendable {
     @discardableResult
     func fail(_ lease: Lease, failure: StageFailure) async throws -> FailureDisposition
 
-    /// Frees stages whose lease expired: PROCESS/CLEANUP are queued again (or failed when out
-    /// of attempts); EXECUTE becomes `interrupted`.
+    /// Frees stages whose lease expired: PROCESS/CLEANUP are queued again in their old place
+    /// (or failed when out of attempts); EXECUTE becomes `interrupted`.
     func rescueExpiredLeases() async throws -> RescueReport
 
     /// An operator queues a failed or interrupted stage again, with one more attempt.

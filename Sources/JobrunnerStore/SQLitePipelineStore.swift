@@ -41,6 +41,10 @@ public final class SQLitePipelineStore: PipelineStore {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB's WAL set-up lowers the writer to synchronous=NORMAL after prepareDatabase
+            // ran; a commit must be on disk before a delivery is acknowledged, so raise it again
+            // on the pool's single, long-lived writer connection.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw PipelineStoreError.unavailable(location: path, reason: "\(error)")
         }
@@ -228,10 +232,10 @@ public final class SQLitePipelineStore: PipelineStore {
             } else {
                 try db.execute(
                     sql: """
-                        UPDATE stages SET state = 'queued', attempt = attempt - 1, run_after = ?,
+                        UPDATE stages SET state = 'queued', attempt = attempt - 1,
                             lease_owner = NULL, lease_expires_at = NULL, started_at = NULL WHERE id = ?
                         """,
-                    arguments: [now, lease.stageID.rawValue])
+                    arguments: [lease.stageID.rawValue])
                 try Self.finishAttempt(db, lease, outcome: .released, error: reason, now: now)
             }
         }
@@ -325,10 +329,10 @@ public final class SQLitePipelineStore: PipelineStore {
                     let message = "worker \(owner) stopped renewing its lease (expired \(expiredAt)); queued again"
                     try db.execute(
                         sql: """
-                            UPDATE stages SET state = 'queued', run_after = ?, lease_owner = NULL,
+                            UPDATE stages SET state = 'queued', lease_owner = NULL,
                                 lease_expires_at = NULL, last_error = ? WHERE id = ?
                             """,
-                        arguments: [now, message, id])
+                        arguments: [message, id])
                     try Self.finishAttempt(db, lease, outcome: .abandoned, error: message, now: now)
                     report.requeued.append(StageID(id))
                 } else {

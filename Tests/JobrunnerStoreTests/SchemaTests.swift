@@ -1,0 +1,59 @@
+import Foundation
+import GRDB
+import JobrunnerCore
+@testable import JobrunnerStore
+import JobrunnerTestSupport
+import Testing
+
+@Suite("SQLite database file")
+struct SchemaTests {
+    @Test
+    func opensInWALWithFullSynchronousAndKeepsDataAcrossReopen() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("nested/dir/jobrunner.sqlite")
+        do {
+            let store = try SQLitePipelineStore(path: path)
+            _ = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
+            try await store.checkReady()
+        }
+        let reopened = try SQLitePipelineStore(path: path)
+        #expect(try await reopened.pipelines(PipelineFilter()).count == 1)
+        let mode = try await reopened.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        // synchronous is per connection; 2 is FULL: a commit is on disk before the call returns.
+        let writer = try await reopened.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        let reader = try await reopened.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(writer == 2)
+        #expect(reader == 2)
+        let busy = try await reopened.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA busy_timeout") }
+        #expect(busy == 10_000)
+    }
+
+    @Test
+    func refusesADatabaseMigratedByANewerVersion() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("jobrunner.sqlite")
+        _ = try SQLitePipelineStore(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+        }
+        #expect(throws: PipelineStoreError.databaseIsNewer(location: path, unknownMigrations: ["v99-from-the-future"])) {
+            _ = try SQLitePipelineStore(path: path)
+        }
+    }
+
+    @Test
+    func reportsAnUnopenableLocationClearly() throws {
+        let directory = try TemporaryDirectory()
+        let blocker = directory.file("file")
+        _ = FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8))
+        let path = blocker + "/jobrunner.sqlite"
+        #expect {
+            _ = try SQLitePipelineStore(path: path)
+        } throws: { error in
+            guard case .unavailable(let location, _)? = error as? PipelineStoreError else { return false }
+            return location == path
+        }
+    }
+}

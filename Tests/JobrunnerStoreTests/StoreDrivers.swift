@@ -1,0 +1,75 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStore
+import JobrunnerTestSupport
+import Testing
+
+/// One fresh database of one driver, with the clock its store reads.
+final class StoreHarness: Sendable {
+    let store: any PipelineStore
+    let clock: ManualClock
+    let policy: RetryPolicy
+    private let reopenHandle: @Sendable () throws -> any PipelineStore
+    private let keepAlive: (any Sendable)?
+
+    init(
+        store: any PipelineStore, clock: ManualClock, policy: RetryPolicy,
+        reopen: @escaping @Sendable () throws -> any PipelineStore, keepAlive: (any Sendable)?
+    ) {
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+        self.reopenHandle = reopen
+        self.keepAlive = keepAlive
+    }
+
+    /// Another independent handle on the same database — what a second process would have.
+    func secondHandle() throws -> any PipelineStore { try reopenHandle() }
+}
+
+/// The drivers the conformance suite runs against. A new driver adds itself to `all`.
+struct StoreDriver: Sendable, CustomTestStringConvertible {
+    let name: String
+    let open: @Sendable (_ policy: RetryPolicy, _ jitter: Double) throws -> StoreHarness
+
+    var testDescription: String { name }
+
+    static let sqlite = StoreDriver(name: "sqlite") { policy, jitter in
+        let directory = try TemporaryDirectory("store")
+        let clock = ManualClock()
+        let path = directory.file("jobrunner.sqlite")
+        let open: @Sendable () throws -> any PipelineStore = {
+            try SQLitePipelineStore(path: path, clock: clock, retryPolicy: policy, jitter: { jitter })
+        }
+        return StoreHarness(store: try open(), clock: clock, policy: policy, reopen: open, keepAlive: directory)
+    }
+
+    static let all: [StoreDriver] = [.sqlite]
+}
+
+/// Shorthands the conformance tests use.
+extension PipelineStore {
+    /// Claims one stage of `kind` and fails the test if there is none.
+    func mustClaim(_ kind: StageKind, owner: String = "w1", lease: Duration = .seconds(30)) async throws
+        -> ClaimedStage
+    {
+        let claimed = try await claimNext(owner: owner, kinds: [kind], leaseDuration: lease)
+        return try #require(claimed, "expected a claimable \(kind.rawValue) stage")
+    }
+
+    /// Runs one stage of `kind` to success.
+    @discardableResult
+    func runToSuccess(_ kind: StageKind, owner: String = "w1") async throws -> ClaimedStage {
+        let claimed = try await mustClaim(kind, owner: owner)
+        try await complete(claimed.lease, summary: "ok")
+        return claimed
+    }
+
+    func status(_ id: PipelineID) async throws -> PipelineStatus? {
+        try await pipeline(id)?.summary.status
+    }
+
+    func stage(_ id: PipelineID, _ kind: StageKind) async throws -> StageRecord? {
+        try await pipeline(id)?.summary.stage(kind)
+    }
+}

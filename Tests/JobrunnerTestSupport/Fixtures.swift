@@ -1,0 +1,39 @@
+import Foundation
+import JobrunnerCore
+
+/// Builders for deliveries and pipelines as intake would record them.
+public enum Fixtures {
+    public static func repository(_ name: String = "acme/ops") -> RepositoryName {
+        RepositoryName(rawValue: name)!
+    }
+
+    public static func pipeline(
+        _ path: String, repository: String = "acme/ops", commit: String = "c0ffee", pusher: String = "octocat"
+    ) -> NewPipeline {
+        NewPipeline(
+            repository: Self.repository(repository), branch: "main", scriptPath: path, commit: commit,
+            blob: nil, pusher: pusher, pullRequest: 7, author: "alice")
+    }
+
+    public static func delivery(_ id: String, repository: String = "acme/ops", outcome: DeliveryOutcome = .accepted)
+        -> NewDelivery
+    {
+        NewDelivery(
+            id: DeliveryID(id), event: "push", repository: repository, ref: "refs/heads/main",
+            headCommit: "c0ffee", sender: "octocat", outcome: outcome)
+    }
+}
+
+/// A directory under the system temp folder, removed when the test is done with it.
+public final class TemporaryDirectory: Sendable {
+    public let path: String
+
+    public init(_ label: String = "jobrunner-test") throws {
+        path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
