@@ -64,12 +64,4 @@ extension PipelineStore {
         try await complete(claimed.lease, summary: "ok")
         return claimed
     }
-
-    func status(_ id: PipelineID) async throws -> PipelineStatus? {
-        try await pipeline(id)?.summary.status
-    }
-
-    func stage(_ id: PipelineID, _ kind: StageKind) async throws -> StageRecord? {
-        try await pipeline(id)?.summary.stage(kind)
-    }
 }

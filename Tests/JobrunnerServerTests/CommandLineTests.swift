@@ -1,0 +1,159 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStore
+import JobrunnerTestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The built `jobrunner` executable, run as a user would run it.
+struct JobrunnerBinary {
+    static var path: String {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = testBinary.deletingLastPathComponent()
+        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("jobrunner").path),
+            directory.path != "/"
+        {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("jobrunner").path
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func start(_ arguments: [String], environment: [String: String], directory: String) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { mine, _ in mine }
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:], directory: String) throws -> Result {
+        let (process, out, err) = try start(arguments, environment: environment, directory: directory)
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+@Suite("The jobrunner command")
+struct CommandLineTests {
+    @Test
+    func helpDescribesEveryCommand() throws {
+        let directory = try TemporaryDirectory()
+        let result = try JobrunnerBinary.run(["--help"], directory: directory.path)
+        #expect(result.status == 0)
+        for command in ["serve", "worker", "transpile", "run", "check", "demo", "pipelines", "show", "retry", "cancel", "settings"] {
+            #expect(result.stdout.contains("  \(command) "), "--help lists \(command)")
+        }
+    }
+
+    @Test
+    func serveRefusesToStartWithoutAWebhookSecretAndCreatesNothing() throws {
+        let directory = try TemporaryDirectory()
+        let result = try JobrunnerBinary.run(["serve"], environment: ["JOBRUNNER_REPOSITORIES": "acme/ops"], directory: directory.path)
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("JOBRUNNER_WEBHOOK_SECRET"))
+        #expect(!FileManager.default.fileExists(atPath: directory.file("data")), "nothing started, nothing written")
+    }
+
+    @Test
+    func commandsOfLaterWorkSayTheyAreNotAvailable() throws {
+        let directory = try TemporaryDirectory()
+        let result = try JobrunnerBinary.run(["transpile", "jobs/x.ts"], directory: directory.path)
+        #expect(result.status == 69)
+        #expect(result.stderr.contains("not available yet"))
+    }
+
+    @Test
+    func serveAnswersHealthAndStopsCleanlyOnSIGTERM() async throws {
+        let directory = try TemporaryDirectory()
+        let port = Int.random(in: 20_000...40_000)
+        let (process, _, err) = try JobrunnerBinary.start(
+            ["serve"],
+            environment: [
+                "JOBRUNNER_WEBHOOK_SECRET": "s", "JOBRUNNER_REPOSITORIES": "acme/ops",
+                "JOBRUNNER_HTTP_PORT": "\(port)", "JOBRUNNER_LOG_FORMAT": "json",
+            ],
+            directory: directory.path)
+        var ready = false
+        for _ in 0..<300 where !ready {
+            try await Task.sleep(for: .milliseconds(50))
+            if let (data, response) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/readyz")!),
+                (response as? HTTPURLResponse)?.statusCode == 200
+            {
+                ready = String(decoding: data, as: UTF8.self).contains("ready")
+            }
+        }
+        #expect(ready, "serve became ready")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let lines = log.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        #expect(
+            lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil },
+            "JOBRUNNER_LOG_FORMAT=json writes one JSON object per line")
+        #expect(log.contains("worker pool stopped"))
+        #expect(FileManager.default.fileExists(atPath: directory.file("data/jobrunner.sqlite")))
+    }
+
+    @Test
+    func operatorsRetryAndInspectPipelinesFromTheCommandLine() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try SQLitePipelineStore(path: directory.file("data/jobrunner.sqlite"))
+        let ids = try await store.recordDelivery(
+            Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh", commit: "c1"), Fixtures.pipeline("jobs/b.sh", commit: "c2")]
+        ).pipelines.map(\.id)
+        let process = try #require(try await store.claimNext(owner: "w", kinds: [.process], leaseDuration: .seconds(60)))
+        try await store.fail(process.lease, failure: .permanent("GitHub unreachable"))
+        let secondProcess = try #require(try await store.claimNext(owner: "w", kinds: [.process], leaseDuration: .seconds(60)))
+        try await store.complete(secondProcess.lease, summary: nil)
+        let execute = try #require(try await store.claimNext(owner: "w", kinds: [.execute], leaseDuration: .seconds(60)))
+        try await store.release(execute.lease, reason: "worker stopped")
+
+        let list = try JobrunnerBinary.run(["pipelines", "--status", "failed"], directory: directory.path)
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("jobs/a.sh") && !list.stdout.contains("jobs/b.sh"))
+
+        let retried = try JobrunnerBinary.run(
+            ["retry", "\(ids[0])", "--operator", "alice", "--reason", "GitHub is back"], directory: directory.path)
+        #expect(retried.status == 0, "\(retried.stderr)")
+        #expect(try await store.stage(ids[0], .process)?.state == .queued)
+
+        let refused = try JobrunnerBinary.run(["retry", "\(ids[1])", "--operator", "bob"], directory: directory.path)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("--execute-again"))
+        #expect(try await store.stage(ids[1], .execute)?.state == .interrupted, "not re-run without confirmation")
+
+        let confirmed = try JobrunnerBinary.run(
+            ["retry", "\(ids[1])", "--operator", "bob", "--execute-again"], directory: directory.path)
+        #expect(confirmed.status == 0)
+        #expect(try await store.stage(ids[1], .execute)?.state == .queued)
+
+        let shown = try JobrunnerBinary.run(["show", "\(ids[0])"], directory: directory.path)
+        #expect(shown.stdout.contains("retry process by alice"))
+        #expect(shown.stdout.contains("GitHub is back"))
+
+        let cancelled = try JobrunnerBinary.run(["cancel", "\(ids[0])", "--operator", "carol"], directory: directory.path)
+        #expect(cancelled.status == 0)
+        #expect(try await store.status(ids[0]) == .cancelled)
+    }
+}
