@@ -115,6 +115,7 @@ let package = Package(
                 "JobrunnerServer",
                 "JobrunnerTestSupport",
                 "jobrunner",
+                "jobrunner-store-probe",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],

@@ -157,3 +157,57 @@ struct CommandLineTests {
         #expect(try await store.status(ids[0]) == .cancelled)
     }
 }
+
+@Suite("Crash recovery by the jobrunner worker process")
+struct WorkerRescueTests {
+    static var probePath: String {
+        URL(fileURLWithPath: JobrunnerBinary.path).deletingLastPathComponent()
+            .appendingPathComponent("jobrunner-store-probe").path
+    }
+
+    @Test
+    func aWorkerProcessRescuesTheLeasesOfASIGKILLedProcess() async throws {
+        let directory = try TemporaryDirectory("rescue")
+        let database = directory.file("jobrunner.sqlite")
+        // The probe holds a PROCESS and an EXECUTE lease of 1 s, and is killed while writing.
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: Self.probePath)
+        probe.arguments = [database, "1"]
+        let output = Pipe()
+        probe.standardOutput = output
+        try probe.run()
+        var seen = ""
+        while !seen.contains("HOLDING") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(probe.processIdentifier, SIGKILL)
+        probe.waitUntilExit()
+        #expect(seen.contains("HOLDING"))
+        try await Task.sleep(for: .milliseconds(1500))  // the leases expire in real time
+
+        let (worker, _, err) = try JobrunnerBinary.start(
+            ["worker"], environment: ["JOBRUNNER_DATABASE_URL": database, "JOBRUNNER_WORKERS": "1"],
+            directory: directory.path)
+        let store = try SQLitePipelineStore(path: database)
+        var rescued = false
+        for _ in 0..<200 where !rescued {
+            try await Task.sleep(for: .milliseconds(50))
+            let states = try await store.pipelines(PipelineFilter(limit: 1000)).flatMap(\.stages).map(\.state)
+            rescued = !states.contains(.running)
+        }
+        kill(worker.processIdentifier, SIGTERM)
+        worker.waitUntilExit()
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(rescued, "worker log:\n\(log)")
+        #expect(worker.terminationStatus == 0)
+        #expect(log.contains("rescued expired leases"))
+
+        let first = try #require(try await store.pipeline(PipelineID(1)))
+        #expect(first.summary.stage(.execute)?.state == .interrupted, "EXECUTE of the killed process: interrupted")
+        let second = try #require(try await store.pipeline(PipelineID(2)))
+        #expect(second.summary.stage(.process)?.state == .queued, "PROCESS of the killed process: queued again")
+        #expect(second.attempts.map(\.outcome) == [.abandoned])
+    }
+}

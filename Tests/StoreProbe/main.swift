@@ -10,10 +10,12 @@ import JobrunnerStore
 func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 2 else {
-    FileHandle.standardError.write(Data("usage: jobrunner-store-probe DATABASE\n".utf8))
+guard arguments.count == 2 || arguments.count == 3, let leaseSeconds = Int64(arguments.count == 3 ? arguments[2] : "30")
+else {
+    FileHandle.standardError.write(Data("usage: jobrunner-store-probe DATABASE [LEASE-SECONDS]\n".utf8))
     exit(64)
 }
+let lease = Duration.seconds(leaseSeconds)
 let store = try SQLitePipelineStore(path: arguments[1])
 let repository = RepositoryName(rawValue: "acme/ops")!
 
@@ -31,12 +33,12 @@ func record(_ index: Int) async throws {
 try await record(0)
 try await record(1)
 // Pipeline of delivery 0: PROCESS done, EXECUTE claimed (the "script" is running).
-let firstProcess = try await store.claimNext(owner: "probe/w0", kinds: [.process], leaseDuration: .seconds(30))!
+let firstProcess = try await store.claimNext(owner: "probe/w0", kinds: [.process], leaseDuration: lease)!
 try await store.complete(firstProcess.lease, summary: nil)
-let execute = try await store.claimNext(owner: "probe/w0", kinds: [.execute], leaseDuration: .seconds(30))!
+let execute = try await store.claimNext(owner: "probe/w0", kinds: [.execute], leaseDuration: lease)!
 say("CLAIMED execute \(execute.lease.stageID)")
 // Pipeline of delivery 1: PROCESS claimed and in progress.
-let process = try await store.claimNext(owner: "probe/w1", kinds: [.process], leaseDuration: .seconds(30))!
+let process = try await store.claimNext(owner: "probe/w1", kinds: [.process], leaseDuration: lease)!
 say("CLAIMED process \(process.lease.stageID)")
 say("HOLDING")
 var index = 2
