@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "JobrunnerStore", targets: ["JobrunnerStore"]),
         .library(name: "JobrunnerStages", targets: ["JobrunnerStages"]),
         .library(name: "JobrunnerServer", targets: ["JobrunnerServer"]),
+        .library(name: "JobrunnerGitHub", targets: ["JobrunnerGitHub"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // Domain types, state machine, retry policy, configuration model. No I/O.
@@ -37,6 +42,19 @@ let package = Package(
             dependencies: [
                 "JobrunnerCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // GitHub: webhook signatures, event payloads, the REST API client.
+        .target(
+            name: "JobrunnerGitHub",
+            dependencies: [
+                "JobrunnerCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -56,6 +74,9 @@ let package = Package(
             name: "JobrunnerServer",
             dependencies: [
                 "JobrunnerCore",
+                "JobrunnerGitHub",
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 "JobrunnerStore",
                 "JobrunnerStages",
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -116,9 +137,16 @@ let package = Package(
                 "JobrunnerTestSupport",
                 "jobrunner",
                 "jobrunner-store-probe",
+                "JobrunnerGitHub",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "JobrunnerGitHubTests",
+            dependencies: ["JobrunnerGitHub", "JobrunnerCore"],
             swiftSettings: strict
         ),
     ],

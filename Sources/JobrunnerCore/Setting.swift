@@ -6,6 +6,8 @@ import Foundation
 public enum Setting: String, CaseIterable, Sendable {
     case configFile = "JOBRUNNER_CONFIG_FILE"
     case webhookSecret = "JOBRUNNER_WEBHOOK_SECRET"
+    case webhookPreviousSecret = "JOBRUNNER_WEBHOOK_PREVIOUS_SECRET"
+    case webhookMaxBodySize = "JOBRUNNER_WEBHOOK_MAX_BODY_SIZE"
     case repositories = "JOBRUNNER_REPOSITORIES"
     case branch = "JOBRUNNER_BRANCH"
     case jobsDirectory = "JOBRUNNER_JOBS_DIR"
@@ -34,13 +36,17 @@ public enum Setting: String, CaseIterable, Sendable {
     public var configKey: String { rawValue.lowercased().replacingOccurrences(of: "_", with: ".") }
 
     /// Whether the value must never be printed or logged.
-    public var isSecret: Bool { self == .webhookSecret || self == .githubToken || self == .dashboardToken }
+    public var isSecret: Bool {
+        self == .webhookSecret || self == .webhookPreviousSecret || self == .githubToken || self == .dashboardToken
+    }
 
     /// What it does and its default, in one line.
     public var summary: String {
         switch self {
         case .configFile: "optional file of KEY=value lines with any of these settings; the environment wins"
         case .webhookSecret: "secret of the GitHub webhook (required by `serve`; `serve --dev` generates one)"
+        case .webhookPreviousSecret: "the secret being rotated out: deliveries signed with it are still accepted until it is removed"
+        case .webhookMaxBodySize: "largest webhook body accepted, e.g. 5MiB or 5242880 (default: 5MiB); larger bodies get 413"
         case .repositories: "owner/name of each repository to accept pushes from, comma-separated (required by `serve`)"
         case .branch: "branch whose pushes run scripts (default: the repository's default branch)"
         case .jobsDirectory: "directory holding scripts (default: jobs)"

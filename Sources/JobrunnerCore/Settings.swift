@@ -46,7 +46,9 @@ public enum LogFormat: String, Sendable, CaseIterable {
 /// All of Jobrunner's configuration, validated. Built by the settings loader from the
 /// environment and the optional config file; every command reads only this.
 public struct Settings: Sendable, Equatable {
+    /// The current secret first, then the one being rotated out, if any.
     public var webhookSecrets: [String]
+    public var webhookMaxBodySize: Int
     public var repositories: [RepositoryName]
     public var branch: String?
     public var jobsDirectory: String
@@ -72,7 +74,7 @@ public struct Settings: Sendable, Equatable {
     public var logFormat: LogFormat
 
     public init(
-        webhookSecrets: [String] = [], repositories: [RepositoryName] = [], branch: String? = nil,
+        webhookSecrets: [String] = [], webhookMaxBodySize: Int = 5 * 1024 * 1024, repositories: [RepositoryName] = [], branch: String? = nil,
         jobsDirectory: String = "jobs", logsDirectory: String = "jobrunner-logs",
         dataDirectory: String = "data", database: DatabaseLocation? = nil,
         gitBackend: GitBackendKind = .libgit2,
@@ -86,6 +88,7 @@ public struct Settings: Sendable, Equatable {
         logLevel: String = "info", logFormat: LogFormat = .plain
     ) {
         self.webhookSecrets = webhookSecrets
+        self.webhookMaxBodySize = webhookMaxBodySize
         self.repositories = repositories
         self.branch = branch
         self.jobsDirectory = jobsDirectory
@@ -109,6 +112,22 @@ public struct Settings: Sendable, Equatable {
         self.shutdownGracePeriod = shutdownGracePeriod
         self.logLevel = logLevel
         self.logFormat = logFormat
+    }
+}
+
+/// Reads sizes such as `5MiB`, `512KiB`, `2MB`, `1048576` (bytes).
+public enum ByteSizeParser {
+    public static func parse(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
+        guard let number = Int(digits) else { return nil }
+        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).lowercased()
+        let multipliers: [String: Int] = [
+            "": 1, "b": 1, "k": 1024, "kb": 1000, "kib": 1024, "m": 1_048_576, "mb": 1_000_000, "mib": 1_048_576,
+        ]
+        guard let multiplier = multipliers[unit] else { return nil }
+        let (value, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : value
     }
 }
 

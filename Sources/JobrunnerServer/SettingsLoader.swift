@@ -81,7 +81,17 @@ public enum SettingsLoader {
         }
 
         var settings = Settings()
-        settings.webhookSecrets = string(.webhookSecret).map { [$0] } ?? []
+        settings.webhookSecrets = [string(.webhookSecret), string(.webhookPreviousSecret)].compactMap { $0 }
+        if string(.webhookSecret) == nil && string(.webhookPreviousSecret) != nil {
+            errors.append(SettingsError(.webhookPreviousSecret, "is set without JOBRUNNER_WEBHOOK_SECRET: set the new secret too"))
+        }
+        if let text = string(.webhookMaxBodySize) {
+            if let size = ByteSizeParser.parse(text), size >= 1024 {
+                settings.webhookMaxBodySize = size
+            } else {
+                errors.append(SettingsError(.webhookMaxBodySize, "'\(text)' is not a size of at least 1KiB (examples: 5MiB, 10485760)"))
+            }
+        }
         for name in list(.repositories) {
             if let repository = RepositoryName(rawValue: name) {
                 settings.repositories.append(repository)

@@ -15,8 +15,9 @@ import JobrunnerCore
 /// driver must pass it.
 public protocol PipelineStore: Sendable {
     /// Records a delivery and the pipelines it produced (each with a queued PROCESS stage).
-    /// A delivery id seen before creates nothing and returns what the first call created; a
-    /// pipeline whose (repository, path, commit) exists already is matched, not duplicated.
+    /// A delivery id seen before creates nothing and returns what the first call created —
+    /// unless that delivery `failed` (it created nothing), in which case it is recorded afresh.
+    /// A pipeline whose (repository, path, commit) exists already is matched, not duplicated.
     func recordDelivery(_ delivery: NewDelivery, pipelines: [NewPipeline]) async throws
         -> RecordedDelivery
 

@@ -90,10 +90,15 @@ public final class SQLitePipelineStore: PipelineStore {
         let processAttempts = retryPolicy.attempts(for: .process)
         return try await immediate { db in
             if let existing = try Self.fetchDelivery(db, delivery.id) {
-                let paths = try Self.scriptPaths(db, existing.pipelineIDs)
-                return RecordedDelivery(
-                    record: existing, isRedelivery: true,
-                    pipelines: existing.pipelineIDs.map { ($0, paths[$0] ?? "", false) })
+                if existing.delivery.outcome != .failed {
+                    let paths = try Self.scriptPaths(db, existing.pipelineIDs)
+                    return RecordedDelivery(
+                        record: existing, isRedelivery: true,
+                        pipelines: existing.pipelineIDs.map { ($0, paths[$0] ?? "", false) })
+                }
+                // A failed delivery created nothing; its redelivery is processed afresh.
+                try db.execute(sql: "DELETE FROM delivery_pipelines WHERE delivery_id = ?", arguments: [delivery.id.rawValue])
+                try db.execute(sql: "DELETE FROM deliveries WHERE id = ?", arguments: [delivery.id.rawValue])
             }
             try db.execute(
                 sql: """

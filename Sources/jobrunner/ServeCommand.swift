@@ -48,7 +48,9 @@ struct ServeCommand: AsyncParsableCommand {
                     logger: logger, workAvailable: workAvailable))
         }
         let app = buildApplication(
-            ApplicationContext(settings: settings, store: store, workAvailable: workAvailable, logger: logger),
+            ApplicationContext(
+                settings: settings, store: store, workAvailable: workAvailable,
+                github: GitHubAPIFactory.make(settings), logger: logger),
             services: services)
         logger.info(
             "jobrunner serving",

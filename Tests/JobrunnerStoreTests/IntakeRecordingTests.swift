@@ -76,3 +76,24 @@ struct IntakeRecordingTests {
         #expect(try await store.delivery(DeliveryID("unknown")) == nil)
     }
 }
+
+@Suite("Recording deliveries: failed ones")
+struct FailedDeliveryRecordingTests {
+    @Test(arguments: StoreDriver.all)
+    func aFailedDeliveryIsRecordedAfreshWhenRedelivered(driver: StoreDriver) async throws {
+        let store = try driver.open(RetryPolicy(), 0).store
+        var failed = Fixtures.delivery("d-1", outcome: .failed)
+        failed.reason = "forced push: listing its changes needs the GitHub API"
+        _ = try await store.recordDelivery(failed, pipelines: [])
+        let again = try await store.recordDelivery(Fixtures.delivery("d-1"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
+        #expect(!again.isRedelivery)
+        #expect(again.pipelines.map(\.created) == [true])
+        let stored = try #require(try await store.delivery(DeliveryID("d-1")))
+        #expect(stored.delivery.outcome == .accepted)
+        #expect(stored.delivery.reason == nil)
+        // An accepted one is final: a further redelivery creates nothing.
+        let third = try await store.recordDelivery(Fixtures.delivery("d-1"), pipelines: [Fixtures.pipeline("jobs/b.sh")])
+        #expect(third.isRedelivery)
+        #expect(third.pipelines.map(\.path) == ["jobs/a.sh"])
+    }
+}

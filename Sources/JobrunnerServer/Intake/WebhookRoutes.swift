@@ -1,0 +1,190 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JobrunnerCore
+import JobrunnerGitHub
+import JobrunnerStages
+import JobrunnerStore
+import Logging
+import NIOFoundationCompat
+
+/// `POST /webhooks/github`: the front door. In order: read at most `maxBodySize` bytes (413),
+/// verify the signature before anything else (401), require the event and delivery headers
+/// (400), read the JSON in either content type (400/415), decide, record durably, answer.
+struct WebhookRoutes: Sendable {
+    let verifier: WebhookVerifier
+    let store: any PipelineStore
+    let intake: PushIntake
+    let maxBodySize: Int
+    let workAvailable: Beacon
+    let logger: Logger
+
+    static let eventHeader = HTTPField.Name("X-GitHub-Event")!
+    static let deliveryHeader = HTTPField.Name("X-GitHub-Delivery")!
+    static let signatureHeader = HTTPField.Name("X-Hub-Signature-256")!
+    static let legacySignatureHeader = HTTPField.Name("X-Hub-Signature")!
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/webhooks/github") { request, _ in
+            await handle(request)
+        }
+    }
+
+    func handle(_ request: Request) async -> Response {
+        let body: Data
+        do {
+            var request = request
+            body = Data(buffer: try await request.collectBody(upTo: maxBodySize))
+        } catch {
+            return Self.answer(.contentTooLarge, ["error": "body larger than \(maxBodySize) bytes"])
+        }
+        do {
+            try verifier.verify(
+                body: body, signature: request.headers[Self.signatureHeader],
+                legacySignature: request.headers[Self.legacySignatureHeader])
+        } catch {
+            logger.warning("webhook refused", metadata: ["reason": "\(error)"])
+            return Self.answer(.unauthorized, ["error": "\(error)"])
+        }
+        guard let event = request.headers[Self.eventHeader], !event.isEmpty else {
+            return Self.answer(.badRequest, ["error": "missing X-GitHub-Event header"])
+        }
+        guard let deliveryText = request.headers[Self.deliveryHeader], Self.isValidDeliveryID(deliveryText) else {
+            return Self.answer(.badRequest, ["error": "missing or malformed X-GitHub-Delivery header"])
+        }
+        let deliveryID = DeliveryID(deliveryText)
+        var logger = logger
+        logger[metadataKey: "delivery"] = "\(deliveryID)"
+        logger[metadataKey: "event"] = "\(event)"
+
+        let json: Data
+        do {
+            json = try WebhookPayload.json(body: body, contentType: request.headers[.contentType])
+        } catch let error as WebhookPayloadError {
+            let unsupported = error.message.hasPrefix("unsupported content type")
+            return Self.answer(unsupported ? .unsupportedMediaType : .badRequest, ["error": error.message])
+        } catch {
+            return Self.answer(.badRequest, ["error": "\(error)"])
+        }
+
+        do {
+            switch event {
+            case "ping":
+                let ping = try WebhookPayload.decode(PingEvent.self, from: json)
+                _ = try await store.recordDelivery(
+                    NewDelivery(id: deliveryID, event: event, outcome: .ignored, reason: "ping"), pipelines: [])
+                logger.info("webhook ping", metadata: ["hook": "\(ping.hookID.map(String.init) ?? "-")"])
+                return Self.answer(.ok, IntakeAnswer(delivery: deliveryID.rawValue, outcome: "pong", reason: ping.zen))
+            case "push":
+                let push = try WebhookPayload.decode(PushEvent.self, from: json)
+                return try await handlePush(push, id: deliveryID, logger: logger)
+            default:
+                let reason = "event \(event) is not handled"
+                _ = try await store.recordDelivery(
+                    NewDelivery(id: deliveryID, event: event, outcome: .ignored, reason: reason), pipelines: [])
+                return Self.answer(.accepted, IntakeAnswer(delivery: deliveryID.rawValue, outcome: "ignored", reason: reason))
+            }
+        } catch let error as WebhookPayloadError {
+            logger.warning("webhook body refused", metadata: ["reason": "\(error)"])
+            return Self.answer(.badRequest, ["error": error.message])
+        } catch {
+            // The store could not record it: tell GitHub it failed, so it can be redelivered.
+            logger.error("could not record the delivery", metadata: ["error": "\(error)"])
+            return Self.answer(.serviceUnavailable, ["error": "could not record the delivery: \(error)"])
+        }
+    }
+
+    private func handlePush(_ push: PushEvent, id: DeliveryID, logger: Logger) async throws -> Response {
+        // A redelivery answers with what the first delivery created, without asking GitHub again.
+        if let existing = try await store.delivery(id), existing.delivery.outcome != .failed {
+            let recorded = try await store.recordDelivery(existing.delivery, pipelines: [])
+            return Self.answer(.accepted, IntakeAnswer(recorded))
+        }
+        var delivery = NewDelivery(
+            id: id, event: "push", repository: push.repository.fullName, ref: push.ref, headCommit: push.after,
+            sender: push.sender?.login ?? push.pusher.name, outcome: .accepted)
+        let decision = await intake.decide(push)
+        switch decision {
+        case .accepted(let pipelines, let skipped):
+            let recorded = try await store.recordDelivery(delivery, pipelines: pipelines)
+            if recorded.pipelines.contains(where: \.created) { workAvailable.signal() }
+            logger.info(
+                "push accepted",
+                metadata: ["pipelines": "\(recorded.pipelines.map { "\($0.id):\($0.path)" })", "repository": "\(push.repository.fullName)"])
+            return Self.answer(.accepted, IntakeAnswer(recorded, skipped: skipped))
+        case .ignored(let reason, let skipped):
+            delivery.outcome = .ignored
+            delivery.reason = reason
+            let recorded = try await store.recordDelivery(delivery, pipelines: [])
+            logger.info("push ignored", metadata: ["reason": "\(reason)"])
+            return Self.answer(.accepted, IntakeAnswer(recorded, skipped: skipped))
+        case .failed(let reason, let retryable):
+            delivery.outcome = .failed
+            delivery.reason = reason
+            let recorded = try await store.recordDelivery(delivery, pipelines: [])
+            logger.error("push could not be processed", metadata: ["reason": "\(reason)"])
+            return Self.answer(retryable ? .badGateway : .unprocessableContent, IntakeAnswer(recorded))
+        }
+    }
+
+    static func isValidDeliveryID(_ text: String) -> Bool {
+        (1...200).contains(text.utf8.count)
+            && text.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }
+    }
+
+    static func answer(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data()
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The JSON answer to a delivery; GitHub shows it in the webhook's delivery log.
+struct IntakeAnswer: Encodable {
+    struct Pipeline: Encodable {
+        var id: Int64
+        var path: String
+        var created: Bool
+    }
+    struct Skipped: Encodable {
+        var path: String
+        var reason: String
+    }
+
+    var delivery: String
+    var outcome: String
+    var reason: String?
+    /// One line for people reading GitHub's delivery log, e.g. "ignored: branch deletion".
+    var message: String
+    var redelivery = false
+    var pipelines: [Pipeline] = []
+    var skipped: [Skipped] = []
+
+    init(delivery: String, outcome: String, reason: String?) {
+        self.delivery = delivery
+        self.outcome = outcome
+        self.reason = reason
+        message = Self.message(outcome: outcome, reason: reason, scripts: nil, redelivery: false)
+    }
+
+    init(_ recorded: RecordedDelivery, skipped: [ScriptDetector.Skipped] = []) {
+        let outcome = recorded.record.delivery.outcome.rawValue
+        let reason = recorded.record.delivery.reason
+        delivery = recorded.record.delivery.id.rawValue
+        self.outcome = outcome
+        self.reason = reason
+        message = Self.message(
+            outcome: outcome, reason: reason, scripts: recorded.pipelines.count, redelivery: recorded.isRedelivery)
+        redelivery = recorded.isRedelivery
+        pipelines = recorded.pipelines.map { Pipeline(id: $0.id.rawValue, path: $0.path, created: $0.created) }
+        self.skipped = skipped.map { Skipped(path: $0.path, reason: $0.reason) }
+    }
+
+    static func message(outcome: String, reason: String?, scripts: Int?, redelivery: Bool) -> String {
+        if let reason { return "\(outcome): \(reason)" }
+        guard let scripts else { return outcome }
+        return "\(outcome): \(scripts) script(s)" + (redelivery ? " (redelivery)" : "")
+    }
+}
