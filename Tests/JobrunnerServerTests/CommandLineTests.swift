@@ -1,5 +1,6 @@
 import Foundation
 import JobrunnerCore
+import JobrunnerGitHub
 import JobrunnerStore
 import JobrunnerTestSupport
 import Testing
@@ -102,6 +103,24 @@ struct CommandLineTests {
             }
         }
         #expect(ready, "serve became ready")
+
+        // A signed push over real HTTP becomes a durable pipeline.
+        let body = try Data(contentsOf: try #require(Bundle.module.url(forResource: "push-pr-merge", withExtension: "json", subdirectory: "Fixtures")))
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/webhooks/github")!)
+        request.httpMethod = "POST"
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("push", forHTTPHeaderField: "X-GitHub-Event")
+        request.setValue("e2e-delivery", forHTTPHeaderField: "X-GitHub-Delivery")
+        request.setValue(WebhookVerifier.signature(for: body, secret: "s"), forHTTPHeaderField: "X-Hub-Signature-256")
+        let (answer, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 202, "\(String(decoding: answer, as: UTF8.self))")
+        var unsigned = request
+        unsigned.setValue(nil, forHTTPHeaderField: "X-Hub-Signature-256")
+        unsigned.setValue("e2e-unsigned", forHTTPHeaderField: "X-GitHub-Delivery")
+        let (_, refused) = try await URLSession.shared.data(for: unsigned)
+        #expect((refused as? HTTPURLResponse)?.statusCode == 401)
+
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
@@ -112,7 +131,9 @@ struct CommandLineTests {
             lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil },
             "JOBRUNNER_LOG_FORMAT=json writes one JSON object per line")
         #expect(log.contains("worker pool stopped"))
-        #expect(FileManager.default.fileExists(atPath: directory.file("data/jobrunner.sqlite")))
+        let listed = try JobrunnerBinary.run(["pipelines"], directory: directory.path)
+        #expect(listed.stdout.contains("jobs/2026-11-22-backfill-invoices.ts"), "\(listed.stdout)")
+        #expect(listed.stdout.split(separator: "\n").count == 2, "one pipeline, the unsigned request created none")
     }
 
     @Test
