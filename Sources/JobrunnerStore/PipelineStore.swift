@@ -61,6 +61,25 @@ public protocol PipelineStore: Sendable {
 
     /// Reachable and migrated: what `/readyz` asks.
     func checkReady() async throws
+
+    // MARK: Artifacts and executions
+
+    /// Stores what PROCESS built (replacing an earlier attempt's). The lease must still be held.
+    func saveArtifact(_ artifact: Artifact, lease: Lease) async throws
+
+    func artifact(for pipeline: PipelineID) async throws -> Artifact?
+
+    /// Opens the record of one script run under a held EXECUTE lease; returns its id.
+    func startExecution(lease: Lease) async throws -> Int64
+
+    /// Appends output while the script runs, so a live view and a crash both see it.
+    func appendOutput(execution: Int64, stdout: [UInt8], stderr: [UInt8]) async throws
+
+    /// Writes how the run ended: final (capped, masked) output, status, times.
+    func finishExecution(_ record: ExecutionRecord) async throws
+
+    /// Every run of a pipeline's script, oldest first.
+    func executions(for pipeline: PipelineID) async throws -> [ExecutionRecord]
 }
 
 /// Failures of the durable queue, each saying what an operator can do.

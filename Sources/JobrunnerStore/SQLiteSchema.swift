@@ -92,6 +92,44 @@ enum SQLiteSchema {
                     CREATE INDEX operator_actions_pipeline ON operator_actions(pipeline_id, id);
                     """)
         }
+        migrator.registerMigration("v2-artifacts-and-executions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE artifacts (
+                        pipeline_id INTEGER PRIMARY KEY NOT NULL REFERENCES pipelines(id),
+                        toolchain TEXT NOT NULL,
+                        toolchain_version TEXT NOT NULL,
+                        file_name TEXT NOT NULL,
+                        run_command TEXT NOT NULL,
+                        content BLOB NOT NULL,
+                        digest TEXT NOT NULL,
+                        source_digest TEXT NOT NULL,
+                        build_seconds REAL NOT NULL,
+                        is_text INTEGER NOT NULL,
+                        timeout_seconds REAL,
+                        built_at REAL NOT NULL
+                    );
+
+                    CREATE TABLE executions (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),
+                        attempt INTEGER NOT NULL,
+                        started_at REAL NOT NULL,
+                        finished_at REAL,
+                        outcome TEXT NOT NULL,
+                        exit_code INTEGER,
+                        signal INTEGER,
+                        timed_out INTEGER NOT NULL DEFAULT 0,
+                        stdout BLOB NOT NULL DEFAULT x'',
+                        stderr BLOB NOT NULL DEFAULT x'',
+                        stdout_bytes INTEGER NOT NULL DEFAULT 0,
+                        stderr_bytes INTEGER NOT NULL DEFAULT 0,
+                        stdout_truncated INTEGER NOT NULL DEFAULT 0,
+                        stderr_truncated INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX executions_pipeline ON executions(pipeline_id, id);
+                    """)
+        }
         return migrator
     }
 }

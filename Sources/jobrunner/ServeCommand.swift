@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         if settings.workers > 0 {
             services.append(
                 WorkerPool(
-                    store: store, handlers: ProductionHandlers.make(settings: settings),
+                    store: store, handlers: ProductionHandlers.make(settings: settings, store: store),
                     configuration: workerPoolConfiguration(settings),
                     logger: logger, workAvailable: workAvailable))
         }
@@ -76,7 +76,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "jobrunner")
         let store = try openStore(settings)
         let pool = WorkerPool(
-            store: store, handlers: ProductionHandlers.make(settings: settings),
+            store: store, handlers: ProductionHandlers.make(settings: settings, store: store),
             configuration: workerPoolConfiguration(settings), logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [pool], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -87,8 +87,25 @@ struct WorkerCommand: AsyncParsableCommand {
 /// The stage handlers this build ships. Stages of kinds without a handler stay queued,
 /// durably, until a build that has one claims them.
 enum ProductionHandlers {
-    static func make(settings: Settings) -> StageHandlers {
-        StageHandlers()
+    static func make(settings: Settings, store: any PipelineStore) -> StageHandlers {
+        let environment = ProcessInfo.processInfo.environment
+        var handlers = StageHandlers()
+        handlers[.execute] = ExecuteStageHandler(store: store, executor: ScriptExecutor(settings: settings, environment: environment))
+        // PROCESS reads the source through a git backend. Until the libgit2/GitHub API backends
+        // land, repositories on this machine (a path or file:// remote template) are read with git.
+        if let local = localRepositoryTemplate(settings.gitRemoteTemplate) {
+            handlers[.process] = ProcessStageHandler(
+                store: store,
+                reader: GitRepositoryReader { repository in local.replacingOccurrences(of: "{repository}", with: repository.rawValue) },
+                builder: ScriptBuilder(scratchDirectory: settings.dataDirectory + "/work"),
+                jobsDirectory: settings.jobsDirectory)
+        }
+        return handlers
+    }
+
+    static func localRepositoryTemplate(_ template: String) -> String? {
+        if template.hasPrefix("file://") { return String(template.dropFirst("file://".count)) }
+        return template.hasPrefix("/") ? template : nil
     }
 }
 

@@ -77,7 +77,7 @@ struct CommandLineTests {
     @Test
     func commandsOfLaterWorkSayTheyAreNotAvailable() throws {
         let directory = try TemporaryDirectory()
-        let result = try JobrunnerBinary.run(["transpile", "jobs/x.ts"], directory: directory.path)
+        let result = try JobrunnerBinary.run(["demo", "--exit"], directory: directory.path)
         #expect(result.status == 69)
         #expect(result.stderr.contains("not available yet"))
     }

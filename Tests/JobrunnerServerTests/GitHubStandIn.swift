@@ -1,4 +1,5 @@
 import Foundation
+import JobrunnerCore
 import HTTPTypes
 import Hummingbird
 import JobrunnerTestSupport

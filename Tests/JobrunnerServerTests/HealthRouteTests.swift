@@ -24,6 +24,12 @@ struct UnreachableStore: PipelineStore {
     func pipeline(_ id: PipelineID) async throws -> PipelineDetail? { throw Down() }
     func delivery(_ id: DeliveryID) async throws -> DeliveryRecord? { throw Down() }
     func checkReady() async throws { throw Down() }
+    func saveArtifact(_ artifact: Artifact, lease: Lease) async throws { throw Down() }
+    func artifact(for pipeline: PipelineID) async throws -> Artifact? { throw Down() }
+    func startExecution(lease: Lease) async throws -> Int64 { throw Down() }
+    func appendOutput(execution: Int64, stdout: [UInt8], stderr: [UInt8]) async throws { throw Down() }
+    func finishExecution(_ record: ExecutionRecord) async throws { throw Down() }
+    func executions(for pipeline: PipelineID) async throws -> [ExecutionRecord] { throw Down() }
 }
 
 @Suite("Health and readiness")

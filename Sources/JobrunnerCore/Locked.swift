@@ -1,6 +1,6 @@
 import Synchronization
 
-/// A value shared between test tasks, behind a lock.
+/// A value shared between tasks, behind a lock: a class so closures can capture it.
 public final class Locked<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
 

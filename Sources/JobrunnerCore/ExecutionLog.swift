@@ -1,0 +1,146 @@
+import Foundation
+
+/// The Markdown execution log CLEANUP commits (and `jobrunner run` prints): a YAML front-matter
+/// block with the facts of the run — GitHub renders it as a table — then the source, the
+/// executed artifact, stdout and stderr, each in a fence its content cannot close.
+public struct ExecutionLog: Sendable, Equatable {
+    public var scriptPath: String
+    public var repository: String?
+    public var commit: String?
+    public var pipelineID: PipelineID?
+    public var pullRequest: Int?
+    public var author: String?
+    public var pusher: String?
+    public var executeAttempt: Int?
+    public var operatorActions: [OperatorAction]
+    public var artifact: Artifact
+    public var source: [UInt8]
+    public var execution: ExecutionRecord
+
+    public init(
+        scriptPath: String, repository: String? = nil, commit: String? = nil, pipelineID: PipelineID? = nil,
+        pullRequest: Int? = nil, author: String? = nil, pusher: String? = nil, executeAttempt: Int? = nil,
+        operatorActions: [OperatorAction] = [], artifact: Artifact, source: [UInt8], execution: ExecutionRecord
+    ) {
+        self.scriptPath = scriptPath
+        self.repository = repository
+        self.commit = commit
+        self.pipelineID = pipelineID
+        self.pullRequest = pullRequest
+        self.author = author
+        self.pusher = pusher
+        self.executeAttempt = executeAttempt
+        self.operatorActions = operatorActions
+        self.artifact = artifact
+        self.source = source
+        self.execution = execution
+    }
+
+    /// The log text, with every configured secret value masked — source and artifact included.
+    public func render(masking masker: SecretMasker = SecretMasker(values: [])) -> String {
+        masker.mask(unmasked())
+    }
+
+    private func unmasked() -> String {
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var facts: [(String, String)] = [("script", Self.quote(scriptPath))]
+        if let repository { facts.append(("repository", Self.quote(repository))) }
+        if let commit { facts.append(("commit", Self.quote(commit))) }
+        if let pipelineID { facts.append(("pipeline", String(pipelineID.rawValue))) }
+        if let pullRequest { facts.append(("pull_request", String(pullRequest))) }
+        if let author { facts.append(("author", Self.quote(author))) }
+        if let pusher { facts.append(("pusher", Self.quote(pusher))) }
+        if let executeAttempt { facts.append(("execute_attempt", String(executeAttempt))) }
+        facts.append(("outcome", execution.outcome.rawValue))
+        facts.append(("exit_status", execution.exitCode.map(String.init) ?? "null"))
+        facts.append(("signal", execution.signal.map(String.init) ?? "null"))
+        facts.append(("timed_out", execution.timedOut ? "true" : "false"))
+        facts.append(("started_at", Self.quote(iso.string(from: execution.startedAt))))
+        facts.append(("finished_at", execution.finishedAt.map { Self.quote(iso.string(from: $0)) } ?? "null"))
+        facts.append(("duration_seconds", execution.duration.map { String(format: "%.3f", $0.secondsDouble) } ?? "null"))
+        facts.append(("toolchain", Self.quote(artifact.toolchainVersion)))
+        facts.append(("artifact_sha256", Self.quote(artifact.digest)))
+        facts.append(("source_sha256", Self.quote(artifact.sourceDigest)))
+        facts.append(("stdout_bytes", String(execution.stdoutBytes)))
+        facts.append(("stderr_bytes", String(execution.stderrBytes)))
+        var text = "---\n" + facts.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
+        if !operatorActions.isEmpty {
+            text += "operator_actions:\n"
+            for action in operatorActions {
+                text += "  - action: \(action.kind.rawValue)\n"
+                if let stage = action.stageKind { text += "    stage: \(stage.rawValue)\n" }
+                text += "    by: \(Self.quote(action.operatorName))\n    at: \(Self.quote(iso.string(from: action.at)))\n"
+                if let reason = action.reason { text += "    reason: \(Self.quote(reason))\n" }
+            }
+        }
+        text += "---\n\n"
+        text += "# \(scriptPath)\n\n"
+        text += "Outcome: **\(execution.outcome.rawValue)**"
+        if let code = execution.exitCode { text += ", exit status \(code)" }
+        if let signal = execution.signal { text += ", signal \(signal)" }
+        text += ".\n\n"
+        text += "## Source\n\n" + Self.fence(source, language: Self.language(scriptPath))
+        if artifact.isText && artifact.content != source {
+            text += "## Executed artifact (\(artifact.toolchain))\n\n" + Self.fence(artifact.content, language: "js")
+        } else if !artifact.isText {
+            text += "## Executed artifact (\(artifact.toolchain))\n\nA binary of \(artifact.content.count) bytes, sha256 `\(artifact.digest)`.\n\n"
+        }
+        text += "## stdout\n\n" + Self.output(execution.stdout, truncated: execution.stdoutTruncated, total: execution.stdoutBytes)
+        text += "## stderr\n\n" + Self.output(execution.stderr, truncated: execution.stderrTruncated, total: execution.stderrBytes)
+        return text
+    }
+
+    static func output(_ bytes: [UInt8], truncated: Bool, total: Int) -> String {
+        if bytes.isEmpty && total == 0 { return "(empty)\n\n" }
+        var text = ""
+        if truncated {
+            text += "> Truncated: \(total) bytes were printed; the beginning and the end are kept.\n\n"
+        }
+        return text + fence(bytes, language: "")
+    }
+
+    /// A code fence longer than any run of backticks in the content, so nothing can close it.
+    static func fence(_ bytes: [UInt8], language: String) -> String {
+        let content = String(decoding: bytes, as: UTF8.self)
+        var longest = 0
+        var current = 0
+        for character in content {
+            current = character == "`" ? current + 1 : 0
+            longest = max(longest, current)
+        }
+        let marker = String(repeating: "`", count: max(3, longest + 1))
+        let body = content.hasSuffix("\n") ? content : content + "\n"
+        return "\(marker)\(language)\n\(body)\(marker)\n\n"
+    }
+
+    static func quote(_ value: String) -> String {
+        var escaped = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            case "\t": escaped += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    escaped += String(format: "\\x%02X", scalar.value)
+                } else {
+                    escaped.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return escaped + "\""
+    }
+
+    static func language(_ path: String) -> String {
+        switch path.split(separator: ".").last?.lowercased() {
+        case "ts": "ts"
+        case "js", "mjs": "js"
+        case "sh": "sh"
+        case "py": "python"
+        case "swift": "swift"
+        default: ""
+        }
+    }
+}

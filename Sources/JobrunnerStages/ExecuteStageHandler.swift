@@ -1,0 +1,98 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStore
+import Logging
+
+/// EXECUTE: run the artifact PROCESS stored. The stage is already durably `running` (the
+/// claim did that) before the process starts. Output goes to the store while the script runs.
+/// A script that fails is recorded as such and the stage succeeds, so CLEANUP still commits
+/// its log; only an infrastructure failure fails the stage — and EXECUTE is never retried
+/// automatically.
+public struct ExecuteStageHandler: StageHandler {
+    public let store: any PipelineStore
+    public let executor: ScriptExecutor
+    /// How often live output is written to the store.
+    public let flushInterval: Duration
+
+    public init(store: any PipelineStore, executor: ScriptExecutor, flushInterval: Duration = .milliseconds(250)) {
+        self.store = store
+        self.executor = executor
+        self.flushInterval = flushInterval
+    }
+
+    public func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess {
+        guard let artifact = try await store.artifact(for: stage.pipeline.id) else {
+            throw StageFailure.permanent("pipeline \(stage.pipeline.id) has no artifact: PROCESS did not store one")
+        }
+        let executionID = try await store.startExecution(lease: stage.lease)
+        let live = LiveOutput(store: store, execution: executionID, limit: executor.outputLimit)
+        let flusher = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: flushInterval)
+                await live.flush()
+            }
+        }
+        let source = stage.pipeline.source
+        let facts = RunFacts(
+            pipelineID: String(stage.pipeline.id.rawValue), repository: source.repository.rawValue, commit: source.commit,
+            scriptPath: source.scriptPath, attempt: stage.lease.attempt)
+        let run: ScriptRun
+        do {
+            run = try await executor.execute(artifact, facts: facts) { stream, bytes in
+                await live.append(stream, bytes)
+            }
+        } catch {
+            flusher.cancel()
+            await live.flush()
+            throw StageFailure.permanent("the script could not be started: \(error)")
+        }
+        flusher.cancel()
+        await live.flush()
+        let record = ExecutionRecord(
+            id: executionID, pipelineID: stage.pipeline.id, attempt: stage.lease.attempt, startedAt: run.startedAt,
+            finishedAt: run.finishedAt, outcome: run.outcome, exitCode: run.exitCode, signal: run.signal,
+            timedOut: run.timedOut, stdout: run.stdout, stderr: run.stderr, stdoutBytes: run.stdoutBytes,
+            stderrBytes: run.stderrBytes, stdoutTruncated: run.stdoutTruncated, stderrTruncated: run.stderrTruncated)
+        // Recorded even when the stage is being stopped: the run happened.
+        try await Task { try await store.finishExecution(record) }.value
+        if run.outcome == .cancelled { throw CancellationError() }
+        logger.info("script finished", metadata: ["outcome": "\(run.outcome.rawValue)", "summary": "\(run.summary)"])
+        return StageSuccess(summary: run.summary)
+    }
+}
+
+/// Batches live output into the store, up to a limit per stream (the final record keeps head
+/// and tail; the live view needs only what a person can read while it runs).
+actor LiveOutput {
+    let store: any PipelineStore
+    let execution: Int64
+    let limit: Int
+    private var pending: (stdout: [UInt8], stderr: [UInt8]) = ([], [])
+    private var written: (stdout: Int, stderr: Int) = (0, 0)
+
+    init(store: any PipelineStore, execution: Int64, limit: Int) {
+        self.store = store
+        self.execution = execution
+        self.limit = limit
+    }
+
+    func append(_ stream: OutputStream, _ bytes: [UInt8]) {
+        switch stream {
+        case .stdout:
+            let room = max(0, limit - written.stdout - pending.stdout.count)
+            pending.stdout += bytes.prefix(room)
+        case .stderr:
+            let room = max(0, limit - written.stderr - pending.stderr.count)
+            pending.stderr += bytes.prefix(room)
+        }
+    }
+
+    func flush() async {
+        let batch = pending
+        guard !batch.stdout.isEmpty || !batch.stderr.isEmpty else { return }
+        pending = ([], [])
+        written.stdout += batch.stdout.count
+        written.stderr += batch.stderr.count
+        try? await store.appendOutput(execution: execution, stdout: batch.stdout, stderr: batch.stderr)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import JobrunnerCore
+
+/// Reads a script, and the files of the jobs directory next to it, at a commit. The git
+/// backends (libgit2, GitHub API) implement it; `GitRepositoryReader` reads a repository on
+/// this machine with the `git` command.
+public protocol ScriptSourceReader: Sendable {
+    func read(repository: RepositoryName, commit: String, path: String, jobsDirectory: String) async throws -> ScriptSource
+}
+
+/// Why a script could not be read from the repository.
+public enum SourceReadError: Error, Sendable, Equatable, CustomStringConvertible, ClassifiedError {
+    case commitNotFound(repository: String, commit: String)
+    case fileNotFound(repository: String, commit: String, path: String)
+    case symlink(path: String)
+    case submodule(path: String)
+    case tooLarge(path: String, size: Int, limit: Int)
+    case git(repository: String, message: String)
+
+    public var description: String {
+        switch self {
+        case let .commitNotFound(repository, commit): "\(repository) has no commit \(commit) (yet)"
+        case let .fileNotFound(repository, commit, path): "\(path) does not exist in \(repository) at \(commit)"
+        case let .symlink(path): "\(path) is a symbolic link; scripts must be regular files"
+        case let .submodule(path): "\(path) is a submodule; scripts must be regular files"
+        case let .tooLarge(path, size, limit): "\(path) is \(size) bytes; the limit is \(limit)"
+        case let .git(repository, message): "reading \(repository) failed: \(message)"
+        }
+    }
+
+    /// A commit that is not there may still arrive (fetch lag); everything else is final.
+    public var failureKind: FailureKind {
+        switch self {
+        case .commitNotFound, .git: .transient
+        case .fileNotFound, .symlink, .submodule, .tooLarge: .permanent
+        }
+    }
+}
+
+/// Reads from repositories on this machine (a bare repository, or a clone) with `git`.
+/// `location` maps a repository name to its git directory.
+public struct GitRepositoryReader: ScriptSourceReader {
+    public let location: @Sendable (RepositoryName) -> String
+    public let runner: any ProcessRunner
+    public let maxFileSize: Int
+    public let maxDirectorySize: Int
+
+    public init(
+        runner: any ProcessRunner = SubprocessRunner(), maxFileSize: Int = 1 << 20, maxDirectorySize: Int = 16 << 20,
+        location: @escaping @Sendable (RepositoryName) -> String
+    ) {
+        self.location = location
+        self.runner = runner
+        self.maxFileSize = maxFileSize
+        self.maxDirectorySize = maxDirectorySize
+    }
+
+    public func read(repository: RepositoryName, commit: String, path: String, jobsDirectory: String) async throws -> ScriptSource {
+        let gitDirectory = location(repository)
+        let exists = try await git(gitDirectory, repository, ["cat-file", "-e", "\(commit)^{commit}"], allowFailure: true)
+        guard exists.succeeded else { throw SourceReadError.commitNotFound(repository: repository.rawValue, commit: commit) }
+        let listing = try await git(gitDirectory, repository, ["ls-tree", "-r", "-l", "-z", commit, "--", jobsDirectory + "/"])
+        var entries: [String: (mode: String, sha: String, size: Int)] = [:]
+        for record in listing.stdout.bytes.split(separator: 0) {
+            let text = String(decoding: record, as: UTF8.self)
+            guard let tab = text.firstIndex(of: "\t") else { continue }
+            let fields = text[..<tab].split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count == 4 else { continue }
+            entries[String(text[text.index(after: tab)...])] = (String(fields[0]), String(fields[2]), Int(fields[3]) ?? 0)
+        }
+        guard let script = entries[path] else {
+            throw SourceReadError.fileNotFound(repository: repository.rawValue, commit: commit, path: path)
+        }
+        if script.mode == "120000" { throw SourceReadError.symlink(path: path) }
+        if script.mode == "160000" { throw SourceReadError.submodule(path: path) }
+        guard script.size <= maxFileSize else { throw SourceReadError.tooLarge(path: path, size: script.size, limit: maxFileSize) }
+        var files: [String: [UInt8]] = [:]
+        var total = 0
+        // The script first, then its neighbours (modules it may import) while they fit.
+        for (name, entry) in [(path, script)] + entries.filter({ $0.key != path }).sorted(by: { $0.key < $1.key }) {
+            guard entry.mode == "100644" || entry.mode == "100755", total + entry.size <= maxDirectorySize else { continue }
+            let blob = try await git(gitDirectory, repository, ["cat-file", "blob", entry.sha], limit: maxFileSize + 1)
+            files[name] = blob.stdout.bytes
+            total += entry.size
+        }
+        return ScriptSource(path: path, files: files)
+    }
+
+    private func git(
+        _ directory: String, _ repository: RepositoryName, _ arguments: [String], allowFailure: Bool = false,
+        limit: Int = 8 << 20
+    ) async throws -> ProcessResult {
+        let result = try await runner.run(
+            ProcessSpec(
+                executable: "git", arguments: ["--git-dir", directory] + arguments,
+                environment: ["PATH": "/usr/local/bin:/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", "HOME": NSTemporaryDirectory()],
+                workingDirectory: NSTemporaryDirectory(), timeout: .seconds(60), outputLimit: limit))
+        if !result.succeeded && !allowFailure {
+            throw SourceReadError.git(
+                repository: repository.rawValue,
+                message: String(decoding: result.stderr.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return result
+    }
+}

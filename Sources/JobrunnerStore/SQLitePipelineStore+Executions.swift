@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+import JobrunnerCore
+
+extension SQLitePipelineStore {
+    public func saveArtifact(_ artifact: Artifact, lease: Lease) async throws {
+        let now = clock.now().storedValue
+        let command = String(decoding: try JSONEncoder().encode(artifact.runCommand), as: UTF8.self)
+        try await immediate { db in
+            guard try Self.heldStageKind(db, lease) == .process else {
+                throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner)
+            }
+            let pipeline = try Int64.fetchOne(
+                db, sql: "SELECT pipeline_id FROM stages WHERE id = ?", arguments: [lease.stageID.rawValue])!
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO artifacts (pipeline_id, toolchain, toolchain_version, file_name, run_command,
+                        content, digest, source_digest, build_seconds, is_text, timeout_seconds, built_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    pipeline, artifact.toolchain, artifact.toolchainVersion, artifact.fileName, command,
+                    Data(artifact.content), artifact.digest, artifact.sourceDigest,
+                    artifact.buildDuration.secondsDouble, artifact.isText, artifact.timeout?.secondsDouble, now,
+                ])
+        }
+    }
+
+    public func artifact(for pipeline: PipelineID) async throws -> Artifact? {
+        try await pool.read { db -> Artifact? in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM artifacts WHERE pipeline_id = ?", arguments: [pipeline.rawValue])
+            else { return nil }
+            let command = try JSONDecoder().decode([String].self, from: Data((row["run_command"] as String).utf8))
+            return Artifact(
+                toolchain: row["toolchain"], toolchainVersion: row["toolchain_version"], fileName: row["file_name"],
+                runCommand: command, content: [UInt8](row["content"] as Data), digest: row["digest"],
+                sourceDigest: row["source_digest"], buildDuration: .milliseconds(Int64((row["build_seconds"] as Double) * 1000)),
+                isText: row["is_text"],
+                timeout: (row["timeout_seconds"] as Double?).map { .milliseconds(Int64($0 * 1000)) })
+        }
+    }
+
+    public func startExecution(lease: Lease) async throws -> Int64 {
+        let now = clock.now().storedValue
+        return try await immediate { db in
+            guard try Self.heldStageKind(db, lease) == .execute else {
+                throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner)
+            }
+            let pipeline = try Int64.fetchOne(
+                db, sql: "SELECT pipeline_id FROM stages WHERE id = ?", arguments: [lease.stageID.rawValue])!
+            try db.execute(
+                sql: "INSERT INTO executions (pipeline_id, attempt, started_at, outcome) VALUES (?, ?, ?, 'running')",
+                arguments: [pipeline, lease.attempt, now])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func appendOutput(execution: Int64, stdout: [UInt8], stderr: [UInt8]) async throws {
+        guard !stdout.isEmpty || !stderr.isEmpty else { return }
+        try await immediate { db in
+            try db.execute(
+                sql: """
+                    UPDATE executions SET stdout = stdout || ?, stderr = stderr || ?,
+                        stdout_bytes = stdout_bytes + ?, stderr_bytes = stderr_bytes + ?
+                    WHERE id = ? AND outcome = 'running'
+                    """,
+                arguments: [Data(stdout), Data(stderr), stdout.count, stderr.count, execution])
+        }
+    }
+
+    public func finishExecution(_ record: ExecutionRecord) async throws {
+        try await immediate { db in
+            try db.execute(
+                sql: """
+                    UPDATE executions SET finished_at = ?, outcome = ?, exit_code = ?, signal = ?, timed_out = ?,
+                        stdout = ?, stderr = ?, stdout_bytes = ?, stderr_bytes = ?, stdout_truncated = ?,
+                        stderr_truncated = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    record.finishedAt?.storedValue, record.outcome.rawValue, record.exitCode, record.signal,
+                    record.timedOut, Data(record.stdout), Data(record.stderr), record.stdoutBytes, record.stderrBytes,
+                    record.stdoutTruncated, record.stderrTruncated, record.id,
+                ])
+        }
+    }
+
+    public func executions(for pipeline: PipelineID) async throws -> [ExecutionRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM executions WHERE pipeline_id = ? ORDER BY id", arguments: [pipeline.rawValue]
+            ).map { row in
+                ExecutionRecord(
+                    id: row["id"], pipelineID: PipelineID(row["pipeline_id"] as Int64), attempt: row["attempt"],
+                    startedAt: SQLiteRows.date(row["started_at"]), finishedAt: SQLiteRows.optionalDate(row["finished_at"]),
+                    outcome: ExecutionOutcome(rawValue: row["outcome"] as String) ?? .running,
+                    exitCode: row["exit_code"], signal: row["signal"], timedOut: row["timed_out"],
+                    stdout: [UInt8](row["stdout"] as Data), stderr: [UInt8](row["stderr"] as Data),
+                    stdoutBytes: row["stdout_bytes"], stderrBytes: row["stderr_bytes"],
+                    stdoutTruncated: row["stdout_truncated"], stderrTruncated: row["stderr_truncated"])
+            }
+        }
+    }
+}

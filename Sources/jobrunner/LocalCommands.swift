@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import JobrunnerCore
+import JobrunnerServer
+import JobrunnerStages
+
+/// Builds like PROCESS, with the configured toolchains.
+private func makeBuilder() -> ScriptBuilder {
+    ScriptBuilder(scratchDirectory: NSTemporaryDirectory())
+}
+
+/// Builds FILE or exits with the compiler's message (status 1).
+private func build(_ file: String, jobsDirectory: String) async throws -> (ScriptSource, Artifact) {
+    do {
+        let source = try LocalScriptSource.load(file: file, jobsDirectory: jobsDirectory)
+        return (source, try await makeBuilder().build(source))
+    } catch let error as BuildError {
+        printError("jobrunner: \(error)")
+        throw ExitCode(1)
+    } catch let error as SourceReadError {
+        printError("jobrunner: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+struct TranspileCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transpile",
+        abstract: "Print or write the exact artifact PROCESS would build from FILE.",
+        discussion: "FILE is built as if it were in the jobs directory, next to the files of its own directory (modules it imports). The toolchain, version and SHA-256 go to standard error.")
+
+    @OptionGroup var options: SettingsOptions
+    @Argument(help: "The script, e.g. jobs/2026-11-backfill.ts.") var file: String
+    @Option(name: .shortAndLong, help: "Write the artifact here instead of standard output.") var output: String?
+
+    func run() async throws {
+        let settings = try await options.load(for: .local)
+        let (_, artifact) = try await build(file, jobsDirectory: settings.jobsDirectory)
+        if let output {
+            try Data(artifact.content).write(to: URL(fileURLWithPath: output))
+            if !artifact.isText {
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: output)
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(artifact.content))
+        }
+        printError("jobrunner: built with \(artifact.toolchainVersion): \(artifact.content.count) bytes, sha256 \(artifact.digest)")
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Build and run FILE locally exactly as EXECUTE would, then print the log CLEANUP would commit.",
+        discussion: "Output streams live to the terminal while the script runs. The script gets the same minimal environment as in production: only the variables named in JOBRUNNER_SCRIPT_ENV, plus JOBRUNNER_* facts; values named in JOBRUNNER_SECRETS are masked. Exit status: the script's.")
+
+    @OptionGroup var options: SettingsOptions
+    @Argument(help: "The script to build and run.") var file: String
+    @Flag(name: .long, help: "Build only; do not run.") var dryRun = false
+
+    func run() async throws {
+        let settings = try await options.load(for: .local)
+        let (source, artifact) = try await build(file, jobsDirectory: settings.jobsDirectory)
+        printError("jobrunner: built with \(artifact.toolchainVersion): \(artifact.content.count) bytes, sha256 \(artifact.digest)")
+        if dryRun { return }
+        let environment = ProcessInfo.processInfo.environment
+        var executorSettings = settings
+        executorSettings.dataDirectory = NSTemporaryDirectory() + "jobrunner-run"
+        let executor = ScriptExecutor(settings: executorSettings, environment: environment)
+        let facts = RunFacts(pipelineID: "local", repository: "local", commit: "working-tree", scriptPath: source.path, attempt: 1)
+        let run = try await executor.execute(artifact, facts: facts) { stream, bytes in
+            (stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError).write(Data(bytes))
+        }
+        let record = ExecutionRecord(
+            id: 0, pipelineID: PipelineID(0), attempt: 1, startedAt: run.startedAt, finishedAt: run.finishedAt,
+            outcome: run.outcome, exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, stdout: run.stdout,
+            stderr: run.stderr, stdoutBytes: run.stdoutBytes, stderrBytes: run.stderrBytes,
+            stdoutTruncated: run.stdoutTruncated, stderrTruncated: run.stderrTruncated)
+        let log = ExecutionLog(scriptPath: source.path, artifact: artifact, source: source.content, execution: record)
+        print("\n----- execution log (what CLEANUP would commit) -----\n")
+        print(log.render(masking: executor.masker))
+        printError("jobrunner: \(run.summary)")
+        if run.outcome != .succeeded { throw ExitCode(run.exitCode.map { $0 == 0 ? 1 : $0 } ?? 1) }
+    }
+}
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Pull-request guard: every added or changed script builds, and scripts are not mixed with other files.",
+        discussion: "Run in a clone. Compares HEAD with --base (default: origin/HEAD, else main). Files in sub-folders of the jobs directory (support modules) may change together with scripts; anything else may not. Exit status 1 on any problem.")
+
+    @OptionGroup var options: SettingsOptions
+    @Option(name: .long, help: "The base to compare against (default: origin/HEAD, else main).") var base: String?
+    @Option(name: .long, help: "Write each built artifact into this directory.") var outputDirectory: String?
+
+    func run() async throws {
+        let settings = try await options.load(for: .local)
+        let base = try await resolveBase()
+        let changes = try await gitLines(["diff", "--name-status", "--no-renames", "\(base)...HEAD"])
+        var scripts: [String] = []
+        var others: [String] = []
+        let builder = makeBuilder()
+        let detector = ScriptDetector(jobsDirectory: settings.jobsDirectory, supportedExtensions: builder.supportedExtensions)
+        for line in changes {
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let status = parts[0]
+            let path = String(parts[1])
+            let detected = detector.detect([ScriptDetector.Commit(id: "HEAD", message: "", added: [path])])
+            if !detected.scripts.isEmpty {
+                if status != "D" { scripts.append(path) }
+            } else if !path.hasPrefix(settings.jobsDirectory + "/") {
+                others.append(path)
+            }
+        }
+        var failed = false
+        if !scripts.isEmpty && !others.isEmpty {
+            failed = true
+            print("✗ this change mixes scripts with other files; a script's pull request must contain only scripts (and modules in sub-folders of \(settings.jobsDirectory)/):")
+            for path in others { print("    \(path)") }
+        }
+        for path in scripts {
+            do {
+                let source = try LocalScriptSource.load(file: path, jobsDirectory: settings.jobsDirectory)
+                let artifact = try await builder.build(source)
+                print("✓ \(path): \(artifact.toolchainVersion), \(artifact.content.count) bytes, sha256 \(artifact.digest)")
+                if let outputDirectory {
+                    try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+                    let name = (path as NSString).lastPathComponent + "." + artifact.fileName
+                    try Data(artifact.content).write(to: URL(fileURLWithPath: outputDirectory + "/" + name))
+                }
+            } catch {
+                failed = true
+                print("✗ \(path): \(error)")
+            }
+        }
+        if scripts.isEmpty { print("no scripts added or changed under \(settings.jobsDirectory)/ since \(base)") }
+        if failed { throw ExitCode(1) }
+    }
+
+    private func resolveBase() async throws -> String {
+        if let base { return base }
+        let probe = try await SubprocessRunner().run(
+            ProcessSpec(
+                executable: "git", arguments: ["rev-parse", "--verify", "--quiet", "origin/HEAD"],
+                environment: ProcessInfo.processInfo.environment, workingDirectory: FileManager.default.currentDirectoryPath,
+                timeout: .seconds(30), outputLimit: 4096))
+        return probe.succeeded ? "origin/HEAD" : "main"
+    }
+
+    private func gitLines(_ arguments: [String]) async throws -> [String] {
+        let result = try await SubprocessRunner().run(
+            ProcessSpec(
+                executable: "git", arguments: arguments, environment: ProcessInfo.processInfo.environment,
+                workingDirectory: FileManager.default.currentDirectoryPath, timeout: .seconds(60), outputLimit: 8 << 20))
+        guard result.succeeded else {
+            printError("jobrunner check: git \(arguments.joined(separator: " ")) failed: \(String(decoding: result.stderr.bytes, as: UTF8.self))")
+            throw ExitCode(1)
+        }
+        return String(decoding: result.stdout.bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
