@@ -76,7 +76,7 @@ actor LiveOutput {
         self.limit = limit
     }
 
-    func append(_ stream: OutputStream, _ bytes: [UInt8]) {
+    func append(_ stream: StandardStream, _ bytes: [UInt8]) {
         switch stream {
         case .stdout:
             let room = max(0, limit - written.stdout - pending.stdout.count)

@@ -30,7 +30,7 @@ public struct ProcessSpec: Sendable, Equatable {
     }
 }
 
-public enum OutputStream: String, Sendable { case stdout, stderr }
+public enum StandardStream: String, Sendable { case stdout, stderr }
 
 /// How a process ended, with its captured output.
 public struct ProcessResult: Sendable, Equatable {
@@ -72,7 +72,7 @@ public struct ProcessLaunchError: Error, Sendable, Equatable, CustomStringConver
 /// serves PROCESS builds, EXECUTE runs and the local `transpile`/`run` commands.
 public protocol ProcessRunner: Sendable {
     /// - Parameter onOutput: called with each chunk as it arrives (for live output).
-    func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputStream, [UInt8]) async -> Void) async throws
+    func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (StandardStream, [UInt8]) async -> Void) async throws
         -> ProcessResult
 }
 

@@ -104,7 +104,7 @@ public struct ScriptExecutor: Sendable {
 
     public func execute(
         _ artifact: Artifact, facts: RunFacts,
-        onOutput: @escaping @Sendable (OutputStream, [UInt8]) async -> Void = { _, _ in }
+        onOutput: @escaping @Sendable (StandardStream, [UInt8]) async -> Void = { _, _ in }
     ) async throws -> ScriptRun {
         let directory = scratchDirectory + "/run-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)

@@ -17,7 +17,7 @@ import Glibc
 public struct SubprocessRunner: ProcessRunner {
     public init() {}
 
-    public func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputStream, [UInt8]) async -> Void) async throws
+    public func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (StandardStream, [UInt8]) async -> Void) async throws
         -> ProcessResult
     {
         var options = PlatformOptions()

@@ -1,0 +1,149 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStages
+import JobrunnerTestSupport
+import Testing
+
+/// Real processes through the same executor EXECUTE uses.
+@Suite("Running scripts")
+struct ProcessRunnerTests {
+    func run(
+        _ script: String, timeout: Duration? = nil, grace: Duration = .seconds(2), limit: Int = 1 << 20,
+        secrets: [String] = [], passThrough: [String: String] = [:],
+        onOutput: @escaping @Sendable (StandardStream, [UInt8]) async -> Void = { _, _ in }
+    ) async throws -> ScriptRun {
+        let directory = try TemporaryDirectory("run")
+        let artifact = Artifact(
+            toolchain: "bash", toolchainVersion: "bash", fileName: "script.sh", runCommand: ["bash", "{artifact}"],
+            content: Array(script.utf8), digest: "", sourceDigest: "", buildDuration: .zero, isText: true, timeout: timeout)
+        let executor = ScriptExecutor(
+            scratchDirectory: directory.path, gracePeriod: grace, outputLimit: limit, passThrough: passThrough,
+            masker: SecretMasker(values: secrets))
+        return try await executor.execute(
+            artifact, facts: RunFacts(pipelineID: "7", repository: "acme/ops", commit: "abc", scriptPath: "jobs/x.sh", attempt: 2),
+            onOutput: onOutput)
+    }
+
+    @Test
+    func fiftyMegabytesOfOutputKeepHeadAndTailAndCountEverything() async throws {
+        let result = try await run(
+            "head -c 52428800 /dev/zero | tr '\\0' 'x'; echo; echo THE-END", limit: 64 * 1024)
+        #expect(result.outcome == .succeeded)
+        #expect(result.stdoutBytes == 52_428_800 + 1 + 8)
+        #expect(result.stdoutTruncated)
+        let text = String(decoding: result.stdout, as: UTF8.self)
+        #expect(text.hasPrefix("xxxx"))
+        #expect(text.hasSuffix("THE-END\n"))
+        #expect(text.contains("bytes cut"))
+        #expect(result.stdout.count < 70 * 1024)
+    }
+
+    @Test
+    func binaryOutputIsKeptByteForByte() async throws {
+        let result = try await run("printf '\\000\\377\\376A\\n\\200'")
+        #expect(result.stdout == [0x00, 0xFF, 0xFE, 0x41, 0x0A, 0x80])
+    }
+
+    @Test
+    func aScriptThatNeverExitsIsStoppedAtItsTimeoutAndLeavesNoGrandchild() async throws {
+        let directory = try TemporaryDirectory("grandchild")
+        let pidFile = directory.file("sleep.pid")
+        let result = try await run(
+            "sleep 300 & echo $! > \(pidFile)\necho started\nwait\n", timeout: .milliseconds(500), grace: .milliseconds(500))
+        #expect(result.outcome == .timedOut)
+        #expect(result.timedOut)
+        #expect(String(decoding: result.stdout, as: UTF8.self) == "started\n")
+        let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!processIsRunning(pid), "the sleep grandchild is gone")
+    }
+
+    @Test
+    func aScriptIgnoringSIGTERMIsKilledAfterTheGracePeriod() async throws {
+        let result = try await run("trap '' TERM\nwhile true; do sleep 0.1; done\n", timeout: .milliseconds(300), grace: .milliseconds(300))
+        #expect(result.outcome == .timedOut)
+        #expect(result.signal == SIGKILL)
+    }
+
+    @Test
+    func backgroundChildrenDoNotOutliveAScriptThatExits() async throws {
+        let directory = try TemporaryDirectory("orphan")
+        let pidFile = directory.file("orphan.pid")
+        let started = ContinuousClock.now
+        let result = try await run("(sleep 300) & echo $! > \(pidFile)\necho done\n", timeout: .seconds(60))
+        #expect(result.outcome == .succeeded)
+        #expect(ContinuousClock.now - started < .seconds(30), "did not wait for the orphan")
+        let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!processIsRunning(pid), "the orphan was killed with the script's process group")
+    }
+
+    @Test
+    func standardInputIsEmpty() async throws {
+        let result = try await run("if read -r line; then echo \"got: $line\"; else echo eof; fi")
+        #expect(String(decoding: result.stdout, as: UTF8.self) == "eof\n")
+    }
+
+    @Test
+    func deathBySignalIsRecordedAsSuch() async throws {
+        let result = try await run("echo before; kill -SEGV $$; echo after")
+        #expect(result.outcome == .killed)
+        #expect(result.signal == SIGSEGV)
+        #expect(result.exitCode == nil)
+        #expect(String(decoding: result.stdout, as: UTF8.self) == "before\n")
+    }
+
+    @Test
+    func aNonZeroExitIsAScriptFailureWithItsStatus() async throws {
+        let result = try await run("echo oops >&2; exit 4")
+        #expect(result.outcome == .failed)
+        #expect(result.exitCode == 4)
+        #expect(String(decoding: result.stderr, as: UTF8.self) == "oops\n")
+        #expect(result.summary.contains("exit 4"))
+    }
+
+    @Test
+    func secretsAreMaskedInCapturedAndLiveOutputEvenWhenSplitAcrossWrites() async throws {
+        let live = Locked<[UInt8]>([])
+        let result = try await run(
+            "echo \"token=$API_TOKEN\"; printf 'half: s3cr'; sleep 0.2; printf 'et-value\\n'; echo \"$API_TOKEN\" >&2",
+            secrets: ["s3cret-value"], passThrough: ["API_TOKEN": "s3cret-value"]
+        ) { stream, bytes in
+            if stream == .stdout { live.withLock { $0 += bytes } }
+        }
+        let stdout = String(decoding: result.stdout, as: UTF8.self)
+        #expect(stdout == "token=***\nhalf: ***\n")
+        #expect(String(decoding: result.stderr, as: UTF8.self) == "***\n")
+        #expect(String(decoding: live.value, as: UTF8.self) == stdout)
+    }
+
+    @Test
+    func theEnvironmentIsMinimalPlusPassThroughAndFacts() async throws {
+        setenv("JOBRUNNER_TEST_LEAK", "leaked", 1)
+        let result = try await run(
+            "echo \"$JOBRUNNER_PIPELINE_ID $JOBRUNNER_REPOSITORY $JOBRUNNER_COMMIT $JOBRUNNER_SCRIPT $JOBRUNNER_ATTEMPT\"; echo \"leak=${JOBRUNNER_TEST_LEAK:-none} db=$DATABASE_URL\"; pwd",
+            passThrough: ["DATABASE_URL": "postgres://db/prod"])
+        let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n")
+        #expect(lines[0] == "7 acme/ops abc jobs/x.sh 2")
+        #expect(lines[1] == "leak=none db=postgres://db/prod")
+        #expect(lines[2].contains("/run-"), "a fresh working directory")
+        #expect(!FileManager.default.fileExists(atPath: String(lines[2])), "removed afterwards")
+    }
+
+    @Test
+    func cancellingTheRunKillsTheProcessGroup() async throws {
+        let directory = try TemporaryDirectory("cancel")
+        let pidFile = directory.file("pid")
+        let task = Task {
+            try await run("sleep 300 & echo $! > \(pidFile); wait", timeout: .seconds(60), grace: .milliseconds(300))
+        }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: pidFile) { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        let result = try await task.value
+        #expect(result.outcome == .cancelled)
+        let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!processIsRunning(pid))
+    }
+}
