@@ -114,7 +114,7 @@ let package = Package(
         // Test stand-ins shared by the test targets: a manual clock, fixtures, temp dirs.
         .target(
             name: "JobrunnerTestSupport",
-            dependencies: ["JobrunnerCore", "JobrunnerStore"],
+            dependencies: ["JobrunnerCore", "JobrunnerStore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/JobrunnerTestSupport",
             swiftSettings: strict
         ),

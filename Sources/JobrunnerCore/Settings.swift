@@ -67,6 +67,7 @@ public struct Settings: Sendable, Equatable {
     public var scriptEnvironment: [String]
     public var secretNames: [String]
     public var executeTimeout: Duration
+    public var toolchainsFile: String?
     public var workers: Int
     public var leaseDuration: Duration
     public var shutdownGracePeriod: Duration

@@ -13,6 +13,8 @@ public struct ApplicationContext: Sendable {
     public var store: any PipelineStore
     /// Rung when intake or an operator queues work, so idle workers start at once.
     public var workAvailable: Beacon
+    /// Extensions that are scripts: those of the built-in and configured toolchains.
+    public var scriptExtensions: Set<String> = ScriptLanguage.builtInExtensions
     /// The GitHub API, when credentials are configured (needed for incomplete pushes).
     public var github: (any GitHubAPI)?
     public var logger: Logger
@@ -40,7 +42,8 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
             store: context.store,
             intake: PushIntake(
                 repositories: Set(context.settings.repositories), branch: context.settings.branch,
-                detector: ScriptDetector(jobsDirectory: context.settings.jobsDirectory),
+                detector: ScriptDetector(
+                    jobsDirectory: context.settings.jobsDirectory, supportedExtensions: context.scriptExtensions),
                 github: context.github),
             maxBodySize: context.settings.webhookMaxBodySize,
             workAvailable: context.workAvailable,

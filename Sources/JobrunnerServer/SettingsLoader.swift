@@ -152,6 +152,10 @@ public enum SettingsLoader {
                 "'\(name)' is not an environment variable name"))
         }
         settings.executeTimeout = duration(.executeTimeout, default: .seconds(3600))
+        settings.toolchainsFile = string(.toolchainsFile)
+        if let path = settings.toolchainsFile, !FileManager.default.isReadableFile(atPath: path) {
+            errors.append(SettingsError(.toolchainsFile, "\(path) cannot be read"))
+        }
         settings.workers = integer(.workers, default: 4, range: 0...256)
         settings.leaseDuration = duration(.leaseDuration, default: .seconds(60))
         if settings.leaseDuration < .seconds(3) {

@@ -5,15 +5,15 @@ import JobrunnerServer
 import JobrunnerStages
 
 /// Builds like PROCESS, with the configured toolchains.
-private func makeBuilder() -> ScriptBuilder {
-    ScriptBuilder(scratchDirectory: NSTemporaryDirectory())
+private func makeBuilder(_ settings: Settings) throws -> ScriptBuilder {
+    ScriptBuilder(toolchains: try loadToolchains(settings), scratchDirectory: NSTemporaryDirectory())
 }
 
 /// Builds FILE or exits with the compiler's message (status 1).
-private func build(_ file: String, jobsDirectory: String) async throws -> (ScriptSource, Artifact) {
+private func build(_ file: String, settings: Settings) async throws -> (ScriptSource, Artifact) {
     do {
-        let source = try LocalScriptSource.load(file: file, jobsDirectory: jobsDirectory)
-        return (source, try await makeBuilder().build(source))
+        let source = try LocalScriptSource.load(file: file, jobsDirectory: settings.jobsDirectory)
+        return (source, try await makeBuilder(settings).build(source))
     } catch let error as BuildError {
         printError("jobrunner: \(error)")
         throw ExitCode(1)
@@ -35,7 +35,7 @@ struct TranspileCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await options.load(for: .local)
-        let (_, artifact) = try await build(file, jobsDirectory: settings.jobsDirectory)
+        let (_, artifact) = try await build(file, settings: settings)
         if let output {
             try Data(artifact.content).write(to: URL(fileURLWithPath: output))
             if !artifact.isText {
@@ -60,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await options.load(for: .local)
-        let (source, artifact) = try await build(file, jobsDirectory: settings.jobsDirectory)
+        let (source, artifact) = try await build(file, settings: settings)
         printError("jobrunner: built with \(artifact.toolchainVersion): \(artifact.content.count) bytes, sha256 \(artifact.digest)")
         if dryRun { return }
         let environment = ProcessInfo.processInfo.environment
@@ -100,7 +100,7 @@ struct CheckCommand: AsyncParsableCommand {
         let changes = try await gitLines(["diff", "--name-status", "--no-renames", "\(base)...HEAD"])
         var scripts: [String] = []
         var others: [String] = []
-        let builder = makeBuilder()
+        let builder = try makeBuilder(settings)
         let detector = ScriptDetector(jobsDirectory: settings.jobsDirectory, supportedExtensions: builder.supportedExtensions)
         for line in changes {
             let parts = line.split(separator: "\t", maxSplits: 1)

@@ -38,20 +38,21 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("no repositories configured (JOBRUNNER_REPOSITORIES): every push will be ignored")
         }
         let store = try openStore(settings)
+        let toolchains = try loadToolchains(settings)
         let workAvailable = Beacon()
         var services: [any Service] = []
         if settings.workers > 0 {
             services.append(
                 WorkerPool(
-                    store: store, handlers: ProductionHandlers.make(settings: settings, store: store),
+                    store: store, handlers: ProductionHandlers.make(settings: settings, store: store, toolchains: toolchains),
                     configuration: workerPoolConfiguration(settings),
                     logger: logger, workAvailable: workAvailable))
         }
-        let app = buildApplication(
-            ApplicationContext(
-                settings: settings, store: store, workAvailable: workAvailable,
-                github: GitHubAPIFactory.make(settings), logger: logger),
-            services: services)
+        var context = ApplicationContext(
+            settings: settings, store: store, workAvailable: workAvailable, github: GitHubAPIFactory.make(settings),
+            logger: logger)
+        context.scriptExtensions = Set(toolchains.flatMap(\.extensions))
+        let app = buildApplication(context, services: services)
         logger.info(
             "jobrunner serving",
             metadata: [
@@ -76,7 +77,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "jobrunner")
         let store = try openStore(settings)
         let pool = WorkerPool(
-            store: store, handlers: ProductionHandlers.make(settings: settings, store: store),
+            store: store, handlers: ProductionHandlers.make(settings: settings, store: store, toolchains: try loadToolchains(settings)),
             configuration: workerPoolConfiguration(settings), logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [pool], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -87,7 +88,7 @@ struct WorkerCommand: AsyncParsableCommand {
 /// The stage handlers this build ships. Stages of kinds without a handler stay queued,
 /// durably, until a build that has one claims them.
 enum ProductionHandlers {
-    static func make(settings: Settings, store: any PipelineStore) -> StageHandlers {
+    static func make(settings: Settings, store: any PipelineStore, toolchains: [Toolchain]) -> StageHandlers {
         let environment = ProcessInfo.processInfo.environment
         var handlers = StageHandlers()
         handlers[.execute] = ExecuteStageHandler(store: store, executor: ScriptExecutor(settings: settings, environment: environment))
@@ -97,7 +98,7 @@ enum ProductionHandlers {
             handlers[.process] = ProcessStageHandler(
                 store: store,
                 reader: GitRepositoryReader { repository in local.replacingOccurrences(of: "{repository}", with: repository.rawValue) },
-                builder: ScriptBuilder(scratchDirectory: settings.dataDirectory + "/work"),
+                builder: ScriptBuilder(toolchains: toolchains, scratchDirectory: settings.dataDirectory + "/work"),
                 jobsDirectory: settings.jobsDirectory)
         }
         return handlers
@@ -106,6 +107,16 @@ enum ProductionHandlers {
     static func localRepositoryTemplate(_ template: String) -> String? {
         if template.hasPrefix("file://") { return String(template.dropFirst("file://".count)) }
         return template.hasPrefix("/") ? template : nil
+    }
+}
+
+/// The toolchains, or every problem of the toolchains file and exit 78.
+func loadToolchains(_ settings: Settings) throws -> [Toolchain] {
+    do {
+        return try ToolchainFile.toolchains(settings: settings)
+    } catch {
+        printError("jobrunner: \(error)")
+        throw ExitCode(78)
     }
 }
 

@@ -40,7 +40,7 @@ struct HealthRouteTests {
         let store = try SQLitePipelineStore(path: directory.file("jobrunner.sqlite"))
         var settings = Settings()
         settings.httpPort = 0
-        let app = buildApplication(ApplicationContext(settings: settings, store: store, logger: Logger(label: "test")))
+        let app = buildApplication(ApplicationContext(settings: settings, store: store, logger: quietLogger))
         try await app.test(.live) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
@@ -58,7 +58,7 @@ struct HealthRouteTests {
 
     @Test
     func notReadyWhenTheStoreIsUnreachable() async throws {
-        let app = buildApplication(ApplicationContext(settings: Settings(), store: UnreachableStore(), logger: Logger(label: "test")))
+        let app = buildApplication(ApplicationContext(settings: Settings(), store: UnreachableStore(), logger: quietLogger))
         try await app.test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)

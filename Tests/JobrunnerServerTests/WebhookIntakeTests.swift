@@ -34,7 +34,7 @@ struct WebhookIntakeTests {
 
         func app(github: (any GitHubAPI)? = nil) -> some ApplicationProtocol {
             buildApplication(
-                ApplicationContext(settings: settings, store: store, github: github, logger: Logger(label: "test")))
+                ApplicationContext(settings: settings, store: store, github: github, logger: quietLogger))
         }
 
         func pipelines() async throws -> [PipelineSummary] {

@@ -20,7 +20,7 @@ struct RunningPool {
     let task: Task<Void, any Error>
 
     static func start(_ pool: WorkerPool) -> RunningPool {
-        let group = ServiceGroup(configuration: .init(services: [pool], logger: Logger(label: "test")))
+        let group = ServiceGroup(configuration: .init(services: [pool], logger: quietLogger))
         let task = Task { try await group.run() }
         return RunningPool(group: group, task: task)
     }

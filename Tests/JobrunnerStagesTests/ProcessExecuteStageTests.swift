@@ -43,7 +43,7 @@ struct ProcessExecuteStageTests {
     func pool(_ setup: Setup, grace: Duration = .seconds(30)) -> WorkerPool {
         WorkerPool(
             store: setup.store, handlers: setup.handlers, configuration: poolConfiguration(workers: 2, grace: grace),
-            logger: Logger(label: "test"))
+            logger: quietLogger)
     }
 
     @Test

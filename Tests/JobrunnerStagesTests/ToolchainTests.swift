@@ -103,14 +103,23 @@ struct ToolchainTests {
     @Test
     func moreToolchainsCanBeConfiguredWithoutCodeChanges() async throws {
         let directory = try TemporaryDirectory("toolchain")
-        let awk = Toolchain(
-            name: "awk", extensions: ["awk"], build: .check(["awk", "-f", "{source}", "/dev/null"]), artifactName: "script.awk",
-            run: ["awk", "-f", "{artifact}", "/dev/null"], versionCommands: [["awk", "--version"]])
-        let custom = ScriptBuilder(toolchains: Toolchain.builtIn + [awk], scratchDirectory: directory.path)
+        let file = directory.file("toolchains.json")
+        try #"""
+            [{"name": "awk", "extensions": ["AWK"], "check": ["awk", "-f", "{source}", "/dev/null"],
+              "artifact": "script.awk", "run": ["awk", "-f", "{artifact}", "/dev/null"], "version": ["awk", "--version"]}]
+            """#.write(toFile: file, atomically: true, encoding: .utf8)
+        var settings = Settings()
+        settings.toolchainsFile = file
+        let toolchains = try ToolchainFile.toolchains(settings: settings)
+        #expect(Set(toolchains.flatMap(\.extensions)).isSuperset(of: ["awk", "ts", "sh"]))
+        let custom = ScriptBuilder(toolchains: toolchains, scratchDirectory: directory.path)
         let artifact = try await custom.build(
             ScriptSource(path: "jobs/x.awk", files: ["jobs/x.awk": Array("BEGIN { print \"awk\", 6 * 7 }\n".utf8)]))
         let run = try await ScriptExecutor(scratchDirectory: directory.path).execute(
             artifact, facts: RunFacts(pipelineID: "1", repository: "r/r", commit: "c", scriptPath: "jobs/x.awk", attempt: 1))
         #expect(String(decoding: run.stdout, as: UTF8.self) == "awk 42\n")
+
+        try #"[{"name": "bad", "extensions": ["x"], "artifact": "a", "run": ["x"]}]"#.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(throws: ToolchainFile.Problem.self) { try ToolchainFile.load(file) }
     }
 }

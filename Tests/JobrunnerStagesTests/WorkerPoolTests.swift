@@ -39,7 +39,7 @@ struct WorkerPoolTests {
         ])
         let pool = WorkerPool(
             store: store, handlers: handlers, configuration: poolConfiguration(workers: 3),
-            logger: Logger(label: "test"))
+            logger: quietLogger)
         let running = RunningPool.start(pool)
         try await eventually("all 60 pipelines succeeded") {
             try await store.pipelines(PipelineFilter(status: .succeeded, limit: 100)).count == 60
@@ -73,7 +73,7 @@ struct WorkerPoolTests {
             }
         ])
         let pool = WorkerPool(
-            store: store, handlers: handlers, configuration: poolConfiguration(workers: 2), logger: Logger(label: "test"))
+            store: store, handlers: handlers, configuration: poolConfiguration(workers: 2), logger: quietLogger)
         let running = RunningPool.start(pool)
         try await eventually("flaky PROCESS succeeded on its second attempt") {
             try await store.stage(ids[0], .process)?.state == .succeeded
@@ -105,7 +105,7 @@ struct WorkerPoolTests {
         ])
         let pool = WorkerPool(
             store: store, handlers: handlers, configuration: poolConfiguration(workers: 2), clock: clock,
-            logger: Logger(label: "test"))
+            logger: quietLogger)
         let running = RunningPool.start(pool)
         await started.wait(past: 0)
         await running.group.triggerGracefulShutdown()
@@ -149,7 +149,7 @@ struct WorkerPoolTests {
         let handlers = StageHandlers([.process: blocking, .execute: blocking])
         let pool = WorkerPool(
             store: store, handlers: handlers, configuration: poolConfiguration(workers: 2, grace: .seconds(30)),
-            clock: clock, logger: Logger(label: "test"))
+            clock: clock, logger: quietLogger)
         let running = RunningPool.start(pool)
         try await eventually("both blocking stages started") { started.value == 2 }
         await running.group.triggerGracefulShutdown()
@@ -194,7 +194,7 @@ struct WorkerPoolTests {
         ])
         let pool = WorkerPool(
             store: store, handlers: handlers, configuration: poolConfiguration(workers: 1), clock: clock,
-            logger: Logger(label: "test"))
+            logger: quietLogger)
         let running = RunningPool.start(pool)
         await started.wait(past: 0)
         // Another node, whose clock is past the lease, rescues the stage.

@@ -1,3 +1,4 @@
+import Logging
 import Foundation
 import JobrunnerCore
 
@@ -37,3 +38,7 @@ public final class TemporaryDirectory: Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
+
+
+/// A logger that discards everything, so expected failures do not clutter test output.
+public let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }

@@ -15,6 +15,17 @@ JOBRUNNER_BUILD_PACKAGES=(
   zlib1g-dev
 )
 
+# Packages the service needs at run time: the toolchains PROCESS builds with and EXECUTE runs with
+# (esbuild for TypeScript, node, python3, bash), git to read repositories, binutils' objcopy to make
+# Swift artifacts reproducible.
+JOBRUNNER_RUNTIME_PACKAGES=(
+  esbuild
+  nodejs
+  python3
+  bash
+  binutils
+)
+
 jobrunner_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 jobrunner_as_root() {
@@ -71,6 +82,6 @@ jobrunner_find_swift() {
 
 jobrunner_setup() {
   cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-  jobrunner_apt_install "${JOBRUNNER_BUILD_PACKAGES[@]}" "$@"
+  jobrunner_apt_install "${JOBRUNNER_BUILD_PACKAGES[@]}" "${JOBRUNNER_RUNTIME_PACKAGES[@]}" "$@"
   jobrunner_find_swift
 }
