@@ -44,6 +44,15 @@ public struct ExecuteStageHandler: StageHandler {
         } catch {
             flusher.cancel()
             await live.flush()
+            // The run did not happen; close its record so nothing shows it as running.
+            let message = executor.masker.mask(Array("jobrunner: the script could not be started: \(error)\n".utf8))
+            let now = Date()
+            try? await Task {
+                try await store.finishExecution(
+                    ExecutionRecord(
+                        id: executionID, pipelineID: stage.pipeline.id, attempt: stage.lease.attempt, startedAt: now,
+                        finishedAt: now, outcome: .failed, stderr: message, stderrBytes: message.count))
+            }.value
             throw StageFailure.permanent("the script could not be started: \(error)")
         }
         flusher.cancel()

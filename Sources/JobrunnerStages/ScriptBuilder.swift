@@ -62,7 +62,8 @@ public struct ScriptBuilder: Sendable {
     ) {
         self.toolchains = toolchains
         self.runner = runner
-        self.scratchDirectory = scratchDirectory
+        // Absolute: tools run with their own working directory, so relative paths would break.
+        self.scratchDirectory = URL(fileURLWithPath: scratchDirectory).standardizedFileURL.path
         self.maxSourceSize = maxSourceSize
         self.searchPath = searchPath
     }

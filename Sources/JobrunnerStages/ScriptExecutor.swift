@@ -78,7 +78,8 @@ public struct ScriptExecutor: Sendable {
         searchPath: String = "/usr/local/bin:/usr/bin:/bin"
     ) {
         self.runner = runner
-        self.scratchDirectory = scratchDirectory
+        // Absolute: tools run with their own working directory, so relative paths would break.
+        self.scratchDirectory = URL(fileURLWithPath: scratchDirectory).standardizedFileURL.path
         self.defaultTimeout = defaultTimeout
         self.gracePeriod = gracePeriod
         self.outputLimit = outputLimit

@@ -56,7 +56,8 @@ public struct Toolchain: Sendable, Equatable {
             artifactName: "script.sh", run: ["bash", "{artifact}"], versionCommands: [["bash", "-c", "echo $BASH_VERSION"]]),
         Toolchain(
             name: "python3", extensions: ["py"],
-            build: .check(["python3", "-c", "import ast,sys; ast.parse(open(sys.argv[1],'rb').read(), sys.argv[1])", "{source}"]),
+            // What `python3 -m py_compile` checks, without writing __pycache__ into the build.
+            build: .check(["python3", "-c", "import sys; compile(open(sys.argv[1], 'rb').read(), sys.argv[1], 'exec')", "{source}"]),
             artifactName: "script.py", run: ["python3", "{artifact}"], versionCommands: [["python3", "--version"]]),
         Toolchain(
             name: "swiftc", extensions: ["swift"],

@@ -1,6 +1,7 @@
 import Foundation
 import JobrunnerCore
 import JobrunnerGitHub
+import JobrunnerStages
 import JobrunnerStore
 import JobrunnerTestSupport
 import Testing
@@ -230,5 +231,72 @@ struct WorkerRescueTests {
         let second = try #require(try await store.pipeline(PipelineID(2)))
         #expect(second.summary.stage(.process)?.state == .queued, "PROCESS of the killed process: queued again")
         #expect(second.attempts.map(\.outcome) == [.abandoned])
+    }
+}
+
+@Suite("End to end through jobrunner serve")
+struct ServeEndToEndTests {
+    @Test
+    func aSignedPushIsBuiltFromTheRepositoryAndRunOnce() async throws {
+        // The repository acme/ops lives on this machine, where JOBRUNNER_GIT_REMOTE points.
+        let git = try GitFixture()
+        let commit = try git.commit(["jobs/hello.sh": "echo \"hello from $JOBRUNNER_SCRIPT at ${JOBRUNNER_COMMIT:0:7}\"\n"])
+        let remotes = try TemporaryDirectory("remotes")
+        try FileManager.default.createDirectory(atPath: remotes.file("acme"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: remotes.file("acme/ops.git"), withDestinationPath: git.bare)
+
+        let directory = try TemporaryDirectory("e2e")
+        let port = Int.random(in: 20_000...40_000)
+        let (process, _, _) = try JobrunnerBinary.start(
+            ["serve"],
+            environment: [
+                "JOBRUNNER_WEBHOOK_SECRET": "e2e-secret", "JOBRUNNER_REPOSITORIES": "acme/ops",
+                "JOBRUNNER_HTTP_PORT": "\(port)", "JOBRUNNER_GIT_REMOTE": remotes.path + "/{repository}.git",
+                "JOBRUNNER_WORKERS": "2",
+            ],
+            directory: directory.path)
+        defer {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        let body = try JSONSerialization.data(withJSONObject: [
+            "ref": "refs/heads/main", "before": String(repeating: "1", count: 40), "after": commit,
+            "created": false, "deleted": false, "forced": false,
+            "commits": [[
+                "id": commit, "message": "Add hello (#5)", "author": ["name": "Alice", "username": "alice"],
+                "added": ["jobs/hello.sh"], "removed": [String](), "modified": [String](),
+            ]],
+            "head_commit": ["id": commit, "message": "Add hello (#5)", "author": ["name": "Alice", "username": "alice"]],
+            "repository": ["full_name": "acme/ops", "default_branch": "main"],
+            "pusher": ["name": "alice"], "sender": ["login": "alice"],
+        ])
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/webhooks/github")!)
+        request.httpMethod = "POST"
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("push", forHTTPHeaderField: "X-GitHub-Event")
+        request.setValue("e2e-1", forHTTPHeaderField: "X-GitHub-Delivery")
+        request.setValue(WebhookVerifier.signature(for: body, secret: "e2e-secret"), forHTTPHeaderField: "X-Hub-Signature-256")
+        var accepted = false
+        for _ in 0..<200 where !accepted {
+            if let (_, response) = try? await URLSession.shared.data(for: request) {
+                accepted = (response as? HTTPURLResponse)?.statusCode == 202
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        #expect(accepted)
+
+        let store = try SQLitePipelineStore(path: directory.file("data/jobrunner.sqlite"))
+        var executed = false
+        for _ in 0..<400 where !executed {
+            try await Task.sleep(for: .milliseconds(50))
+            executed = try await store.stage(PipelineID(1), .execute)?.state == .succeeded
+        }
+        #expect(executed)
+        let execution = try #require(try await store.executions(for: PipelineID(1)).first)
+        #expect(String(decoding: execution.stdout, as: UTF8.self) == "hello from jobs/hello.sh at \(commit.prefix(7))\n")
+        #expect(try await store.executions(for: PipelineID(1)).count == 1, "ran exactly once")
+        #expect(try await store.artifact(for: PipelineID(1))?.toolchain == "bash")
     }
 }

@@ -147,3 +147,24 @@ struct ProcessRunnerTests {
         #expect(!processIsRunning(pid))
     }
 }
+
+@Suite("Relative data directories")
+struct RelativeDirectoryTests {
+    @Test
+    func aRelativeScratchDirectoryStillBuildsAndRuns() async throws {
+        let base = try TemporaryDirectory("relative")
+        // A relative path to the temporary directory, from wherever the tests run.
+        let depth = FileManager.default.currentDirectoryPath.split(separator: "/").count
+        let relative = String(repeating: "../", count: depth) + base.path.dropFirst() + "/data/work"
+        try FileManager.default.createDirectory(atPath: base.file("data/work"), withIntermediateDirectories: true)
+        let builder = ScriptBuilder(scratchDirectory: relative)
+        let executor = ScriptExecutor(scratchDirectory: relative)
+        #expect(builder.scratchDirectory == base.path + "/data/work")
+        #expect(executor.scratchDirectory == base.path + "/data/work")
+        let artifact = try await builder.build(
+            ScriptSource(path: "jobs/r.ts", files: ["jobs/r.ts": Array("console.log('relative ok')\n".utf8)]))
+        let run = try await executor.execute(
+            artifact, facts: RunFacts(pipelineID: "1", repository: "a/b", commit: "c", scriptPath: "jobs/r.ts", attempt: 1))
+        #expect(String(decoding: run.stdout, as: UTF8.self) == "relative ok\n")
+    }
+}

@@ -21,6 +21,7 @@ struct ToolchainTests {
         ("jobs/j.js", "function (\n", "SyntaxError"),
         ("jobs/s.sh", "if then fi\n", "syntax error"),
         ("jobs/p.py", "def broken(:\n", "SyntaxError"),
+        ("jobs/q.py", "print('fine so far')\nreturn 3\n", "'return' outside function"),
         ("jobs/w.swift", "let x: Int = \"no\"\n", "cannot convert value"),
     ]
 
