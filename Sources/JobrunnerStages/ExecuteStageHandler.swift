@@ -57,11 +57,7 @@ public struct ExecuteStageHandler: StageHandler {
         }
         flusher.cancel()
         await live.flush()
-        let record = ExecutionRecord(
-            id: executionID, pipelineID: stage.pipeline.id, attempt: stage.lease.attempt, startedAt: run.startedAt,
-            finishedAt: run.finishedAt, outcome: run.outcome, exitCode: run.exitCode, signal: run.signal,
-            timedOut: run.timedOut, stdout: run.stdout, stderr: run.stderr, stdoutBytes: run.stdoutBytes,
-            stderrBytes: run.stderrBytes, stdoutTruncated: run.stdoutTruncated, stderrTruncated: run.stderrTruncated)
+        let record = ExecutionRecord(run, id: executionID, pipelineID: stage.pipeline.id, attempt: stage.lease.attempt)
         // Recorded even when the stage is being stopped: the run happened.
         try await Task { try await store.finishExecution(record) }.value
         if run.outcome == .cancelled { throw CancellationError() }

@@ -57,6 +57,17 @@ public struct ScriptRun: Sendable, Equatable {
     }
 }
 
+extension ExecutionRecord {
+    /// The stored record of a finished run.
+    public init(_ run: ScriptRun, id: Int64, pipelineID: PipelineID, attempt: Int) {
+        self.init(
+            id: id, pipelineID: pipelineID, attempt: attempt, startedAt: run.startedAt, finishedAt: run.finishedAt,
+            outcome: run.outcome, exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, stdout: run.stdout,
+            stderr: run.stderr, stdoutBytes: run.stdoutBytes, stderrBytes: run.stderrBytes,
+            stdoutTruncated: run.stdoutTruncated, stderrTruncated: run.stderrTruncated)
+    }
+}
+
 /// Runs built artifacts: a fresh working directory (removed afterwards), a minimal environment
 /// plus the configured pass-through variables and `JOBRUNNER_*` facts, the time limit, and
 /// secrets masked in everything captured. EXECUTE and `jobrunner run` both use it.

@@ -71,11 +71,7 @@ struct RunCommand: AsyncParsableCommand {
         let run = try await executor.execute(artifact, facts: facts) { stream, bytes in
             (stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError).write(Data(bytes))
         }
-        let record = ExecutionRecord(
-            id: 0, pipelineID: PipelineID(0), attempt: 1, startedAt: run.startedAt, finishedAt: run.finishedAt,
-            outcome: run.outcome, exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, stdout: run.stdout,
-            stderr: run.stderr, stdoutBytes: run.stdoutBytes, stderrBytes: run.stderrBytes,
-            stdoutTruncated: run.stdoutTruncated, stderrTruncated: run.stderrTruncated)
+        let record = ExecutionRecord(run, id: 0, pipelineID: PipelineID(0), attempt: 1)
         let log = ExecutionLog(scriptPath: source.path, artifact: artifact, source: source.content, execution: record)
         print("\n----- execution log (what CLEANUP would commit) -----\n")
         print(log.render(masking: executor.masker))

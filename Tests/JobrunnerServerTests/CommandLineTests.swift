@@ -12,16 +12,7 @@ import FoundationNetworking
 
 /// The built `jobrunner` executable, run as a user would run it.
 struct JobrunnerBinary {
-    static var path: String {
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = testBinary.deletingLastPathComponent()
-        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("jobrunner").path),
-            directory.path != "/"
-        {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("jobrunner").path
-    }
+    static var path: String { BuiltProduct.path("jobrunner") }
 
     struct Result {
         var status: Int32
@@ -43,23 +34,36 @@ struct JobrunnerBinary {
         return (process, out, err)
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], directory: String) throws -> Result {
+    static func run(_ arguments: [String], environment: [String: String] = [:], directory: String) async throws -> Result {
         let (process, out, err) = try start(arguments, environment: environment, directory: directory)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        // Both pipes at once, so a chatty stream cannot block the child.
+        async let stdout = offCooperativePool { out.fileHandleForReading.readDataToEndOfFile() }
+        async let stderr = offCooperativePool { err.fileHandleForReading.readDataToEndOfFile() }
+        let (output, errors) = try await (stdout, stderr)
+        try await offCooperativePool { process.waitUntilExit() }
         return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+            status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
+            stderr: String(decoding: errors, as: UTF8.self))
+    }
+
+    /// Stops a started process and waits for it, off the cooperative pool.
+    static func stop(_ process: Process, signal: Int32 = SIGTERM) async throws {
+        kill(process.processIdentifier, signal)
+        try await offCooperativePool { process.waitUntilExit() }
+    }
+
+    /// Everything a started process wrote to a pipe until it closed.
+    static func drain(_ pipe: Pipe) async throws -> String {
+        try await offCooperativePool { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
     }
 }
 
 @Suite("The jobrunner command")
 struct CommandLineTests {
     @Test
-    func helpDescribesEveryCommand() throws {
+    func helpDescribesEveryCommand() async throws {
         let directory = try TemporaryDirectory()
-        let result = try JobrunnerBinary.run(["--help"], directory: directory.path)
+        let result = try await JobrunnerBinary.run(["--help"], directory: directory.path)
         #expect(result.status == 0)
         for command in ["serve", "worker", "transpile", "run", "check", "demo", "pipelines", "show", "retry", "cancel", "settings"] {
             #expect(result.stdout.contains("  \(command) "), "--help lists \(command)")
@@ -67,18 +71,18 @@ struct CommandLineTests {
     }
 
     @Test
-    func serveRefusesToStartWithoutAWebhookSecretAndCreatesNothing() throws {
+    func serveRefusesToStartWithoutAWebhookSecretAndCreatesNothing() async throws {
         let directory = try TemporaryDirectory()
-        let result = try JobrunnerBinary.run(["serve"], environment: ["JOBRUNNER_REPOSITORIES": "acme/ops"], directory: directory.path)
+        let result = try await JobrunnerBinary.run(["serve"], environment: ["JOBRUNNER_REPOSITORIES": "acme/ops"], directory: directory.path)
         #expect(result.status == 78)
         #expect(result.stderr.contains("JOBRUNNER_WEBHOOK_SECRET"))
         #expect(!FileManager.default.fileExists(atPath: directory.file("data")), "nothing started, nothing written")
     }
 
     @Test
-    func commandsOfLaterWorkSayTheyAreNotAvailable() throws {
+    func commandsOfLaterWorkSayTheyAreNotAvailable() async throws {
         let directory = try TemporaryDirectory()
-        let result = try JobrunnerBinary.run(["demo", "--exit"], directory: directory.path)
+        let result = try await JobrunnerBinary.run(["demo", "--exit"], directory: directory.path)
         #expect(result.status == 69)
         #expect(result.stderr.contains("not available yet"))
     }
@@ -122,17 +126,16 @@ struct CommandLineTests {
         let (_, refused) = try await URLSession.shared.data(for: unsigned)
         #expect((refused as? HTTPURLResponse)?.statusCode == 401)
 
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        try await JobrunnerBinary.stop(process)
         #expect(process.terminationStatus == 0)
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = try await JobrunnerBinary.drain(err)
         let lines = log.split(separator: "\n")
         #expect(!lines.isEmpty)
         #expect(
             lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil },
             "JOBRUNNER_LOG_FORMAT=json writes one JSON object per line")
         #expect(log.contains("worker pool stopped"))
-        let listed = try JobrunnerBinary.run(["pipelines"], directory: directory.path)
+        let listed = try await JobrunnerBinary.run(["pipelines"], directory: directory.path)
         #expect(listed.stdout.contains("jobs/2026-11-22-backfill-invoices.ts"), "\(listed.stdout)")
         #expect(listed.stdout.split(separator: "\n").count == 2, "one pipeline, the unsigned request created none")
     }
@@ -151,30 +154,30 @@ struct CommandLineTests {
         let execute = try #require(try await store.claimNext(owner: "w", kinds: [.execute], leaseDuration: .seconds(60)))
         try await store.release(execute.lease, reason: "worker stopped")
 
-        let list = try JobrunnerBinary.run(["pipelines", "--status", "failed"], directory: directory.path)
+        let list = try await JobrunnerBinary.run(["pipelines", "--status", "failed"], directory: directory.path)
         #expect(list.status == 0)
         #expect(list.stdout.contains("jobs/a.sh") && !list.stdout.contains("jobs/b.sh"))
 
-        let retried = try JobrunnerBinary.run(
+        let retried = try await JobrunnerBinary.run(
             ["retry", "\(ids[0])", "--operator", "alice", "--reason", "GitHub is back"], directory: directory.path)
         #expect(retried.status == 0, "\(retried.stderr)")
         #expect(try await store.stage(ids[0], .process)?.state == .queued)
 
-        let refused = try JobrunnerBinary.run(["retry", "\(ids[1])", "--operator", "bob"], directory: directory.path)
+        let refused = try await JobrunnerBinary.run(["retry", "\(ids[1])", "--operator", "bob"], directory: directory.path)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("--execute-again"))
         #expect(try await store.stage(ids[1], .execute)?.state == .interrupted, "not re-run without confirmation")
 
-        let confirmed = try JobrunnerBinary.run(
+        let confirmed = try await JobrunnerBinary.run(
             ["retry", "\(ids[1])", "--operator", "bob", "--execute-again"], directory: directory.path)
         #expect(confirmed.status == 0)
         #expect(try await store.stage(ids[1], .execute)?.state == .queued)
 
-        let shown = try JobrunnerBinary.run(["show", "\(ids[0])"], directory: directory.path)
+        let shown = try await JobrunnerBinary.run(["show", "\(ids[0])"], directory: directory.path)
         #expect(shown.stdout.contains("retry process by alice"))
         #expect(shown.stdout.contains("GitHub is back"))
 
-        let cancelled = try JobrunnerBinary.run(["cancel", "\(ids[0])", "--operator", "carol"], directory: directory.path)
+        let cancelled = try await JobrunnerBinary.run(["cancel", "\(ids[0])", "--operator", "carol"], directory: directory.path)
         #expect(cancelled.status == 0)
         #expect(try await store.status(ids[0]) == .cancelled)
     }
@@ -182,10 +185,7 @@ struct CommandLineTests {
 
 @Suite("Crash recovery by the jobrunner worker process")
 struct WorkerRescueTests {
-    static var probePath: String {
-        URL(fileURLWithPath: JobrunnerBinary.path).deletingLastPathComponent()
-            .appendingPathComponent("jobrunner-store-probe").path
-    }
+    static var probePath: String { BuiltProduct.path("jobrunner-store-probe") }
 
     @Test
     func aWorkerProcessRescuesTheLeasesOfASIGKILLedProcess() async throws {
@@ -198,14 +198,16 @@ struct WorkerRescueTests {
         let output = Pipe()
         probe.standardOutput = output
         try probe.run()
-        var seen = ""
-        while !seen.contains("HOLDING") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
+        let seen = try await offCooperativePool {
+            var seen = ""
+            while !seen.contains("HOLDING") {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                seen += String(decoding: chunk, as: UTF8.self)
+            }
+            return seen
         }
-        kill(probe.processIdentifier, SIGKILL)
-        probe.waitUntilExit()
+        try await JobrunnerBinary.stop(probe, signal: SIGKILL)
         #expect(seen.contains("HOLDING"))
         try await Task.sleep(for: .milliseconds(1500))  // the leases expire in real time
 
@@ -219,9 +221,8 @@ struct WorkerRescueTests {
             let states = try await store.pipelines(PipelineFilter(limit: 1000)).flatMap(\.stages).map(\.state)
             rescued = !states.contains(.running)
         }
-        kill(worker.processIdentifier, SIGTERM)
-        worker.waitUntilExit()
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try await JobrunnerBinary.stop(worker)
+        let log = try await JobrunnerBinary.drain(err)
         #expect(rescued, "worker log:\n\(log)")
         #expect(worker.terminationStatus == 0)
         #expect(log.contains("rescued expired leases"))
@@ -255,10 +256,7 @@ struct ServeEndToEndTests {
                 "JOBRUNNER_WORKERS": "2",
             ],
             directory: directory.path)
-        defer {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
+        defer { kill(process.processIdentifier, SIGTERM) }
         let body = try JSONSerialization.data(withJSONObject: [
             "ref": "refs/heads/main", "before": String(repeating: "1", count: 40), "after": commit,
             "created": false, "deleted": false, "forced": false,

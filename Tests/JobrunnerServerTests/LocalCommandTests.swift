@@ -35,7 +35,7 @@ struct LocalCommandTests {
 
         // transpile, from the engineer's clone.
         let output = directory.file("artifact")
-        let result = try JobrunnerBinary.run(["transpile", path, "-o", output], directory: git.work)
+        let result = try await JobrunnerBinary.run(["transpile", path, "-o", output], directory: git.work)
         #expect(result.status == 0, "\(result.stderr)")
         let transpiled = try #require(FileManager.default.contents(atPath: output))
         #expect([UInt8](transpiled) == artifact.content)
@@ -43,11 +43,11 @@ struct LocalCommandTests {
     }
 
     @Test
-    func runStreamsOutputPrintsTheLogAndExitsWithTheScriptsStatus() throws {
+    func runStreamsOutputPrintsTheLogAndExitsWithTheScriptsStatus() async throws {
         let directory = try TemporaryDirectory("run")
         try FileManager.default.createDirectory(atPath: directory.file("jobs"), withIntermediateDirectories: true)
         try "echo \"key=$API_KEY\"\necho problem >&2\nexit 3\n".write(toFile: directory.file("jobs/x.sh"), atomically: true, encoding: .utf8)
-        let result = try JobrunnerBinary.run(
+        let result = try await JobrunnerBinary.run(
             ["run", "jobs/x.sh"],
             environment: ["API_KEY": "hunter2-secret", "JOBRUNNER_SCRIPT_ENV": "API_KEY", "JOBRUNNER_SECRETS": "API_KEY"],
             directory: directory.path)
@@ -57,31 +57,31 @@ struct LocalCommandTests {
         #expect(result.stdout.contains("## stderr"))
         #expect(!result.stdout.contains("hunter2-secret") && !result.stderr.contains("hunter2-secret"))
 
-        let dry = try JobrunnerBinary.run(["run", "--dry-run", "jobs/x.sh"], directory: directory.path)
+        let dry = try await JobrunnerBinary.run(["run", "--dry-run", "jobs/x.sh"], directory: directory.path)
         #expect(dry.status == 0)
         #expect(!dry.stdout.contains("key="))
     }
 
     @Test
-    func checkGuardsScriptPullRequests() throws {
+    func checkGuardsScriptPullRequests() async throws {
         let git = try GitFixture()
         try git.commit(["README.md": "ops\n"])
         try GitFixture.git(["checkout", "--quiet", "-b", "only-script"], in: git.work)
         try git.commit(["jobs/ok.sh": "echo ok\n", "jobs/lib/helper.sh": "true\n"])
-        let clean = try JobrunnerBinary.run(["check", "--base", "main"], directory: git.work)
+        let clean = try await JobrunnerBinary.run(["check", "--base", "main"], directory: git.work)
         #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
         #expect(clean.stdout.contains("✓ jobs/ok.sh"))
 
         try GitFixture.git(["checkout", "--quiet", "-b", "mixed", "main"], in: git.work)
         try git.commit(["jobs/mixed.sh": "echo mixed\n", "src/app.ts": "export {}\n"])
-        let mixed = try JobrunnerBinary.run(["check", "--base", "main"], directory: git.work)
+        let mixed = try await JobrunnerBinary.run(["check", "--base", "main"], directory: git.work)
         #expect(mixed.status == 1)
         #expect(mixed.stdout.contains("mixes scripts with other files"))
         #expect(mixed.stdout.contains("src/app.ts"))
 
         try GitFixture.git(["checkout", "--quiet", "-b", "broken", "main"], in: git.work)
         try git.commit(["jobs/broken.py": "def (:\n"])
-        let broken = try JobrunnerBinary.run(["check", "--base", "main"], directory: git.work)
+        let broken = try await JobrunnerBinary.run(["check", "--base", "main"], directory: git.work)
         #expect(broken.status == 1)
         #expect(broken.stdout.contains("✗ jobs/broken.py"))
         #expect(broken.stdout.contains("SyntaxError"))

@@ -9,16 +9,7 @@ import Testing
 @Suite("Crash recovery")
 struct CrashRecoveryTests {
     static var probePath: String {
-        if let path = ProcessInfo.processInfo.environment["JOBRUNNER_STORE_PROBE"] { return path }
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = testBinary.deletingLastPathComponent()
-        // On Linux the test binary sits in the build directory; elsewhere inside a bundle.
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("jobrunner-store-probe").path),
-            directory.path != "/"
-        {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("jobrunner-store-probe").path
+        ProcessInfo.processInfo.environment["JOBRUNNER_STORE_PROBE"] ?? BuiltProduct.path("jobrunner-store-probe")
     }
 
     @Test
@@ -34,16 +25,18 @@ struct CrashRecoveryTests {
 
         // Read until the leases are held and a good number of further deliveries were acknowledged.
         let lines = Locked<[String]>([])
-        let reader = Task.detached {
-            var buffer = Data()
-            while true {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                    lines.withLock { $0.append(line) }
+        let reader = Task {
+            try await offCooperativePool {
+                var buffer = Data()
+                while true {
+                    let chunk = output.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    buffer.append(chunk)
+                    while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                        let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                        buffer.removeSubrange(buffer.startIndex...newline)
+                        lines.withLock { $0.append(line) }
+                    }
                 }
             }
         }
@@ -56,7 +49,7 @@ struct CrashRecoveryTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
+        try await offCooperativePool { child.waitUntilExit() }
         #expect(child.terminationReason == .uncaughtSignal)
         _ = await reader.result
 
