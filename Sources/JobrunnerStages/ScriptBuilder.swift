@@ -54,6 +54,8 @@ public struct ScriptBuilder: Sendable {
     public let maxSourceSize: Int
     /// `PATH` for the build tools.
     public let searchPath: String
+    /// Toolchain versions, asked once per process rather than on every build.
+    private let versions = VersionCache()
 
     public init(
         toolchains: [Toolchain] = Toolchain.builtIn, runner: any ProcessRunner = SubprocessRunner(),
@@ -158,6 +160,13 @@ public struct ScriptBuilder: Sendable {
 
     /// The toolchain's version, e.g. "esbuild 0.17.0, node v20.20.2".
     func versionText(_ toolchain: Toolchain) async -> String {
+        if let known = await versions.value(for: toolchain.name) { return known }
+        let text = await askVersion(toolchain)
+        await versions.set(text, for: toolchain.name)
+        return text
+    }
+
+    private func askVersion(_ toolchain: Toolchain) async -> String {
         var parts: [String] = []
         for command in toolchain.versionCommands {
             let result = try? await runner.run(
@@ -184,4 +193,13 @@ public struct ScriptBuilder: Sendable {
     public static func sha256(_ bytes: [UInt8]) -> String {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
+}
+
+/// Versions of the toolchains a builder has asked about.
+actor VersionCache {
+    private var versions: [String: String] = [:]
+
+    func value(for toolchain: String) -> String? { versions[toolchain] }
+
+    func set(_ version: String, for toolchain: String) { versions[toolchain] = version }
 }
