@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "JobrunnerStages", targets: ["JobrunnerStages"]),
         .library(name: "JobrunnerServer", targets: ["JobrunnerServer"]),
         .library(name: "JobrunnerGitHub", targets: ["JobrunnerGitHub"]),
+        .library(name: "JobrunnerGit", targets: ["JobrunnerGit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -59,6 +60,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libgit2 from the system (Debian: libgit2-dev), found through pkg-config.
+        .systemLibrary(
+            name: "CLibgit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        // Git access through libgit2: reading scripts at a commit from a cached clone.
+        .target(
+            name: "JobrunnerGit",
+            dependencies: ["CLibgit2", "JobrunnerCore"],
+            swiftSettings: strict
+        ),
         // The worker loop and stage handlers.
         .target(
             name: "JobrunnerStages",
@@ -96,6 +109,7 @@ let package = Package(
                 "JobrunnerStore",
                 "JobrunnerStages",
                 "JobrunnerServer",
+                "JobrunnerGit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -130,7 +144,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JobrunnerStagesTests",
-            dependencies: ["JobrunnerCore", "JobrunnerStore", "JobrunnerStages", "JobrunnerTestSupport"],
+            dependencies: ["JobrunnerCore", "JobrunnerStore", "JobrunnerStages", "JobrunnerTestSupport", "JobrunnerGit"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -2,22 +2,6 @@ import Crypto
 import Foundation
 import JobrunnerCore
 
-/// A script and the files next to it, as read from the repository (PROCESS) or the disk
-/// (`jobrunner transpile`). Paths are relative to the repository root.
-public struct ScriptSource: Sendable, Equatable {
-    public var path: String
-    /// Every file of the jobs directory, including the script, so local imports can be bundled.
-    public var files: [String: [UInt8]]
-
-    public init(path: String, files: [String: [UInt8]]) {
-        self.path = path
-        self.files = files
-    }
-
-    public var content: [UInt8] { files[path] ?? [] }
-    public var fileExtension: String { String(path.split(separator: ".").last ?? "").lowercased() }
-}
-
 /// Why a script could not be built. All are permanent: rebuilding the same source cannot help.
 public enum BuildError: Error, Sendable, Equatable, CustomStringConvertible, ClassifiedError {
     case unsupported(path: String, fileExtension: String, known: [String])

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import JobrunnerCore
+import JobrunnerGit
 import JobrunnerServer
 import JobrunnerStages
 import JobrunnerStore
@@ -92,15 +93,21 @@ enum ProductionHandlers {
         let environment = ProcessInfo.processInfo.environment
         var handlers = StageHandlers()
         handlers[.execute] = ExecuteStageHandler(store: store, executor: ScriptExecutor(settings: settings, environment: environment))
-        // PROCESS reads the source through a git backend. Until the libgit2/GitHub API backends
-        // land, repositories on this machine (a path or file:// remote template) are read with git.
-        if let local = localRepositoryTemplate(settings.gitRemoteTemplate) {
-            handlers[.process] = ProcessStageHandler(
-                store: store,
-                reader: GitRepositoryReader { repository in local.replacingOccurrences(of: "{repository}", with: repository.rawValue) },
-                builder: ScriptBuilder(toolchains: toolchains, scratchDirectory: settings.dataDirectory + "/work"),
-                jobsDirectory: settings.jobsDirectory)
-        }
+        // PROCESS reads the source through a git backend: repositories on this machine (a path
+        // or file:// remote template) in place with git, any other remote through libgit2 and a
+        // cached clone under the data directory.
+        let reader: any ScriptSourceReader =
+            if let local = localRepositoryTemplate(settings.gitRemoteTemplate) {
+                GitRepositoryReader { repository in local.replacingOccurrences(of: "{repository}", with: repository.rawValue) }
+            } else {
+                Libgit2SourceReader(
+                    remoteTemplate: settings.gitRemoteTemplate, cacheDirectory: settings.dataDirectory + "/repos",
+                    token: settings.githubToken)
+            }
+        handlers[.process] = ProcessStageHandler(
+            store: store, reader: reader,
+            builder: ScriptBuilder(toolchains: toolchains, scratchDirectory: settings.dataDirectory + "/work"),
+            jobsDirectory: settings.jobsDirectory)
         return handlers
     }
 

@@ -1,0 +1,195 @@
+import CLibgit2
+import Foundation
+import JobrunnerCore
+
+
+/// Reads scripts from any git host through libgit2: a cached bare clone per repository under
+/// the data directory, fetched when the commit is not there yet.
+///
+/// libgit2 handles are created, used and freed inside one synchronous function that runs on a
+/// thread of its own (libgit2 blocks on the network), so no handle is ever shared or escapes;
+/// work on one repository is serialised by `RepositoryLocks`.
+public struct Libgit2SourceReader: ScriptSourceReader {
+    /// Clone URL template with `{repository}`; a path or `file://` works too.
+    public let remoteTemplate: String
+    public let cacheDirectory: String
+    /// Sent as the password of user `x-access-token` over HTTPS, as GitHub expects.
+    public let token: String?
+    public let maxFileSize: Int
+    public let maxDirectorySize: Int
+    private let locks = RepositoryLocks()
+
+    public init(
+        remoteTemplate: String, cacheDirectory: String, token: String? = nil, maxFileSize: Int = 1 << 20,
+        maxDirectorySize: Int = 16 << 20
+    ) {
+        self.remoteTemplate = remoteTemplate
+        self.cacheDirectory = URL(fileURLWithPath: cacheDirectory).standardizedFileURL.path
+        self.token = token
+        self.maxFileSize = maxFileSize
+        self.maxDirectorySize = maxDirectorySize
+    }
+
+    public func read(repository: RepositoryName, commit: String, path: String, jobsDirectory: String) async throws -> ScriptSource {
+        let request = ReadRequest(
+            url: remoteTemplate.replacingOccurrences(of: "{repository}", with: repository.rawValue),
+            cache: cacheDirectory + "/" + repository.rawValue + ".git", repository: repository.rawValue, commit: commit,
+            path: path, jobsDirectory: jobsDirectory, token: token, maxFileSize: maxFileSize,
+            maxDirectorySize: maxDirectorySize)
+        return try await locks.withLock(request.cache) {
+            try await onOwnThread { try request.run() }
+        }
+    }
+}
+
+/// Runs blocking work on a thread of its own instead of a cooperative one.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+/// Everything one read needs; `run()` does all the libgit2 work synchronously.
+private struct ReadRequest: Sendable {
+    var url: String
+    var cache: String
+    var repository: String
+    var commit: String
+    var path: String
+    var jobsDirectory: String
+    var token: String?
+    var maxFileSize: Int
+    var maxDirectorySize: Int
+
+    static let initialized: Bool = { git_libgit2_init() > 0 }()
+
+    func run() throws -> ScriptSource {
+        _ = Self.initialized
+        let repo = try openOrCreate()
+        defer { git_repository_free(repo) }
+        var oid = git_oid()
+        guard commit.count == 40, git_oid_fromstr(&oid, commit) == 0 else {
+            throw SourceReadError.commitNotFound(repository: repository, commit: commit)
+        }
+        var commitHandle: OpaquePointer?
+        if git_commit_lookup(&commitHandle, repo, &oid) < 0 {
+            try fetch(repo)
+            guard git_commit_lookup(&commitHandle, repo, &oid) == 0 else {
+                throw SourceReadError.commitNotFound(repository: repository, commit: commit)
+            }
+        }
+        defer { git_commit_free(commitHandle) }
+        var tree: OpaquePointer?
+        try GitError.check(git_commit_tree(&tree, commitHandle), "reading the tree of \(commit)", repository: repository)
+        defer { git_tree_free(tree) }
+
+        var entry: OpaquePointer?
+        guard git_tree_entry_bypath(&entry, tree, path) == 0 else {
+            throw SourceReadError.fileNotFound(repository: repository, commit: commit, path: path)
+        }
+        defer { git_tree_entry_free(entry) }
+        switch git_tree_entry_filemode(entry) {
+        case GIT_FILEMODE_LINK: throw SourceReadError.symlink(path: path)
+        case GIT_FILEMODE_COMMIT: throw SourceReadError.submodule(path: path)
+        case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE: break
+        default: throw SourceReadError.fileNotFound(repository: repository, commit: commit, path: path)
+        }
+        let script = try blob(repo, git_tree_entry_id(entry)!.pointee, path: path)
+        var files = [path: script]
+        var total = script.count
+        // The jobs directory, for modules the script imports.
+        var directoryEntry: OpaquePointer?
+        if git_tree_entry_bypath(&directoryEntry, tree, jobsDirectory) == 0 {
+            defer { git_tree_entry_free(directoryEntry) }
+            var directory: OpaquePointer?
+            if git_tree_lookup(&directory, repo, git_tree_entry_id(directoryEntry)) == 0 {
+                defer { git_tree_free(directory) }
+                try collect(repo, directory, prefix: jobsDirectory, into: &files, total: &total)
+            }
+        }
+        return ScriptSource(path: path, files: files)
+    }
+
+    private func collect(
+        _ repo: OpaquePointer?, _ tree: OpaquePointer?, prefix: String, into files: inout [String: [UInt8]], total: inout Int
+    ) throws {
+        for index in 0..<git_tree_entrycount(tree) {
+            guard let entry = git_tree_entry_byindex(tree, index), let name = git_tree_entry_name(entry) else { continue }
+            let entryPath = prefix + "/" + String(cString: name)
+            switch git_tree_entry_filemode(entry) {
+            case GIT_FILEMODE_TREE:
+                var subtree: OpaquePointer?
+                guard git_tree_lookup(&subtree, repo, git_tree_entry_id(entry)) == 0 else { continue }
+                defer { git_tree_free(subtree) }
+                try collect(repo, subtree, prefix: entryPath, into: &files, total: &total)
+            case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE:
+                guard files[entryPath] == nil else { continue }
+                let bytes = try blob(repo, git_tree_entry_id(entry)!.pointee, path: entryPath)
+                guard total + bytes.count <= maxDirectorySize else { continue }
+                files[entryPath] = bytes
+                total += bytes.count
+            default:
+                continue
+            }
+        }
+    }
+
+    private func blob(_ repo: OpaquePointer?, _ id: git_oid, path: String) throws -> [UInt8] {
+        var oid = id
+        var handle: OpaquePointer?
+        try GitError.check(git_blob_lookup(&handle, repo, &oid), "reading \(path)", repository: repository)
+        defer { git_blob_free(handle) }
+        let size = Int(git_blob_rawsize(handle))
+        guard size <= maxFileSize else { throw SourceReadError.tooLarge(path: path, size: size, limit: maxFileSize) }
+        guard size > 0, let raw = git_blob_rawcontent(handle) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: raw, count: size))
+    }
+
+    private func openOrCreate() throws -> OpaquePointer? {
+        var repo: OpaquePointer?
+        if git_repository_open_bare(&repo, cache) == 0 { return repo }
+        try FileManager.default.createDirectory(
+            atPath: (cache as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try GitError.check(git_repository_init(&repo, cache, 1), "creating the cache \(cache)", repository: repository)
+        return repo
+    }
+
+    /// Fetches every branch from the remote into the cache.
+    private func fetch(_ repo: OpaquePointer?) throws {
+        var remote: OpaquePointer?
+        try GitError.check(git_remote_create_anonymous(&remote, repo, url), "opening remote \(url)", repository: repository)
+        defer { git_remote_free(remote) }
+        var options = git_fetch_options()
+        try GitError.check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "fetch options", repository: repository)
+        let credentials = UnsafeMutablePointer<CredentialPayload>.allocate(capacity: 1)
+        credentials.initialize(to: CredentialPayload(token: token.map { strdup($0) } ?? nil, attempts: 0))
+        defer {
+            free(credentials.pointee.token)
+            credentials.deinitialize(count: 1)
+            credentials.deallocate()
+        }
+        options.callbacks.payload = UnsafeMutableRawPointer(credentials)
+        options.callbacks.credentials = { out, _, _, _, payload in
+            guard let payload else { return GIT_PASSTHROUGH.rawValue }
+            let credentials = payload.assumingMemoryBound(to: CredentialPayload.self)
+            // Answer once; a second request means the token was refused.
+            guard let token = credentials.pointee.token, credentials.pointee.attempts == 0 else { return GIT_EAUTH.rawValue }
+            credentials.pointee.attempts += 1
+            return git_credential_userpass_plaintext_new(out, "x-access-token", token)
+        }
+        let refspec = strdup("+refs/heads/*:refs/remotes/origin/*")
+        defer { free(refspec) }
+        var specs = [refspec]
+        try specs.withUnsafeMutableBufferPointer { buffer in
+            var array = git_strarray(strings: buffer.baseAddress, count: 1)
+            try GitError.check(
+                git_remote_fetch(remote, &array, &options, "jobrunner fetch"), "fetching \(url)", repository: repository)
+        }
+    }
+}
+
+/// What the credentials callback reads: the token and how often it was asked.
+private struct CredentialPayload {
+    var token: UnsafeMutablePointer<CChar>?
+    var attempts: Int
+}

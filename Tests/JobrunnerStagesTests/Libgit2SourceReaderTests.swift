@@ -1,0 +1,103 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerGit
+import JobrunnerStages
+import JobrunnerTestSupport
+import Testing
+
+/// libgit2 reading scripts from a real bare repository through a cached clone.
+@Suite("libgit2 source reader")
+struct Libgit2SourceReaderTests {
+    let repository = RepositoryName(rawValue: "acme/ops")!
+
+    func reader(_ git: GitFixture, cache: TemporaryDirectory) -> Libgit2SourceReader {
+        Libgit2SourceReader(remoteTemplate: "file://" + git.bare, cacheDirectory: cache.file("repos"))
+    }
+
+    @Test
+    func readsTheScriptAndItsDirectoryAtTheCommitAndFetchesNewCommits() async throws {
+        let git = try GitFixture()
+        let cache = try TemporaryDirectory("cache")
+        let first = try git.commit([
+            "jobs/a.ts": "import { x } from './lib/x';\nconsole.log(x);\n", "jobs/lib/x.ts": "export const x = 1;\n",
+            "src/other.ts": "not in jobs\n",
+        ])
+        let reader = reader(git, cache: cache)
+        let source = try await reader.read(repository: repository, commit: first, path: "jobs/a.ts", jobsDirectory: "jobs")
+        #expect(source.path == "jobs/a.ts")
+        #expect(Set(source.files.keys) == ["jobs/a.ts", "jobs/lib/x.ts"])
+        #expect(String(decoding: source.content, as: UTF8.self).hasPrefix("import { x }"))
+        #expect(FileManager.default.fileExists(atPath: cache.file("repos/acme/ops.git/HEAD")), "a cached bare clone")
+
+        // A commit pushed after the cache was made is fetched; the old one still reads as it was.
+        let second = try git.commit(["jobs/a.ts": "console.log('v2');\n"])
+        let newer = try await reader.read(repository: repository, commit: second, path: "jobs/a.ts", jobsDirectory: "jobs")
+        #expect(String(decoding: newer.content, as: UTF8.self) == "console.log('v2');\n")
+        let older = try await reader.read(repository: repository, commit: first, path: "jobs/a.ts", jobsDirectory: "jobs")
+        #expect(older == source)
+
+        // Both readers agree byte for byte.
+        let bare = git.bare
+        let viaGit = try await GitRepositoryReader { _ in bare }.read(
+            repository: repository, commit: first, path: "jobs/a.ts", jobsDirectory: "jobs")
+        #expect(viaGit == source)
+    }
+
+    @Test
+    func refusesWhatIsNotARegularFileAndReportsMissingCommits() async throws {
+        let git = try GitFixture()
+        let cache = try TemporaryDirectory("cache")
+        let commit = try git.commit(["jobs/real.sh": "echo hi\n"], symlinks: ["jobs/link.sh": "real.sh"])
+        let reader = reader(git, cache: cache)
+        await #expect(throws: SourceReadError.symlink(path: "jobs/link.sh")) {
+            _ = try await reader.read(repository: repository, commit: commit, path: "jobs/link.sh", jobsDirectory: "jobs")
+        }
+        await #expect(throws: SourceReadError.fileNotFound(repository: "acme/ops", commit: commit, path: "jobs/none.sh")) {
+            _ = try await reader.read(repository: repository, commit: commit, path: "jobs/none.sh", jobsDirectory: "jobs")
+        }
+        let unknown = String(repeating: "ab", count: 20)
+        await #expect {
+            _ = try await reader.read(repository: repository, commit: unknown, path: "jobs/real.sh", jobsDirectory: "jobs")
+        } throws: { error in
+            (error as? SourceReadError) == .commitNotFound(repository: "acme/ops", commit: unknown)
+                && (error as? SourceReadError)?.failureKind == .transient
+        }
+    }
+
+    @Test
+    func anUnreachableRemoteIsATypedTransientError() async throws {
+        let cache = try TemporaryDirectory("cache")
+        let reader = Libgit2SourceReader(remoteTemplate: "file:///nonexistent/{repository}.git", cacheDirectory: cache.path)
+        await #expect {
+            _ = try await reader.read(
+                repository: repository, commit: String(repeating: "1", count: 40), path: "jobs/a.sh", jobsDirectory: "jobs")
+        } throws: { error in
+            guard let git = error as? GitError else { return false }
+            return git.repository == "acme/ops" && git.operation.contains("fetching") && !git.message.isEmpty
+                && git.failureKind == .transient
+        }
+    }
+
+    @Test
+    func concurrentReadsOfOneRepositoryShareTheCacheSafely() async throws {
+        let git = try GitFixture()
+        let cache = try TemporaryDirectory("cache")
+        var commits: [String] = []
+        for index in 0..<4 { commits.append(try git.commit(["jobs/s\(index).sh": "echo \(index)\n"])) }
+        let reader = reader(git, cache: cache)
+        let repository = repository
+        let frozen = commits
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for round in 0..<3 {
+                for (index, commit) in frozen.enumerated() {
+                    group.addTask {
+                        let source = try await reader.read(
+                            repository: repository, commit: commit, path: "jobs/s\(index).sh", jobsDirectory: "jobs")
+                        #expect(String(decoding: source.content, as: UTF8.self) == "echo \(index)\n", "round \(round)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+}
