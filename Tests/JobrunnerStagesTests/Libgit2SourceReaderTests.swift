@@ -101,3 +101,69 @@ struct Libgit2SourceReaderTests {
         }
     }
 }
+
+/// libgit2 fetching over authenticated smart HTTP from a real `git http-backend`.
+@Suite("libgit2 over authenticated HTTP")
+struct Libgit2HTTPTests {
+    /// The host script, beside the test sources.
+    static let hostScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Support/git-http-host.py").path
+
+    struct Host {
+        let process: Process
+        let input: Pipe
+        let port: Int
+    }
+
+    func startHost(root: String, token: String) async throws -> Host {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.hostScript, root, token]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let line = try await offCooperativePool {
+            var text = ""
+            while !text.contains("\n") {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
+        }
+        let port = try #require(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)))
+        return Host(process: process, input: input, port: port)
+    }
+
+    @Test
+    func fetchesWithTheTokenAndIsRefusedWithoutIt() async throws {
+        let git = try GitFixture()
+        let commit = try git.commit(["jobs/over-http.sh": "echo served\n"])
+        let root = try TemporaryDirectory("http-root")
+        try FileManager.default.createDirectory(atPath: root.file("acme"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root.file("acme/ops.git"), withDestinationPath: git.bare)
+        let host = try await startHost(root: root.path, token: "t0ken-good")
+        defer {
+            try? host.input.fileHandleForWriting.close()
+            host.process.terminate()
+        }
+        let repository = RepositoryName(rawValue: "acme/ops")!
+        let template = "http://127.0.0.1:\(host.port)/{repository}.git"
+
+        let good = Libgit2SourceReader(remoteTemplate: template, cacheDirectory: try TemporaryDirectory("c1").path, token: "t0ken-good")
+        let source = try await good.read(repository: repository, commit: commit, path: "jobs/over-http.sh", jobsDirectory: "jobs")
+        #expect(String(decoding: source.content, as: UTF8.self) == "echo served\n")
+
+        for token in ["t0ken-wrong", nil] as [String?] {
+            let reader = Libgit2SourceReader(remoteTemplate: template, cacheDirectory: try TemporaryDirectory("c2").path, token: token)
+            await #expect {
+                _ = try await reader.read(repository: repository, commit: commit, path: "jobs/over-http.sh", jobsDirectory: "jobs")
+            } throws: { error in
+                guard let git = error as? GitError else { return false }
+                return git.operation.contains("fetching") && git.repository == "acme/ops"
+            }
+        }
+    }
+}
