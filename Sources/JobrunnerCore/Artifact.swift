@@ -22,10 +22,13 @@ public struct Artifact: Sendable, Equatable {
     /// The script's own time limit (`jobrunner: timeout=…` directive), read from the source at
     /// build time because bundlers drop comments.
     public var timeout: Duration?
+    /// The source it was built from, for the execution log.
+    public var source: [UInt8]
 
     public init(
         toolchain: String, toolchainVersion: String, fileName: String, runCommand: [String], content: [UInt8],
-        digest: String, sourceDigest: String, buildDuration: Duration, isText: Bool, timeout: Duration? = nil
+        digest: String, sourceDigest: String, buildDuration: Duration, isText: Bool, timeout: Duration? = nil,
+        source: [UInt8] = []
     ) {
         self.toolchain = toolchain
         self.toolchainVersion = toolchainVersion
@@ -37,6 +40,7 @@ public struct Artifact: Sendable, Equatable {
         self.buildDuration = buildDuration
         self.isText = isText
         self.timeout = timeout
+        self.source = source
     }
 }
 

@@ -61,11 +61,8 @@ private struct ReadRequest: Sendable {
     var maxFileSize: Int
     var maxDirectorySize: Int
 
-    static let initialized: Bool = { git_libgit2_init() > 0 }()
-
     func run() throws -> ScriptSource {
-        _ = Self.initialized
-        let repo = try openOrCreate()
+        let repo = try GitCache.open(cache, repository: repository)
         defer { git_repository_free(repo) }
         var oid = git_oid()
         guard commit.count == 40, git_oid_fromstr(&oid, commit) == 0 else {
@@ -73,7 +70,7 @@ private struct ReadRequest: Sendable {
         }
         var commitHandle: OpaquePointer?
         if git_commit_lookup(&commitHandle, repo, &oid) < 0 {
-            try fetch(repo)
+            try GitCache.fetch(repo, url: url, token: token, refspec: "+refs/heads/*:refs/remotes/origin/*", repository: repository)
             guard git_commit_lookup(&commitHandle, repo, &oid) == 0 else {
                 throw SourceReadError.commitNotFound(repository: repository, commit: commit)
             }
@@ -144,52 +141,5 @@ private struct ReadRequest: Sendable {
         guard size > 0, let raw = git_blob_rawcontent(handle) else { return [] }
         return Array(UnsafeRawBufferPointer(start: raw, count: size))
     }
-
-    private func openOrCreate() throws -> OpaquePointer? {
-        var repo: OpaquePointer?
-        if git_repository_open_bare(&repo, cache) == 0 { return repo }
-        try FileManager.default.createDirectory(
-            atPath: (cache as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try GitError.check(git_repository_init(&repo, cache, 1), "creating the cache \(cache)", repository: repository)
-        return repo
-    }
-
-    /// Fetches every branch from the remote into the cache.
-    private func fetch(_ repo: OpaquePointer?) throws {
-        var remote: OpaquePointer?
-        try GitError.check(git_remote_create_anonymous(&remote, repo, url), "opening remote \(url)", repository: repository)
-        defer { git_remote_free(remote) }
-        var options = git_fetch_options()
-        try GitError.check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "fetch options", repository: repository)
-        let credentials = UnsafeMutablePointer<CredentialPayload>.allocate(capacity: 1)
-        credentials.initialize(to: CredentialPayload(token: token.map { strdup($0) } ?? nil, attempts: 0))
-        defer {
-            free(credentials.pointee.token)
-            credentials.deinitialize(count: 1)
-            credentials.deallocate()
-        }
-        options.callbacks.payload = UnsafeMutableRawPointer(credentials)
-        options.callbacks.credentials = { out, _, _, _, payload in
-            guard let payload else { return GIT_PASSTHROUGH.rawValue }
-            let credentials = payload.assumingMemoryBound(to: CredentialPayload.self)
-            // Answer once; a second request means the token was refused.
-            guard let token = credentials.pointee.token, credentials.pointee.attempts == 0 else { return GIT_EAUTH.rawValue }
-            credentials.pointee.attempts += 1
-            return git_credential_userpass_plaintext_new(out, "x-access-token", token)
-        }
-        let refspec = strdup("+refs/heads/*:refs/remotes/origin/*")
-        defer { free(refspec) }
-        var specs = [refspec]
-        try specs.withUnsafeMutableBufferPointer { buffer in
-            var array = git_strarray(strings: buffer.baseAddress, count: 1)
-            try GitError.check(
-                git_remote_fetch(remote, &array, &options, "jobrunner fetch"), "fetching \(url)", repository: repository)
-        }
-    }
 }
 
-/// What the credentials callback reads: the token and how often it was asked.
-private struct CredentialPayload {
-    var token: UnsafeMutablePointer<CChar>?
-    var attempts: Int
-}

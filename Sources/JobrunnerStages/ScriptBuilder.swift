@@ -109,7 +109,7 @@ public struct ScriptBuilder: Sendable {
             fileName: toolchain.artifactName.replacingOccurrences(of: "{ext}", with: source.fileExtension),
             runCommand: toolchain.run, content: content, digest: Self.sha256(content),
             sourceDigest: Self.sha256(source.content), buildDuration: ContinuousClock.now - started,
-            isText: toolchain.textArtifact, timeout: directives.timeout)
+            isText: toolchain.textArtifact, timeout: directives.timeout, source: source.content)
     }
 
     private func runStep(

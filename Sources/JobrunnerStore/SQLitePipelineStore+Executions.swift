@@ -15,13 +15,13 @@ extension SQLitePipelineStore {
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO artifacts (pipeline_id, toolchain, toolchain_version, file_name, run_command,
-                        content, digest, source_digest, build_seconds, is_text, timeout_seconds, built_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        content, digest, source_digest, build_seconds, is_text, timeout_seconds, built_at, source)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     pipeline, artifact.toolchain, artifact.toolchainVersion, artifact.fileName, command,
                     Data(artifact.content), artifact.digest, artifact.sourceDigest,
-                    artifact.buildDuration.secondsDouble, artifact.isText, artifact.timeout?.secondsDouble, now,
+                    artifact.buildDuration.secondsDouble, artifact.isText, artifact.timeout?.secondsDouble, now, Data(artifact.source),
                 ])
         }
     }
@@ -38,7 +38,8 @@ extension SQLitePipelineStore {
                 runCommand: command, content: [UInt8](row["content"] as Data), digest: row["digest"],
                 sourceDigest: row["source_digest"], buildDuration: .milliseconds(Int64((row["build_seconds"] as Double) * 1000)),
                 isText: row["is_text"],
-                timeout: (row["timeout_seconds"] as Double?).map { .milliseconds(Int64($0 * 1000)) })
+                timeout: (row["timeout_seconds"] as Double?).map { .milliseconds(Int64($0 * 1000)) },
+                source: [UInt8](row["source"] as Data))
         }
     }
 

@@ -130,6 +130,9 @@ enum SQLiteSchema {
                     CREATE INDEX executions_pipeline ON executions(pipeline_id, id);
                     """)
         }
+        migrator.registerMigration("v3-artifact-source") { db in
+            try db.execute(sql: "ALTER TABLE artifacts ADD COLUMN source BLOB NOT NULL DEFAULT x''")
+        }
         return migrator
     }
 }

@@ -108,6 +108,14 @@ enum ProductionHandlers {
             store: store, reader: reader,
             builder: ScriptBuilder(toolchains: toolchains, scratchDirectory: settings.dataDirectory + "/work"),
             jobsDirectory: settings.jobsDirectory)
+        // CLEANUP commits through libgit2 (a path template is a local repository to libgit2 too).
+        handlers[.cleanup] = CleanupStageHandler(
+            store: store,
+            committer: Libgit2LogCommitter(
+                remoteTemplate: settings.gitRemoteTemplate, cacheDirectory: settings.dataDirectory + "/repos",
+                token: settings.githubToken),
+            logsDirectory: settings.logsDirectory,
+            masker: ScriptExecutor(settings: settings, environment: environment).masker)
         return handlers
     }
 

@@ -105,38 +105,6 @@ struct Libgit2SourceReaderTests {
 /// libgit2 fetching over authenticated smart HTTP from a real `git http-backend`.
 @Suite("libgit2 over authenticated HTTP")
 struct Libgit2HTTPTests {
-    /// The host script, beside the test sources.
-    static let hostScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Support/git-http-host.py").path
-
-    struct Host {
-        let process: Process
-        let input: Pipe
-        let port: Int
-    }
-
-    func startHost(root: String, token: String) async throws -> Host {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.hostScript, root, token]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let line = try await offCooperativePool {
-            var text = ""
-            while !text.contains("\n") {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            return text
-        }
-        let port = try #require(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)))
-        return Host(process: process, input: input, port: port)
-    }
-
     @Test
     func fetchesWithTheTokenAndIsRefusedWithoutIt() async throws {
         let git = try GitFixture()
@@ -144,11 +112,8 @@ struct Libgit2HTTPTests {
         let root = try TemporaryDirectory("http-root")
         try FileManager.default.createDirectory(atPath: root.file("acme"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: root.file("acme/ops.git"), withDestinationPath: git.bare)
-        let host = try await startHost(root: root.path, token: "t0ken-good")
-        defer {
-            try? host.input.fileHandleForWriting.close()
-            host.process.terminate()
-        }
+        let host = try await GitHTTPHost.start(root: root.path, token: "t0ken-good")
+        defer { host.stop() }
         let repository = RepositoryName(rawValue: "acme/ops")!
         let template = "http://127.0.0.1:\(host.port)/{repository}.git"
 

@@ -1,5 +1,6 @@
 import Foundation
 import JobrunnerCore
+import JobrunnerGit
 import JobrunnerStages
 import JobrunnerStore
 import JobrunnerTestSupport
@@ -30,6 +31,10 @@ struct ProcessExecuteStageTests {
                 executor: ScriptExecutor(
                     scratchDirectory: directory.path, defaultTimeout: executeTimeout, gracePeriod: .milliseconds(200)),
                 flushInterval: .milliseconds(20)),
+            .cleanup: CleanupStageHandler(
+                store: store,
+                committer: Libgit2LogCommitter(remoteTemplate: "file://" + bare, cacheDirectory: directory.file("repos")),
+                logsDirectory: "jobrunner-logs", masker: SecretMasker(values: [])),
         ])
         return Setup(directory: directory, store: store, git: git, handlers: handlers)
     }
@@ -57,7 +62,6 @@ struct ProcessExecuteStageTests {
         let id = try await record(setup, path: "jobs/backfill.ts", commit: commit)
         let running = RunningPool.start(pool(setup))
         try await eventually("EXECUTE finished") { try await setup.store.stage(id, .execute)?.state == .succeeded }
-        try await running.shutdown()
 
         let artifact = try #require(try await setup.store.artifact(for: id))
         #expect(artifact.toolchain == "esbuild")
@@ -72,7 +76,38 @@ struct ProcessExecuteStageTests {
         let detail = try #require(try await setup.store.pipeline(id))
         #expect(detail.summary.stage(.process)?.summary?.contains("esbuild") == true)
         #expect(detail.summary.stage(.execute)?.summary?.hasPrefix("exit 0") == true)
-        #expect(detail.summary.stage(.cleanup)?.state == .queued, "CLEANUP comes next")
+        try await eventually("CLEANUP committed") { try await setup.store.status(id) == .succeeded }
+        try await running.shutdown()
+    }
+
+    @Test
+    func theWholeChainLeavesExactlyOneCommitWithTheLogAndWithoutTheScript() async throws {
+        let setup = try setup()
+        let commit = try setup.git.commit([
+            "jobs/chain.sh": "echo 'rows updated: 42'\necho 'one warning' >&2\nexit 2\n", "README.md": "ops\n",
+        ])
+        let id = try await record(setup, path: "jobs/chain.sh", commit: commit)
+        let running = RunningPool.start(pool(setup))
+        try await eventually("the pipeline finished") { try await setup.store.status(id) == .succeeded }
+        try await running.shutdown()
+
+        let bare = setup.git.bare
+        func git(_ arguments: [String]) throws -> String {
+            try GitFixture.git(["--git-dir", bare] + arguments, in: setup.directory.path)
+        }
+        #expect(try git(["rev-list", "--count", "\(commit)..main"]) == "1\n", "exactly one new commit")
+        let files = try git(["ls-tree", "-r", "--name-only", "main"]).split(separator: "\n").map(String.init)
+        #expect(!files.contains("jobs/chain.sh"), "the script is gone")
+        let pipeline = try #require(try await setup.store.pipeline(id)).summary.pipeline
+        let logPath = ExecutionLogPath.path(for: pipeline, logsDirectory: "jobrunner-logs")
+        #expect(files == ["README.md", logPath])
+        let log = try git(["show", "main:\(logPath)"])
+        #expect(log.contains("exit_status: 2"))
+        #expect(log.contains("outcome: failed"))
+        #expect(log.contains("rows updated: 42"), "stdout is in the log")
+        #expect(log.contains("one warning"), "stderr is in the log")
+        #expect(log.contains("pipeline: \(id.rawValue)"))
+        #expect(try await setup.store.stage(id, .cleanup)?.summary?.contains("script removed") == true)
     }
 
     @Test
@@ -81,13 +116,13 @@ struct ProcessExecuteStageTests {
         let commit = try setup.git.commit(["jobs/fails.py": "import sys\nprint('partial work')\nsys.exit(5)\n"])
         let id = try await record(setup, path: "jobs/fails.py", commit: commit)
         let running = RunningPool.start(pool(setup))
-        try await eventually("EXECUTE finished") { try await setup.store.stage(id, .execute)?.state == .succeeded }
+        try await eventually("the pipeline finished") { try await setup.store.status(id) == .succeeded }
         try await running.shutdown()
         let execution = try #require(try await setup.store.executions(for: id).first)
         #expect(execution.outcome == .failed)
         #expect(execution.exitCode == 5)
         #expect(try await setup.store.stage(id, .execute)?.summary?.contains("script failure") == true)
-        #expect(try await setup.store.stage(id, .cleanup)?.state == .queued, "CLEANUP still runs and will say so")
+        #expect(try await setup.store.stage(id, .cleanup)?.state == .succeeded, "CLEANUP still ran and committed the log")
     }
 
     @Test

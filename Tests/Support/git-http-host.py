@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """A small smart-HTTP git host for tests: `git http-backend` behind HTTP Basic auth.
 
-Usage: git-http-host.py PROJECT_ROOT TOKEN
+Usage: git-http-host.py PROJECT_ROOT TOKEN [RACE_COMMAND]
 Serves repositories under PROJECT_ROOT on 127.0.0.1 (a free port, printed on the first line of
 stdout). Every request must authenticate as any user with TOKEN as the password — the way GitHub
-accepts `x-access-token:<token>` — or gets 401 with a Basic challenge. Stops when stdin closes.
+accepts `x-access-token:<token>` — or gets 401 with a Basic challenge. RACE_COMMAND, if given,
+runs once (through sh) just before the first push is served: another commit lands between the
+client's fetch and its push. Stops when stdin closes.
 """
 import base64
 import http.server
@@ -14,6 +16,8 @@ import sys
 import threading
 
 ROOT, TOKEN = sys.argv[1], sys.argv[2]
+RACE = sys.argv[3] if len(sys.argv) > 3 else None
+race_lock = threading.Lock()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -40,8 +44,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         path, _, query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        global RACE
+        if "git-receive-pack" in self.path:
+            with race_lock:
+                if RACE:
+                    subprocess.run(["sh", "-c", RACE], check=True)
+                    RACE = None
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "GIT_PROJECT_ROOT": ROOT,

@@ -1,0 +1,61 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStore
+import Logging
+
+/// CLEANUP: one commit on the branch that removes the script and adds its execution log.
+/// Idempotent (the log path is derived from the pipeline), so a retry after a lost push
+/// acknowledgement commits nothing twice.
+public struct CleanupStageHandler: StageHandler {
+    public let store: any PipelineStore
+    public let committer: any LogCommitter
+    public let logsDirectory: String
+    public let masker: SecretMasker
+    public let authorName: String
+    public let authorEmail: String
+
+    public init(
+        store: any PipelineStore, committer: any LogCommitter, logsDirectory: String, masker: SecretMasker,
+        authorName: String = "jobrunner[bot]", authorEmail: String = "jobrunner[bot]@users.noreply.github.com"
+    ) {
+        self.store = store
+        self.committer = committer
+        self.logsDirectory = logsDirectory
+        self.masker = masker
+        self.authorName = authorName
+        self.authorEmail = authorEmail
+    }
+
+    public func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess {
+        let pipeline = stage.pipeline
+        guard let detail = try await store.pipeline(pipeline.id),
+            let artifact = try await store.artifact(for: pipeline.id),
+            let execution = try await store.executions(for: pipeline.id).last
+        else {
+            throw StageFailure.permanent("pipeline \(pipeline.id) has no artifact or execution to log")
+        }
+        let source = pipeline.source
+        let log = ExecutionLog(
+            scriptPath: source.scriptPath, repository: source.repository.rawValue, commit: source.commit,
+            pipelineID: pipeline.id, pullRequest: source.pullRequest, author: source.author, pusher: source.pusher,
+            executeAttempt: execution.attempt, operatorActions: detail.operatorActions, artifact: artifact,
+            source: artifact.source, execution: execution)
+        let path = ExecutionLogPath.path(for: pipeline, logsDirectory: logsDirectory)
+        let result = try await committer.commitCleanup(
+            CleanupRequest(
+                repository: source.repository, branch: source.branch, scriptPath: source.scriptPath,
+                sourceCommit: source.commit, logPath: path, logContent: log.render(masking: masker),
+                message: CleanupCommitMessage.make(
+                    scriptPath: source.scriptPath, outcome: execution.outcome.rawValue, pipeline: pipeline.id),
+                authorName: authorName, authorEmail: authorEmail))
+        logger.info("log committed", metadata: ["commit": "\(result.commit)", "log": "\(path)"])
+        let what =
+            switch result.script {
+            case .removed?: "script removed"
+            case .vanished?: "script was already gone"
+            case .changedOnBranch?: "script changed on the branch, left in place"
+            case nil: "log was already on the branch"
+            }
+        return StageSuccess(summary: "\(result.committed ? "committed" : "found") \(result.commit.prefix(12)): \(path), \(what)")
+    }
+}
