@@ -80,11 +80,23 @@ struct CommandLineTests {
     }
 
     @Test
-    func commandsOfLaterWorkSayTheyAreNotAvailable() async throws {
-        let directory = try TemporaryDirectory()
-        let result = try await JobrunnerBinary.run(["demo", "--exit"], directory: directory.path)
-        #expect(result.status == 69)
-        #expect(result.stderr.contains("not available yet"))
+    func demoRunsTheWholeFlowAndShowsTheCommittedLog() async throws {
+        let directory = try TemporaryDirectory("demo")
+        let result = try await JobrunnerBinary.run(["demo", "--exit", "--directory", directory.path], directory: directory.path)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("CLEANUP  succeeded"))
+        #expect(result.stdout.contains("jobrunner: ran jobs/hello-demo.ts — succeeded (pipeline 1) [skip ci]"))
+        #expect(result.stdout.contains("Hello, demo/ops! This ran through PROCESS, EXECUTE and CLEANUP."))
+        // The repository itself, read with git.
+        let bare = directory.file("remotes/demo/ops.git")
+        let files = try GitFixture.git(["--git-dir", bare, "ls-tree", "-r", "--name-only", "main"], in: directory.path)
+            .split(separator: "\n").map(String.init)
+        #expect(!files.contains("jobs/hello-demo.ts"), "the script is gone")
+        #expect(files.contains("jobs/lib/greeting.ts"), "its support module stays")
+        let log = try #require(files.first { $0.hasPrefix("jobrunner-logs/") && $0.hasSuffix("-hello-demo-p1.md") })
+        let content = try GitFixture.git(["--git-dir", bare, "show", "main:\(log)"], in: directory.path)
+        #expect(content.contains("exit_status: 0"))
+        #expect(content.contains("a line on stderr"))
     }
 
     @Test
