@@ -57,6 +57,9 @@ public struct Settings: Sendable, Equatable {
     public var database: DatabaseLocation
     public var gitBackend: GitBackendKind
     public var gitRemoteTemplate: String
+    public var botName: String = "jobrunner[bot]"
+    public var botEmail: String = "jobrunner[bot]@users.noreply.github.com"
+    public var skipCI: Bool = true
     public var githubAPIURL: String
     public var githubToken: String?
     public var githubAppID: String?

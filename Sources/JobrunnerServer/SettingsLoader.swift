@@ -132,6 +132,21 @@ public enum SettingsLoader {
                 errors.append(SettingsError(.githubAPIURL, "'\(api)' is not an http(s) URL"))
             }
         }
+        settings.botName = string(.botName) ?? settings.botName
+        if let email = string(.botEmail) {
+            if email.contains("@") && !email.contains(where: { $0 == "<" || $0 == ">" || $0.isWhitespace }) {
+                settings.botEmail = email
+            } else {
+                errors.append(SettingsError(.botEmail, "'\(email)' is not an e-mail address"))
+            }
+        }
+        if let flag = string(.skipCI)?.lowercased() {
+            switch flag {
+            case "true", "yes", "1": settings.skipCI = true
+            case "false", "no", "0": settings.skipCI = false
+            default: errors.append(SettingsError(.skipCI, "'\(flag)' is not true or false"))
+            }
+        }
         settings.githubToken = string(.githubToken)
         settings.githubAppID = string(.githubAppID)
         settings.githubAppPrivateKeyPath = string(.githubAppPrivateKeyPath)

@@ -13,10 +13,12 @@ public struct CleanupStageHandler: StageHandler {
     public let masker: SecretMasker
     public let authorName: String
     public let authorEmail: String
+    public let skipCI: Bool
 
     public init(
         store: any PipelineStore, committer: any LogCommitter, logsDirectory: String, masker: SecretMasker,
-        authorName: String = "jobrunner[bot]", authorEmail: String = "jobrunner[bot]@users.noreply.github.com"
+        authorName: String = "jobrunner[bot]", authorEmail: String = "jobrunner[bot]@users.noreply.github.com",
+        skipCI: Bool = true
     ) {
         self.store = store
         self.committer = committer
@@ -24,6 +26,7 @@ public struct CleanupStageHandler: StageHandler {
         self.masker = masker
         self.authorName = authorName
         self.authorEmail = authorEmail
+        self.skipCI = skipCI
     }
 
     public func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess {
@@ -46,7 +49,8 @@ public struct CleanupStageHandler: StageHandler {
                 repository: source.repository, branch: source.branch, scriptPath: source.scriptPath,
                 sourceCommit: source.commit, logPath: path, logContent: log.render(masking: masker),
                 message: CleanupCommitMessage.make(
-                    scriptPath: source.scriptPath, outcome: execution.outcome.rawValue, pipeline: pipeline.id),
+                    scriptPath: source.scriptPath, outcome: execution.outcome.rawValue, pipeline: pipeline.id,
+                    skipCI: skipCI),
                 authorName: authorName, authorEmail: authorEmail))
         logger.info("log committed", metadata: ["commit": "\(result.commit)", "log": "\(path)"])
         let what =

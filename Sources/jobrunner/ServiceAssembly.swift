@@ -35,7 +35,8 @@ enum ProductionHandlers {
                 remoteTemplate: settings.gitRemoteTemplate, cacheDirectory: settings.dataDirectory + "/repos",
                 token: settings.githubToken),
             logsDirectory: settings.logsDirectory,
-            masker: ScriptExecutor(settings: settings, environment: environment).masker)
+            masker: ScriptExecutor(settings: settings, environment: environment).masker,
+            authorName: settings.botName, authorEmail: settings.botEmail, skipCI: settings.skipCI)
         return handlers
     }
 

@@ -39,6 +39,8 @@ struct SettingsLoaderTests {
         #expect(settings.workers == 4)
         #expect(settings.executeTimeout == .seconds(3600))
         #expect(settings.logFormat == .plain)
+        #expect(settings.botName == "jobrunner[bot]")
+        #expect(settings.skipCI)
     }
 
     @Test
@@ -53,7 +55,11 @@ struct SettingsLoaderTests {
             "JOBRUNNER_SCRIPT_ENV": "DATABASE_URL,API_KEY", "JOBRUNNER_SECRETS": "API_KEY",
             "JOBRUNNER_EXECUTE_TIMEOUT": "10m", "JOBRUNNER_WORKERS": "8", "JOBRUNNER_LEASE_DURATION": "2m",
             "JOBRUNNER_SHUTDOWN_GRACE_PERIOD": "45s", "JOBRUNNER_LOG_LEVEL": "DEBUG", "JOBRUNNER_LOG_FORMAT": "json",
+            "JOBRUNNER_BOT_NAME": "Ops Bot", "JOBRUNNER_BOT_EMAIL": "ops-bot@acme.example", "JOBRUNNER_SKIP_CI": "false",
         ], purpose: .serve(development: false))
+        #expect(settings.botName == "Ops Bot")
+        #expect(settings.botEmail == "ops-bot@acme.example")
+        #expect(!settings.skipCI)
         #expect(settings.webhookSecrets == ["s3cret"])
         #expect(settings.repositories.map(\.rawValue) == ["acme/ops", "acme/web"])
         #expect(settings.branch == "release")
@@ -91,13 +97,13 @@ struct SettingsLoaderTests {
             "JOBRUNNER_EXECUTE_TIMEOUT": "soon", "JOBRUNNER_GIT_BACKEND": "svn", "JOBRUNNER_GIT_REMOTE": "https://x/y.git",
             "JOBRUNNER_DATABASE_URL": "mysql://db", "JOBRUNNER_JOBS_DIR": "../outside", "JOBRUNNER_LOG_FORMAT": "xml",
             "JOBRUNNER_GITHUB_APP_ID": "123", "JOBRUNNER_SECRETS": "OK,NOT OK", "JOBRUNNER_LEASE_DURATION": "1s",
-            "JOBRUNNER_GITHUB_API_URL": "ftp://x",
+            "JOBRUNNER_GITHUB_API_URL": "ftp://x", "JOBRUNNER_BOT_EMAIL": "not an address", "JOBRUNNER_SKIP_CI": "maybe",
         ])
         #expect(Set(found) == [
             "JOBRUNNER_REPOSITORIES", "JOBRUNNER_HTTP_PORT", "JOBRUNNER_WORKERS", "JOBRUNNER_EXECUTE_TIMEOUT",
             "JOBRUNNER_GIT_BACKEND", "JOBRUNNER_GIT_REMOTE", "JOBRUNNER_DATABASE_URL", "JOBRUNNER_JOBS_DIR",
             "JOBRUNNER_LOG_FORMAT", "JOBRUNNER_GITHUB_APP_PRIVATE_KEY_PATH", "JOBRUNNER_SECRETS",
-            "JOBRUNNER_LEASE_DURATION", "JOBRUNNER_GITHUB_API_URL",
+            "JOBRUNNER_LEASE_DURATION", "JOBRUNNER_GITHUB_API_URL", "JOBRUNNER_BOT_EMAIL", "JOBRUNNER_SKIP_CI",
         ])
     }
 

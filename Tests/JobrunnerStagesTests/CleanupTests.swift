@@ -39,6 +39,8 @@ struct CleanupTests {
         let message = try bare(git, ["log", "-1", "--format=%an <%ae>%n%B", "main"])
         #expect(message.hasPrefix("jobrunner[bot] <bot@acme.example>\njobrunner: ran jobs/a.sh — succeeded (pipeline 9) [skip ci]"))
         #expect(BotCommitMarker.isBotCommit(message: message), "intake will ignore this push")
+        #expect(!CleanupCommitMessage.make(scriptPath: "jobs/a.sh", outcome: "failed", pipeline: PipelineID(3), skipCI: false)
+            .contains("[skip ci]"))
 
         // The acknowledgement was lost and CLEANUP runs again: nothing new.
         let again = try await committer.commitCleanup(request(source))
