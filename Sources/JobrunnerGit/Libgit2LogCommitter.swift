@@ -26,7 +26,7 @@ public struct Libgit2LogCommitter: LogCommitter {
             cache: cacheDirectory + "/" + request.repository.rawValue + ".git", request: request, token: token,
             maxAttempts: maxAttempts)
         return try await locks.withLock(job.cache) {
-            try await onOwnThread { try job.run() }
+            try await onDedicatedThread { try job.run() }
         }
     }
 }

@@ -37,15 +37,8 @@ public struct Libgit2SourceReader: ScriptSourceReader {
             path: path, jobsDirectory: jobsDirectory, token: token, maxFileSize: maxFileSize,
             maxDirectorySize: maxDirectorySize)
         return try await locks.withLock(request.cache) {
-            try await onOwnThread { try request.run() }
+            try await onDedicatedThread { try request.run() }
         }
-    }
-}
-
-/// Runs blocking work on a thread of its own instead of a cooperative one.
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
 

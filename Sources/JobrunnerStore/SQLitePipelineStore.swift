@@ -227,12 +227,7 @@ public final class SQLitePipelineStore: PipelineStore {
         try await immediate { db in
             let kind = try Self.heldStageKind(db, lease)
             if kind == .execute {
-                try db.execute(
-                    sql: """
-                        UPDATE stages SET state = 'interrupted', finished_at = ?, lease_owner = NULL,
-                            lease_expires_at = NULL, last_error = ? WHERE id = ?
-                        """,
-                    arguments: [now, reason, lease.stageID.rawValue])
+                try Self.end(db, lease.stageID.rawValue, as: .interrupted, error: reason, now: now)
                 try Self.finishAttempt(db, lease, outcome: .interrupted, error: reason, now: now)
             } else {
                 try db.execute(
@@ -287,12 +282,7 @@ public final class SQLitePipelineStore: PipelineStore {
                 try Self.finishAttempt(db, lease, outcome: .retrying, error: failure.message, now: now.storedValue)
                 return .willRetry(at: retryAt)
             }
-            try db.execute(
-                sql: """
-                    UPDATE stages SET state = 'failed', finished_at = ?, lease_owner = NULL,
-                        lease_expires_at = NULL, last_error = ? WHERE id = ?
-                    """,
-                arguments: [now.storedValue, message, lease.stageID.rawValue])
+            try Self.end(db, lease.stageID.rawValue, as: .failed, error: message, now: now.storedValue)
             try Self.finishAttempt(db, lease, outcome: .failed, error: failure.message, now: now.storedValue)
             return .failed
         }
@@ -322,12 +312,7 @@ public final class SQLitePipelineStore: PipelineStore {
                         may have been running; it is not re-run automatically — check its effects, then \
                         retry it explicitly if that is safe
                         """
-                    try db.execute(
-                        sql: """
-                            UPDATE stages SET state = 'interrupted', finished_at = ?, lease_owner = NULL,
-                                lease_expires_at = NULL, last_error = ? WHERE id = ?
-                            """,
-                        arguments: [now, message, id])
+                    try Self.end(db, id, as: .interrupted, error: message, now: now)
                     try Self.finishAttempt(db, lease, outcome: .interrupted, error: message, now: now)
                     report.interrupted.append(StageID(id))
                 } else if attempt < maxAttempts {
@@ -345,12 +330,7 @@ public final class SQLitePipelineStore: PipelineStore {
                         worker \(owner) stopped renewing its lease (expired \(expiredAt)) on the last of \
                         \(maxAttempts) attempts; retry it from the dashboard once the cause is fixed
                         """
-                    try db.execute(
-                        sql: """
-                            UPDATE stages SET state = 'failed', finished_at = ?, lease_owner = NULL,
-                                lease_expires_at = NULL, last_error = ? WHERE id = ?
-                            """,
-                        arguments: [now, message, id])
+                    try Self.end(db, id, as: .failed, error: message, now: now)
                     try Self.finishAttempt(db, lease, outcome: .abandoned, error: message, now: now)
                     report.failed.append(StageID(id))
                 }
@@ -376,6 +356,16 @@ public final class SQLitePipelineStore: PipelineStore {
             let kind = StageKind(rawValue: kindText)
         else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
         return kind
+    }
+
+    /// Ends a stage for good (failed, interrupted): no lease, a finish time, the reason.
+    static func end(_ db: Database, _ stage: Int64, as state: StageState, error: String, now: Double) throws {
+        try db.execute(
+            sql: """
+                UPDATE stages SET state = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+                    last_error = ? WHERE id = ?
+                """,
+            arguments: [state.rawValue, now, error, stage])
     }
 
     static func finishAttempt(_ db: Database, _ lease: Lease, outcome: AttemptOutcome, error: String?, now: Double) throws {

@@ -12,7 +12,8 @@ enum ProductionHandlers {
     static func make(settings: Settings, store: any PipelineStore, toolchains: [Toolchain]) -> StageHandlers {
         let environment = ProcessInfo.processInfo.environment
         var handlers = StageHandlers()
-        handlers[.execute] = ExecuteStageHandler(store: store, executor: ScriptExecutor(settings: settings, environment: environment))
+        let executor = ScriptExecutor(settings: settings, environment: environment)
+        handlers[.execute] = ExecuteStageHandler(store: store, executor: executor)
         // PROCESS reads the source through a git backend: repositories on this machine (a path
         // or file:// remote template) in place with git, any other remote through libgit2 and a
         // cached clone under the data directory.
@@ -35,7 +36,7 @@ enum ProductionHandlers {
                 remoteTemplate: settings.gitRemoteTemplate, cacheDirectory: settings.dataDirectory + "/repos",
                 token: settings.githubToken),
             logsDirectory: settings.logsDirectory,
-            masker: ScriptExecutor(settings: settings, environment: environment).masker,
+            masker: executor.masker,
             authorName: settings.botName, authorEmail: settings.botEmail, skipCI: settings.skipCI)
         return handlers
     }

@@ -37,10 +37,10 @@ struct JobrunnerBinary {
     static func run(_ arguments: [String], environment: [String: String] = [:], directory: String) async throws -> Result {
         let (process, out, err) = try start(arguments, environment: environment, directory: directory)
         // Both pipes at once, so a chatty stream cannot block the child.
-        async let stdout = offCooperativePool { out.fileHandleForReading.readDataToEndOfFile() }
-        async let stderr = offCooperativePool { err.fileHandleForReading.readDataToEndOfFile() }
+        async let stdout = onDedicatedThread { out.fileHandleForReading.readDataToEndOfFile() }
+        async let stderr = onDedicatedThread { err.fileHandleForReading.readDataToEndOfFile() }
         let (output, errors) = try await (stdout, stderr)
-        try await offCooperativePool { process.waitUntilExit() }
+        try await onDedicatedThread { process.waitUntilExit() }
         return Result(
             status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
             stderr: String(decoding: errors, as: UTF8.self))
@@ -49,12 +49,12 @@ struct JobrunnerBinary {
     /// Stops a started process and waits for it, off the cooperative pool.
     static func stop(_ process: Process, signal: Int32 = SIGTERM) async throws {
         kill(process.processIdentifier, signal)
-        try await offCooperativePool { process.waitUntilExit() }
+        try await onDedicatedThread { process.waitUntilExit() }
     }
 
     /// Everything a started process wrote to a pipe until it closed.
     static func drain(_ pipe: Pipe) async throws -> String {
-        try await offCooperativePool { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        try await onDedicatedThread { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
     }
 }
 
@@ -211,15 +211,7 @@ struct WorkerRescueTests {
         let output = Pipe()
         probe.standardOutput = output
         try probe.run()
-        let seen = try await offCooperativePool {
-            var seen = ""
-            while !seen.contains("HOLDING") {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                seen += String(decoding: chunk, as: UTF8.self)
-            }
-            return seen
-        }
+        let seen = try await output.read(until: "HOLDING")
         try await JobrunnerBinary.stop(probe, signal: SIGKILL)
         #expect(seen.contains("HOLDING"))
         try await Task.sleep(for: .milliseconds(1500))  // the leases expire in real time

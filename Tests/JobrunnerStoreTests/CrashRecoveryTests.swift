@@ -26,7 +26,7 @@ struct CrashRecoveryTests {
         // Read until the leases are held and a good number of further deliveries were acknowledged.
         let lines = Locked<[String]>([])
         let reader = Task {
-            try await offCooperativePool {
+            try await onDedicatedThread {
                 var buffer = Data()
                 while true {
                     let chunk = output.fileHandleForReading.availableData
@@ -49,7 +49,7 @@ struct CrashRecoveryTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         kill(child.processIdentifier, SIGKILL)
-        try await offCooperativePool { child.waitUntilExit() }
+        try await onDedicatedThread { child.waitUntilExit() }
         #expect(child.terminationReason == .uncaughtSignal)
         _ = await reader.result
 

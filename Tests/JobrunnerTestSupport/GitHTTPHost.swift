@@ -1,4 +1,5 @@
 import Foundation
+import JobrunnerCore
 
 /// `git http-backend` behind HTTP Basic auth on a loopback port (Tests/Support/git-http-host.py),
 /// standing in for GitHub's smart HTTP with token credentials.
@@ -20,15 +21,7 @@ public struct GitHTTPHost: Sendable {
         process.standardInput = input
         process.standardOutput = output
         try process.run()
-        let line = try await offCooperativePool {
-            var text = ""
-            while !text.contains("\n") {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            return text
-        }
+        let line = try await output.read(until: "\n")
         guard let port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             process.terminate()
             throw GitFixtureError(arguments: ["git-http-host.py"], message: "did not start: \(line)")
