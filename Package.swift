@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 "JobrunnerCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -92,6 +93,7 @@ let package = Package(
                 "JobrunnerCore",
                 "JobrunnerGitHub",
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 "JobrunnerStore",
                 "JobrunnerStages",

@@ -24,11 +24,14 @@ public struct Artifact: Sendable, Equatable {
     public var timeout: Duration?
     /// The source it was built from, for the execution log.
     public var source: [UInt8]
+    /// The pull request the script came from and who approved and merged it, when PROCESS
+    /// looked it up (approval policy, GitHub API configured).
+    public var approval: PullRequestApproval?
 
     public init(
         toolchain: String, toolchainVersion: String, fileName: String, runCommand: [String], content: [UInt8],
         digest: String, sourceDigest: String, buildDuration: Duration, isText: Bool, timeout: Duration? = nil,
-        source: [UInt8] = []
+        source: [UInt8] = [], approval: PullRequestApproval? = nil
     ) {
         self.toolchain = toolchain
         self.toolchainVersion = toolchainVersion
@@ -41,6 +44,7 @@ public struct Artifact: Sendable, Equatable {
         self.isText = isText
         self.timeout = timeout
         self.source = source
+        self.approval = approval
     }
 }
 

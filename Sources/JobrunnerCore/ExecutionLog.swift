@@ -48,7 +48,16 @@ public struct ExecutionLog: Sendable, Equatable {
         if let repository { facts.append(("repository", Self.quote(repository))) }
         if let commit { facts.append(("commit", Self.quote(commit))) }
         if let pipelineID { facts.append(("pipeline", String(pipelineID.rawValue))) }
-        if let pullRequest { facts.append(("pull_request", String(pullRequest))) }
+        if let approval = artifact.approval {
+            facts.append(("pull_request", String(approval.number)))
+            facts.append(("pull_request_url", Self.quote(approval.url)))
+            facts.append(("pull_request_author", Self.quote(approval.author)))
+            facts.append(("approved_by", "[" + approval.approvers.map(Self.quote).joined(separator: ", ") + "]"))
+            facts.append(("merged_by", approval.mergedBy.map(Self.quote) ?? "null"))
+            if approval.requiredApprovals > 0 { facts.append(("required_approvals", String(approval.requiredApprovals))) }
+        } else if let pullRequest {
+            facts.append(("pull_request", String(pullRequest)))
+        }
         if let author { facts.append(("author", Self.quote(author))) }
         if let pusher { facts.append(("pusher", Self.quote(pusher))) }
         if let executeAttempt { facts.append(("execute_attempt", String(executeAttempt))) }

@@ -35,6 +35,23 @@ public struct CleanupRequest: Sendable, Equatable {
     }
 }
 
+extension CleanupRequest {
+    /// The log as committed: when the script on the branch tip is not the version that ran, a
+    /// note says so and why nothing (or nothing else) was removed. Both backends use it.
+    public func logContent(after script: CleanupResult.Script) -> String {
+        switch script {
+        case .removed:
+            logContent
+        case .vanished:
+            logContent
+                + "\n## Cleanup note\n\n`\(scriptPath)` was no longer on `\(branch)` when this log was committed; nothing was removed.\n"
+        case .changedOnBranch:
+            logContent
+                + "\n## Cleanup note\n\n`\(scriptPath)` on `\(branch)` is not the version that ran (it changed after \(sourceCommit.prefix(12))); it was left in place.\n"
+        }
+    }
+}
+
 public struct CleanupResult: Sendable, Equatable {
     public enum Script: String, Sendable, Equatable {
         /// Removed: the branch tip had the version that ran.

@@ -6,10 +6,13 @@ public struct ScriptSource: Sendable, Equatable {
     public var path: String
     /// Every file of the jobs directory, including the script, so local imports can be bundled.
     public var files: [String: [UInt8]]
+    /// The script's git blob id, when it was read from a repository.
+    public var blobID: String?
 
-    public init(path: String, files: [String: [UInt8]]) {
+    public init(path: String, files: [String: [UInt8]], blobID: String? = nil) {
         self.path = path
         self.files = files
+        self.blobID = blobID
     }
 
     public var content: [UInt8] { files[path] ?? [] }

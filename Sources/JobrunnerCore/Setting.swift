@@ -23,6 +23,10 @@ public enum Setting: String, CaseIterable, Sendable {
     case githubToken = "JOBRUNNER_GITHUB_TOKEN"
     case githubAppID = "JOBRUNNER_GITHUB_APP_ID"
     case githubAppPrivateKeyPath = "JOBRUNNER_GITHUB_APP_PRIVATE_KEY_PATH"
+    case requiredApprovals = "JOBRUNNER_REQUIRED_APPROVALS"
+    case callbackURLs = "JOBRUNNER_CALLBACK_URLS"
+    case callbackSecret = "JOBRUNNER_CALLBACK_SECRET"
+    case publicURL = "JOBRUNNER_PUBLIC_URL"
     case dashboardToken = "JOBRUNNER_DASHBOARD_TOKEN"
     case httpHost = "JOBRUNNER_HTTP_HOST"
     case httpPort = "JOBRUNNER_HTTP_PORT"
@@ -42,6 +46,7 @@ public enum Setting: String, CaseIterable, Sendable {
     /// Whether the value must never be printed or logged.
     public var isSecret: Bool {
         self == .webhookSecret || self == .webhookPreviousSecret || self == .githubToken || self == .dashboardToken
+            || self == .callbackSecret
     }
 
     /// What it does and its default, in one line.
@@ -66,6 +71,11 @@ public enum Setting: String, CaseIterable, Sendable {
         case .githubToken: "token for git and the GitHub API"
         case .githubAppID: "GitHub App id (instead of a token)"
         case .githubAppPrivateKeyPath: "PEM private key of the GitHub App"
+        case .requiredApprovals:
+            "approval policy: approving reviews (not by the author) a merged pull request needs before its scripts run; needs GitHub API access (default: 0, off)"
+        case .callbackURLs: "URLs that get a signed JSON POST when a pipeline succeeds or fails, comma-separated"
+        case .callbackSecret: "HMAC-SHA256 secret callbacks are signed with (X-Hub-Signature-256); required with JOBRUNNER_CALLBACK_URLS"
+        case .publicURL: "where people reach this service, e.g. https://jobrunner.example.com; links in commit statuses point there"
         case .dashboardToken: "token operators log in to the dashboard and API with"
         case .httpHost: "address the HTTP server binds (default: 127.0.0.1)"
         case .httpPort: "port the HTTP server listens on (default: 8080)"

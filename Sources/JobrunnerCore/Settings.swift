@@ -64,6 +64,10 @@ public struct Settings: Sendable, Equatable {
     public var githubToken: String?
     public var githubAppID: String?
     public var githubAppPrivateKeyPath: String?
+    public var requiredApprovals: Int = 0
+    public var callbackURLs: [String] = []
+    public var callbackSecret: String?
+    public var publicURL: String?
     public var dashboardTokens: [String]
     public var httpHost: String
     public var httpPort: Int
@@ -116,6 +120,19 @@ public struct Settings: Sendable, Equatable {
         self.shutdownGracePeriod = shutdownGracePeriod
         self.logLevel = logLevel
         self.logFormat = logFormat
+    }
+}
+
+extension Settings {
+    /// Whether GitHub API calls can be made (a token or a GitHub App).
+    public var hasGitHubAPIAccess: Bool { githubToken != nil || githubAppID != nil }
+
+    /// The web address matching the API: github.com for api.github.com, `https://HOST` for
+    /// GitHub Enterprise's `https://HOST/api/v3`; files on a branch are linked from there.
+    public var githubWebURL: String {
+        if githubAPIURL == "https://api.github.com" { return "https://github.com" }
+        if githubAPIURL.hasSuffix("/api/v3") { return String(githubAPIURL.dropLast("/api/v3".count)) }
+        return githubAPIURL
     }
 }
 

@@ -18,6 +18,14 @@ enum GitCache {
         return repo
     }
 
+    /// The 40-hex-digit spelling of an object id.
+    static func hex(_ oid: git_oid) -> String {
+        var copy = oid
+        var buffer = [CChar](repeating: 0, count: 41)
+        git_oid_tostr(&buffer, buffer.count, &copy)
+        return String(cString: buffer)
+    }
+
     static func fetch(_ repo: OpaquePointer?, url: String, token: String?, refspec: String, repository: String) throws {
         try withRemote(repo, url: url, repository: repository) { remote in
             var options = git_fetch_options()

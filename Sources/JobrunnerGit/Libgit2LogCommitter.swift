@@ -9,21 +9,21 @@ import JobrunnerCore
 public struct Libgit2LogCommitter: LogCommitter {
     public let remoteTemplate: String
     public let cacheDirectory: String
-    public let token: String?
+    public let credentials: (any AccessTokenProvider)?
     public let maxAttempts: Int
-    private let locks = RepositoryLocks()
+    private var locks: RepositoryLocks { .shared }
 
-    public init(remoteTemplate: String, cacheDirectory: String, token: String? = nil, maxAttempts: Int = 5) {
+    public init(remoteTemplate: String, cacheDirectory: String, credentials: (any AccessTokenProvider)? = nil, maxAttempts: Int = 5) {
         self.remoteTemplate = remoteTemplate
         self.cacheDirectory = URL(fileURLWithPath: cacheDirectory).standardizedFileURL.path
-        self.token = token
+        self.credentials = credentials
         self.maxAttempts = maxAttempts
     }
 
     public func commitCleanup(_ request: CleanupRequest) async throws -> CleanupResult {
         let job = CommitJob(
             url: remoteTemplate.replacingOccurrences(of: "{repository}", with: request.repository.rawValue),
-            cache: cacheDirectory + "/" + request.repository.rawValue + ".git", request: request, token: token,
+            cache: cacheDirectory + "/" + request.repository.rawValue + ".git", request: request, token: try await credentials?.token(for: request.repository),
             maxAttempts: maxAttempts)
         return try await locks.withLock(job.cache) {
             try await onDedicatedThread { try job.run() }
@@ -100,7 +100,7 @@ private struct CommitJob: Sendable {
 
         // Idempotent: the log on the branch means a previous attempt's push went through.
         if let existing = try? blobID(tipTree, request.logPath), existing != nil {
-            return .alreadyThere(Self.hex(tipOid))
+            return .alreadyThere(GitCache.hex(tipOid))
         }
         // Remove only the version that ran.
         let ranBlob = try sourceBlob(repo)
@@ -111,14 +111,7 @@ private struct CommitJob: Sendable {
             case let blob? where ranBlob != nil && git_oid_equal([blob], [ranBlob!]) == 1: .removed
             default: .changedOnBranch
             }
-        var log = request.logContent
-        switch script {
-        case .removed: break
-        case .vanished:
-            log += "\n## Cleanup note\n\n`\(request.scriptPath)` was no longer on `\(request.branch)` when this log was committed; nothing was removed.\n"
-        case .changedOnBranch:
-            log += "\n## Cleanup note\n\n`\(request.scriptPath)` on `\(request.branch)` is not the version that ran (it changed after \(request.sourceCommit.prefix(12))); it was left in place.\n"
-        }
+        let log = request.logContent(after: script)
         var logOid = git_oid()
         try log.utf8CString.withUnsafeBufferPointer { buffer in
             try GitError.check(
@@ -160,7 +153,7 @@ private struct CommitJob: Sendable {
             git_reference_create(&reference, repo, "refs/jobrunner/cleanup", &commitOid, 1, "jobrunner cleanup"),
             "referencing the commit", repository: repository)
         git_reference_free(reference)
-        return .built(Self.hex(commitOid), script)
+        return .built(GitCache.hex(commitOid), script)
     }
 
     /// The script's blob at the commit it ran from.
@@ -181,12 +174,5 @@ private struct CommitJob: Sendable {
         guard git_tree_entry_bypath(&entry, tree, path) == 0 else { return nil }
         defer { git_tree_entry_free(entry) }
         return git_tree_entry_id(entry)?.pointee
-    }
-
-    static func hex(_ oid: git_oid) -> String {
-        var copy = oid
-        var buffer = [CChar](repeating: 0, count: 41)
-        git_oid_tostr(&buffer, buffer.count, &copy)
-        return String(cString: buffer)
     }
 }

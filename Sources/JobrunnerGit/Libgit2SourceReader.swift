@@ -13,29 +13,44 @@ public struct Libgit2SourceReader: ScriptSourceReader {
     /// Clone URL template with `{repository}`; a path or `file://` works too.
     public let remoteTemplate: String
     public let cacheDirectory: String
-    /// Sent as the password of user `x-access-token` over HTTPS, as GitHub expects.
-    public let token: String?
+    /// Its token is sent as the password of user `x-access-token` over HTTPS, as GitHub expects.
+    public let credentials: (any AccessTokenProvider)?
     public let maxFileSize: Int
     public let maxDirectorySize: Int
-    private let locks = RepositoryLocks()
+    private var locks: RepositoryLocks { .shared }
 
     public init(
-        remoteTemplate: String, cacheDirectory: String, token: String? = nil, maxFileSize: Int = 1 << 20,
+        remoteTemplate: String, cacheDirectory: String, credentials: (any AccessTokenProvider)? = nil, maxFileSize: Int = 1 << 20,
         maxDirectorySize: Int = 16 << 20
     ) {
         self.remoteTemplate = remoteTemplate
         self.cacheDirectory = URL(fileURLWithPath: cacheDirectory).standardizedFileURL.path
-        self.token = token
+        self.credentials = credentials
         self.maxFileSize = maxFileSize
         self.maxDirectorySize = maxDirectorySize
     }
 
     public func read(repository: RepositoryName, commit: String, path: String, jobsDirectory: String) async throws -> ScriptSource {
+        let (script, files) = try await run(repository: repository, commit: commit, path: path, jobsDirectory: jobsDirectory)
+        guard script.mode.isRegularFile else {
+            throw script.mode == .symlink ? SourceReadError.symlink(path: path) : SourceReadError.submodule(path: path)
+        }
+        return ScriptSource(path: path, files: files, blobID: script.blobID)
+    }
+
+    /// One file at a commit, with its mode and blob id (symbolic links and submodules included).
+    public func file(repository: RepositoryName, commit: String, path: String) async throws -> GitFile {
+        try await run(repository: repository, commit: commit, path: path, jobsDirectory: nil).script
+    }
+
+    private func run(
+        repository: RepositoryName, commit: String, path: String, jobsDirectory: String?
+    ) async throws -> (script: GitFile, files: [String: [UInt8]]) {
         let request = ReadRequest(
             url: remoteTemplate.replacingOccurrences(of: "{repository}", with: repository.rawValue),
             cache: cacheDirectory + "/" + repository.rawValue + ".git", repository: repository.rawValue, commit: commit,
-            path: path, jobsDirectory: jobsDirectory, token: token, maxFileSize: maxFileSize,
-            maxDirectorySize: maxDirectorySize)
+            path: path, jobsDirectory: jobsDirectory, token: try await credentials?.token(for: repository),
+            maxFileSize: maxFileSize, maxDirectorySize: maxDirectorySize)
         return try await locks.withLock(request.cache) {
             try await onDedicatedThread { try request.run() }
         }
@@ -49,12 +64,12 @@ private struct ReadRequest: Sendable {
     var repository: String
     var commit: String
     var path: String
-    var jobsDirectory: String
+    var jobsDirectory: String?
     var token: String?
     var maxFileSize: Int
     var maxDirectorySize: Int
 
-    func run() throws -> ScriptSource {
+    func run() throws -> (script: GitFile, files: [String: [UInt8]]) {
         let repo = try GitCache.open(cache, repository: repository)
         defer { git_repository_free(repo) }
         var oid = git_oid()
@@ -78,18 +93,23 @@ private struct ReadRequest: Sendable {
             throw SourceReadError.fileNotFound(repository: repository, commit: commit, path: path)
         }
         defer { git_tree_entry_free(entry) }
+        let id = git_tree_entry_id(entry)!.pointee
+        let mode: GitFileMode
         switch git_tree_entry_filemode(entry) {
-        case GIT_FILEMODE_LINK: throw SourceReadError.symlink(path: path)
-        case GIT_FILEMODE_COMMIT: throw SourceReadError.submodule(path: path)
-        case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE: break
+        case GIT_FILEMODE_LINK: mode = .symlink
+        case GIT_FILEMODE_COMMIT:
+            return (GitFile(path: path, mode: .submodule, blobID: GitCache.hex(id), content: []), [:])
+        case GIT_FILEMODE_BLOB: mode = .regular
+        case GIT_FILEMODE_BLOB_EXECUTABLE: mode = .executable
         default: throw SourceReadError.fileNotFound(repository: repository, commit: commit, path: path)
         }
-        let script = try blob(repo, git_tree_entry_id(entry)!.pointee, path: path)
+        let script = try blob(repo, id, path: path)
+        let file = GitFile(path: path, mode: mode, blobID: GitCache.hex(id), content: script)
         var files = [path: script]
         var total = script.count
         // The jobs directory, for modules the script imports.
         var directoryEntry: OpaquePointer?
-        if git_tree_entry_bypath(&directoryEntry, tree, jobsDirectory) == 0 {
+        if mode.isRegularFile, let jobsDirectory, git_tree_entry_bypath(&directoryEntry, tree, jobsDirectory) == 0 {
             defer { git_tree_entry_free(directoryEntry) }
             var directory: OpaquePointer?
             if git_tree_lookup(&directory, repo, git_tree_entry_id(directoryEntry)) == 0 {
@@ -97,7 +117,7 @@ private struct ReadRequest: Sendable {
                 try collect(repo, directory, prefix: jobsDirectory, into: &files, total: &total)
             }
         }
-        return ScriptSource(path: path, files: files)
+        return (file, files)
     }
 
     private func collect(

@@ -1,6 +1,9 @@
 /// One holder at a time per repository cache, across tasks: fetches into the same bare
-/// repository must not overlap.
+/// repository must not overlap. Keyed by the cache's path and shared by the whole process, so
+/// PROCESS reads and CLEANUP commits on the same clone are serialised too.
 actor RepositoryLocks {
+    static let shared = RepositoryLocks()
+
     private var held: Set<String> = []
     private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
 

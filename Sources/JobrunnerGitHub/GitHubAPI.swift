@@ -1,11 +1,22 @@
+import Foundation
 import JobrunnerCore
 
-/// The GitHub REST API, as far as Jobrunner uses it. One real implementation
-/// (`RESTGitHubClient`); tests run it against a local stand-in that answers in GitHub's
+/// The GitHub REST API, as far as Jobrunner uses it beyond git data. One real implementation
+/// (`RESTGitHubClient`); tests run it against local stand-ins that answer in GitHub's
 /// documented shapes.
 public protocol GitHubAPI: Sendable {
     /// `GET /repos/{owner}/{repo}/compare/{base}...{head}`, every page of commits.
     func compare(_ repository: RepositoryName, base: String, head: String) async throws -> Comparison
+    /// `GET /repos/{owner}/{repo}/commits/{sha}/pulls`: pull requests that contain the commit.
+    func pullRequests(containing commit: String, in repository: RepositoryName) async throws -> [PullRequest]
+    /// `GET /repos/{owner}/{repo}/pulls/{number}` (the only answer with `merged_by`).
+    func pullRequest(_ number: Int, in repository: RepositoryName) async throws -> PullRequest
+    /// `GET /repos/{owner}/{repo}/pulls/{number}/reviews`, every page, oldest first.
+    func reviews(of number: Int, in repository: RepositoryName) async throws -> [PullRequestReview]
+    /// `POST /repos/{owner}/{repo}/statuses/{sha}`.
+    func createStatus(_ status: CommitStatus, commit: String, in repository: RepositoryName) async throws
+    /// `POST /repos/{owner}/{repo}/issues/{number}/comments`; returns the comment's URL.
+    func createComment(_ body: String, onIssue number: Int, in repository: RepositoryName) async throws -> String
 }
 
 /// The result of comparing two commits.
@@ -48,18 +59,105 @@ public struct Comparison: Sendable, Equatable {
     }
 }
 
+/// A pull request, as far as approval and feedback need it.
+public struct PullRequest: Sendable, Equatable, Decodable {
+    public struct User: Sendable, Equatable, Decodable {
+        public var login: String
+        public init(login: String) { self.login = login }
+    }
+    public struct Base: Sendable, Equatable, Decodable {
+        public var ref: String
+        public init(ref: String) { self.ref = ref }
+    }
+
+    public var number: Int
+    public var title: String
+    public var htmlURL: String
+    public var user: User
+    public var base: Base
+    public var mergedAt: String?
+    public var mergeCommitSHA: String?
+    /// Only in the single pull request answer.
+    public var mergedBy: User?
+
+    public var isMerged: Bool { mergedAt != nil }
+
+    enum CodingKeys: String, CodingKey {
+        case number, title, user, base
+        case htmlURL = "html_url"
+        case mergedAt = "merged_at"
+        case mergeCommitSHA = "merge_commit_sha"
+        case mergedBy = "merged_by"
+    }
+
+    public init(
+        number: Int, title: String, htmlURL: String, user: User, base: Base, mergedAt: String?, mergeCommitSHA: String?,
+        mergedBy: User? = nil
+    ) {
+        self.number = number
+        self.title = title
+        self.htmlURL = htmlURL
+        self.user = user
+        self.base = base
+        self.mergedAt = mergedAt
+        self.mergeCommitSHA = mergeCommitSHA
+        self.mergedBy = mergedBy
+    }
+}
+
+/// One review of a pull request.
+public struct PullRequestReview: Sendable, Equatable, Decodable {
+    public var id: Int
+    /// Nil when the reviewer's account was deleted ("ghost").
+    public var user: PullRequest.User?
+    /// APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING.
+    public var state: String
+
+    public init(id: Int, user: PullRequest.User?, state: String) {
+        self.id = id
+        self.user = user
+        self.state = state
+    }
+}
+
+/// A commit status (`POST /repos/{owner}/{repo}/statuses/{sha}`).
+public struct CommitStatus: Sendable, Equatable, Encodable {
+    public enum State: String, Sendable, Encodable {
+        case pending, success, failure, error
+    }
+
+    public var state: State
+    public var targetURL: String?
+    /// GitHub keeps at most 140 characters.
+    public var description: String
+    public var context: String
+
+    enum CodingKeys: String, CodingKey {
+        case state, description, context
+        case targetURL = "target_url"
+    }
+
+    public init(state: State, targetURL: String?, description: String, context: String = "jobrunner") {
+        self.state = state
+        self.targetURL = targetURL
+        self.description = String(description.prefix(140))
+        self.context = context
+    }
+}
+
 /// A failed GitHub API call.
 public enum GitHubAPIError: Error, Sendable, Equatable, CustomStringConvertible, ClassifiedError {
     case http(status: Int, url: String, message: String)
-    case rateLimited(url: String, resetAt: Int?)
+    case rateLimited(url: String, resetAt: Int?, retryAfter: Duration? = nil)
     case transport(url: String, reason: String)
     case invalidResponse(url: String, reason: String)
 
     public var description: String {
         switch self {
         case let .http(status, url, message): "GitHub answered \(status) for \(url): \(message)"
-        case let .rateLimited(url, reset):
+        case let .rateLimited(url, reset, retryAfter):
             "GitHub rate limit reached for \(url)" + (reset.map { "; it resets at unix time \($0)" } ?? "")
+                + (retryAfter.map { "; retry after \($0)" } ?? "")
         case let .transport(url, reason): "could not reach GitHub at \(url): \(reason)"
         case let .invalidResponse(url, reason): "unexpected answer from GitHub for \(url): \(reason)"
         }

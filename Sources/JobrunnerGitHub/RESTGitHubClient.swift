@@ -2,87 +2,108 @@ import AsyncHTTPClient
 import Foundation
 import JobrunnerCore
 import NIOCore
-import NIOFoundationCompat
 import NIOHTTP1
 
 /// `GitHubAPI` over HTTPS with AsyncHTTPClient. Works with github.com and GitHub Enterprise
-/// (`JOBRUNNER_GITHUB_API_URL`), follows `Link: rel="next"` pagination, and maps rate limits
-/// and 5xx answers to transient errors.
+/// (`JOBRUNNER_GITHUB_API_URL`), follows `Link: rel="next"` pagination; retries and rate limits
+/// are the requester's.
 public struct RESTGitHubClient: GitHubAPI {
-    public let baseURL: String
-    private let credentials: any GitHubTokenProvider
-    private let httpClient: HTTPClient
-    private let timeout: TimeAmount
-    /// Pages of commits to read at most (100 commits each).
+    public let requester: GitHubRequester
+    private let credentials: any AccessTokenProvider
+    /// Pages to read at most (100 items each).
     private let maxPages: Int
 
-    public init(
-        baseURL: String, credentials: any GitHubTokenProvider, httpClient: HTTPClient = .shared,
-        timeout: TimeAmount = .seconds(8), maxPages: Int = 50
-    ) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+    public var baseURL: String { requester.baseURL }
+
+    public init(requester: GitHubRequester, credentials: any AccessTokenProvider, maxPages: Int = 50) {
+        self.requester = requester
         self.credentials = credentials
-        self.httpClient = httpClient
-        self.timeout = timeout
         self.maxPages = maxPages
     }
 
+    public init(
+        baseURL: String, credentials: any AccessTokenProvider, httpClient: HTTPClient = .shared,
+        timeout: TimeAmount = .seconds(8), maxPages: Int = 50
+    ) {
+        self.init(
+            requester: GitHubRequester(baseURL: baseURL, httpClient: httpClient, timeout: timeout),
+            credentials: credentials, maxPages: maxPages)
+    }
+
     public func compare(_ repository: RepositoryName, base: String, head: String) async throws -> Comparison {
-        var url: String? =
-            "\(baseURL)/repos/\(repository.owner)/\(repository.name)/compare/\(Self.escape(base))...\(Self.escape(head))?per_page=100"
         var comparison = Comparison(commits: [], files: [])
-        var page = 0
-        while let next = url {
-            page += 1
-            guard page <= maxPages else {
-                throw GitHubAPIError.invalidResponse(url: next, reason: "more than \(maxPages) pages of commits")
-            }
-            let (body, headers) = try await get(next)
-            let decoded: CompareResponse
-            do {
-                decoded = try JSONDecoder().decode(CompareResponse.self, from: body)
-            } catch {
-                throw GitHubAPIError.invalidResponse(url: next, reason: "\(error)")
-            }
-            comparison.commits += decoded.commits.map {
+        var first = true
+        try await eachPage(
+            "\(Self.path(repository))/compare/\(Self.escape(base))...\(Self.escape(head))?per_page=100", repository
+        ) { (page: CompareResponse) in
+            comparison.commits += page.commits.map {
                 Comparison.Commit(sha: $0.sha, message: $0.commit.message, authorLogin: $0.author?.login)
             }
-            if page == 1 {
-                comparison.files = (decoded.files ?? []).map {
+            if first {
+                comparison.files = (page.files ?? []).map {
                     Comparison.File(filename: $0.filename, status: $0.status, previousFilename: $0.previousFilename)
                 }
+                first = false
             }
-            url = Self.nextLink(headers["Link"].first)
         }
         return comparison
     }
 
-    private func get(_ url: String) async throws -> (Data, HTTPHeaders) {
-        var request = HTTPClientRequest(url: url)
-        request.method = .GET
-        request.headers.add(name: "Accept", value: "application/vnd.github+json")
-        request.headers.add(name: "X-GitHub-Api-Version", value: "2022-11-28")
-        request.headers.add(name: "User-Agent", value: "jobrunner")
-        request.headers.add(name: "Authorization", value: "Bearer \(try await credentials.token())")
-        let response: HTTPClientResponse
-        let body: ByteBuffer
-        do {
-            response = try await httpClient.execute(request, timeout: timeout)
-            body = try await response.body.collect(upTo: 32 * 1024 * 1024)
-        } catch {
-            throw GitHubAPIError.transport(url: url, reason: "\(error)")
+    public func pullRequests(containing commit: String, in repository: RepositoryName) async throws -> [PullRequest] {
+        var pulls: [PullRequest] = []
+        try await eachPage("\(Self.path(repository))/commits/\(Self.escape(commit))/pulls?per_page=100", repository) {
+            (page: [PullRequest]) in pulls += page
         }
-        let status = Int(response.status.code)
-        guard (200..<300).contains(status) else {
-            let remaining = response.headers["X-RateLimit-Remaining"].first
-            if status == 429 || (status == 403 && remaining == "0") {
-                throw GitHubAPIError.rateLimited(url: url, resetAt: response.headers["X-RateLimit-Reset"].first.flatMap { Int($0) })
+        return pulls
+    }
+
+    public func pullRequest(_ number: Int, in repository: RepositoryName) async throws -> PullRequest {
+        let path = "\(Self.path(repository))/pulls/\(number)"
+        return try await requester.send(.GET, path, token: credentials.token(for: repository))
+            .decode(PullRequest.self, url: path)
+    }
+
+    public func reviews(of number: Int, in repository: RepositoryName) async throws -> [PullRequestReview] {
+        var reviews: [PullRequestReview] = []
+        try await eachPage("\(Self.path(repository))/pulls/\(number)/reviews?per_page=100", repository) {
+            (page: [PullRequestReview]) in reviews += page
+        }
+        return reviews
+    }
+
+    public func createStatus(_ status: CommitStatus, commit: String, in repository: RepositoryName) async throws {
+        _ = try await requester.send(
+            .POST, "\(Self.path(repository))/statuses/\(Self.escape(commit))", token: credentials.token(for: repository),
+            body: status)
+    }
+
+    public func createComment(_ body: String, onIssue number: Int, in repository: RepositoryName) async throws -> String {
+        struct Comment: Encodable, Sendable { var body: String }
+        struct Created: Decodable { var html_url: String }
+        let path = "\(Self.path(repository))/issues/\(number)/comments"
+        return try await requester.send(.POST, path, token: credentials.token(for: repository), body: Comment(body: body))
+            .decode(Created.self, url: path).html_url
+    }
+
+    /// GETs `path` and every `rel="next"` page after it.
+    private func eachPage<Page: Decodable>(
+        _ path: String, _ repository: RepositoryName, _ body: (Page) throws -> Void
+    ) async throws {
+        var next: String? = path
+        var pages = 0
+        while let url = next {
+            pages += 1
+            guard pages <= maxPages else {
+                throw GitHubAPIError.invalidResponse(url: url, reason: "more than \(maxPages) pages")
             }
-            let message = (try? JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: body)))?.message
-                ?? String(buffer: body).prefix(200).description
-            throw GitHubAPIError.http(status: status, url: url, message: message)
+            let response = try await requester.send(.GET, url, token: credentials.token(for: repository))
+            try body(response.decode(Page.self, url: url))
+            next = Self.nextLink(response.headers["Link"].first)
         }
-        return (Data(buffer: body), response.headers)
+    }
+
+    static func path(_ repository: RepositoryName) -> String {
+        "/repos/\(escape(repository.owner))/\(escape(repository.name))"
     }
 
     /// The `rel="next"` URL of a `Link` header.
@@ -122,6 +143,4 @@ public struct RESTGitHubClient: GitHubAPI {
         var commits: [CommitEntry]
         var files: [FileEntry]?
     }
-
-    private struct ErrorResponse: Decodable { var message: String }
 }

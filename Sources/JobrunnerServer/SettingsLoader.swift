@@ -155,6 +155,31 @@ public enum SettingsLoader {
                 settings.githubAppID == nil ? .githubAppID : .githubAppPrivateKeyPath,
                 "a GitHub App needs both JOBRUNNER_GITHUB_APP_ID and JOBRUNNER_GITHUB_APP_PRIVATE_KEY_PATH"))
         }
+        settings.requiredApprovals = integer(.requiredApprovals, default: 0, range: 0...100)
+        if settings.requiredApprovals > 0 && !settings.hasGitHubAPIAccess {
+            errors.append(SettingsError(
+                .requiredApprovals, "needs GitHub API access: set JOBRUNNER_GITHUB_TOKEN or a GitHub App (JOBRUNNER_GITHUB_APP_ID)"))
+        }
+        if settings.gitBackend == .githubAPI && !settings.hasGitHubAPIAccess {
+            errors.append(SettingsError(
+                .gitBackend, "github-api needs JOBRUNNER_GITHUB_TOKEN or a GitHub App (JOBRUNNER_GITHUB_APP_ID)"))
+        }
+        settings.callbackURLs = list(.callbackURLs)
+        for url in settings.callbackURLs {
+            if let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil { continue }
+            errors.append(SettingsError(.callbackURLs, "'\(url)' is not an http(s) URL"))
+        }
+        settings.callbackSecret = string(.callbackSecret)
+        if !settings.callbackURLs.isEmpty && settings.callbackSecret == nil {
+            errors.append(SettingsError(.callbackSecret, "is required with JOBRUNNER_CALLBACK_URLS: receivers verify callbacks with it"))
+        }
+        if let url = string(.publicURL) {
+            if let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil {
+                settings.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+            } else {
+                errors.append(SettingsError(.publicURL, "'\(url)' is not an http(s) URL"))
+            }
+        }
         settings.dashboardTokens = string(.dashboardToken).map { [$0] } ?? []
         settings.httpHost = string(.httpHost) ?? "127.0.0.1"
         settings.httpPort = integer(.httpPort, default: 8080, range: 0...65535)

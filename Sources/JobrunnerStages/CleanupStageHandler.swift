@@ -14,12 +14,18 @@ public struct CleanupStageHandler: StageHandler {
     public let authorName: String
     public let authorEmail: String
     public let skipCI: Bool
+    /// Where a committed file can be read, with `{repository}`, `{commit}` and `{path}`
+    /// (e.g. `https://github.com/{repository}/blob/{commit}/{path}`), for feedback links.
+    public let fileURLTemplate: String?
+    public let feedback: FeedbackDispatcher?
 
     public init(
         store: any PipelineStore, committer: any LogCommitter, logsDirectory: String, masker: SecretMasker,
         authorName: String = "jobrunner[bot]", authorEmail: String = "jobrunner[bot]@users.noreply.github.com",
-        skipCI: Bool = true
+        skipCI: Bool = true, fileURLTemplate: String? = nil, feedback: FeedbackDispatcher? = nil
     ) {
+        self.fileURLTemplate = fileURLTemplate
+        self.feedback = feedback
         self.store = store
         self.committer = committer
         self.logsDirectory = logsDirectory
@@ -53,6 +59,17 @@ public struct CleanupStageHandler: StageHandler {
                     skipCI: skipCI),
                 authorName: authorName, authorEmail: authorEmail))
         logger.info("log committed", metadata: ["commit": "\(result.commit)", "log": "\(path)"])
+        let logURL = fileURLTemplate.map {
+            $0.replacingOccurrences(of: "{repository}", with: source.repository.rawValue)
+                .replacingOccurrences(of: "{commit}", with: result.commit).replacingOccurrences(of: "{path}", with: path)
+        }
+        await feedback?.report(
+            .finished(
+                PipelineReport(
+                    outcome: execution.outcome, exitCode: execution.exitCode, duration: execution.duration, logPath: path,
+                    logURL: logURL, logCommit: result.commit,
+                    pullRequest: artifact.approval?.number ?? source.pullRequest)),
+            for: pipeline, logger: logger)
         let what =
             switch result.script {
             case .removed?: "script removed"

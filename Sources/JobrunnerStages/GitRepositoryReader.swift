@@ -47,7 +47,7 @@ public struct GitRepositoryReader: ScriptSourceReader {
             files[name] = blob.stdout.bytes
             total += entry.size
         }
-        return ScriptSource(path: path, files: files)
+        return ScriptSource(path: path, files: files, blobID: script.sha)
     }
 
     private func git(

@@ -2,25 +2,38 @@ import JobrunnerCore
 import JobrunnerStore
 import Logging
 
-/// PROCESS: read the script at the pushed commit, build it, store the artifact.
+/// PROCESS: check the approval policy, read the script at the pushed commit, build it, store
+/// the artifact (with the pull request and its approvers, for the log).
 public struct ProcessStageHandler: StageHandler {
     public let store: any PipelineStore
     public let reader: any ScriptSourceReader
     public let builder: ScriptBuilder
     public let jobsDirectory: String
+    public let approvalGate: (any ApprovalGate)?
+    public let feedback: FeedbackDispatcher?
 
-    public init(store: any PipelineStore, reader: any ScriptSourceReader, builder: ScriptBuilder, jobsDirectory: String) {
+    public init(
+        store: any PipelineStore, reader: any ScriptSourceReader, builder: ScriptBuilder, jobsDirectory: String,
+        approvalGate: (any ApprovalGate)? = nil, feedback: FeedbackDispatcher? = nil
+    ) {
         self.store = store
         self.reader = reader
         self.builder = builder
         self.jobsDirectory = jobsDirectory
+        self.approvalGate = approvalGate
+        self.feedback = feedback
     }
 
     public func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess {
         let source = stage.pipeline.source
+        if stage.lease.attempt == 1 {
+            await feedback?.report(.started, for: stage.pipeline, logger: logger)
+        }
+        let approval = try await approvalGate?.check(stage.pipeline)
         let script = try await reader.read(
             repository: source.repository, commit: source.commit, path: source.scriptPath, jobsDirectory: jobsDirectory)
-        let artifact = try await builder.build(script)
+        var artifact = try await builder.build(script)
+        artifact.approval = approval
         try await store.saveArtifact(artifact, lease: stage.lease)
         logger.info(
             "built", metadata: ["toolchain": "\(artifact.toolchainVersion)", "digest": "\(artifact.digest)", "bytes": "\(artifact.content.count)"])

@@ -16,6 +16,8 @@ public struct WorkerPool: Service {
     public let logger: Logger
     /// Ring it when work was queued (intake, operator retry) so an idle worker starts at once.
     public let workAvailable: Beacon
+    /// Told when a stage fails for good (commit status, callbacks).
+    public let feedback: FeedbackDispatcher?
 
     public init(
         store: any PipelineStore,
@@ -23,8 +25,10 @@ public struct WorkerPool: Service {
         configuration: WorkerPoolConfiguration,
         clock: any JobClock = SystemClock(),
         logger: Logger,
-        workAvailable: Beacon = Beacon()
+        workAvailable: Beacon = Beacon(),
+        feedback: FeedbackDispatcher? = nil
     ) {
+        self.feedback = feedback
         self.store = store
         self.handlers = handlers
         self.configuration = configuration
@@ -193,6 +197,7 @@ public struct WorkerPool: Service {
             logger.warning("stage stopped by shutdown and handed back")
         case .finished(.failure(let error)):
             let failure = StageFailure(classifying: error)
+            let final = Locked(false)
             await persist("recording the failure", logger: logger) {
                 let disposition = try await store.fail(lease, failure: failure)
                 switch disposition {
@@ -200,7 +205,11 @@ public struct WorkerPool: Service {
                     stageLogger.warning("stage failed, will retry", metadata: ["error": "\(failure)", "retryAt": "\(at)"])
                 case .failed:
                     stageLogger.error("stage failed", metadata: ["error": "\(failure)"])
+                    final.withLock { $0 = true }
                 }
+            }
+            if final.withLock({ $0 }) {
+                await feedback?.report(.failed(stage: claimed.kind, reason: failure.message), for: claimed.pipeline, logger: logger)
             }
         case .leaseLost(let error):
             logger.error("lease lost while the stage ran; its result is discarded", metadata: ["error": "\(error)"])

@@ -80,6 +80,14 @@ public protocol PipelineStore: Sendable {
 
     /// Every run of a pipeline's script, oldest first.
     func executions(for pipeline: PipelineID) async throws -> [ExecutionRecord]
+
+    // MARK: Feedback
+
+    /// Remembers one feedback delivery (commit status, comment, callback), delivered or not.
+    func recordFeedback(_ record: FeedbackRecord) async throws
+
+    /// A pipeline's feedback deliveries, oldest first.
+    func feedback(for pipeline: PipelineID) async throws -> [FeedbackRecord]
 }
 
 /// Failures of the durable queue, each saying what an operator can do.

@@ -6,6 +6,7 @@ extension SQLitePipelineStore {
     public func saveArtifact(_ artifact: Artifact, lease: Lease) async throws {
         let now = clock.now().storedValue
         let command = String(decoding: try JSONEncoder().encode(artifact.runCommand), as: UTF8.self)
+        let approval = try artifact.approval.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await immediate { db in
             guard try Self.heldStageKind(db, lease) == .process else {
                 throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner)
@@ -15,13 +16,14 @@ extension SQLitePipelineStore {
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO artifacts (pipeline_id, toolchain, toolchain_version, file_name, run_command,
-                        content, digest, source_digest, build_seconds, is_text, timeout_seconds, built_at, source)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        content, digest, source_digest, build_seconds, is_text, timeout_seconds, built_at, source, approval)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     pipeline, artifact.toolchain, artifact.toolchainVersion, artifact.fileName, command,
                     Data(artifact.content), artifact.digest, artifact.sourceDigest,
                     artifact.buildDuration.secondsDouble, artifact.isText, artifact.timeout?.secondsDouble, now, Data(artifact.source),
+                    approval,
                 ])
         }
     }
@@ -39,7 +41,10 @@ extension SQLitePipelineStore {
                 sourceDigest: row["source_digest"], buildDuration: .milliseconds(Int64((row["build_seconds"] as Double) * 1000)),
                 isText: row["is_text"],
                 timeout: (row["timeout_seconds"] as Double?).map { .milliseconds(Int64($0 * 1000)) },
-                source: [UInt8](row["source"] as Data))
+                source: [UInt8](row["source"] as Data),
+                approval: try (row["approval"] as String?).map {
+                    try JSONDecoder().decode(PullRequestApproval.self, from: Data($0.utf8))
+                })
         }
     }
 

@@ -133,6 +133,22 @@ enum SQLiteSchema {
         migrator.registerMigration("v3-artifact-source") { db in
             try db.execute(sql: "ALTER TABLE artifacts ADD COLUMN source BLOB NOT NULL DEFAULT x''")
         }
+        migrator.registerMigration("v4-approval-and-feedback") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE artifacts ADD COLUMN approval TEXT;
+                    CREATE TABLE feedback (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),
+                        channel TEXT NOT NULL,
+                        event TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        error TEXT,
+                        at REAL NOT NULL
+                    );
+                    CREATE INDEX feedback_pipeline ON feedback(pipeline_id, id);
+                    """)
+        }
         return migrator
     }
 }

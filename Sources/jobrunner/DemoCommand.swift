@@ -83,10 +83,10 @@ struct DemoCommand: AsyncParsableCommand {
         let store = try openStore(settings)
         let toolchains = try loadToolchains(settings)
         let workAvailable = Beacon()
-        let pool = WorkerPool(
-            store: store, handlers: ProductionHandlers.make(settings: settings, store: store, toolchains: toolchains),
-            configuration: WorkerPoolConfiguration(workers: 2, nodeName: processNodeName(), pollInterval: .milliseconds(200)),
-            logger: logger, workAvailable: workAvailable)
+        let pool = makeWorkerPool(
+            settings: settings, store: store, toolchains: toolchains, github: try openGitHub(settings), logger: logger,
+            workAvailable: workAvailable,
+            configuration: WorkerPoolConfiguration(workers: 2, nodeName: processNodeName(), pollInterval: .milliseconds(200)))
         let app = buildApplication(
             ApplicationContext(settings: settings, store: store, workAvailable: workAvailable, logger: logger),
             services: [pool])

@@ -40,18 +40,17 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let store = try openStore(settings)
         let toolchains = try loadToolchains(settings)
+        let github = try openGitHub(settings)
         let workAvailable = Beacon()
         var services: [any Service] = []
         if settings.workers > 0 {
             services.append(
-                WorkerPool(
-                    store: store, handlers: ProductionHandlers.make(settings: settings, store: store, toolchains: toolchains),
-                    configuration: workerPoolConfiguration(settings),
-                    logger: logger, workAvailable: workAvailable))
+                makeWorkerPool(
+                    settings: settings, store: store, toolchains: toolchains, github: github, logger: logger,
+                    workAvailable: workAvailable))
         }
         var context = ApplicationContext(
-            settings: settings, store: store, workAvailable: workAvailable, github: GitHubAPIFactory.make(settings),
-            logger: logger)
+            settings: settings, store: store, workAvailable: workAvailable, github: github.intakeAPI, logger: logger)
         context.scriptExtensions = Set(toolchains.flatMap(\.extensions))
         let app = buildApplication(context, services: services)
         logger.info(
@@ -77,9 +76,9 @@ struct WorkerCommand: AsyncParsableCommand {
         LoggingSetup.bootstrap(settings)
         let logger = Logger(label: "jobrunner")
         let store = try openStore(settings)
-        let pool = WorkerPool(
-            store: store, handlers: ProductionHandlers.make(settings: settings, store: store, toolchains: try loadToolchains(settings)),
-            configuration: workerPoolConfiguration(settings), logger: logger)
+        let pool = makeWorkerPool(
+            settings: settings, store: store, toolchains: try loadToolchains(settings), github: try openGitHub(settings),
+            logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [pool], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -5,45 +5,62 @@ import JobrunnerGit
 import JobrunnerServer
 import JobrunnerStages
 import JobrunnerStore
+import Logging
 
 /// The stage handlers this build ships. Stages of kinds without a handler stay queued,
 /// durably, until a build that has one claims them.
 enum ProductionHandlers {
-    static func make(settings: Settings, store: any PipelineStore, toolchains: [Toolchain]) -> StageHandlers {
+    static func make(
+        settings: Settings, store: any PipelineStore, toolchains: [Toolchain], github: GitHubAccess,
+        feedback: FeedbackDispatcher
+    ) -> StageHandlers {
         let environment = ProcessInfo.processInfo.environment
         var handlers = StageHandlers()
         let executor = ScriptExecutor(settings: settings, environment: environment)
-        handlers[.execute] = ExecuteStageHandler(store: store, executor: executor)
-        // PROCESS reads the source through a git backend: repositories on this machine (a path
-        // or file:// remote template) in place with git, any other remote through libgit2 and a
-        // cached clone under the data directory.
-        let reader: any ScriptSourceReader =
-            if let local = localRepositoryTemplate(settings.gitRemoteTemplate) {
-                GitRepositoryReader { repository in local.replacingOccurrences(of: "{repository}", with: repository.rawValue) }
-            } else {
-                Libgit2SourceReader(
-                    remoteTemplate: settings.gitRemoteTemplate, cacheDirectory: settings.dataDirectory + "/repos",
-                    token: settings.githubToken)
-            }
+        let git = gitBackend(settings, github: github)
         handlers[.process] = ProcessStageHandler(
-            store: store, reader: reader,
+            store: store, reader: git,
             builder: ScriptBuilder(toolchains: toolchains, scratchDirectory: settings.dataDirectory + "/work"),
-            jobsDirectory: settings.jobsDirectory)
-        // CLEANUP commits through libgit2 (a path template is a local repository to libgit2 too).
+            jobsDirectory: settings.jobsDirectory, approvalGate: github.approvalGate, feedback: feedback)
+        handlers[.execute] = ExecuteStageHandler(store: store, executor: executor)
         handlers[.cleanup] = CleanupStageHandler(
-            store: store,
-            committer: Libgit2LogCommitter(
-                remoteTemplate: settings.gitRemoteTemplate, cacheDirectory: settings.dataDirectory + "/repos",
-                token: settings.githubToken),
-            logsDirectory: settings.logsDirectory,
-            masker: executor.masker,
-            authorName: settings.botName, authorEmail: settings.botEmail, skipCI: settings.skipCI)
+            store: store, committer: git, logsDirectory: settings.logsDirectory, masker: executor.masker,
+            authorName: settings.botName, authorEmail: settings.botEmail, skipCI: settings.skipCI,
+            fileURLTemplate: github.fileURLTemplate, feedback: feedback)
         return handlers
     }
 
-    static func localRepositoryTemplate(_ template: String) -> String? {
-        if template.hasPrefix("file://") { return String(template.dropFirst("file://".count)) }
-        return template.hasPrefix("/") ? template : nil
+    /// `JOBRUNNER_GIT_BACKEND`: libgit2 on a cached clone under the data directory (any host,
+    /// a local path too), or the GitHub API (the settings made sure there are credentials).
+    static func gitBackend(_ settings: Settings, github: GitHubAccess) -> any GitBackend {
+        if settings.gitBackend == .githubAPI, let backend = github.gitBackend { return backend }
+        return Libgit2Backend(
+            remoteTemplate: settings.gitRemoteTemplate, cacheDirectory: settings.dataDirectory + "/repos",
+            credentials: github.credentials)
+    }
+}
+
+/// The worker pool with this build's handlers, GitHub access and feedback channels.
+func makeWorkerPool(
+    settings: Settings, store: any PipelineStore, toolchains: [Toolchain], github: GitHubAccess, logger: Logger,
+    workAvailable: Beacon = Beacon(), configuration: WorkerPoolConfiguration? = nil
+) -> WorkerPool {
+    let feedback = FeedbackDispatcher(channels: github.feedbackChannels, store: store)
+    return WorkerPool(
+        store: store,
+        handlers: ProductionHandlers.make(
+            settings: settings, store: store, toolchains: toolchains, github: github, feedback: feedback),
+        configuration: configuration ?? workerPoolConfiguration(settings), logger: logger,
+        workAvailable: workAvailable, feedback: feedback)
+}
+
+/// GitHub credentials from the settings, or the problem and exit 78.
+func openGitHub(_ settings: Settings) throws -> GitHubAccess {
+    do {
+        return try GitHubAccess(settings: settings)
+    } catch {
+        printError("jobrunner: \(error)")
+        throw ExitCode(78)
     }
 }
 

@@ -30,6 +30,8 @@ struct UnreachableStore: PipelineStore {
     func appendOutput(execution: Int64, stdout: [UInt8], stderr: [UInt8]) async throws { throw Down() }
     func finishExecution(_ record: ExecutionRecord) async throws { throw Down() }
     func executions(for pipeline: PipelineID) async throws -> [ExecutionRecord] { throw Down() }
+    func recordFeedback(_ record: FeedbackRecord) async throws { throw Down() }
+    func feedback(for pipeline: PipelineID) async throws -> [FeedbackRecord] { throw Down() }
 }
 
 @Suite("Health and readiness")

@@ -85,7 +85,7 @@ struct CleanupTests {
 
         let committer = Libgit2LogCommitter(
             remoteTemplate: "http://127.0.0.1:\(host.port)/{repository}.git", cacheDirectory: try TemporaryDirectory("c").path,
-            token: "good")
+            credentials: StaticToken("good"))
         let result = try await committer.commitCleanup(request(source))
         #expect(result.committed)
         #expect(result.retries == 1, "rejected once, rebuilt on the new tip")

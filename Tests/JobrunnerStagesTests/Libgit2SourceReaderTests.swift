@@ -117,12 +117,12 @@ struct Libgit2HTTPTests {
         let repository = RepositoryName(rawValue: "acme/ops")!
         let template = "http://127.0.0.1:\(host.port)/{repository}.git"
 
-        let good = Libgit2SourceReader(remoteTemplate: template, cacheDirectory: try TemporaryDirectory("c1").path, token: "t0ken-good")
+        let good = Libgit2SourceReader(remoteTemplate: template, cacheDirectory: try TemporaryDirectory("c1").path, credentials: StaticToken("t0ken-good"))
         let source = try await good.read(repository: repository, commit: commit, path: "jobs/over-http.sh", jobsDirectory: "jobs")
         #expect(String(decoding: source.content, as: UTF8.self) == "echo served\n")
 
         for token in ["t0ken-wrong", nil] as [String?] {
-            let reader = Libgit2SourceReader(remoteTemplate: template, cacheDirectory: try TemporaryDirectory("c2").path, token: token)
+            let reader = Libgit2SourceReader(remoteTemplate: template, cacheDirectory: try TemporaryDirectory("c2").path, credentials: token.map { StaticToken($0) })
             await #expect {
                 _ = try await reader.read(repository: repository, commit: commit, path: "jobs/over-http.sh", jobsDirectory: "jobs")
             } throws: { error in

@@ -1,0 +1,25 @@
+import JobrunnerCore
+
+/// The libgit2 `GitBackend`: reads through `Libgit2SourceReader`, commits through
+/// `Libgit2LogCommitter`, both on the same cached clone per repository under the data directory.
+public struct Libgit2Backend: GitBackend {
+    public let reader: Libgit2SourceReader
+    public let committer: Libgit2LogCommitter
+
+    public init(remoteTemplate: String, cacheDirectory: String, credentials: (any AccessTokenProvider)? = nil) {
+        reader = Libgit2SourceReader(remoteTemplate: remoteTemplate, cacheDirectory: cacheDirectory, credentials: credentials)
+        committer = Libgit2LogCommitter(remoteTemplate: remoteTemplate, cacheDirectory: cacheDirectory, credentials: credentials)
+    }
+
+    public func read(repository: RepositoryName, commit: String, path: String, jobsDirectory: String) async throws -> ScriptSource {
+        try await reader.read(repository: repository, commit: commit, path: path, jobsDirectory: jobsDirectory)
+    }
+
+    public func file(repository: RepositoryName, commit: String, path: String) async throws -> GitFile {
+        try await reader.file(repository: repository, commit: commit, path: path)
+    }
+
+    public func commitCleanup(_ request: CleanupRequest) async throws -> CleanupResult {
+        try await committer.commitCleanup(request)
+    }
+}

@@ -1,0 +1,112 @@
+import AsyncHTTPClient
+import Foundation
+import JobrunnerCore
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+/// `JOBRUNNER_CALLBACK_URLS`: a JSON POST to each URL when a pipeline succeeds or fails, signed
+/// with HMAC-SHA256 exactly as GitHub signs webhooks (`X-Hub-Signature-256: sha256=<hex>` over
+/// the raw body, also sent as `X-Jobrunner-Signature-256`), so receivers can verify it with the
+/// code they use for GitHub. Each URL gets a few tries with backoff; 2xx counts as delivered.
+public struct CallbackChannel: FeedbackChannel {
+    public let urls: [String]
+    private let secret: String
+    private let httpClient: HTTPClient
+    private let clock: any JobClock
+    private let timeout: TimeAmount
+    public let backoff: [Duration]
+
+    public var name: String { "callback" }
+
+    public init(
+        urls: [String], secret: String, httpClient: HTTPClient = .shared, clock: any JobClock = SystemClock(),
+        timeout: TimeAmount = .seconds(10), backoff: [Duration] = [.seconds(1), .seconds(5)]
+    ) {
+        self.urls = urls
+        self.secret = secret
+        self.httpClient = httpClient
+        self.clock = clock
+        self.timeout = timeout
+        self.backoff = backoff
+    }
+
+    public func deliver(_ event: PipelineEvent, for pipeline: PipelineRecord) async throws -> [String] {
+        guard event != .started, !urls.isEmpty else { return [] }
+        let body = try Self.payload(event, pipeline: pipeline, at: clock.now())
+        let signature = WebhookVerifier.signature(for: body, secret: secret)
+        let delivery = UUID().uuidString.lowercased()
+        var failures: [String] = []
+        for url in urls {
+            if let failure = await post(body, to: url, signature: signature, event: event.name, delivery: delivery) {
+                failures.append("\(url): \(failure)")
+            }
+        }
+        guard failures.isEmpty else { throw CallbackError(failures: failures) }
+        return urls
+    }
+
+    /// Nil when delivered; otherwise why the last try failed.
+    private func post(_ body: Data, to url: String, signature: String, event: String, delivery: String) async -> String? {
+        var last = ""
+        for attempt in 0...backoff.count {
+            if attempt > 0 {
+                do { try await clock.sleep(for: backoff[attempt - 1]) } catch { return "cancelled" }
+            }
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "User-Agent", value: "jobrunner")
+            request.headers.add(name: "X-Jobrunner-Event", value: "pipeline.\(event)")
+            request.headers.add(name: "X-Jobrunner-Delivery", value: delivery)
+            request.headers.add(name: "X-Hub-Signature-256", value: signature)
+            request.headers.add(name: "X-Jobrunner-Signature-256", value: signature)
+            request.body = .bytes(ByteBuffer(data: body))
+            do {
+                let response = try await httpClient.execute(request, timeout: timeout)
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                if (200..<300).contains(response.status.code) { return nil }
+                last = "answered \(response.status.code)"
+                if (400..<500).contains(response.status.code) && response.status.code != 429 { return last }
+            } catch {
+                last = "\(error)"
+            }
+        }
+        return last
+    }
+
+    /// The callback body: what happened, to which pipeline, and where the log is.
+    static func payload(_ event: PipelineEvent, pipeline: PipelineRecord, at: Date) throws -> Data {
+        let source = pipeline.source
+        var body: [String: Any] = [
+            "event": "pipeline.\(event.name)",
+            "sent_at": ISO8601DateFormatter().string(from: at),
+            "pipeline": [
+                "id": pipeline.id.rawValue, "repository": source.repository.rawValue, "branch": source.branch,
+                "commit": source.commit, "script": source.scriptPath, "delivery": pipeline.deliveryID.rawValue,
+            ] as [String: Any],
+        ]
+        switch event {
+        case .started:
+            break
+        case .finished(let report):
+            var execution: [String: Any] = ["outcome": report.outcome.rawValue, "exit_status": report.exitCode.map { Int($0) as Any } ?? NSNull()]
+            if let duration = report.duration { execution["duration_seconds"] = duration.secondsDouble }
+            body["execution"] = execution
+            var log: [String: Any] = ["path": report.logPath, "commit": report.logCommit]
+            if let url = report.logURL { log["url"] = url }
+            body["log"] = log
+            if let number = report.pullRequest { body["pull_request"] = number }
+        case .failed(let stage, let reason):
+            body["failed_stage"] = stage.rawValue
+            body["reason"] = reason
+        }
+        return try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+    }
+}
+
+/// Callbacks that could not be delivered, one line per URL.
+public struct CallbackError: Error, Sendable, CustomStringConvertible {
+    public var failures: [String]
+    public var description: String { "callback not delivered: " + failures.joined(separator: "; ") }
+}

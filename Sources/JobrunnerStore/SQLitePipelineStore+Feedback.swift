@@ -1,0 +1,28 @@
+import Foundation
+import GRDB
+import JobrunnerCore
+
+extension SQLitePipelineStore {
+    public func recordFeedback(_ record: FeedbackRecord) async throws {
+        try await immediate { db in
+            try db.execute(
+                sql: "INSERT INTO feedback (pipeline_id, channel, event, target, error, at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    record.pipelineID.rawValue, record.channel, record.event, record.target, record.error,
+                    record.at.storedValue,
+                ])
+        }
+    }
+
+    public func feedback(for pipeline: PipelineID) async throws -> [FeedbackRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM feedback WHERE pipeline_id = ? ORDER BY id", arguments: [pipeline.rawValue]
+            ).map { row in
+                FeedbackRecord(
+                    pipelineID: PipelineID(row["pipeline_id"] as Int64), channel: row["channel"], event: row["event"],
+                    target: row["target"], error: row["error"], at: SQLiteRows.date(row["at"]))
+            }
+        }
+    }
+}
