@@ -146,7 +146,9 @@ let package = Package(
         ),
         .testTarget(
             name: "JobrunnerStagesTests",
-            dependencies: ["JobrunnerCore", "JobrunnerStore", "JobrunnerStages", "JobrunnerTestSupport", "JobrunnerGit"],
+            dependencies: [
+                "JobrunnerCore", "JobrunnerStore", "JobrunnerStages", "JobrunnerTestSupport", "JobrunnerGit", "JobrunnerGitHub",
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -165,7 +167,10 @@ let package = Package(
         ),
         .testTarget(
             name: "JobrunnerGitHubTests",
-            dependencies: ["JobrunnerGitHub", "JobrunnerCore"],
+            dependencies: [
+                "JobrunnerGitHub", "JobrunnerCore", "JobrunnerTestSupport",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
     ],

@@ -25,7 +25,8 @@ CONFIG_JSON:
   race          shell command run once just before the first ref update is served
 Test controls (not GitHub): POST /_standin/faults [{method, path, status, times, headers, body,
 apply}] queues answers (apply: do the real work first, then answer with the fault — a lost
-acknowledgement); GET /_standin/requests lists every request received.
+acknowledgement); GET /_standin/requests lists every request received; POST /callbacks/* is a
+callback receiver that answers 204 (or an injected fault).
 """
 import base64
 import datetime
@@ -172,7 +173,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 REQUESTS.append({"method": method, "path": path, "query": query, "body": body,
                                  "authorization": self.headers.get("Authorization"),
                                  "api_version": self.headers.get("X-GitHub-Api-Version"),
-                                 "accept": self.headers.get("Accept")})
+                                 "accept": self.headers.get("Accept"),
+                                 "headers": {k: v for k, v in self.headers.items() if k.lower().startswith("x-")},
+                                 "raw": base64.b64encode(raw).decode()})
             fault = None
             for candidate in FAULTS:
                 if candidate["method"] == method and candidate["path"] == path and candidate["times"] > 0:
@@ -223,7 +226,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             now = datetime.datetime.now(datetime.timezone.utc).timestamp()
             if header.get("alg") != "RS256" or str(claims.get("iss")) != str(APP["id"]):
                 raise ValueError("wrong alg or issuer")
-            if not (claims["iat"] <= now + 60 and claims["exp"] > now and claims["exp"] - claims["iat"] <= 600):
+            if not (claims["iat"] < claims["exp"] and claims["exp"] > now and claims["exp"] - claims["iat"] <= 600):
                 raise ValueError("expired or too long")
         except (ValueError, KeyError, TypeError):
             raise Answer(401, {"message": "A JSON web token could not be decoded", "documentation_url": DOCS})
@@ -237,6 +240,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 204, {}, {}
         if path == "/_standin/requests":
             return 200, REQUESTS, {}
+        if path.startswith("/callbacks/") and method == "POST":
+            return 204, {}, {}
         m = re.fullmatch(r"/app/installations/(\d+)/access_tokens", path)
         if m and method == "POST":
             self.require_jwt()

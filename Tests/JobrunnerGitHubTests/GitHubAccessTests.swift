@@ -1,0 +1,271 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerGitHub
+import JobrunnerTestSupport
+import Testing
+import _CryptoExtras
+
+/// The REST side of GitHub against the local stand-in: backoff, App authentication, the
+/// approval policy, commit statuses, pull request comments and signed callbacks.
+@Suite("GitHub API: auth, retries, approval, feedback")
+struct GitHubAccessTests {
+    static let repository = RepositoryName(rawValue: "acme/ops")!
+    static let token = "ghs_static"
+    static let commit = String(repeating: "c", count: 40)
+
+    func pipeline(commit: String = GitHubAccessTests.commit, pullRequest: Int? = nil) -> PipelineRecord {
+        PipelineRecord(
+            id: PipelineID(7),
+            source: NewPipeline(
+                repository: Self.repository, branch: "main", scriptPath: "jobs/fix.ts", commit: commit, pullRequest: pullRequest),
+            deliveryID: DeliveryID("d-1"), createdAt: Date())
+    }
+
+    static func pull(_ number: Int, author: String, merged: Bool = true, mergedBy: String? = "carol", base: String = "main")
+        -> [String: Any]
+    {
+        [
+            "number": number, "title": "Fix the data", "html_url": "https://github.example/acme/ops/pull/\(number)",
+            "state": "closed", "user": ["login": author], "base": ["ref": base, "sha": String(repeating: "b", count: 40)],
+            "merged_at": merged ? "2026-11-22T10:00:00Z" : NSNull(), "merge_commit_sha": commit,
+            "merged_by": mergedBy.map { ["login": $0] as Any } ?? NSNull(),
+        ]
+    }
+
+    static func review(_ id: Int, _ login: String, _ state: String) -> [String: Any] {
+        ["id": id, "user": ["login": login], "state": state, "body": "", "submitted_at": "2026-11-22T09:00:00Z"]
+    }
+
+    func standIn(pulls: [String: Any] = [:], app: [String: Any]? = nil, in directory: TemporaryDirectory) async throws
+        -> GitHubAPIStandIn
+    {
+        let git = try GitFixture()
+        var configuration: [String: Any] = [
+            "repositories": [Self.repository.rawValue: git.bare], "tokens": [Self.token],
+            "pulls": [Self.repository.rawValue: pulls],
+        ]
+        if let app { configuration["app"] = app }
+        return try await GitHubAPIStandIn.start(configuration, in: directory)
+    }
+
+    func client(_ standIn: GitHubAPIStandIn, clock: any JobClock = ElapsingClock()) -> RESTGitHubClient {
+        RESTGitHubClient(requester: GitHubRequester(baseURL: standIn.baseURL, clock: clock), credentials: StaticToken(Self.token))
+    }
+
+    // MARK: Retries
+
+    @Test
+    func serverErrorsAndShortRateLimitsAreRetriedWithBackoffAndLongOnesAreLeftToTheStage() async throws {
+        let directory = try TemporaryDirectory("gh")
+        let github = try await standIn(pulls: ["pulls": ["5": Self.pull(5, author: "alice")]], in: directory)
+        defer { github.stop() }
+        let clock = ElapsingClock()
+        let api = client(github, clock: clock)
+        let path = "/repos/acme/ops/pulls/5"
+        let reset = Int(clock.now().timeIntervalSince1970) + 30
+        try await github.inject([
+            ["method": "GET", "path": path, "status": 502, "times": 2],
+            ["method": "GET", "path": path, "status": 403, "times": 1,
+             "headers": ["X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "\(reset)"]],
+        ])
+        let pull = try await api.pullRequest(5, in: Self.repository)
+        #expect(pull.number == 5 && pull.mergedBy?.login == "carol")
+        #expect(clock.sleeps.count == 3)
+        #expect(Array(clock.sleeps.prefix(2)) == [.seconds(1), .seconds(4)], "backoff after each 502")
+        // The reset was 30 s away when the first try began; 5 s of backoff have passed since.
+        #expect(clock.sleeps.last! >= .seconds(25) && clock.sleeps.last! <= .seconds(27), "until the rate limit resets")
+
+        // A reset an hour away is not waited for here: the stage retries later.
+        try await github.inject([
+            ["method": "GET", "path": path, "status": 429, "times": 1,
+             "headers": ["X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "\(reset + 3600)"]]
+        ])
+        await #expect {
+            _ = try await api.pullRequest(5, in: Self.repository)
+        } throws: { error in
+            guard let error = error as? GitHubAPIError, case .rateLimited = error else { return false }
+            return error.failureKind == .transient
+        }
+        // A 404 is an answer, not something to retry.
+        let before = clock.sleeps.count
+        await #expect {
+            _ = try await api.pullRequest(404, in: Self.repository)
+        } throws: { ($0 as? GitHubAPIError)?.status == 404 && ($0 as? GitHubAPIError)?.failureKind == .permanent }
+        #expect(clock.sleeps.count == before)
+        let requests = try await github.requests()
+        #expect(requests.allSatisfy { $0.authorization == "Bearer \(Self.token)" && $0.apiVersion == "2022-11-28" })
+    }
+
+    // MARK: GitHub App
+
+    @Test
+    func aGitHubAppMintsInstallationTokensWithASignedJWTAndCachesThem() async throws {
+        let directory = try TemporaryDirectory("gh")
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let github = try await standIn(
+            pulls: ["pulls": ["5": Self.pull(5, author: "alice")]],
+            app: ["id": "4242", "installation_id": 77, "token_lifetime": 3600], in: directory)
+        defer { github.stop() }
+        let clock = ElapsingClock()
+        let credentials = try GitHubAppCredentials(
+            appID: "4242", privateKeyPEM: key.pemRepresentation,
+            requester: GitHubRequester(baseURL: github.baseURL, clock: clock), clock: clock)
+        let api = RESTGitHubClient(requester: GitHubRequester(baseURL: github.baseURL, clock: clock), credentials: credentials)
+
+        _ = try await api.pullRequest(5, in: Self.repository)
+        _ = try await api.pullRequest(5, in: Self.repository)
+        var requests = try await github.requests()
+        #expect(requests.map(\.path) == [
+            "/repos/acme/ops/installation", "/app/installations/77/access_tokens", "/repos/acme/ops/pulls/5",
+            "/repos/acme/ops/pulls/5",
+        ], "one installation lookup and one token for both calls")
+        let minted = requests[2].authorization
+        #expect(minted?.hasPrefix("Bearer ghs_") == true)
+        #expect(requests[3].authorization == minted, "the cached token")
+
+        // The JWT: RS256 over header.claims with the App's key, issued by the App, ≤ 10 minutes.
+        let jwt = try #require(requests[1].authorization?.dropFirst("Bearer ".count)).split(separator: ".")
+        #expect(jwt.count == 3)
+        let signatureBytes = try #require(Self.base64URL(String(jwt[2])))
+        let signature = _RSA.Signing.RSASignature(rawRepresentation: signatureBytes)
+        #expect(key.publicKey.isValidSignature(
+            signature, for: Data("\(jwt[0]).\(jwt[1])".utf8), padding: .insecurePKCS1v1_5))
+        let claimBytes = try #require(Self.base64URL(String(jwt[1])))
+        let claims = try #require(try JSONSerialization.jsonObject(with: claimBytes) as? [String: Any])
+        #expect(claims["iss"] as? String == "4242")
+        let expires = try #require(claims["exp"] as? Int)
+        let issued = try #require(claims["iat"] as? Int)
+        let lifetime = expires - issued
+        #expect(lifetime > 0 && lifetime <= 600)
+
+        // Shortly before it expires, a new token is minted.
+        clock.advance(by: .seconds(3600 - 200))
+        _ = try await api.pullRequest(5, in: Self.repository)
+        requests = try await github.requests()
+        #expect(requests.filter { $0.path.hasSuffix("/access_tokens") }.count == 2)
+        #expect(requests.last?.authorization != minted)
+
+        // An App that is not installed on a repository says so.
+        await #expect(throws: GitHubAppError.notInstalled(appID: "4242", repository: "acme/elsewhere")) {
+            _ = try await credentials.token(for: RepositoryName(rawValue: "acme/elsewhere")!)
+        }
+        #expect(throws: GitHubAppError.self) {
+            _ = try GitHubAppCredentials(appID: "1", privateKeyPEM: "not a key", requester: GitHubRequester(baseURL: github.baseURL))
+        }
+    }
+
+    static func base64URL(_ text: String) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64)
+    }
+
+    // MARK: Approval policy
+
+    @Test
+    func theApprovalPolicyCountsEachReviewersLatestDecisionAndNeverTheAuthor() async throws {
+        let directory = try TemporaryDirectory("gh")
+        let other = String(repeating: "d", count: 40)
+        let unmerged = String(repeating: "e", count: 40)
+        // 120 reviews so they span two pages; only the last word of each reviewer counts.
+        var reviews: [[String: Any]] = (1...116).map { Self.review($0, "commenter\($0 % 3)", "COMMENTED") }
+        reviews += [
+            Self.review(200, "alice", "APPROVED"),  // the author: never counts
+            Self.review(201, "bob", "APPROVED"),
+            Self.review(202, "dave", "APPROVED"),
+            Self.review(203, "dave", "CHANGES_REQUESTED"),  // withdrawn
+        ]
+        let github = try await standIn(
+            pulls: [
+                "by_commit": [Self.commit: [5], other: [], unmerged: [6]],
+                "pulls": ["5": Self.pull(5, author: "alice"), "6": Self.pull(6, author: "alice", merged: false, mergedBy: nil)],
+                "reviews": ["5": reviews],
+            ], in: directory)
+        defer { github.stop() }
+        let api = client(github)
+
+        let one = try await GitHubApprovalGate(api: api, requiredApprovals: 1).check(pipeline())
+        #expect(one == PullRequestApproval(
+            number: 5, url: "https://github.example/acme/ops/pull/5", title: "Fix the data", author: "alice",
+            approvers: ["bob"], mergedBy: "carol", requiredApprovals: 1))
+        #expect(try await github.requests().contains { $0.path.hasSuffix("/reviews") && $0.query["page"] == "2" })
+
+        await #expect {
+            _ = try await GitHubApprovalGate(api: api, requiredApprovals: 2).check(pipeline())
+        } throws: { error in
+            guard let failure = error as? StageFailure else { return false }
+            return failure.kind == .permanent && failure.message.contains("#5") && failure.message.contains("1 approving")
+                && failure.message.contains("2 required")
+        }
+        for commit in [other, unmerged] {
+            await #expect {
+                _ = try await GitHubApprovalGate(api: api, requiredApprovals: 1).check(pipeline(commit: commit))
+            } throws: { error in
+                (error as? StageFailure)?.kind == .permanent
+                    && (error as? StageFailure)?.message.contains("did not come from a merged pull request") == true
+            }
+        }
+        // Policy off: the pull request is only looked up for the log, and its absence is fine.
+        #expect(try await GitHubApprovalGate(api: api, requiredApprovals: 0).check(pipeline(commit: other)) == nil)
+        #expect(try await GitHubApprovalGate(api: api, requiredApprovals: 0).check(pipeline())?.approvers == ["bob"])
+    }
+
+    // MARK: Feedback
+
+    @Test
+    func statusesCommentsAndSignedCallbacksSayWhatHappened() async throws {
+        let directory = try TemporaryDirectory("gh")
+        let github = try await standIn(in: directory)
+        defer { github.stop() }
+        let api = client(github)
+        let statuses = CommitStatusChannel(api: api, dashboardURL: "https://jobrunner.example")
+        let comments = PullRequestCommentChannel(api: api)
+        let clock = ElapsingClock()
+        let callbacks = CallbackChannel(
+            urls: [github.baseURL + "/callbacks/ok", github.baseURL + "/callbacks/down"], secret: "cb-secret", clock: clock)
+        try await github.inject([["method": "POST", "path": "/callbacks/down", "status": 503, "times": 10]])
+
+        let report = PipelineReport(
+            outcome: .succeeded, exitCode: 0, duration: .milliseconds(1500), logPath: "jobrunner-logs/x.md",
+            logURL: "https://github.example/acme/ops/blob/abc/jobrunner-logs/x.md", logCommit: "abc123", pullRequest: 5)
+        #expect(try await statuses.deliver(.started, for: pipeline()).count == 1)
+        #expect(try await comments.deliver(.started, for: pipeline()).isEmpty, "nothing to say yet")
+        #expect(try await callbacks.deliver(.started, for: pipeline()).isEmpty)
+        #expect(try await statuses.deliver(.finished(report), for: pipeline()).count == 1)
+        let commented = try await comments.deliver(.finished(report), for: pipeline())
+        #expect(commented == ["https://github.example/pull/5#comment"])
+        await #expect {
+            _ = try await callbacks.deliver(.finished(report), for: pipeline())
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("/callbacks/down: answered 503") && !text.contains("/callbacks/ok")
+        }
+        #expect(clock.sleeps == [.seconds(1), .seconds(5)], "the failing receiver was tried three times")
+        _ = try await statuses.deliver(.failed(stage: .process, reason: "approval policy: none"), for: pipeline())
+
+        let requests = try await github.requests()
+        let posted = try requests.filter { $0.path == "/repos/acme/ops/statuses/\(Self.commit)" }.map { try $0.json() }
+        #expect(posted.map { $0["state"] as? String } == ["pending", "success", "error"])
+        #expect(posted.allSatisfy { $0["context"] as? String == "jobrunner: jobs/fix.ts" })
+        #expect(posted[0]["target_url"] as? String == "https://jobrunner.example/pipelines/7")
+        #expect(posted[1]["target_url"] as? String == report.logURL)
+        #expect((posted[2]["description"] as? String)?.contains("approval policy") == true)
+        let comment = try #require(try requests.first { $0.path == "/repos/acme/ops/issues/5/comments" }?.json())
+        #expect((comment["body"] as? String)?.contains("`jobs/fix.ts`") == true)
+        #expect((comment["body"] as? String)?.contains(report.logURL!) == true)
+
+        // The callback is signed the way GitHub signs webhooks: a receiver verifies it so.
+        let callback = try #require(requests.first { $0.path == "/callbacks/ok" })
+        try WebhookVerifier(secrets: ["cb-secret"]).verify(body: callback.body, signature: callback.header("X-Hub-Signature-256"))
+        #expect(callback.header("X-Jobrunner-Signature-256") == callback.header("X-Hub-Signature-256"))
+        #expect(throws: (any Error).self) {
+            try WebhookVerifier(secrets: ["other"]).verify(body: callback.body, signature: callback.header("X-Hub-Signature-256"))
+        }
+        let payload = try callback.json()
+        #expect(payload["event"] as? String == "pipeline.succeeded")
+        #expect((payload["pipeline"] as? [String: Any])?["script"] as? String == "jobs/fix.ts")
+        #expect((payload["execution"] as? [String: Any])?["exit_status"] as? Int == 0)
+        #expect((payload["log"] as? [String: Any])?["url"] as? String == report.logURL)
+        #expect(requests.filter { $0.path == "/callbacks/down" }.count == 3)
+    }
+}

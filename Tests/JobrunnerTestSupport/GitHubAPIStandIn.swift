@@ -1,0 +1,85 @@
+import Foundation
+import JobrunnerCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The GitHub REST API stand-in (Tests/Support/github-standin.py) on a loopback port: the Git
+/// Data, contents, pulls, reviews, statuses, comments and App endpoints, applied to real bare
+/// repositories, with injectable faults and a log of every request.
+public struct GitHubAPIStandIn: Sendable {
+    public let port: Int
+    private let process: Process
+    private let input: Pipe
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Support/github-standin.py").path
+
+    /// - Parameter configuration: the JSON object the script documents (repositories, tokens,
+    ///   app, pulls, race).
+    public static func start(_ configuration: [String: Any], in directory: TemporaryDirectory) async throws -> GitHubAPIStandIn {
+        let path = directory.file("standin-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: configuration).write(to: URL(fileURLWithPath: path))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, path]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let line = try await output.read(until: "\n")
+        guard let port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            process.terminate()
+            throw GitFixtureError(arguments: ["github-standin.py"], message: "did not start: \(line)")
+        }
+        return GitHubAPIStandIn(port: port, process: process, input: input)
+    }
+
+    public func stop() {
+        try? input.fileHandleForWriting.close()
+        process.terminate()
+    }
+
+    /// One request the stand-in received.
+    public struct Request: Sendable, Decodable {
+        public var method: String
+        public var path: String
+        public var query: [String: String]
+        public var authorization: String?
+        public var apiVersion: String?
+        public var headers: [String: String]
+        public var raw: String
+        public var body: Data { Data(base64Encoded: raw) ?? Data() }
+
+        enum CodingKeys: String, CodingKey {
+            case method, path, query, authorization, headers, raw
+            case apiVersion = "api_version"
+        }
+        /// The JSON body, decoded.
+        public func json() throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: body) as? [String: Any] ?? [:]
+        }
+        public func header(_ name: String) -> String? {
+            headers.first { $0.key.lowercased() == name.lowercased() }?.value
+        }
+    }
+
+    public func requests() async throws -> [Request] {
+        try JSONDecoder().decode([Request].self, from: try await call("GET", "/_standin/requests"))
+    }
+
+    /// Queues answers: `[["method": "PATCH", "path": "/repos/…", "status": 502, "times": 1, "apply": true]]`.
+    public func inject(_ faults: [[String: Any]]) async throws {
+        _ = try await call("POST", "/_standin/faults", body: try JSONSerialization.data(withJSONObject: faults))
+    }
+
+    private func call(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
+        request.httpMethod = method
+        request.httpBody = body
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return data
+    }
+}
