@@ -53,7 +53,7 @@ struct PipelinesCommand: AsyncParsableCommand {
 
 struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "Show one pipeline with its stages, attempts and operator actions.")
+        commandName: "show", abstract: "Show one pipeline with its stages, attempts, operator actions and feedback deliveries.")
 
     @OptionGroup var options: SettingsOptions
     @Argument(help: "Pipeline id.") var pipeline: Int64
@@ -76,6 +76,10 @@ struct ShowCommand: AsyncParsableCommand {
         }
         for action in detail.operatorActions {
             print("  \(action.kind.rawValue) \(action.stageKind?.rawValue ?? "") by \(action.operatorName) at \(format(action.at))\(action.reason.map { ": \($0)" } ?? "")")
+        }
+        for feedback in try await store.feedback(for: p.id) {
+            let result = feedback.error.map { "NOT delivered — \($0)" } ?? "delivered"
+            print("  feedback \(feedback.channel) (\(feedback.event)) → \(feedback.target): \(result) at \(format(feedback.at))")
         }
     }
 }

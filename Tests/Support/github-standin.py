@@ -193,7 +193,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(status, answer, headers)
 
     def reply(self, status, body, headers=None):
-        data = json.dumps(body).encode()
+        data = b"" if status == 204 else json.dumps(body).encode()  # 204 has no body
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
