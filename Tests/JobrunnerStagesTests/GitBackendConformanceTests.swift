@@ -140,6 +140,35 @@ struct GitBackendConformanceTests {
         ])
     }
 
+    @Test(arguments: Kind.allCases)
+    func concurrentCleanupsAndReadsOfOneRepositoryAllLandAndLeaveTheCacheSound(_ kind: Kind) async throws {
+        let git = try GitFixture()
+        let scripts = (1...4).map { "jobs/s\($0).sh" }
+        let source = try git.commit(Dictionary(uniqueKeysWithValues: scripts.map { ($0, "echo \($0)\n") }))
+        let harness = try await Self.harness(kind, git)
+        defer { harness.stop() }
+        let backend = harness.backend
+        let results = try await withThrowingTaskGroup(of: CleanupResult?.self) { group in
+            for (index, script) in scripts.enumerated() {
+                let request = request(source, pipeline: index + 1, script: script)
+                group.addTask { try await backend.commitCleanup(request) }
+                group.addTask {
+                    _ = try await backend.read(repository: Self.repository, commit: source, path: script, jobsDirectory: "jobs")
+                    return nil
+                }
+            }
+            return try await group.reduce(into: [CleanupResult]()) { if let result = $1 { $0.append(result) } }
+        }
+        #expect(results.count == 4 && results.allSatisfy { $0.committed && $0.script == .removed })
+        #expect(try bare(git, ["rev-list", "--count", "\(source)..main"]) == "4\n", "one commit each, none lost")
+        let files = try bare(git, ["ls-tree", "-r", "--name-only", "main"]).split(separator: "\n")
+        #expect(files.map(String.init) == (1...4).map { "jobrunner-logs/2026-11-22-a-p\($0).md" })
+        _ = try bare(git, ["fsck", "--strict"])
+        if kind == .libgit2, let cache = (backend as? Libgit2Backend)?.reader.cacheDirectory {
+            _ = try GitFixture.git(["--git-dir", cache + "/acme/ops.git", "fsck", "--strict"], in: git.directory.path)
+        }
+    }
+
     @Test
     func theAPIBackendRebuildsWhenTheRefUpdateIsNotAFastForward() async throws {
         let git = try GitFixture()
