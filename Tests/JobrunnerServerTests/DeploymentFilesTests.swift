@@ -84,3 +84,103 @@ struct DeploymentFilesTests {
         #expect(check.contains("jobrunner check --base") && check.contains("upload-artifact"))
     }
 }
+
+/// The Helm chart, rendered by deploy/helm/render.py (helm itself is not installable here) and
+/// parsed as YAML: what it produces for SQLite and for PostgreSQL replicas, and what it refuses.
+@Suite("Helm chart")
+struct HelmChartTests {
+    struct Rendered: Sendable {
+        var status: Int32
+        var json: Data
+        var error: String
+        var documents: [[String: Any]] {
+            (try? JSONSerialization.jsonObject(with: json) as? [[String: Any]]) ?? []
+        }
+    }
+
+    /// Renders with `--set` values and converts the YAML stream to JSON with PyYAML.
+    static func render(_ sets: [String]) throws -> Rendered {
+        let root = DeploymentFilesTests.root.path
+        let script = """
+            set -o pipefail
+            python3 deploy/helm/render.py deploy/helm/jobrunner \(sets.map { "--set '\($0)'" }.joined(separator: " ")) \
+            | python3 -c 'import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d]))'
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script]
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let error = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Rendered(
+            status: process.terminationStatus, json: process.terminationStatus == 0 ? output : Data("[]".utf8),
+            error: String(decoding: error, as: UTF8.self))
+    }
+
+    static func document(_ kind: String, in rendered: Rendered) throws -> [String: Any] {
+        try #require(rendered.documents.first { $0["kind"] as? String == kind })
+    }
+
+    @Test
+    func aSingleSQLiteReplicaWithItsVolumeSecretAndProbes() async throws {
+        let rendered = try await onDedicatedThread {
+            try Self.render(["secrets.JOBRUNNER_WEBHOOK_SECRET=hook", "config.JOBRUNNER_REPOSITORIES=acme/ops"])
+        }
+        #expect(rendered.status == 0, "\(rendered.error)")
+        #expect(Set(rendered.documents.compactMap { $0["kind"] as? String }) == [
+            "ConfigMap", "Deployment", "PersistentVolumeClaim", "Secret", "Service",
+        ])
+        let known = Set(Setting.allCases.map(\.rawValue))
+        let config = try #require(try Self.document("ConfigMap", in: rendered)["data"] as? [String: String])
+        let secret = try #require(try Self.document("Secret", in: rendered)["data"] as? [String: String])
+        for name in Array(config.keys) + Array(secret.keys) {
+            #expect(known.contains(name), "the chart sets \(name), which the service does not read")
+        }
+        #expect(config["JOBRUNNER_REPOSITORIES"] == "acme/ops")
+        #expect(secret["JOBRUNNER_WEBHOOK_SECRET"] == Data("hook".utf8).base64EncodedString())
+        let deployment = try Self.document("Deployment", in: rendered)
+        let spec = try #require(deployment["spec"] as? [String: Any])
+        #expect(spec["replicas"] as? Int == 1)
+        #expect((spec["strategy"] as? [String: Any])?["type"] as? String == "Recreate", "one SQLite writer at a time")
+        let pod = try #require((spec["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let container = try #require((pod["containers"] as? [[String: Any]])?.first)
+        let liveness = (container["livenessProbe"] as? [String: Any])?["httpGet"] as? [String: Any]
+        let readiness = (container["readinessProbe"] as? [String: Any])?["httpGet"] as? [String: Any]
+        #expect(liveness?["path"] as? String == "/healthz" && readiness?["path"] as? String == "/readyz")
+        #expect(try #require(pod["terminationGracePeriodSeconds"] as? Int) > 30, "longer than the stages' grace period")
+        #expect((pod["securityContext"] as? [String: Any])?["runAsNonRoot"] as? Bool == true)
+    }
+
+    @Test
+    func replicasNeedPostgreSQLAndAWebhookSecretIsRequired() async throws {
+        let refused = try await onDedicatedThread { try Self.render(["secrets.JOBRUNNER_WEBHOOK_SECRET=h", "replicaCount=3"]) }
+        #expect(refused.status != 0 && refused.error.contains("PostgreSQL"))
+        let noSecret = try await onDedicatedThread { try Self.render([]) }
+        #expect(noSecret.status != 0 && noSecret.error.contains("JOBRUNNER_WEBHOOK_SECRET is required"))
+
+        let scaled = try await onDedicatedThread {
+            try Self.render([
+                "secrets.JOBRUNNER_WEBHOOK_SECRET=h", "replicaCount=3", "database.url=postgres://jr:pw@db:5432/jobrunner",
+                "persistence.enabled=false", "serviceMonitor.enabled=true", "githubApp.id=42", "githubApp.privateKeySecret=app-key",
+            ])
+        }
+        #expect(scaled.status == 0, "\(scaled.error)")
+        #expect(!scaled.documents.contains { $0["kind"] as? String == "PersistentVolumeClaim" })
+        let secret = try #require(try Self.document("Secret", in: scaled)["data"] as? [String: String])
+        #expect(secret["JOBRUNNER_DATABASE_URL"] == Data("postgres://jr:pw@db:5432/jobrunner".utf8).base64EncodedString())
+        let config = try #require(try Self.document("ConfigMap", in: scaled)["data"] as? [String: String])
+        #expect(config["JOBRUNNER_GITHUB_APP_ID"] == "42")
+        #expect(config["JOBRUNNER_GITHUB_APP_PRIVATE_KEY_PATH"] == "/etc/jobrunner/github-app/private-key.pem")
+        let monitor = try Self.document("ServiceMonitor", in: scaled)
+        let endpoint = try #require(((monitor["spec"] as? [String: Any])?["endpoints"] as? [[String: Any]])?.first)
+        #expect(endpoint["path"] as? String == "/metrics")
+        let spec = try #require(try Self.document("Deployment", in: scaled)["spec"] as? [String: Any])
+        #expect(spec["replicas"] as? Int == 3)
+    }
+}
