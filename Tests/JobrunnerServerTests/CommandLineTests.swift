@@ -52,6 +52,25 @@ struct JobrunnerBinary {
         try await onDedicatedThread { process.waitUntilExit() }
     }
 
+    /// POSTs a signed push webhook to a `serve` that may still be starting (retried until it
+    /// answers); returns the status.
+    static func pushWebhook(_ body: Data, port: Int, secret: String, delivery: String) async throws -> Int? {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/webhooks/github")!)
+        request.httpMethod = "POST"
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("push", forHTTPHeaderField: "X-GitHub-Event")
+        request.setValue(delivery, forHTTPHeaderField: "X-GitHub-Delivery")
+        request.setValue(WebhookVerifier.signature(for: body, secret: secret), forHTTPHeaderField: "X-Hub-Signature-256")
+        for _ in 0..<200 {
+            if let (_, response) = try? await URLSession.shared.data(for: request) {
+                return (response as? HTTPURLResponse)?.statusCode
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
     /// Everything a started process wrote to a pipe until it closed.
     static func drain(_ pipe: Pipe) async throws -> String {
         try await onDedicatedThread { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
@@ -279,22 +298,7 @@ struct ServeEndToEndTests {
             "repository": ["full_name": "acme/ops", "default_branch": "main"],
             "pusher": ["name": "alice"], "sender": ["login": "alice"],
         ])
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/webhooks/github")!)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("push", forHTTPHeaderField: "X-GitHub-Event")
-        request.setValue("e2e-1", forHTTPHeaderField: "X-GitHub-Delivery")
-        request.setValue(WebhookVerifier.signature(for: body, secret: "e2e-secret"), forHTTPHeaderField: "X-Hub-Signature-256")
-        var accepted = false
-        for _ in 0..<200 where !accepted {
-            if let (_, response) = try? await URLSession.shared.data(for: request) {
-                accepted = (response as? HTTPURLResponse)?.statusCode == 202
-            } else {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
-        #expect(accepted)
+        #expect(try await JobrunnerBinary.pushWebhook(body, port: port, secret: "e2e-secret", delivery: "e2e-1") == 202)
 
         let store = try SQLitePipelineStore(path: directory.file("data/jobrunner.sqlite"))
         var executed = false

@@ -5,10 +5,6 @@ import JobrunnerStore
 import JobrunnerTestSupport
 import Testing
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// The whole chain through `jobrunner serve` with `JOBRUNNER_GIT_BACKEND=github-api`, the
 /// approval policy and every feedback channel, against the GitHub stand-in on a real repository.
 @Suite("End to end through the GitHub API")
@@ -67,22 +63,7 @@ struct GitHubEndToEndTests {
             "repository": ["full_name": "acme/ops", "default_branch": "main"],
             "pusher": ["name": "alice"], "sender": ["login": "alice"],
         ])
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/webhooks/github")!)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("push", forHTTPHeaderField: "X-GitHub-Event")
-        request.setValue("gh-e2e-1", forHTTPHeaderField: "X-GitHub-Delivery")
-        request.setValue(WebhookVerifier.signature(for: body, secret: "e2e-secret"), forHTTPHeaderField: "X-Hub-Signature-256")
-        var accepted = false
-        for _ in 0..<200 where !accepted {
-            if let (_, response) = try? await URLSession.shared.data(for: request) {
-                accepted = (response as? HTTPURLResponse)?.statusCode == 202
-            } else {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
-        #expect(accepted)
+        #expect(try await JobrunnerBinary.pushWebhook(body, port: port, secret: "e2e-secret", delivery: "gh-e2e-1") == 202)
 
         let store = try SQLitePipelineStore(path: directory.file("data/jobrunner.sqlite"))
         let hello = PipelineID(1)

@@ -8,39 +8,19 @@ import FoundationNetworking
 /// Data, contents, pulls, reviews, statuses, comments and App endpoints, applied to real bare
 /// repositories, with injectable faults and a log of every request.
 public struct GitHubAPIStandIn: Sendable {
-    public let port: Int
-    private let process: Process
-    private let input: Pipe
+    private let helper: LocalHelperProcess
+    public var port: Int { helper.port }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
-
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Support/github-standin.py").path
 
     /// - Parameter configuration: the JSON object the script documents (repositories, tokens,
     ///   app, pulls, race).
     public static func start(_ configuration: [String: Any], in directory: TemporaryDirectory) async throws -> GitHubAPIStandIn {
         let path = directory.file("standin-\(UUID().uuidString).json")
         try JSONSerialization.data(withJSONObject: configuration).write(to: URL(fileURLWithPath: path))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, path]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let line = try await output.read(until: "\n")
-        guard let port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw GitFixtureError(arguments: ["github-standin.py"], message: "did not start: \(line)")
-        }
-        return GitHubAPIStandIn(port: port, process: process, input: input)
+        return GitHubAPIStandIn(helper: try await LocalHelperProcess.start(script: "github-standin.py", arguments: [path]))
     }
 
-    public func stop() {
-        try? input.fileHandleForWriting.close()
-        process.terminate()
-    }
+    public func stop() { helper.stop() }
 
     /// One request the stand-in received.
     public struct Request: Sendable, Decodable {
