@@ -32,10 +32,7 @@ public struct GitHubAPIBackend: GitBackend {
     public func read(repository: RepositoryName, commit: String, path: String, jobsDirectory: String) async throws -> ScriptSource {
         let session = try await Session(backend: self, repository: repository)
         let tree = try await session.tree(ofCommit: commit)
-        guard let entry = tree.first(where: { $0.path == path }) else {
-            throw SourceReadError.fileNotFound(repository: repository.rawValue, commit: commit, path: path)
-        }
-        let script = try await session.file(entry)
+        let script = try await session.file(try session.entry(path, in: tree, commit: commit))
         guard script.mode.isRegularFile else {
             throw script.mode == .symlink ? SourceReadError.symlink(path: path) : SourceReadError.submodule(path: path)
         }
@@ -58,10 +55,7 @@ public struct GitHubAPIBackend: GitBackend {
     public func file(repository: RepositoryName, commit: String, path: String) async throws -> GitFile {
         let session = try await Session(backend: self, repository: repository)
         let tree = try await session.tree(ofCommit: commit)
-        guard let entry = tree.first(where: { $0.path == path }) else {
-            throw SourceReadError.fileNotFound(repository: repository.rawValue, commit: commit, path: path)
-        }
-        return try await session.file(entry)
+        return try await session.file(try session.entry(path, in: tree, commit: commit))
     }
 
     // MARK: Committing
@@ -148,6 +142,13 @@ public struct GitHubAPIBackend: GitBackend {
                     message: "the tree of \(commit) is too large for one GitHub API answer; use JOBRUNNER_GIT_BACKEND=libgit2")
             }
             return tree.tree
+        }
+
+        func entry(_ path: String, in tree: [TreeEntry], commit: String) throws -> TreeEntry {
+            guard let entry = tree.first(where: { $0.path == path }) else {
+                throw SourceReadError.fileNotFound(repository: repository.rawValue, commit: commit, path: path)
+            }
+            return entry
         }
 
         func file(_ entry: TreeEntry) async throws -> GitFile {

@@ -73,9 +73,10 @@ public struct GitHubAccess: Sendable {
         return channels
     }
 
-    /// Links to a committed file on the host, when the host is GitHub.
+    /// Links to a committed file: on the GitHub the API points at, or on github.com when that is
+    /// the remote; nil for other hosts, whose file URLs are unknown.
     public var fileURLTemplate: String? {
-        credentials == nil && settings.gitRemoteTemplate.hasPrefix("https://github.com/") == false
-            ? nil : settings.githubWebURL + "/{repository}/blob/{commit}/{path}"
+        guard credentials != nil || settings.gitRemoteTemplate.hasPrefix("https://github.com/") else { return nil }
+        return settings.githubWebURL + "/{repository}/blob/{commit}/{path}"
     }
 }

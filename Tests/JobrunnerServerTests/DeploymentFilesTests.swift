@@ -1,5 +1,6 @@
 import Foundation
 import JobrunnerCore
+import JobrunnerTestSupport
 import Testing
 
 /// The deployment files under deploy/ and .github/ against the code: they may only name settings
@@ -106,21 +107,10 @@ struct HelmChartTests {
             python3 deploy/helm/render.py deploy/helm/jobrunner \(sets.map { "--set '\($0)'" }.joined(separator: " ")) \
             | python3 -c 'import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d]))'
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let error = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let result = try runToCompletion(["bash", "-c", script], in: root)
         return Rendered(
-            status: process.terminationStatus, json: process.terminationStatus == 0 ? output : Data("[]".utf8),
-            error: String(decoding: error, as: UTF8.self))
+            status: result.status, json: result.status == 0 ? result.stdout : Data("[]".utf8),
+            error: String(decoding: result.stderr, as: UTF8.self))
     }
 
     static func document(_ kind: String, in rendered: Rendered) throws -> [String: Any] {

@@ -42,27 +42,17 @@ public final class GitFixture: Sendable {
 
     @discardableResult
     public static func git(_ arguments: [String], in directory: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = [
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": directory, "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "Alice", "GIT_AUTHOR_EMAIL": "alice@acme.example",
-            "GIT_COMMITTER_NAME": "Alice", "GIT_COMMITTER_EMAIL": "alice@acme.example",
-        ]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw GitFixtureError(arguments: arguments, message: String(decoding: errorData, as: UTF8.self))
+        let result = try runToCompletion(
+            ["git"] + arguments, in: directory,
+            environment: [
+                "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": directory, "GIT_CONFIG_NOSYSTEM": "1",
+                "GIT_AUTHOR_NAME": "Alice", "GIT_AUTHOR_EMAIL": "alice@acme.example",
+                "GIT_COMMITTER_NAME": "Alice", "GIT_COMMITTER_EMAIL": "alice@acme.example",
+            ])
+        guard result.status == 0 else {
+            throw GitFixtureError(arguments: arguments, message: String(decoding: result.stderr, as: UTF8.self))
         }
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: result.stdout, as: UTF8.self)
     }
 }
 

@@ -8,6 +8,7 @@ Usage: render.py CHART_DIR [-f VALUES.yaml ...] [--set key.path=value ...] [--na
 Prints the manifests as one YAML stream (documents separated by ---), like `helm template`.
 """
 import base64
+import os
 import re
 import sys
 
@@ -255,7 +256,6 @@ def merge(base, override):
 
 
 def main(argv):
-    import os
     chart, values_files, sets, name = argv[0], [], [], "jobrunner"
     i = 1
     while i < len(argv):
