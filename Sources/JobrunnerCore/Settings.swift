@@ -68,7 +68,11 @@ public struct Settings: Sendable, Equatable {
     public var callbackURLs: [String] = []
     public var callbackSecret: String?
     public var publicURL: String?
-    public var dashboardTokens: [String]
+    public var dashboardTokens: [OperatorToken]
+    /// How long a dashboard session lasts.
+    public var sessionLifetime: Duration = .seconds(12 * 3600)
+    /// `/metrics` without authentication.
+    public var metricsPublic: Bool = false
     public var httpHost: String
     public var httpPort: Int
     public var scriptEnvironment: [String]
@@ -89,7 +93,7 @@ public struct Settings: Sendable, Equatable {
         gitRemoteTemplate: String = "https://github.com/{repository}.git",
         githubAPIURL: String = "https://api.github.com", githubToken: String? = nil,
         githubAppID: String? = nil, githubAppPrivateKeyPath: String? = nil,
-        dashboardTokens: [String] = [], httpHost: String = "127.0.0.1", httpPort: Int = 8080,
+        dashboardTokens: [OperatorToken] = [], httpHost: String = "127.0.0.1", httpPort: Int = 8080,
         scriptEnvironment: [String] = [], secretNames: [String] = [],
         executeTimeout: Duration = .seconds(3600), workers: Int = 4,
         leaseDuration: Duration = .seconds(60), shutdownGracePeriod: Duration = .seconds(30),

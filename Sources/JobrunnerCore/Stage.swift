@@ -20,12 +20,15 @@ public struct StageRecord: Sendable, Equatable {
     public var lastError: String?
     /// A handler's one-line account of a successful run.
     public var summary: String?
+    /// An operator asked to stop this running EXECUTE; its worker kills the script.
+    public var cancelRequestedBy: String?
+    public var cancelRequestedAt: Date?
 
     public init(
         id: StageID, pipelineID: PipelineID, kind: StageKind, state: StageState, attempt: Int,
         maxAttempts: Int, runAfter: Date, leaseOwner: String? = nil, leaseExpiresAt: Date? = nil,
         createdAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil, lastError: String? = nil,
-        summary: String? = nil
+        summary: String? = nil, cancelRequestedBy: String? = nil, cancelRequestedAt: Date? = nil
     ) {
         self.id = id
         self.pipelineID = pipelineID
@@ -41,6 +44,8 @@ public struct StageRecord: Sendable, Equatable {
         self.finishedAt = finishedAt
         self.lastError = lastError
         self.summary = summary
+        self.cancelRequestedBy = cancelRequestedBy
+        self.cancelRequestedAt = cancelRequestedAt
     }
 }
 

@@ -18,6 +18,15 @@ public struct ApplicationContext: Sendable {
     /// The GitHub API, when credentials are configured (needed for incomplete pushes).
     public var github: (any GitHubAPI)?
     public var logger: Logger
+    /// Process counters and store gauges served at `/metrics`; workers of this process count here too.
+    public var metrics = PrometheusServiceMetrics()
+    /// Dashboard templates; nil: loaded from the bundled resources.
+    public var templates: DashboardTemplates?
+    /// false: only health, readiness and metrics (what `jobrunner worker` serves).
+    public var servesDashboardAndIntake = true
+    public var clock: any JobClock = SystemClock()
+    /// How often the live view of a pipeline page reads the store.
+    public var liveInterval: Duration = .milliseconds(500)
 
     public init(
         settings: Settings, store: any PipelineStore, workAvailable: Beacon = Beacon(),
@@ -31,29 +40,57 @@ public struct ApplicationContext: Sendable {
     }
 }
 
-/// Builds the HTTP application: health, readiness and webhook intake (when a webhook secret is
-/// configured); the dashboard and API are added by their own route files. `serve` and the tests call this same function.
+/// Builds the HTTP application: health and readiness, metrics, and — unless it is a worker's —
+/// webhook intake (when a webhook secret is configured), the JSON API and the dashboard.
+/// `serve`, `worker`, `demo` and the tests call this same function.
 public func buildApplication(_ context: ApplicationContext, services: [any Service] = []) -> some ApplicationProtocol {
     let router = Router()
+    let settings = context.settings
+    let authenticator = OperatorAuthenticator(
+        tokens: settings.dashboardTokens, sessionLifetime: settings.sessionLifetime, clock: context.clock)
     HealthRoutes(store: context.store).register(on: router)
-    if !context.settings.webhookSecrets.isEmpty {
-        WebhookRoutes(
-            verifier: WebhookVerifier(secrets: context.settings.webhookSecrets),
-            store: context.store,
-            intake: PushIntake(
-                repositories: Set(context.settings.repositories), branch: context.settings.branch,
-                detector: ScriptDetector(
-                    jobsDirectory: context.settings.jobsDirectory, supportedExtensions: context.scriptExtensions),
-                github: context.github),
-            maxBodySize: context.settings.webhookMaxBodySize,
-            workAvailable: context.workAvailable,
-            logger: context.logger
+    MetricsRoutes(
+        store: context.store, metrics: context.metrics, authenticator: authenticator, isPublic: settings.metricsPublic,
+        clock: context.clock
+    ).register(on: router)
+    if context.servesDashboardAndIntake {
+        if !settings.webhookSecrets.isEmpty {
+            WebhookRoutes(
+                verifier: WebhookVerifier(secrets: settings.webhookSecrets),
+                store: context.store,
+                intake: PushIntake(
+                    repositories: Set(settings.repositories), branch: settings.branch,
+                    detector: ScriptDetector(
+                        jobsDirectory: settings.jobsDirectory, supportedExtensions: context.scriptExtensions),
+                    github: context.github),
+                maxBodySize: settings.webhookMaxBodySize,
+                workAvailable: context.workAvailable,
+                logger: context.logger,
+                metrics: context.metrics
+            ).register(on: router)
+        }
+        let operations = PipelineOperations(store: context.store, workAvailable: context.workAvailable)
+        let links = RepositoryLinks(settings: settings)
+        APIRoutes(
+            store: context.store, operations: operations, authenticator: authenticator, links: links,
+            logsDirectory: settings.logsDirectory, publicURL: settings.publicURL
         ).register(on: router)
+        do {
+            DashboardRoutes(
+                store: context.store, operations: operations, authenticator: authenticator,
+                templates: try context.templates ?? DashboardTemplates.bundled(),
+                pages: DashboardPages(links: links, logsDirectory: settings.logsDirectory, repositories: settings.repositories),
+                live: LiveEvents(store: context.store, interval: context.liveInterval),
+                secureCookies: settings.publicURL?.hasPrefix("https://") ?? false, publicURL: settings.publicURL
+            ).register(on: router)
+        } catch {
+            context.logger.error("the dashboard is unavailable", metadata: ["error": "\(error)"])
+        }
     }
     return Application(
         router: router,
         configuration: .init(
-            address: .hostname(context.settings.httpHost, port: context.settings.httpPort),
+            address: .hostname(settings.httpHost, port: settings.httpPort),
             serverName: "jobrunner"),
         services: services,
         logger: context.logger)

@@ -59,6 +59,16 @@ public enum SettingsLoader {
             }
             return parsed
         }
+        func boolean(_ setting: Setting, default value: Bool) -> Bool {
+            guard let text = string(setting)?.lowercased() else { return value }
+            switch text {
+            case "true", "yes", "1": return true
+            case "false", "no", "0": return false
+            default:
+                errors.append(SettingsError(setting, "'\(text)' is not true or false"))
+                return value
+            }
+        }
         func integer(_ setting: Setting, default value: Int, range: ClosedRange<Int>) -> Int {
             guard let text = string(setting) else { return value }
             guard let parsed = Int(text), range.contains(parsed) else {
@@ -140,13 +150,7 @@ public enum SettingsLoader {
                 errors.append(SettingsError(.botEmail, "'\(email)' is not an e-mail address"))
             }
         }
-        if let flag = string(.skipCI)?.lowercased() {
-            switch flag {
-            case "true", "yes", "1": settings.skipCI = true
-            case "false", "no", "0": settings.skipCI = false
-            default: errors.append(SettingsError(.skipCI, "'\(flag)' is not true or false"))
-            }
-        }
+        settings.skipCI = boolean(.skipCI, default: true)
         settings.githubToken = string(.githubToken)
         settings.githubAppID = string(.githubAppID)
         settings.githubAppPrivateKeyPath = string(.githubAppPrivateKeyPath)
@@ -180,7 +184,13 @@ public enum SettingsLoader {
                 errors.append(SettingsError(.publicURL, "'\(url)' is not an http(s) URL"))
             }
         }
-        settings.dashboardTokens = string(.dashboardToken).map { [$0] } ?? []
+        do {
+            settings.dashboardTokens = try string(.dashboardToken).map(OperatorToken.parseList) ?? []
+        } catch {
+            errors.append(SettingsError(.dashboardToken, "\(error)"))
+        }
+        settings.sessionLifetime = duration(.sessionLifetime, default: .seconds(12 * 3600))
+        settings.metricsPublic = boolean(.metricsPublic, default: false)
         settings.httpHost = string(.httpHost) ?? "127.0.0.1"
         settings.httpPort = integer(.httpPort, default: 8080, range: 0...65535)
         settings.scriptEnvironment = list(.scriptEnvironment)

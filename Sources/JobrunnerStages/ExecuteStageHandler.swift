@@ -13,8 +13,14 @@ public struct ExecuteStageHandler: StageHandler {
     public let executor: ScriptExecutor
     /// How often live output is written to the store.
     public let flushInterval: Duration
+    /// Counts runs by outcome for `/metrics`.
+    public let metrics: (any ServiceMetrics)?
 
-    public init(store: any PipelineStore, executor: ScriptExecutor, flushInterval: Duration = .milliseconds(250)) {
+    public init(
+        store: any PipelineStore, executor: ScriptExecutor, flushInterval: Duration = .milliseconds(250),
+        metrics: (any ServiceMetrics)? = nil
+    ) {
+        self.metrics = metrics
         self.store = store
         self.executor = executor
         self.flushInterval = flushInterval
@@ -60,6 +66,7 @@ public struct ExecuteStageHandler: StageHandler {
         let record = ExecutionRecord(run, id: executionID, pipelineID: stage.pipeline.id, attempt: stage.lease.attempt)
         // Recorded even when the stage is being stopped: the run happened.
         try await Task { try await store.finishExecution(record) }.value
+        metrics?.executionFinished(outcome: run.outcome)
         if run.outcome == .cancelled { throw CancellationError() }
         logger.info("script finished", metadata: ["outcome": "\(run.outcome.rawValue)", "summary": "\(run.summary)"])
         return StageSuccess(summary: run.summary)

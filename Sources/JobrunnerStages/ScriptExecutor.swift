@@ -107,7 +107,7 @@ public struct ScriptExecutor: Sendable {
         for name in settings.scriptEnvironment { passThrough[name] = environment[name] }
         let secretValues =
             settings.secretNames.compactMap { environment[$0] } + settings.webhookSecrets
-            + [settings.githubToken, settings.callbackSecret].compactMap { $0 } + settings.dashboardTokens
+            + [settings.githubToken, settings.callbackSecret].compactMap { $0 } + settings.dashboardTokens.map(\.token)
         self.init(
             runner: runner, scratchDirectory: settings.dataDirectory + "/work", defaultTimeout: settings.executeTimeout,
             passThrough: passThrough, masker: SecretMasker(values: secretValues),

@@ -18,6 +18,8 @@ public struct WorkerPool: Service {
     public let workAvailable: Beacon
     /// Told when a stage fails for good (commit status, callbacks).
     public let feedback: FeedbackDispatcher?
+    /// Counts stage attempts for `/metrics`.
+    public let metrics: (any ServiceMetrics)?
 
     public init(
         store: any PipelineStore,
@@ -26,9 +28,11 @@ public struct WorkerPool: Service {
         clock: any JobClock = SystemClock(),
         logger: Logger,
         workAvailable: Beacon = Beacon(),
-        feedback: FeedbackDispatcher? = nil
+        feedback: FeedbackDispatcher? = nil,
+        metrics: (any ServiceMetrics)? = nil
     ) {
         self.feedback = feedback
+        self.metrics = metrics
         self.store = store
         self.handlers = handlers
         self.configuration = configuration
@@ -146,6 +150,8 @@ public struct WorkerPool: Service {
         case finished(Result<StageSuccess, any Error>)
         case leaseLost(any Error)
         case shutdownDeadline
+        /// An operator asked to stop this EXECUTE; the handler was cancelled (script killed).
+        case cancelRequested
     }
 
     private func perform(_ claimed: ClaimedStage, worker: String, shutdown: Beacon) async {
@@ -160,6 +166,7 @@ public struct WorkerPool: Service {
         let stageLogger = logger
         logger.info("stage started", metadata: ["script": "\(claimed.pipeline.source.scriptPath)"])
 
+        let started = clock.now()
         let ending: Ending? = await withTaskGroup(of: Ending?.self) { group in
             group.addTask {
                 do {
@@ -169,6 +176,9 @@ public struct WorkerPool: Service {
                 }
             }
             group.addTask { await renewLoop(claimed.lease, logger: stageLogger) }
+            if claimed.kind == .execute {
+                group.addTask { await cancelWatch(claimed.lease) }
+            }
             group.addTask {
                 await shutdown.wait(past: 0)
                 if Task.isCancelled { return nil }
@@ -187,12 +197,19 @@ public struct WorkerPool: Service {
         }
 
         let lease = claimed.lease
+        let elapsed = clock.now().timeIntervalSince(started)
+        let record: @Sendable (String) -> Void = { result in
+            metrics?.stageAttemptFinished(
+                kind: claimed.kind, result: result, duration: .milliseconds(Int64((elapsed * 1000).rounded())))
+        }
         switch ending {
         case .finished(.success(let success)):
+            record("succeeded")
             await persist("completing", logger: logger) { try await store.complete(lease, summary: success.summary) }
             logger.info("stage succeeded", metadata: ["summary": "\(success.summary ?? "")"])
             workAvailable.signal()
         case .finished(.failure(let error)) where error is CancellationError && (shutdown.hasFired || Task.isCancelled):
+            record("released")
             await persist("handing back", logger: logger) { try await store.release(lease, reason: "stopped by shutdown") }
             logger.warning("stage stopped by shutdown and handed back")
         case .finished(.failure(let error)):
@@ -202,8 +219,10 @@ public struct WorkerPool: Service {
                 let disposition = try await store.fail(lease, failure: failure)
                 switch disposition {
                 case .willRetry(let at):
+                    record("retrying")
                     stageLogger.warning("stage failed, will retry", metadata: ["error": "\(failure)", "retryAt": "\(at)"])
                 case .failed:
+                    record("failed")
                     stageLogger.error("stage failed", metadata: ["error": "\(failure)"])
                     final.withLock { $0 = true }
                 }
@@ -212,13 +231,31 @@ public struct WorkerPool: Service {
                 await feedback?.report(.failed(stage: claimed.kind, reason: failure.message), for: claimed.pipeline, logger: logger)
             }
         case .leaseLost(let error):
+            record("lease-lost")
             logger.error("lease lost while the stage ran; its result is discarded", metadata: ["error": "\(error)"])
+        case .cancelRequested:
+            record("cancelled")
+            await persist("recording the stop", logger: logger) {
+                try await store.finishCancelled(lease, reason: "stopped by an operator while the script ran")
+            }
+            logger.warning("script stopped at an operator's request; CLEANUP will commit its log")
+            workAvailable.signal()
         case .shutdownDeadline:
+            record("released")
             let reason = "stopped: still running \(configuration.shutdownGracePeriod) after shutdown began"
             await persist("handing back", logger: logger) { try await store.release(lease, reason: reason) }
             logger.warning("stage stopped at the shutdown deadline and handed back")
         case nil:
             break
+        }
+    }
+
+    /// Looks for an operator's cancel request until cancelled; returns `.cancelRequested`
+    /// when one is found. A failed look is tried again at the next interval.
+    private func cancelWatch(_ lease: Lease) async -> Ending? {
+        while true {
+            do { try await clock.sleep(for: configuration.cancelCheckInterval) } catch { return nil }
+            if (try? await store.cancelRequested(lease)) == true { return .cancelRequested }
         }
     }
 

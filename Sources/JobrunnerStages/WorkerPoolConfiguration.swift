@@ -13,6 +13,9 @@ public struct WorkerPoolConfiguration: Sendable, Equatable {
     public var pollInterval: Duration
     /// How often expired leases are looked for.
     public var rescueInterval: Duration
+    /// How often a running EXECUTE looks for an operator's cancel request (in the store, so
+    /// a request made on any node reaches it).
+    public var cancelCheckInterval: Duration
     /// How long running stages may take to finish after shutdown begins before they are
     /// stopped and handed back.
     public var shutdownGracePeriod: Duration
@@ -24,8 +27,10 @@ public struct WorkerPoolConfiguration: Sendable, Equatable {
         renewInterval: Duration = .seconds(15),
         pollInterval: Duration = .seconds(1),
         rescueInterval: Duration = .seconds(30),
-        shutdownGracePeriod: Duration = .seconds(30)
+        shutdownGracePeriod: Duration = .seconds(30),
+        cancelCheckInterval: Duration = .milliseconds(500)
     ) {
+        self.cancelCheckInterval = cancelCheckInterval
         self.workers = workers
         self.nodeName = nodeName
         self.leaseDuration = leaseDuration

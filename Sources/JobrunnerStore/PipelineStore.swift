@@ -49,8 +49,22 @@ public protocol PipelineStore: Sendable {
     /// An operator queues a failed or interrupted stage again, with one more attempt.
     func retry(stage: StageID, operatorName: String, reason: String?) async throws
 
-    /// An operator cancels a pipeline whose current stage is queued.
-    func cancel(pipeline: PipelineID, operatorName: String, reason: String?) async throws
+    /// An operator cancels a pipeline: a queued current stage becomes `cancelled` at once; a
+    /// running EXECUTE gets a cancel request that its worker — on whichever node — acts on by
+    /// killing the script (`cancelRequested`, then `finishCancelled`). Returns what happened.
+    @discardableResult
+    func cancel(pipeline: PipelineID, operatorName: String, reason: String?) async throws -> CancelOutcome
+
+    /// Whether an operator asked to stop the stage `lease` holds. Throws `leaseLost` when the
+    /// lease is gone.
+    func cancelRequested(_ lease: Lease) async throws -> Bool
+
+    /// Ends a stopped EXECUTE as `cancelled` and queues CLEANUP, in one transaction: the script
+    /// ran (partly), so its log must still be committed and the script removed.
+    func finishCancelled(_ lease: Lease, reason: String) async throws
+
+    /// Counts for `/metrics`, across every node sharing the store.
+    func statistics() async throws -> QueueStatistics
 
     /// Newest first.
     func pipelines(_ filter: PipelineFilter) async throws -> [PipelineSummary]
@@ -88,6 +102,33 @@ public protocol PipelineStore: Sendable {
 
     /// A pipeline's feedback deliveries, oldest first.
     func feedback(for pipeline: PipelineID) async throws -> [FeedbackRecord]
+}
+
+/// What an operator's cancel did.
+public enum CancelOutcome: String, Sendable, Equatable, Codable {
+    /// The queued stage was cancelled; nothing of the pipeline runs any more.
+    case cancelled
+    /// The running EXECUTE was asked to stop; its worker kills the script shortly.
+    case stopRequested = "stop-requested"
+}
+
+/// A snapshot of the queue, for metrics.
+public struct QueueStatistics: Sendable, Equatable {
+    public var pipelinesByStatus: [PipelineStatus: Int]
+    public var queuedByKind: [StageKind: Int]
+    public var runningByKind: [StageKind: Int]
+    /// When the longest-waiting runnable stage became runnable.
+    public var oldestQueuedSince: Date?
+
+    public init(
+        pipelinesByStatus: [PipelineStatus: Int] = [:], queuedByKind: [StageKind: Int] = [:],
+        runningByKind: [StageKind: Int] = [:], oldestQueuedSince: Date? = nil
+    ) {
+        self.pipelinesByStatus = pipelinesByStatus
+        self.queuedByKind = queuedByKind
+        self.runningByKind = runningByKind
+        self.oldestQueuedSince = oldestQueuedSince
+    }
 }
 
 /// Failures of the durable queue, each saying what an operator can do.

@@ -18,8 +18,13 @@ extension SQLitePipelineStore {
                 throw PipelineStoreError.invalidTransition(stage, kind: kind, from: state, action: "retry")
             }
             let pipelineID: Int64 = row["pipeline_id"]
+            // A cancelled pipeline stays cancelled — except the CLEANUP that follows a stopped
+            // EXECUTE, which must be able to commit its log.
             let cancelled = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM stages WHERE pipeline_id = ? AND state = 'cancelled')",
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM stages WHERE pipeline_id = ? AND state = 'cancelled' AND kind <> 'execute')
+                    """,
                 arguments: [pipelineID]) ?? false
             if cancelled {
                 throw PipelineStoreError.invalidTransition(stage, kind: kind, from: .cancelled, action: "retry")
@@ -41,28 +46,90 @@ extension SQLitePipelineStore {
         }
     }
 
-    public func cancel(pipeline: PipelineID, operatorName: String, reason: String?) async throws {
+    @discardableResult
+    public func cancel(pipeline: PipelineID, operatorName: String, reason: String?) async throws -> CancelOutcome {
         let now = clock.now().storedValue
-        try await immediate { db in
+        return try await immediate { db -> CancelOutcome in
             let stages = try Row.fetchAll(
                 db, sql: "SELECT * FROM stages WHERE pipeline_id = ?", arguments: [pipeline.rawValue]
             ).map(SQLiteRows.stage)
             guard let current = stages.max(by: { $0.kind < $1.kind }) else {
                 throw PipelineStoreError.pipelineNotFound(pipeline)
             }
-            guard current.state == .queued else {
+            let outcome: CancelOutcome
+            switch (current.kind, current.state) {
+            case (_, .queued):
+                try db.execute(
+                    sql: "UPDATE stages SET state = 'cancelled', finished_at = ? WHERE id = ?",
+                    arguments: [now, current.id.rawValue])
+                outcome = .cancelled
+            case (.execute, .running) where current.cancelRequestedAt == nil:
+                try db.execute(
+                    sql: "UPDATE stages SET cancel_requested_by = ?, cancel_requested_at = ? WHERE id = ?",
+                    arguments: [operatorName, now, current.id.rawValue])
+                outcome = .stopRequested
+            default:
                 throw PipelineStoreError.invalidTransition(
                     current.id, kind: current.kind, from: current.state, action: "cancel")
             }
-            try db.execute(
-                sql: "UPDATE stages SET state = 'cancelled', finished_at = ? WHERE id = ?",
-                arguments: [now, current.id.rawValue])
             try db.execute(
                 sql: """
                     INSERT INTO operator_actions (pipeline_id, stage_id, stage_kind, action, operator, at, reason)
                     VALUES (?, ?, ?, 'cancel', ?, ?, ?)
                     """,
                 arguments: [pipeline.rawValue, current.id.rawValue, current.kind.rawValue, operatorName, now, reason])
+            return outcome
+        }
+    }
+
+    public func cancelRequested(_ lease: Lease) async throws -> Bool {
+        try await pool.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT cancel_requested_at FROM stages WHERE \(Self.heldBy)",
+                    arguments: Self.heldArguments(lease))
+            else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
+            return (row["cancel_requested_at"] as Double?) != nil
+        }
+    }
+
+    public func finishCancelled(_ lease: Lease, reason: String) async throws {
+        let now = clock.now().storedValue
+        let policy = retryPolicy
+        try await immediate { db in
+            let kind = try Self.heldStageKind(db, lease)
+            try Self.end(db, lease.stageID.rawValue, as: .cancelled, error: reason, now: now)
+            try Self.finishAttempt(db, lease, outcome: .cancelled, error: reason, now: now)
+            if let next = kind.next {
+                let pipeline = try Int64.fetchOne(
+                    db, sql: "SELECT pipeline_id FROM stages WHERE id = ?", arguments: [lease.stageID.rawValue])!
+                try Self.insertStage(db, pipeline: pipeline, kind: next, maxAttempts: policy.attempts(for: next), now: now)
+            }
+        }
+    }
+
+    public func statistics() async throws -> QueueStatistics {
+        try await pool.read { db in
+            var statistics = QueueStatistics()
+            for row in try Row.fetchAll(
+                db, sql: "SELECT (\(Self.statusExpression)) AS status, COUNT(*) AS n FROM pipelines p GROUP BY 1")
+            {
+                if let status = PipelineStatus(rawValue: row["status"]) { statistics.pipelinesByStatus[status] = row["n"] }
+            }
+            for row in try Row.fetchAll(
+                db, sql: "SELECT kind, state, COUNT(*) AS n FROM stages WHERE state IN ('queued', 'running') GROUP BY 1, 2")
+            {
+                guard let kind = StageKind(rawValue: row["kind"]) else { continue }
+                if (row["state"] as String) == "queued" {
+                    statistics.queuedByKind[kind] = row["n"]
+                } else {
+                    statistics.runningByKind[kind] = row["n"]
+                }
+            }
+            statistics.oldestQueuedSince = try Double.fetchOne(
+                db, sql: "SELECT MIN(run_after) FROM stages WHERE state = 'queued'"
+            ).map { Date(timeIntervalSince1970: $0) }
+            return statistics
         }
     }
 }

@@ -170,7 +170,7 @@ public final class SQLitePipelineStore: PipelineStore {
         let sql = """
             UPDATE stages
             SET state = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,
-                started_at = ?, finished_at = NULL
+                started_at = ?, finished_at = NULL, cancel_requested_by = NULL, cancel_requested_at = NULL
             WHERE id = (
                 SELECT s.id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
                 WHERE s.state = 'queued' AND s.run_after <= ? AND s.kind IN (\(kindList))

@@ -54,7 +54,9 @@ enum SQLiteRows {
             startedAt: optionalDate(row["started_at"]),
             finishedAt: optionalDate(row["finished_at"]),
             lastError: row["last_error"],
-            summary: row["summary"]
+            summary: row["summary"],
+            cancelRequestedBy: row["cancel_requested_by"],
+            cancelRequestedAt: optionalDate(row["cancel_requested_at"])
         )
     }
 

@@ -149,6 +149,13 @@ enum SQLiteSchema {
                     CREATE INDEX feedback_pipeline ON feedback(pipeline_id, id);
                     """)
         }
+        migrator.registerMigration("v5-cancel-requests") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE stages ADD COLUMN cancel_requested_by TEXT;
+                    ALTER TABLE stages ADD COLUMN cancel_requested_at REAL;
+                    """)
+        }
         return migrator
     }
 }

@@ -131,7 +131,8 @@ struct RetryCommand: AsyncParsableCommand {
 
 struct CancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cancel", abstract: "Cancel a pipeline whose current stage is queued.")
+        commandName: "cancel",
+        abstract: "Cancel a pipeline whose current stage is queued, or stop its running EXECUTE (the script is killed).")
 
     @OptionGroup var options: SettingsOptions
     @Argument(help: "Pipeline id.") var pipeline: Int64
@@ -140,13 +141,18 @@ struct CancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try await adminStore(options)
+        let outcome: CancelOutcome
         do {
-            try await store.cancel(pipeline: PipelineID(pipeline), operatorName: operatorName, reason: reason)
+            outcome = try await store.cancel(pipeline: PipelineID(pipeline), operatorName: operatorName, reason: reason)
         } catch let error as PipelineStoreError {
             printError("jobrunner: \(error)")
             throw ExitCode(1)
         }
-        print("cancelled pipeline \(pipeline)")
+        switch outcome {
+        case .cancelled: print("cancelled pipeline \(pipeline)")
+        case .stopRequested:
+            print("asked the worker running pipeline \(pipeline) to stop its script; CLEANUP will commit the log")
+        }
     }
 }
 

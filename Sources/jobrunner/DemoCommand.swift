@@ -23,7 +23,7 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run the whole flow against a throwaway local repository and show the committed log.",
-        discussion: "Everything lives in a temporary directory (or --directory): a bare repository demo/ops.git, its clone, the database. The service stays up afterwards (Ctrl-C stops it) unless --exit is given.")
+        discussion: "Everything lives in a temporary directory (or --directory): a bare repository demo/ops.git, its clone, the database. The service and its dashboard stay up afterwards, with a printed sign-in token (Ctrl-C stops it), unless --exit is given.")
 
     @Flag(name: .long, help: "Exit when the pipeline is done instead of keeping the service up.") var exit = false
     @Option(name: .long, help: "Where to create the repository and data (default: a new temporary directory).")
@@ -78,6 +78,8 @@ struct DemoCommand: AsyncParsableCommand {
         settings.gitRemoteTemplate = root + "/remotes/{repository}.git"
         settings.httpPort = port ?? Self.freePort()
         settings.logLevel = "warning"
+        let dashboardToken = OperatorAuthenticator.randomToken()
+        settings.dashboardTokens = [OperatorToken(name: "demo", token: dashboardToken)]
         LoggingSetup.bootstrap(settings)
         let logger = Logger(label: "jobrunner")
         let store = try openStore(settings)
@@ -87,9 +89,9 @@ struct DemoCommand: AsyncParsableCommand {
             settings: settings, store: store, toolchains: toolchains, github: try openGitHub(settings), logger: logger,
             workAvailable: workAvailable,
             configuration: WorkerPoolConfiguration(workers: 2, nodeName: processNodeName(), pollInterval: .milliseconds(200)))
-        let app = buildApplication(
-            ApplicationContext(settings: settings, store: store, workAvailable: workAvailable, logger: logger),
-            services: [pool])
+        var context = ApplicationContext(settings: settings, store: store, workAvailable: workAvailable, logger: logger)
+        context.templates = try loadDashboardTemplates()
+        let app = buildApplication(context, services: [pool])
         let group = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let service = Task { try await group.run() }
@@ -147,7 +149,14 @@ struct DemoCommand: AsyncParsableCommand {
             try await service.value
             return
         }
-        say("\nThe service is still up on http://127.0.0.1:\(settings.httpPort) (try /readyz); Ctrl-C stops it.")
+        say(
+            """
+
+            The dashboard is up: http://127.0.0.1:\(settings.httpPort)/pipelines/1
+            Sign in with the token \(dashboardToken)
+            (or the API: curl -H 'Authorization: Bearer \(dashboardToken)' http://127.0.0.1:\(settings.httpPort)/api/v1/pipelines)
+            Ctrl-C stops it.
+            """)
         try await service.value
     }
 

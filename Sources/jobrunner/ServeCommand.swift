@@ -35,6 +35,13 @@ struct ServeCommand: AsyncParsableCommand {
             settings.webhookSecrets = [secret]
             printError("jobrunner: development mode — generated webhook secret: \(secret)")
         }
+        if settings.dashboardTokens.isEmpty && dev {
+            let token = OperatorAuthenticator.randomToken()
+            settings.dashboardTokens = [OperatorToken(name: "developer", token: token)]
+            printError("jobrunner: development mode — generated dashboard token: \(token)")
+        } else if settings.dashboardTokens.isEmpty {
+            logger.warning("no JOBRUNNER_DASHBOARD_TOKEN: the dashboard and the API are closed")
+        }
         if settings.repositories.isEmpty {
             logger.warning("no repositories configured (JOBRUNNER_REPOSITORIES): every push will be ignored")
         }
@@ -42,16 +49,17 @@ struct ServeCommand: AsyncParsableCommand {
         let toolchains = try loadToolchains(settings)
         let github = try openGitHub(settings)
         let workAvailable = Beacon()
+        var context = ApplicationContext(
+            settings: settings, store: store, workAvailable: workAvailable, github: github.intakeAPI, logger: logger)
+        context.scriptExtensions = Set(toolchains.flatMap(\.extensions))
+        context.templates = try loadDashboardTemplates()
         var services: [any Service] = []
         if settings.workers > 0 {
             services.append(
                 makeWorkerPool(
                     settings: settings, store: store, toolchains: toolchains, github: github, logger: logger,
-                    workAvailable: workAvailable))
+                    workAvailable: workAvailable, metrics: context.metrics))
         }
-        var context = ApplicationContext(
-            settings: settings, store: store, workAvailable: workAvailable, github: github.intakeAPI, logger: logger)
-        context.scriptExtensions = Set(toolchains.flatMap(\.extensions))
         let app = buildApplication(context, services: services)
         logger.info(
             "jobrunner serving",
@@ -66,7 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run stage workers only (no HTTP), against the configured database."
+        abstract: "Run stage workers only, against the configured database.",
+        discussion: "Serves /healthz, /readyz and /metrics on JOBRUNNER_HTTP_HOST:JOBRUNNER_HTTP_PORT — no intake, API or dashboard."
     )
 
     @OptionGroup var options: SettingsOptions
@@ -76,11 +85,11 @@ struct WorkerCommand: AsyncParsableCommand {
         LoggingSetup.bootstrap(settings)
         let logger = Logger(label: "jobrunner")
         let store = try openStore(settings)
+        var context = ApplicationContext(settings: settings, store: store, logger: logger)
+        context.servesDashboardAndIntake = false
         let pool = makeWorkerPool(
             settings: settings, store: store, toolchains: try loadToolchains(settings), github: try openGitHub(settings),
-            logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [pool], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+            logger: logger, metrics: context.metrics)
+        try await buildApplication(context, services: [pool]).runService()
     }
 }

@@ -12,7 +12,7 @@ import Logging
 enum ProductionHandlers {
     static func make(
         settings: Settings, store: any PipelineStore, toolchains: [Toolchain], github: GitHubAccess,
-        feedback: FeedbackDispatcher
+        feedback: FeedbackDispatcher, metrics: (any ServiceMetrics)? = nil
     ) -> StageHandlers {
         let environment = ProcessInfo.processInfo.environment
         var handlers = StageHandlers()
@@ -22,7 +22,7 @@ enum ProductionHandlers {
             store: store, reader: git,
             builder: ScriptBuilder(toolchains: toolchains, scratchDirectory: settings.dataDirectory + "/work"),
             jobsDirectory: settings.jobsDirectory, approvalGate: github.approvalGate, feedback: feedback)
-        handlers[.execute] = ExecuteStageHandler(store: store, executor: executor)
+        handlers[.execute] = ExecuteStageHandler(store: store, executor: executor, metrics: metrics)
         handlers[.cleanup] = CleanupStageHandler(
             store: store, committer: git, logsDirectory: settings.logsDirectory, masker: executor.masker,
             authorName: settings.botName, authorEmail: settings.botEmail, skipCI: settings.skipCI,
@@ -43,15 +43,17 @@ enum ProductionHandlers {
 /// The worker pool with this build's handlers, GitHub access and feedback channels.
 func makeWorkerPool(
     settings: Settings, store: any PipelineStore, toolchains: [Toolchain], github: GitHubAccess, logger: Logger,
-    workAvailable: Beacon = Beacon(), configuration: WorkerPoolConfiguration? = nil
+    workAvailable: Beacon = Beacon(), configuration: WorkerPoolConfiguration? = nil,
+    metrics: (any ServiceMetrics)? = nil
 ) -> WorkerPool {
     let feedback = FeedbackDispatcher(channels: github.feedbackChannels, store: store)
     return WorkerPool(
         store: store,
         handlers: ProductionHandlers.make(
-            settings: settings, store: store, toolchains: toolchains, github: github, feedback: feedback),
+            settings: settings, store: store, toolchains: toolchains, github: github, feedback: feedback,
+            metrics: metrics),
         configuration: configuration ?? workerPoolConfiguration(settings), logger: logger,
-        workAvailable: workAvailable, feedback: feedback)
+        workAvailable: workAvailable, feedback: feedback, metrics: metrics)
 }
 
 /// GitHub credentials from the settings, or the problem and exit 78.
@@ -87,5 +89,15 @@ func openStore(_ settings: Settings) throws -> any PipelineStore {
     } catch {
         printError("jobrunner: \(error)")
         throw ExitCode(69)
+    }
+}
+
+/// The dashboard's templates, or the problem (a deployment without the resource bundle) and exit 78.
+func loadDashboardTemplates() throws -> DashboardTemplates {
+    do {
+        return try DashboardTemplates.bundled()
+    } catch {
+        printError("jobrunner: \(error)")
+        throw ExitCode(78)
     }
 }

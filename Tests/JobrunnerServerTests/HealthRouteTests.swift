@@ -19,7 +19,10 @@ struct UnreachableStore: PipelineStore {
     func fail(_ lease: Lease, failure: StageFailure) async throws -> FailureDisposition { throw Down() }
     func rescueExpiredLeases() async throws -> RescueReport { throw Down() }
     func retry(stage: StageID, operatorName: String, reason: String?) async throws { throw Down() }
-    func cancel(pipeline: PipelineID, operatorName: String, reason: String?) async throws { throw Down() }
+    func cancel(pipeline: PipelineID, operatorName: String, reason: String?) async throws -> CancelOutcome { throw Down() }
+    func cancelRequested(_ lease: Lease) async throws -> Bool { throw Down() }
+    func finishCancelled(_ lease: Lease, reason: String) async throws { throw Down() }
+    func statistics() async throws -> QueueStatistics { throw Down() }
     func pipelines(_ filter: PipelineFilter) async throws -> [PipelineSummary] { throw Down() }
     func pipeline(_ id: PipelineID) async throws -> PipelineDetail? { throw Down() }
     func delivery(_ id: DeliveryID) async throws -> DeliveryRecord? { throw Down() }

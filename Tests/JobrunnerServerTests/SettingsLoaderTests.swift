@@ -51,7 +51,7 @@ struct SettingsLoaderTests {
             "JOBRUNNER_DATA_DIR": "/var/lib/jobrunner", "JOBRUNNER_GIT_BACKEND": "github-api",
             "JOBRUNNER_GIT_REMOTE": "https://git.example/{repository}.git",
             "JOBRUNNER_GITHUB_API_URL": "https://ghe.example/api/v3/", "JOBRUNNER_GITHUB_TOKEN": "ghp_x",
-            "JOBRUNNER_DASHBOARD_TOKEN": "dash", "JOBRUNNER_HTTP_HOST": "0.0.0.0", "JOBRUNNER_HTTP_PORT": "9000",
+            "JOBRUNNER_DASHBOARD_TOKEN": "alice:0123456789abcdef0123, 0123456789abcdefXYZW", "JOBRUNNER_HTTP_HOST": "0.0.0.0", "JOBRUNNER_HTTP_PORT": "9000",
             "JOBRUNNER_SCRIPT_ENV": "DATABASE_URL,API_KEY", "JOBRUNNER_SECRETS": "API_KEY",
             "JOBRUNNER_EXECUTE_TIMEOUT": "10m", "JOBRUNNER_WORKERS": "8", "JOBRUNNER_LEASE_DURATION": "2m",
             "JOBRUNNER_SHUTDOWN_GRACE_PERIOD": "45s", "JOBRUNNER_LOG_LEVEL": "DEBUG", "JOBRUNNER_LOG_FORMAT": "json",
@@ -70,7 +70,11 @@ struct SettingsLoaderTests {
         #expect(settings.gitRemoteTemplate == "https://git.example/{repository}.git")
         #expect(settings.githubAPIURL == "https://ghe.example/api/v3")
         #expect(settings.githubToken == "ghp_x")
-        #expect(settings.dashboardTokens == ["dash"])
+        #expect(
+            settings.dashboardTokens == [
+                OperatorToken(name: "alice", token: "0123456789abcdef0123"),
+                OperatorToken(name: "operator", token: "0123456789abcdefXYZW"),
+            ])
         #expect(settings.httpHost == "0.0.0.0")
         #expect(settings.httpPort == 9000)
         #expect(settings.scriptEnvironment == ["DATABASE_URL", "API_KEY"])
@@ -98,12 +102,15 @@ struct SettingsLoaderTests {
             "JOBRUNNER_DATABASE_URL": "mysql://db", "JOBRUNNER_JOBS_DIR": "../outside", "JOBRUNNER_LOG_FORMAT": "xml",
             "JOBRUNNER_GITHUB_APP_ID": "123", "JOBRUNNER_SECRETS": "OK,NOT OK", "JOBRUNNER_LEASE_DURATION": "1s",
             "JOBRUNNER_GITHUB_API_URL": "ftp://x", "JOBRUNNER_BOT_EMAIL": "not an address", "JOBRUNNER_SKIP_CI": "maybe",
+            "JOBRUNNER_DASHBOARD_TOKEN": "alice:short", "JOBRUNNER_METRICS_PUBLIC": "sometimes",
+            "JOBRUNNER_SESSION_LIFETIME": "forever",
         ])
         #expect(Set(found) == [
             "JOBRUNNER_REPOSITORIES", "JOBRUNNER_HTTP_PORT", "JOBRUNNER_WORKERS", "JOBRUNNER_EXECUTE_TIMEOUT",
             "JOBRUNNER_GIT_BACKEND", "JOBRUNNER_GIT_REMOTE", "JOBRUNNER_DATABASE_URL", "JOBRUNNER_JOBS_DIR",
             "JOBRUNNER_LOG_FORMAT", "JOBRUNNER_GITHUB_APP_PRIVATE_KEY_PATH", "JOBRUNNER_SECRETS",
             "JOBRUNNER_LEASE_DURATION", "JOBRUNNER_GITHUB_API_URL", "JOBRUNNER_BOT_EMAIL", "JOBRUNNER_SKIP_CI",
+            "JOBRUNNER_DASHBOARD_TOKEN", "JOBRUNNER_METRICS_PUBLIC", "JOBRUNNER_SESSION_LIFETIME",
         ])
     }
 

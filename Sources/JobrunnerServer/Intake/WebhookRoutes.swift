@@ -18,6 +18,8 @@ struct WebhookRoutes: Sendable {
     let maxBodySize: Int
     let workAvailable: Beacon
     let logger: Logger
+    /// Counts answers by outcome for `/metrics`.
+    var metrics: (any ServiceMetrics)? = nil
 
     static let eventHeader = HTTPField.Name("X-GitHub-Event")!
     static let deliveryHeader = HTTPField.Name("X-GitHub-Delivery")!
@@ -26,7 +28,9 @@ struct WebhookRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/webhooks/github") { request, _ in
-            await handle(request)
+            let response = await handle(request)
+            metrics?.deliveryAnswered(outcome: Self.outcomeLabel(response))
+            return response
         }
     }
 
@@ -132,12 +136,26 @@ struct WebhookRoutes: Sendable {
             && text.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }
     }
 
+    static let outcomeHeader = HTTPField.Name("X-Jobrunner-Outcome")!
+
     static func answer(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(value)) ?? Data()
-        return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let intake = value as? IntakeAnswer { headers[outcomeHeader] = intake.redelivery ? "redelivery" : intake.outcome }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The metrics label of an answer: the intake outcome, or why the request was refused.
+    static func outcomeLabel(_ response: Response) -> String {
+        if let outcome = response.headers[outcomeHeader] { return outcome }
+        switch response.status {
+        case .unauthorized: return "bad-signature"
+        case .contentTooLarge: return "too-large"
+        case .serviceUnavailable: return "store-unavailable"
+        default: return "malformed"
+        }
     }
 }
 

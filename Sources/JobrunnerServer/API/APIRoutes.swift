@@ -1,0 +1,195 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JobrunnerCore
+import JobrunnerStore
+import NIOCore
+import NIOFoundationCompat
+
+/// `/api/v1`: pipelines for scripts and tools, with `Authorization: Bearer <dashboard token>`.
+/// Every route is listed in `operations`, which `docs/openapi.yaml` must match (a test checks).
+struct APIRoutes: Sendable {
+    let store: any PipelineStore
+    let operations: PipelineOperations
+    let authenticator: OperatorAuthenticator
+    let links: RepositoryLinks
+    let logsDirectory: String
+    let publicURL: String?
+
+    static let linkHeader = HTTPField.Name("Link")!
+
+    /// Method and OpenAPI path of every route.
+    static let operations: [(method: HTTPRequest.Method, path: String)] = [
+        (.get, "/api/v1/pipelines"),
+        (.get, "/api/v1/pipelines/{id}"),
+        (.post, "/api/v1/pipelines/{id}/stages/{kind}/retry"),
+        (.post, "/api/v1/pipelines/{id}/cancel"),
+    ]
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get(Self.routerPath(0)) { request, _ in
+            await authenticated(request) { _ in try await list(request) }
+        }
+        router.get(Self.routerPath(1)) { request, context in
+            await authenticated(request) { _ in try await show(try Self.pipelineID(context)) }
+        }
+        router.post(Self.routerPath(2)) { request, context in
+            await authenticated(request) { identity in
+                var request = request
+                return try await retry(
+                    try Self.pipelineID(context), kind: try Self.stageKind(context), body: try await Self.body(&request),
+                    by: identity)
+            }
+        }
+        router.post(Self.routerPath(3)) { request, context in
+            await authenticated(request) { identity in
+                var request = request
+                return try await cancel(try Self.pipelineID(context), body: try await Self.body(&request), by: identity)
+            }
+        }
+    }
+
+    /// `{id}` → `:id`: the router's spelling of an OpenAPI path.
+    static func routerPath(_ index: Int) -> RouterPath {
+        RouterPath(
+            operations[index].path.split(separator: "/").map {
+                $0.hasPrefix("{") ? ":" + $0.dropFirst().dropLast() : String($0)
+            }.joined(separator: "/"))
+    }
+
+    // MARK: Handlers
+
+    func list(_ request: Request) async throws -> Response {
+        var filter = try DashboardQuery.filter(from: request.uri.queryParameters)
+        let limit = filter.limit
+        filter.limit = limit + 1
+        var summaries = try await store.pipelines(filter)
+        let more = summaries.count > limit
+        if more { summaries.removeLast() }
+        let next = more ? summaries.last?.pipeline.id.rawValue : nil
+        var response = Self.json(
+            .ok,
+            PipelineListResource(
+                pipelines: summaries.map { PipelineResource($0, links: links, logsDirectory: logsDirectory) },
+                nextBefore: next))
+        if let next {
+            var parameters = DashboardQuery.parameters(of: filter)
+            parameters["limit"] = String(limit)
+            parameters["before"] = String(next)
+            let query = DashboardQuery.encode(parameters)
+            response.headers[Self.linkHeader] = "<\(publicURL ?? "")/api/v1/pipelines?\(query)>; rel=\"next\""
+        }
+        return response
+    }
+
+    func show(_ id: PipelineID) async throws -> Response {
+        guard let detail = try await store.pipeline(id) else {
+            throw OperatorActionError.pipelineNotFound(id)
+        }
+        async let artifact = store.artifact(for: id)
+        async let executions = store.executions(for: id)
+        async let feedback = store.feedback(for: id)
+        return Self.json(
+            .ok,
+            PipelineDetailResource(
+                detail, artifact: try await artifact, executions: try await executions, feedback: try await feedback,
+                links: links, logsDirectory: logsDirectory))
+    }
+
+    struct ActionBody: Decodable {
+        var reason: String?
+        var confirm: Bool?
+    }
+
+    struct RetryAnswer: Encodable {
+        var stage: PipelineResource.Stage
+    }
+
+    struct CancelAnswer: Encodable {
+        var outcome: String
+        var pipeline: PipelineResource
+    }
+
+    func retry(_ id: PipelineID, kind: StageKind, body: ActionBody, by identity: OperatorIdentity) async throws -> Response {
+        let stage = try await operations.retry(
+            pipeline: id, kind: kind, by: identity, reason: body.reason, confirmed: body.confirm == true)
+        return Self.json(.accepted, RetryAnswer(stage: PipelineResource.Stage(stage)))
+    }
+
+    func cancel(_ id: PipelineID, body: ActionBody, by identity: OperatorIdentity) async throws -> Response {
+        let outcome = try await operations.cancel(pipeline: id, by: identity, reason: body.reason)
+        guard let summary = try await store.pipeline(id)?.summary else { throw OperatorActionError.pipelineNotFound(id) }
+        return Self.json(
+            .accepted,
+            CancelAnswer(
+                outcome: outcome.rawValue, pipeline: PipelineResource(summary, links: links, logsDirectory: logsDirectory)))
+    }
+
+    // MARK: Plumbing
+
+    /// Runs `body` for a request with a valid Bearer token; turns errors into JSON answers.
+    func authenticated(_ request: Request, _ body: (OperatorIdentity) async throws -> Response) async -> Response {
+        guard authenticator.isEnabled else {
+            return Self.unauthorized("the API is closed: no JOBRUNNER_DASHBOARD_TOKEN is configured")
+        }
+        guard let identity = authenticator.operatorFor(authorization: request.headers[.authorization]) else {
+            return Self.unauthorized("send a dashboard token as 'Authorization: Bearer <token>'")
+        }
+        do {
+            return try await body(identity)
+        } catch let error as OperatorActionError {
+            return Self.json(HTTPResponse.Status(code: error.status), APIErrorResource(error: error.description))
+        } catch let error as APIRequestError {
+            return Self.json(.badRequest, APIErrorResource(error: error.message))
+        } catch {
+            return Self.json(.serviceUnavailable, APIErrorResource(error: "the store is unavailable: \(error)"))
+        }
+    }
+
+    static func unauthorized(_ message: String) -> Response {
+        var response = json(.unauthorized, APIErrorResource(error: message))
+        response.headers[.wwwAuthenticate] = "Bearer realm=\"jobrunner\""
+        return response
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let data = (try? APIJSON.encoder.encode(value)) ?? Data()
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func pipelineID(_ context: BasicRequestContext) throws -> PipelineID {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+            throw APIRequestError(message: "the pipeline id must be a positive whole number")
+        }
+        return PipelineID(id)
+    }
+
+    static func stageKind(_ context: BasicRequestContext) throws -> StageKind {
+        guard let text = context.parameters.get("kind"), let kind = StageKind(rawValue: text) else {
+            throw APIRequestError(message: "the stage must be one of process, execute, cleanup")
+        }
+        return kind
+    }
+
+    /// The JSON body of an action; an empty body means no reason and no confirmation.
+    static func body(_ request: inout Request) async throws -> ActionBody {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: 64 * 1024)
+        } catch {
+            throw APIRequestError(message: "the body is larger than 64 KiB")
+        }
+        guard buffer.readableBytes > 0 else { return ActionBody() }
+        do {
+            return try JSONDecoder().decode(ActionBody.self, from: Data(buffer: buffer))
+        } catch {
+            throw APIRequestError(message: "the body must be JSON like {\"reason\": \"…\", \"confirm\": true}: \(error)")
+        }
+    }
+}
+
+/// A request the API cannot act on (400), with what to change.
+struct APIRequestError: Error {
+    var message: String
+}

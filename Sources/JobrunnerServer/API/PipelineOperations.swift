@@ -1,0 +1,80 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStages
+import JobrunnerStore
+
+/// Retry and cancel as operators ask for them, from the dashboard or the API: the same checks,
+/// the same records, the same errors.
+public struct PipelineOperations: Sendable {
+    public let store: any PipelineStore
+    public let workAvailable: Beacon
+
+    public init(store: any PipelineStore, workAvailable: Beacon) {
+        self.store = store
+        self.workAvailable = workAvailable
+    }
+
+    /// Queues a failed or interrupted stage again. Re-running EXECUTE runs the script again in
+    /// production, so it needs `confirmed`.
+    public func retry(
+        pipeline id: PipelineID, kind: StageKind, by identity: OperatorIdentity, reason: String?, confirmed: Bool
+    ) async throws -> StageRecord {
+        guard let detail = try await store.pipeline(id) else { throw OperatorActionError.pipelineNotFound(id) }
+        guard let stage = detail.summary.stage(kind) else { throw OperatorActionError.stageNotFound(id, kind) }
+        if kind == .execute && !confirmed { throw OperatorActionError.confirmationRequired(id) }
+        do {
+            try await store.retry(stage: stage.id, operatorName: identity.name, reason: Self.clean(reason))
+        } catch let error as PipelineStoreError {
+            throw OperatorActionError.refused(error)
+        }
+        workAvailable.signal()
+        return try await store.pipeline(id)?.summary.stage(kind) ?? stage
+    }
+
+    /// Cancels a queued pipeline, or asks the worker running its EXECUTE to kill the script.
+    public func cancel(pipeline id: PipelineID, by identity: OperatorIdentity, reason: String?) async throws -> CancelOutcome {
+        do {
+            return try await store.cancel(pipeline: id, operatorName: identity.name, reason: Self.clean(reason))
+        } catch PipelineStoreError.pipelineNotFound {
+            throw OperatorActionError.pipelineNotFound(id)
+        } catch let error as PipelineStoreError {
+            throw OperatorActionError.refused(error)
+        }
+    }
+
+    /// Reasons are free text from a form: trimmed, bounded, empty means none.
+    static func clean(_ reason: String?) -> String? {
+        guard let trimmed = reason?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        return String(trimmed.prefix(500))
+    }
+}
+
+/// Why an operator's action was not carried out.
+public enum OperatorActionError: Error, Sendable, Equatable, CustomStringConvertible {
+    case pipelineNotFound(PipelineID)
+    case stageNotFound(PipelineID, StageKind)
+    /// Retrying EXECUTE runs the script again; the request must say so explicitly.
+    case confirmationRequired(PipelineID)
+    /// The stage is not in a state the action applies to.
+    case refused(PipelineStoreError)
+
+    public var description: String {
+        switch self {
+        case .pipelineNotFound(let id): "pipeline \(id) does not exist"
+        case .stageNotFound(let id, let kind):
+            "pipeline \(id) has no \(kind.displayName) stage yet (a stage exists once the one before it finished)"
+        case .confirmationRequired(let id):
+            "retrying EXECUTE of pipeline \(id) runs the script again in production: confirm it explicitly (\"confirm\": true)"
+        case .refused(let error): "\(error)"
+        }
+    }
+
+    /// The HTTP status that says it.
+    public var status: Int {
+        switch self {
+        case .pipelineNotFound, .stageNotFound: 404
+        case .confirmationRequired: 422
+        case .refused: 409
+        }
+    }
+}

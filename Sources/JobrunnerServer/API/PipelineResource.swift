@@ -1,0 +1,238 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStore
+
+/// The JSON shapes of `/api/v1` (snake_case keys, ISO 8601 times). `docs/openapi.yaml`
+/// describes them; a test keeps the two in step.
+struct PipelineResource: Encodable {
+    struct Stage: Encodable {
+        var id: Int64
+        var kind: String
+        var state: String
+        var attempt: Int
+        var maxAttempts: Int
+        var runAfter: Date
+        var leaseOwner: String?
+        var leaseExpiresAt: Date?
+        var createdAt: Date
+        var startedAt: Date?
+        var finishedAt: Date?
+        var lastError: String?
+        var summary: String?
+        var cancelRequestedBy: String?
+        var cancelRequestedAt: Date?
+
+        init(_ stage: StageRecord) {
+            id = stage.id.rawValue
+            kind = stage.kind.rawValue
+            state = stage.state.rawValue
+            attempt = stage.attempt
+            maxAttempts = stage.maxAttempts
+            runAfter = stage.runAfter
+            leaseOwner = stage.leaseOwner
+            leaseExpiresAt = stage.leaseExpiresAt
+            createdAt = stage.createdAt
+            startedAt = stage.startedAt
+            finishedAt = stage.finishedAt
+            lastError = stage.lastError
+            summary = stage.summary
+            cancelRequestedBy = stage.cancelRequestedBy
+            cancelRequestedAt = stage.cancelRequestedAt
+        }
+    }
+
+    var id: Int64
+    var status: String
+    var repository: String
+    var branch: String
+    var script: String
+    var commit: String
+    var commitUrl: String?
+    var blob: String?
+    var pusher: String?
+    var author: String?
+    var pullRequest: Int?
+    var pullRequestUrl: String?
+    var delivery: String
+    var createdAt: Date
+    var finishedAt: Date?
+    var durationSeconds: Double?
+    var logPath: String
+    var logUrl: String?
+    var stages: [Stage]
+
+    init(_ summary: PipelineSummary, links: RepositoryLinks, logsDirectory: String) {
+        let pipeline = summary.pipeline
+        let source = pipeline.source
+        id = pipeline.id.rawValue
+        status = summary.status.rawValue
+        repository = source.repository.rawValue
+        branch = source.branch
+        script = source.scriptPath
+        commit = source.commit
+        commitUrl = links.commit(source.repository, source.commit)
+        blob = source.blob
+        pusher = source.pusher
+        author = source.author
+        pullRequest = source.pullRequest
+        pullRequestUrl = links.pullRequest(source.repository, source.pullRequest)
+        delivery = pipeline.deliveryID.rawValue
+        createdAt = pipeline.createdAt
+        let timing = PipelineTiming(summary)
+        finishedAt = timing.finishedAt
+        durationSeconds = timing.duration
+        logPath = ExecutionLogPath.path(for: pipeline, logsDirectory: logsDirectory)
+        let committed = summary.stage(.cleanup)?.state == .succeeded
+        logUrl = committed ? links.file(source.repository, ref: source.branch, path: logPath) : nil
+        stages = summary.stages.map(Stage.init)
+    }
+}
+
+/// When a pipeline ended and how long it took (nil while anything can still happen).
+struct PipelineTiming {
+    var finishedAt: Date?
+    var duration: Double?
+
+    init(_ summary: PipelineSummary) {
+        let status = summary.status
+        let ended = status == .succeeded || status == .failed || status == .cancelled || status == .interrupted
+        if ended, summary.stages.allSatisfy({ $0.state != .running && $0.state != .queued }) {
+            finishedAt = summary.stages.compactMap(\.finishedAt).max()
+            duration = finishedAt.map { $0.timeIntervalSince(summary.pipeline.createdAt) }
+        }
+    }
+}
+
+/// One pipeline with everything known about it: `GET /api/v1/pipelines/{id}`.
+struct PipelineDetailResource: Encodable {
+    struct Attempt: Encodable {
+        var stageId: Int64
+        var kind: String
+        var attempt: Int
+        var worker: String
+        var startedAt: Date
+        var finishedAt: Date?
+        var outcome: String
+        var error: String?
+    }
+    struct OperatorActionResource: Encodable {
+        var action: String
+        var stage: String?
+        var operatorName: String
+        var at: Date
+        var reason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case action, stage, at, reason
+            case operatorName = "operator"
+        }
+    }
+    struct ArtifactResource: Encodable {
+        var toolchain: String
+        var toolchainVersion: String
+        var fileName: String
+        var digest: String
+        var sizeBytes: Int
+        var buildSeconds: Double
+        var approvedBy: [String]?
+        var mergedBy: String?
+    }
+    struct Execution: Encodable {
+        var id: Int64
+        var attempt: Int
+        var outcome: String
+        var exitCode: Int32?
+        var signal: Int32?
+        var timedOut: Bool
+        var startedAt: Date
+        var finishedAt: Date?
+        var durationSeconds: Double?
+        var stdout: String
+        var stderr: String
+        var stdoutBytes: Int
+        var stderrBytes: Int
+        var stdoutTruncated: Bool
+        var stderrTruncated: Bool
+
+        init(_ record: ExecutionRecord) {
+            id = record.id
+            attempt = record.attempt
+            outcome = record.outcome.rawValue
+            exitCode = record.exitCode
+            signal = record.signal
+            timedOut = record.timedOut
+            startedAt = record.startedAt
+            finishedAt = record.finishedAt
+            durationSeconds = record.duration?.secondsDouble
+            stdout = String(decoding: record.stdout, as: UTF8.self)
+            stderr = String(decoding: record.stderr, as: UTF8.self)
+            stdoutBytes = record.stdoutBytes
+            stderrBytes = record.stderrBytes
+            stdoutTruncated = record.stdoutTruncated
+            stderrTruncated = record.stderrTruncated
+        }
+    }
+    struct Feedback: Encodable {
+        var channel: String
+        var event: String
+        var target: String
+        var error: String?
+        var at: Date
+    }
+
+    var pipeline: PipelineResource
+    var attempts: [Attempt]
+    var operatorActions: [OperatorActionResource]
+    var artifact: ArtifactResource?
+    var executions: [Execution]
+    var feedback: [Feedback]
+
+    init(
+        _ detail: PipelineDetail, artifact: Artifact?, executions: [ExecutionRecord], feedback: [FeedbackRecord],
+        links: RepositoryLinks, logsDirectory: String
+    ) {
+        pipeline = PipelineResource(detail.summary, links: links, logsDirectory: logsDirectory)
+        attempts = detail.attempts.map {
+            Attempt(
+                stageId: $0.stageID.rawValue, kind: $0.kind.rawValue, attempt: $0.attempt, worker: $0.worker,
+                startedAt: $0.startedAt, finishedAt: $0.finishedAt, outcome: $0.outcome.rawValue, error: $0.error)
+        }
+        operatorActions = detail.operatorActions.map {
+            OperatorActionResource(
+                action: $0.kind.rawValue, stage: $0.stageKind?.rawValue, operatorName: $0.operatorName, at: $0.at,
+                reason: $0.reason)
+        }
+        self.artifact = artifact.map {
+            ArtifactResource(
+                toolchain: $0.toolchain, toolchainVersion: $0.toolchainVersion, fileName: $0.fileName, digest: $0.digest,
+                sizeBytes: $0.content.count, buildSeconds: $0.buildDuration.secondsDouble,
+                approvedBy: $0.approval?.approvers, mergedBy: $0.approval?.mergedBy)
+        }
+        self.executions = executions.map(Execution.init)
+        self.feedback = feedback.map {
+            Feedback(channel: $0.channel, event: $0.event, target: $0.target, error: $0.error, at: $0.at)
+        }
+    }
+}
+
+/// What `GET /api/v1/pipelines` answers.
+struct PipelineListResource: Encodable {
+    var pipelines: [PipelineResource]
+    /// Pass as `before` for the next (older) page; nil on the last page.
+    var nextBefore: Int64?
+}
+
+/// An error answer: what went wrong and what to do.
+struct APIErrorResource: Encodable {
+    var error: String
+}
+
+enum APIJSON {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+}

@@ -1,0 +1,152 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStore
+
+/// Turns store records into the values the mustache templates show. Missing values are left
+/// out (not nil), so template sections simply do not render.
+struct DashboardPages: Sendable {
+    let links: RepositoryLinks
+    let logsDirectory: String
+    let repositories: [RepositoryName]
+
+    func list(
+        _ summaries: [PipelineSummary], filter: PipelineFilter, olderThan next: PipelineID?
+    ) -> [String: Any] {
+        var values: [String: Any] = [
+            "pipelines": summaries.map(row), "hasPipelines": !summaries.isEmpty, "q": filter.text ?? "",
+            "states": PipelineStatus.allCases.map { ["value": $0.rawValue, "selected": $0 == filter.status] },
+            "repositories": repositories.map { ["value": $0.rawValue, "selected": $0 == filter.repository] },
+        ]
+        let parameters = DashboardQuery.parameters(of: filter)
+        if filter.before != nil { values["newestURL"] = "/?" + DashboardQuery.encode(parameters) }
+        if let next {
+            var older = parameters
+            older["before"] = String(next.rawValue)
+            values["olderURL"] = "/?" + DashboardQuery.encode(older)
+        }
+        return values
+    }
+
+    func row(_ summary: PipelineSummary) -> [String: Any] {
+        let resource = PipelineResource(summary, links: links, logsDirectory: logsDirectory)
+        var values = common(resource)
+        values["stages"] = summary.stages.map {
+            ["kind": $0.kind.rawValue, "state": $0.state.rawValue, "letter": String($0.kind.displayName.prefix(1))]
+        }
+        return values
+    }
+
+    func detail(
+        _ detail: PipelineDetail, artifact: Artifact?, executions: [ExecutionRecord], feedback: [FeedbackRecord]
+    ) -> [String: Any] {
+        let summary = detail.summary
+        let resource = PipelineResource(summary, links: links, logsDirectory: logsDirectory)
+        var values = common(resource)
+        values["branch"] = resource.branch
+        values["commit"] = resource.commit
+        values["delivery"] = resource.delivery
+        values["logPath"] = resource.logPath
+        values["logCommitted"] = summary.stage(.cleanup)?.state == .succeeded
+        values["logURL"] = resource.logUrl
+        if let pusher = resource.pusher { values["pusher"] = pusher }
+        let status = summary.status
+        let current = summary.stages.last
+        let stoppable = current?.kind == .execute && current?.state == .running && current?.cancelRequestedAt == nil
+        values["canCancel"] = status != .cancelled && (current?.state == .queued || stoppable)
+        values["cancelLabel"] = stoppable ? "Stop the script (kill EXECUTE)" : "Cancel pipeline"
+        values["live"] = summary.stages.contains { $0.state == .queued || $0.state == .running }
+        values["stages"] = summary.stages.map { stage -> [String: Any] in
+            var row: [String: Any] = [
+                "kind": stage.kind.rawValue, "label": stage.kind.displayName, "state": stage.state.rawValue,
+                "attempt": stage.attempt, "maxAttempts": stage.maxAttempts, "started": DashboardFormat.time(stage.startedAt),
+                "finished": DashboardFormat.time(stage.finishedAt),
+                // After a stopped EXECUTE the pipeline is cancelled, but its CLEANUP must still be retryable.
+                "retryable": stage.state.isRetryable && (status != .cancelled || stage.kind == .cleanup),
+                "needsConfirmation": stage.kind == .execute,
+            ]
+            if let text = stage.summary { row["summary"] = text }
+            if let text = stage.lastError, stage.state != .succeeded { row["lastError"] = text }
+            if let who = stage.cancelRequestedBy { row["cancelRequestedBy"] = who }
+            return row
+        }
+        values["attempts"] = detail.attempts.map { attempt -> [String: Any] in
+            var row: [String: Any] = [
+                "kind": attempt.kind.displayName, "attempt": attempt.attempt, "worker": attempt.worker,
+                "started": DashboardFormat.time(attempt.startedAt), "finished": DashboardFormat.time(attempt.finishedAt),
+                "outcome": attempt.outcome.rawValue,
+            ]
+            if let error = attempt.error { row["error"] = error }
+            return row
+        }
+        values["hasActions"] = !detail.operatorActions.isEmpty
+        values["actions"] = detail.operatorActions.map { action -> [String: Any] in
+            var row: [String: Any] = [
+                "operator": action.operatorName, "action": action.kind == .retry ? "retried" : "cancelled",
+                "at": DashboardFormat.time(action.at),
+            ]
+            if let kind = action.stageKind { row["stage"] = kind.displayName }
+            if let reason = action.reason { row["reason"] = reason }
+            return row
+        }
+        if let artifact {
+            var build: [String: Any] = [
+                "toolchain": artifact.toolchain, "toolchainVersion": artifact.toolchainVersion,
+                "fileName": artifact.fileName, "size": DashboardFormat.size(artifact.content.count),
+                "digest": artifact.digest, "buildTime": DashboardFormat.duration(seconds: artifact.buildDuration.secondsDouble),
+            ]
+            if let approval = artifact.approval {
+                build["approvedBy"] = approval.approvers.joined(separator: ", ")
+                if let merger = approval.mergedBy { build["mergedBy"] = merger }
+            }
+            values["artifact"] = build
+        }
+        if let latest = executions.last { values["execution"] = execution(latest) }
+        let earlier = executions.dropLast().map { run -> [String: Any] in
+            var row: [String: Any] = [
+                "attempt": run.attempt, "outcome": run.outcome.rawValue, "started": DashboardFormat.time(run.startedAt),
+            ]
+            if let code = run.exitCode { row["exitCode"] = "\(code)" }
+            return row
+        }
+        values["hasEarlierRuns"] = !earlier.isEmpty
+        values["earlierRuns"] = earlier
+        values["hasFeedback"] = !feedback.isEmpty
+        values["feedback"] = feedback.map { record -> [String: Any] in
+            var row: [String: Any] = [
+                "channel": record.channel, "event": record.event, "target": record.target,
+                "at": DashboardFormat.time(record.at),
+            ]
+            if let error = record.error { row["error"] = error }
+            return row
+        }
+        return values
+    }
+
+    private func execution(_ run: ExecutionRecord) -> [String: Any] {
+        var values: [String: Any] = [
+            "attempt": run.attempt, "outcome": run.outcome.rawValue,
+            "stdout": String(decoding: run.stdout, as: UTF8.self), "stderr": String(decoding: run.stderr, as: UTF8.self),
+            "stdoutTruncated": run.stdoutTruncated, "stderrTruncated": run.stderrTruncated,
+            "stdoutBytes": run.stdoutBytes, "stderrBytes": run.stderrBytes,
+        ]
+        // A string, so exit status 0 still shows (a number 0 would hide its section).
+        if let code = run.exitCode { values["exitCode"] = "\(code)" }
+        if let duration = run.duration { values["duration"] = DashboardFormat.duration(seconds: duration.secondsDouble) }
+        return values
+    }
+
+    /// What the list row and the page heading share.
+    private func common(_ resource: PipelineResource) -> [String: Any] {
+        var values: [String: Any] = [
+            "id": resource.id, "status": resource.status, "script": resource.script, "repository": resource.repository,
+            "shortCommit": String(resource.commit.prefix(10)), "created": DashboardFormat.time(resource.createdAt),
+            "finished": DashboardFormat.time(resource.finishedAt),
+            "duration": DashboardFormat.duration(seconds: resource.durationSeconds),
+        ]
+        if let url = resource.commitUrl { values["commitURL"] = url }
+        if let number = resource.pullRequest { values["pullRequest"] = "\(number)" }
+        if let url = resource.pullRequestUrl { values["pullRequestURL"] = url }
+        if let author = resource.author { values["author"] = author }
+        return values
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import Hummingbird
+import JobrunnerCore
+import JobrunnerStore
+import NIOCore
+import Prometheus
+
+/// `GET /metrics` in the Prometheus text format. Needs a dashboard token as Bearer unless
+/// `JOBRUNNER_METRICS_PUBLIC=true`.
+struct MetricsRoutes: Sendable {
+    let store: any PipelineStore
+    let metrics: PrometheusServiceMetrics
+    let authenticator: OperatorAuthenticator
+    let isPublic: Bool
+    let clock: any JobClock
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/metrics") { request, _ in
+            if !isPublic && authenticator.operatorFor(authorization: request.headers[.authorization]) == nil {
+                return APIRoutes.unauthorized(
+                    "send a dashboard token as 'Authorization: Bearer <token>' or set JOBRUNNER_METRICS_PUBLIC=true")
+            }
+            // Queue gauges from the store; if it is down, the process counters still answer.
+            if let statistics = try? await store.statistics() {
+                metrics.update(from: statistics, now: clock.now())
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+        }
+    }
+}

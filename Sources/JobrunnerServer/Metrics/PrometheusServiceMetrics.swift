@@ -1,0 +1,66 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStore
+import Prometheus
+
+/// `ServiceMetrics` on a swift-prometheus registry, plus the queue gauges that are read from
+/// the store when `/metrics` is scraped (so they are the same on every replica).
+public struct PrometheusServiceMetrics: ServiceMetrics {
+    public let registry: PrometheusCollectorRegistry
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    static let stageBuckets: [Duration] = [
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+        .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(900), .seconds(3600),
+    ]
+
+    public func deliveryAnswered(outcome: String) {
+        registry.makeCounter(
+            descriptor: Self.name("webhook_deliveries", unit: "total", help: "Webhook deliveries answered by this process, by outcome"),
+            labels: [("outcome", outcome)]
+        ).increment()
+    }
+
+    public func stageAttemptFinished(kind: StageKind, result: String, duration: Duration) {
+        registry.makeDurationHistogram(
+            descriptor: Self.name("stage_duration", unit: "seconds", help: "Duration of stage attempts run by this process"),
+            labels: [("kind", kind.rawValue), ("result", result)], buckets: Self.stageBuckets
+        ).record(duration)
+    }
+
+    public func executionFinished(outcome: ExecutionOutcome) {
+        registry.makeCounter(
+            descriptor: Self.name("executions", unit: "total", help: "Script runs finished in this process, by outcome"),
+            labels: [("outcome", outcome.rawValue)]
+        ).increment()
+    }
+
+    /// Sets the queue gauges from a store snapshot.
+    public func update(from statistics: QueueStatistics, now: Date) {
+        for status in PipelineStatus.allCases {
+            registry.makeGauge(
+                descriptor: Self.name("pipelines", help: "Pipelines in the store, by state"), labels: [("state", status.rawValue)]
+            ).set(Double(statistics.pipelinesByStatus[status] ?? 0))
+        }
+        for kind in StageKind.allCases {
+            registry.makeGauge(
+                descriptor: Self.name("queue_depth", help: "Stages waiting to be claimed, by kind"), labels: [("kind", kind.rawValue)]
+            ).set(Double(statistics.queuedByKind[kind] ?? 0))
+            registry.makeGauge(
+                descriptor: Self.name("stages_running", help: "Stages held by a worker, by kind"), labels: [("kind", kind.rawValue)]
+            ).set(Double(statistics.runningByKind[kind] ?? 0))
+        }
+        let age = statistics.oldestQueuedSince.map { max(0, now.timeIntervalSince($0)) } ?? 0
+        registry.makeGauge(
+            descriptor: Self.name(
+                "oldest_queued_stage_age", unit: "seconds", help: "How long the longest-waiting runnable stage has waited")
+        ).set(age)
+    }
+
+    static func name(_ metric: String, unit: String? = nil, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "jobrunner", metricName: metric, unitName: unit, helpText: help)
+    }
+}
