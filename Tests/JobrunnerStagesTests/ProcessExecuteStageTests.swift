@@ -175,4 +175,43 @@ struct ProcessExecuteStageTests {
         #expect(String(decoding: execution.stdout, as: UTF8.self) == "step 1 done\n")
         #expect(try await setup.store.stage(id, .execute)?.state == .interrupted, "never re-run by itself")
     }
+
+    @Test
+    func anOperatorsCancelKillsTheRunningScriptAndCleanupCommitsItsLog() async throws {
+        let setup = try setup()
+        let commit = try setup.git.commit([
+            "jobs/long.sh": "echo \"pid $$\"\nsleep 60 &\necho \"child $!\"\nwait\necho 'never'\n"
+        ])
+        let id = try await record(setup, path: "jobs/long.sh", commit: commit)
+        var configuration = poolConfiguration(workers: 2)
+        configuration.cancelCheckInterval = .milliseconds(50)
+        let running = RunningPool.start(
+            WorkerPool(store: setup.store, handlers: setup.handlers, configuration: configuration, logger: quietLogger))
+        let pids = Locked<[Int32]>([])
+        try await eventually("the script and its child are running") {
+            let output = try await setup.store.executions(for: id).first.map { String(decoding: $0.stdout, as: UTF8.self) }
+            pids.withLock {
+                $0 = (output ?? "").split(separator: "\n").compactMap { Int32($0.split(separator: " ").last ?? "") }
+            }
+            return pids.value.count == 2
+        }
+        // Asked through the store, as the dashboard or API on any node would.
+        #expect(try await setup.store.cancel(pipeline: id, operatorName: "alice", reason: "wrong table") == .stopRequested)
+        try await eventually("the log of the stopped run is committed") { try await setup.store.stage(id, .cleanup)?.state == .succeeded }
+        try await running.shutdown()
+
+        for pid in pids.value { #expect(!processIsRunning(pid), "process \(pid) was killed") }
+        #expect(try await setup.store.stage(id, .execute)?.state == .cancelled)
+        let execution = try #require(try await setup.store.executions(for: id).first)
+        #expect(execution.outcome == .cancelled)
+        #expect(!String(decoding: execution.stdout, as: UTF8.self).contains("never"))
+        let files = try GitFixture.git(["ls-tree", "-r", "--name-only", "main"], in: setup.git.bare)
+            .split(separator: "\n").map(String.init)
+        #expect(!files.contains("jobs/long.sh"))
+        let logPath = try #require(files.first { $0.hasPrefix("jobrunner-logs/") })
+        let log = try GitFixture.git(["show", "main:" + logPath], in: setup.git.bare)
+        #expect(log.contains("outcome: cancelled"))
+        #expect(log.contains("alice"))
+        #expect(log.contains("wrong table"))
+    }
 }
