@@ -142,9 +142,8 @@ struct DashboardRoutes: Sendable {
         var response = Self.redirect(Self.safeNext(form["next"]))
         response.setCookie(
             Cookie(
-                name: Self.sessionCookie, value: session.value, expires: session.expires,
-                maxAge: Int(session.expires.timeIntervalSinceNow), path: "/", secure: secureCookies, httpOnly: true,
-                sameSite: .lax))
+                name: Self.sessionCookie, value: session.value, maxAge: Int(authenticator.sessionLifetime.secondsDouble),
+                path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax))
         response.setCookie(Cookie(name: Self.loginCookie, value: "", maxAge: 0, path: "/login", secure: secureCookies, sameSite: .strict))
         return response
     }

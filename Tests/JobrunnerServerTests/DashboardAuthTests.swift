@@ -1,0 +1,182 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JobrunnerCore
+@testable import JobrunnerServer
+import JobrunnerStore
+import JobrunnerTestSupport
+import NIOCore
+import Testing
+
+@Suite("Dashboard and API authentication")
+struct DashboardAuthTests {
+    @Test
+    func nothingButWebhookHealthAndTheSignInPageIsReachableWithoutAnOperator() async throws {
+        let harness = try OperatorHarness()
+        let id = try await harness.record(1)[0]
+        try await harness.app().test(.router) { client in
+            for path in ["/", "/pipelines/\(id.rawValue)", "/?state=failed&q=x"] {
+                let response = try await client.execute(uri: path, method: .get)
+                #expect(response.status == .seeOther, "\(path)")
+                #expect(response.headers[.location] == "/login?next=" + OperatorHarness.escape(path).replacingOccurrences(of: "%2F", with: "/"))
+            }
+            for (method, path) in [
+                (HTTPRequest.Method.get, "/api/v1/pipelines"), (.get, "/api/v1/pipelines/\(id.rawValue)"),
+                (.post, "/api/v1/pipelines/\(id.rawValue)/cancel"), (.post, "/api/v1/pipelines/\(id.rawValue)/stages/process/retry"),
+                (.get, "/metrics"), (.get, "/pipelines/\(id.rawValue)/events"),
+                (.post, "/pipelines/\(id.rawValue)/cancel"), (.post, "/pipelines/\(id.rawValue)/stages/process/retry"),
+            ] {
+                let response = try await client.execute(uri: path, method: method)
+                #expect(response.status == .unauthorized, "\(method) \(path)")
+                if path.hasPrefix("/api/") || path == "/metrics" {
+                    #expect(response.headers[.wwwAuthenticate] == #"Bearer realm="jobrunner""#)
+                }
+            }
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/login", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/assets/dashboard.css", method: .get).status == .ok)
+        }
+        // Nothing was done to the pipeline by any of it.
+        let detail = try #require(try await harness.store.pipeline(id))
+        #expect(detail.summary.status == .queued)
+        #expect(detail.operatorActions.isEmpty)
+    }
+
+    @Test
+    func badTokensAreRefusedAndGoodOnesNameTheOperator() async throws {
+        let harness = try OperatorHarness()
+        try await harness.record(1)
+        try await harness.app().test(.router) { client in
+            for header in [
+                "Bearer wrong-token-0123456789", "Bearer " + OperatorHarness.aliceToken + "x", "Basic " + OperatorHarness.aliceToken,
+                "Bearer", OperatorHarness.aliceToken,
+            ] {
+                let response = try await client.execute(uri: "/api/v1/pipelines", method: .get, headers: [.authorization: header])
+                #expect(response.status == .unauthorized, "\(header)")
+            }
+            let ok = try await client.execute(
+                uri: "/api/v1/pipelines", method: .get, headers: OperatorHarness.bearer(OperatorHarness.bobToken))
+            #expect(ok.status == .ok)
+
+            // The sign-in form refuses a wrong token and sets no session.
+            let form = try await client.execute(uri: "/login", method: .get)
+            let nonce = try #require(OperatorHarness.cookie(named: "jobrunner_login", in: form))
+            let csrf = try #require(OperatorHarness.csrfToken(in: String(buffer: form.body)))
+            let refused = try await client.execute(
+                uri: "/login", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "jobrunner_login=\(nonce)"],
+                body: OperatorHarness.form(["csrf": csrf, "token": "not-a-token-at-all-000", "next": "/"]))
+            #expect(refused.status == .unauthorized)
+            #expect(OperatorHarness.cookie(named: "jobrunner_session", in: refused) == nil)
+            #expect(String(buffer: refused.body).contains("That token is not valid."))
+        }
+    }
+
+    @Test
+    func signingInGivesAnHttpOnlySameSiteSessionThatExpires() async throws {
+        let harness = try OperatorHarness()
+        try await harness.record(1)
+        try await harness.app().test(.router) { client in
+            let form = try await client.execute(uri: "/login", method: .get)
+            let nonce = try #require(OperatorHarness.cookie(named: "jobrunner_login", in: form))
+            let csrf = try #require(OperatorHarness.csrfToken(in: String(buffer: form.body)))
+            let answer = try await client.execute(
+                uri: "/login", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "jobrunner_login=\(nonce)"],
+                body: OperatorHarness.form(["csrf": csrf, "token": OperatorHarness.aliceToken, "next": "/pipelines/1"]))
+            #expect(answer.status == .seeOther)
+            #expect(answer.headers[.location] == "/pipelines/1")
+            let setCookie = try #require(answer.headers[values: .setCookie].first { $0.hasPrefix("jobrunner_session=") })
+            #expect(setCookie.contains("HttpOnly"))
+            #expect(setCookie.contains("SameSite=Lax"))
+            #expect(setCookie.contains("Max-Age=3600"))
+            #expect(setCookie.contains("Path=/"))
+            let session = try #require(OperatorHarness.cookie(named: "jobrunner_session", in: answer))
+
+            let page = try await client.execute(uri: "/", method: .get, headers: [.cookie: "jobrunner_session=\(session)"])
+            #expect(page.status == .ok)
+            #expect(String(buffer: page.body).contains(#"<span class="who" title="signed in">alice</span>"#))
+            #expect(page.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
+
+            // A session edited to name another operator is worthless.
+            let parts = session.split(separator: ".").map(String.init)
+            let forged = ([parts[0], "Ym9i"] + parts[2...]).joined(separator: ".")
+            let refused = try await client.execute(uri: "/", method: .get, headers: [.cookie: "jobrunner_session=\(forged)"])
+            #expect(refused.status == .seeOther)
+
+            // After its lifetime the session no longer opens anything.
+            harness.clock.advance(by: .seconds(3601))
+            let expired = try await client.execute(uri: "/", method: .get, headers: [.cookie: "jobrunner_session=\(session)"])
+            #expect(expired.status == .seeOther)
+            #expect(expired.headers[.location]?.hasPrefix("/login") == true)
+        }
+    }
+
+    @Test
+    func everyStateChangingFormNeedsTheSessionsCSRFTokenFromThisOrigin() async throws {
+        let harness = try OperatorHarness()
+        let id = try await harness.record(1)[0]
+        try await harness.app().test(.router) { client in
+            let browser = try await OperatorHarness.signIn(client)
+            let formType: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: browser.cookie]
+            let uri = "/pipelines/\(id.rawValue)/cancel"
+            let missing = try await client.execute(uri: uri, method: .post, headers: formType, body: OperatorHarness.form(["reason": "x"]))
+            #expect(missing.status == .forbidden)
+            let wrong = try await client.execute(
+                uri: uri, method: .post, headers: formType, body: OperatorHarness.form(["csrf": "AAAA" + browser.csrf.dropFirst(4), "reason": "x"]))
+            #expect(wrong.status == .forbidden)
+            var crossSite = formType
+            crossSite[.origin] = "https://evil.example"
+            let foreign = try await client.execute(
+                uri: uri, method: .post, headers: crossSite, body: OperatorHarness.form(["csrf": browser.csrf]))
+            #expect(foreign.status == .forbidden)
+            // Bob's session's token does not work with Alice's session.
+            let bob = try await OperatorHarness.signIn(client, token: OperatorHarness.bobToken)
+            let mixed = try await client.execute(uri: uri, method: .post, headers: formType, body: OperatorHarness.form(["csrf": bob.csrf]))
+            #expect(mixed.status == .forbidden)
+            #expect(try await harness.store.pipeline(id)?.operatorActions.isEmpty == true, "nothing happened")
+
+            let done = try await client.execute(
+                uri: uri, method: .post, headers: formType, body: OperatorHarness.form(["csrf": browser.csrf, "reason": "not needed"]))
+            #expect(done.status == .seeOther)
+            #expect(done.headers[.location] == "/pipelines/\(id.rawValue)?done=cancelled")
+            let actions = try #require(try await harness.store.pipeline(id)).operatorActions
+            #expect(actions.map(\.operatorName) == ["alice"])
+            #expect(actions.map(\.reason) == ["not needed"])
+
+            // Sign-in itself is protected: a form without the sign-in cookie is refused.
+            let login = try await client.execute(
+                uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: OperatorHarness.form(["csrf": browser.csrf, "token": OperatorHarness.aliceToken]))
+            #expect(login.status == .forbidden)
+            #expect(OperatorHarness.cookie(named: "jobrunner_session", in: login) == nil)
+
+            // Signing out needs the token too, and clears the cookie.
+            let logout = try await client.execute(
+                uri: "/logout", method: .post, headers: formType, body: OperatorHarness.form(["csrf": browser.csrf]))
+            #expect(logout.status == .seeOther)
+            #expect(logout.headers[values: .setCookie].contains { $0.hasPrefix("jobrunner_session=;") && $0.contains("Max-Age=0") })
+        }
+    }
+
+    @Test
+    func withoutOperatorTokensTheDashboardAndAPIAreClosed() async throws {
+        let harness = try OperatorHarness { $0.dashboardTokens = [] }
+        try await harness.app().test(.router) { client in
+            let login = try await client.execute(uri: "/login", method: .get)
+            #expect(String(buffer: login.body).contains("The dashboard is closed"))
+            let api = try await client.execute(uri: "/api/v1/pipelines", method: .get, headers: OperatorHarness.bearer("anything-at-all-123"))
+            #expect(api.status == .unauthorized)
+            #expect(try await client.execute(uri: "/", method: .get).status == .seeOther)
+        }
+    }
+
+    @Test
+    func nextOnlyLeadsToPagesOfThisSite() {
+        #expect(DashboardRoutes.safeNext("/pipelines/3") == "/pipelines/3")
+        for hostile in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/login"] {
+            #expect(DashboardRoutes.safeNext(hostile) == "/", "\(hostile)")
+        }
+    }
+}
