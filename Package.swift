@@ -166,6 +166,7 @@ let package = Package(
                 "jobrunner-store-probe",
                 "JobrunnerGitHub",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
             resources: [.copy("Fixtures")],

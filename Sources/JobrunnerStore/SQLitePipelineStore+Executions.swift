@@ -64,11 +64,13 @@ extension SQLitePipelineStore {
     }
 
     public func appendOutput(execution: Int64, stdout: [UInt8], stderr: [UInt8]) async throws {
+        // `||` yields TEXT, which GRDB would read back as a String, replacing a UTF-8 character
+        // split across two appends with U+FFFD; kept a BLOB, the bytes come back as written.
         guard !stdout.isEmpty || !stderr.isEmpty else { return }
         try await immediate { db in
             try db.execute(
                 sql: """
-                    UPDATE executions SET stdout = stdout || ?, stderr = stderr || ?,
+                    UPDATE executions SET stdout = CAST(stdout || ? AS BLOB), stderr = CAST(stderr || ? AS BLOB),
                         stdout_bytes = stdout_bytes + ?, stderr_bytes = stderr_bytes + ?
                     WHERE id = ? AND outcome = 'running'
                     """,

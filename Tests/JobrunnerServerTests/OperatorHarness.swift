@@ -19,11 +19,12 @@ final class OperatorHarness: Sendable {
     let directory: TemporaryDirectory
     let store: SQLitePipelineStore
     let settings: Settings
-    let clock = ManualClock()
+    /// The store's and the application's clock (sessions expire on it).
+    let clock = ManualClock(start: Date())
 
     init(configure: (inout Settings) -> Void = { _ in }) throws {
         directory = try TemporaryDirectory("operators")
-        store = try SQLitePipelineStore(path: directory.file("jobrunner.sqlite"))
+        store = try SQLitePipelineStore(path: directory.file("jobrunner.sqlite"), clock: clock)
         var settings = Settings(webhookSecrets: ["hook-secret"], repositories: [Fixtures.repository("acme/ops")])
         settings.dashboardTokens = [
             OperatorToken(name: "alice", token: Self.aliceToken), OperatorToken(name: "bob", token: Self.bobToken),
