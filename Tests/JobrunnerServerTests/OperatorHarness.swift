@@ -20,7 +20,7 @@ final class OperatorHarness: Sendable {
     let store: SQLitePipelineStore
     let settings: Settings
     /// The store's and the application's clock (sessions expire on it).
-    let clock = ManualClock(start: Date())
+    let clock = ManualClock(start: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded()))
 
     init(configure: (inout Settings) -> Void = { _ in }) throws {
         directory = try TemporaryDirectory("operators")

@@ -31,19 +31,6 @@ struct RunningPool {
     }
 }
 
-/// Waits (polling the store) until `condition` holds; fails the test after `timeout`.
-func eventually(
-    _ what: String, timeout: Duration = .seconds(30), _ condition: @Sendable () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("timed out waiting for: \(what)")
-    throw CancellationError()
-}
-
 func sqliteStore(
     _ directory: TemporaryDirectory, clock: any JobClock = SystemClock(), policy: RetryPolicy = RetryPolicy()
 ) throws -> SQLitePipelineStore {
