@@ -87,9 +87,18 @@ final class WebDriverSession: Sendable {
         return found?.first?[Self.elementKey] as? String
     }
 
+    /// The element's text. The page may reload between finding the element and reading it
+    /// (live updates reload it when the pipeline rests): then it is looked up again.
     func text(_ selector: String) async throws -> String? {
-        guard let element = try await element(selector) else { return nil }
-        return try await command("GET", "/element/\(element)/text") as? String
+        for attempt in 1...10 {
+            guard let element = try await element(selector) else { return nil }
+            do {
+                return try await command("GET", "/element/\(element)/text") as? String
+            } catch let failure as Failure where failure.description.contains("stale element") && attempt < 10 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        return nil
     }
 
     func type(_ selector: String, _ text: String) async throws {
