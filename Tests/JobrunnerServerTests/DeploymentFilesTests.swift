@@ -59,6 +59,8 @@ struct DeploymentFilesTests {
         #expect(runtime.contains("USER jobrunner"), "runs as a non-root user")
         #expect(runtime.contains("HEALTHCHECK") && runtime.contains("/healthz"))
         #expect(runtime.contains("VOLUME [\"/var/lib/jobrunner\"]"))
+        // The dashboard's templates are a resource bundle that must sit next to the binary.
+        #expect(runtime.contains("COPY --from=build /out/jobrunner_JobrunnerServer.resources /usr/local/bin/jobrunner_JobrunnerServer.resources"))
     }
 
     @Test
@@ -158,6 +160,7 @@ struct HelmChartTests {
             try Self.render([
                 "secrets.JOBRUNNER_WEBHOOK_SECRET=h", "replicaCount=3", "database.url=postgres://jr:pw@db:5432/jobrunner",
                 "persistence.enabled=false", "serviceMonitor.enabled=true", "githubApp.id=42", "githubApp.privateKeySecret=app-key",
+                "serviceMonitor.tokenSecret.name=prometheus-token", "serviceMonitor.tokenSecret.key=token",
             ])
         }
         #expect(scaled.status == 0, "\(scaled.error)")
@@ -170,6 +173,10 @@ struct HelmChartTests {
         let monitor = try Self.document("ServiceMonitor", in: scaled)
         let endpoint = try #require(((monitor["spec"] as? [String: Any])?["endpoints"] as? [[String: Any]])?.first)
         #expect(endpoint["path"] as? String == "/metrics")
+        // /metrics needs an operator token: the scrape sends one from the named Secret.
+        let authorization = try #require(endpoint["authorization"] as? [String: Any])
+        #expect(authorization["type"] as? String == "Bearer")
+        #expect((authorization["credentials"] as? [String: String]) == ["name": "prometheus-token", "key": "token"])
         let spec = try #require(try Self.document("Deployment", in: scaled)["spec"] as? [String: Any])
         #expect(spec["replicas"] as? Int == 3)
     }
