@@ -238,7 +238,7 @@ struct WorkerRescueTests {
         let (worker, _, err) = try JobrunnerBinary.start(
             ["worker"],
             environment: [
-                "JOBRUNNER_DATABASE_URL": database, "JOBRUNNER_WORKERS": "1",
+                "JOBRUNNER_DATABASE_URL": database, "JOBRUNNER_WORKERS": "1", "JOBRUNNER_HTTP_PORT": "0",
                 // PROCESS may run again after the rescue; keep it on this machine (and failing).
                 "JOBRUNNER_GIT_REMOTE": directory.file("no-such-remote/{repository}.git"),
             ],
