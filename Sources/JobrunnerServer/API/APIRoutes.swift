@@ -60,39 +60,31 @@ struct APIRoutes: Sendable {
     // MARK: Handlers
 
     func list(_ request: Request) async throws -> Response {
-        var filter = try DashboardQuery.filter(from: request.uri.queryParameters)
-        let limit = filter.limit
-        filter.limit = limit + 1
-        var summaries = try await store.pipelines(filter)
-        let more = summaries.count > limit
-        if more { summaries.removeLast() }
-        let next = more ? summaries.last?.pipeline.id.rawValue : nil
+        let filter = try DashboardQuery.filter(from: request.uri.queryParameters)
+        let (summaries, next) = try await PipelineQueries.page(store, filter)
         var response = Self.json(
             .ok,
             PipelineListResource(
                 pipelines: summaries.map { PipelineResource($0, links: links, logsDirectory: logsDirectory) },
-                nextBefore: next))
+                nextBefore: next?.rawValue))
         if let next {
             var parameters = DashboardQuery.parameters(of: filter)
-            parameters["limit"] = String(limit)
-            parameters["before"] = String(next)
-            let query = DashboardQuery.encode(parameters)
-            response.headers[Self.linkHeader] = "<\(publicURL ?? "")/api/v1/pipelines?\(query)>; rel=\"next\""
+            parameters["limit"] = String(filter.limit)
+            parameters["before"] = String(next.rawValue)
+            response.headers[Self.linkHeader] =
+                "<\(publicURL ?? "")/api/v1/pipelines?\(DashboardQuery.encode(parameters))>; rel=\"next\""
         }
         return response
     }
 
     func show(_ id: PipelineID) async throws -> Response {
-        guard let detail = try await store.pipeline(id) else {
+        guard let found = try await PipelineQueries.everything(store, id) else {
             throw OperatorActionError.pipelineNotFound(id)
         }
-        async let artifact = store.artifact(for: id)
-        async let executions = store.executions(for: id)
-        async let feedback = store.feedback(for: id)
         return Self.json(
             .ok,
             PipelineDetailResource(
-                detail, artifact: try await artifact, executions: try await executions, feedback: try await feedback,
+                found.detail, artifact: found.artifact, executions: found.executions, feedback: found.feedback,
                 links: links, logsDirectory: logsDirectory))
     }
 

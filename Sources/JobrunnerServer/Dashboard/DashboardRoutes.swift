@@ -43,7 +43,7 @@ struct DashboardRoutes: Sendable {
             }
         }
         router.get("/pipelines/:id/events") { request, context in
-            guard authenticator.session(request.cookies[Self.sessionCookie]?.value) != nil else {
+            guard session(of: request) != nil else {
                 return Response(status: .unauthorized)
             }
             guard let id = try? APIRoutes.pipelineID(context) else { return Response(status: .notFound) }
@@ -73,25 +73,19 @@ struct DashboardRoutes: Sendable {
     // MARK: Pages
 
     func list(_ request: Request, session: OperatorAuthenticator.Session) async throws -> Response {
-        var filter = try DashboardQuery.filter(from: request.uri.queryParameters)
-        let limit = filter.limit
-        filter.limit = limit + 1
-        var summaries = try await store.pipelines(filter)
-        let more = summaries.count > limit
-        if more { summaries.removeLast() }
-        filter.limit = limit
-        var values = pages.list(summaries, filter: filter, olderThan: more ? summaries.last?.pipeline.id : nil)
+        let filter = try DashboardQuery.filter(from: request.uri.queryParameters)
+        let (summaries, older) = try await PipelineQueries.page(store, filter)
+        var values = pages.list(summaries, filter: filter, olderThan: older)
         values.merge(chrome(session)) { _, new in new }
         return html(.ok, templates.render("pipelines", values))
     }
 
     func pipelinePage(_ id: PipelineID, request: Request, session: OperatorAuthenticator.Session) async throws -> Response {
-        guard let detail = try await store.pipeline(id) else { throw OperatorActionError.pipelineNotFound(id) }
-        async let artifact = store.artifact(for: id)
-        async let executions = store.executions(for: id)
-        async let feedback = store.feedback(for: id)
+        guard let found = try await PipelineQueries.everything(store, id) else {
+            throw OperatorActionError.pipelineNotFound(id)
+        }
         var values = pages.detail(
-            detail, artifact: try await artifact, executions: try await executions, feedback: try await feedback)
+            found.detail, artifact: found.artifact, executions: found.executions, feedback: found.feedback)
         values.merge(chrome(session)) { _, new in new }
         if let done = request.uri.queryParameters["done"].map(String.init), let notice = Self.notices[done] {
             values["notice"] = notice
@@ -112,7 +106,7 @@ struct DashboardRoutes: Sendable {
 
     func loginPage(_ request: Request, problem: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
         let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
-        if problem == nil, authenticator.session(request.cookies[Self.sessionCookie]?.value) != nil {
+        if problem == nil, session(of: request) != nil {
             return Self.redirect(next)
         }
         let nonce = OperatorAuthenticator.randomToken()
@@ -168,7 +162,7 @@ struct DashboardRoutes: Sendable {
     func withSession(
         _ request: Request, _ body: (OperatorAuthenticator.Session) async throws -> Response
     ) async -> Response {
-        guard let session = authenticator.session(request.cookies[Self.sessionCookie]?.value) else {
+        guard let session = session(of: request) else {
             let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
             return Self.redirect("/login?next=" + DashboardQuery.escape(target))
         }
@@ -185,7 +179,7 @@ struct DashboardRoutes: Sendable {
         _ request: inout Request,
         _ body: (OperatorAuthenticator.Session, [String: String]) async throws -> Response
     ) async -> Response {
-        guard let session = authenticator.session(request.cookies[Self.sessionCookie]?.value) else {
+        guard let session = session(of: request) else {
             return message(.unauthorized, "Signed out", "Your session ended. Sign in and try again.", back: "/login", session: nil)
         }
         guard isSameOrigin(request) else {
@@ -231,6 +225,11 @@ struct DashboardRoutes: Sendable {
         var values: [String: Any] = ["heading": heading, "message": text, "back": back]
         if let session { values.merge(chrome(session)) { _, new in new } }
         return html(status, templates.render("message", values))
+    }
+
+    /// The request's valid, unexpired session, if any.
+    func session(of request: Request) -> OperatorAuthenticator.Session? {
+        authenticator.session(request.cookies[Self.sessionCookie]?.value)
     }
 
     /// The signed-in header: who, and the token the sign-out form needs.
