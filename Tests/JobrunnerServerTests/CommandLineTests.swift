@@ -20,7 +20,15 @@ struct JobrunnerBinary {
         var stderr: String
     }
 
-    static func start(_ arguments: [String], environment: [String: String], directory: String) throws -> (Process, Pipe, Pipe) {
+    /// A started `jobrunner` whose stdout and stderr are read from the first moment, so a
+    /// chatty child never blocks on a full pipe (a worker retrying a failing stage logs a lot).
+    struct Started {
+        let process: Process
+        let stdout: Task<String, any Error>
+        let stderr: Task<String, any Error>
+    }
+
+    static func start(_ arguments: [String], environment: [String: String], directory: String) throws -> Started {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -31,25 +39,31 @@ struct JobrunnerBinary {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        return (process, out, err)
+        return Started(process: process, stdout: Task { try await drain(out) }, stderr: Task { try await drain(err) })
     }
 
     static func run(_ arguments: [String], environment: [String: String] = [:], directory: String) async throws -> Result {
-        let (process, out, err) = try start(arguments, environment: environment, directory: directory)
-        // Both pipes at once, so a chatty stream cannot block the child.
-        async let stdout = onDedicatedThread { out.fileHandleForReading.readDataToEndOfFile() }
-        async let stderr = onDedicatedThread { err.fileHandleForReading.readDataToEndOfFile() }
-        let (output, errors) = try await (stdout, stderr)
-        try await onDedicatedThread { process.waitUntilExit() }
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
-            stderr: String(decoding: errors, as: UTF8.self))
+        let started = try start(arguments, environment: environment, directory: directory)
+        let (output, errors) = try await (started.stdout.value, started.stderr.value)
+        try await onDedicatedThread { started.process.waitUntilExit() }
+        return Result(status: started.process.terminationStatus, stdout: output, stderr: errors)
     }
 
-    /// Stops a started process and waits for it, off the cooperative pool.
+    /// A process that outlived its stop signal.
+    struct DidNotStop: Error, CustomStringConvertible {
+        var signal: Int32
+        var description: String { "the process did not exit within 30 s of signal \(signal); it was SIGKILLed" }
+    }
+
+    /// Stops a started process and waits for it — polling, since `waitUntilExit` spins on Linux
+    /// off the main thread; a process still running after 30 s is killed and the test fails.
     static func stop(_ process: Process, signal: Int32 = SIGTERM) async throws {
         kill(process.processIdentifier, signal)
-        try await onDedicatedThread { process.waitUntilExit() }
+        for _ in 0..<600 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        throw DidNotStop(signal: signal)
     }
 
     /// POSTs a signed push webhook to a `serve` that may still be starting (retried until it
@@ -71,8 +85,8 @@ struct JobrunnerBinary {
         return nil
     }
 
-    /// Everything a started process wrote to a pipe until it closed.
-    static func drain(_ pipe: Pipe) async throws -> String {
+    /// Everything a process wrote to a pipe until it closed.
+    private static func drain(_ pipe: Pipe) async throws -> String {
         try await onDedicatedThread { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
     }
 }
@@ -122,7 +136,7 @@ struct CommandLineTests {
     func serveAnswersHealthAndStopsCleanlyOnSIGTERM() async throws {
         let directory = try TemporaryDirectory()
         let port = Int.random(in: 20_000...40_000)
-        let (process, _, err) = try JobrunnerBinary.start(
+        let serve = try JobrunnerBinary.start(
             ["serve"],
             environment: [
                 "JOBRUNNER_WEBHOOK_SECRET": "s", "JOBRUNNER_REPOSITORIES": "acme/ops",
@@ -158,9 +172,9 @@ struct CommandLineTests {
         let (_, refused) = try await URLSession.shared.data(for: unsigned)
         #expect((refused as? HTTPURLResponse)?.statusCode == 401)
 
-        try await JobrunnerBinary.stop(process)
-        #expect(process.terminationStatus == 0)
-        let log = try await JobrunnerBinary.drain(err)
+        try await JobrunnerBinary.stop(serve.process)
+        #expect(serve.process.terminationStatus == 0)
+        let log = try await serve.stderr.value
         let lines = log.split(separator: "\n")
         #expect(!lines.isEmpty)
         #expect(
@@ -235,7 +249,7 @@ struct WorkerRescueTests {
         #expect(seen.contains("HOLDING"))
         try await Task.sleep(for: .milliseconds(1500))  // the leases expire in real time
 
-        let (worker, _, err) = try JobrunnerBinary.start(
+        let worker = try JobrunnerBinary.start(
             ["worker"],
             environment: [
                 "JOBRUNNER_DATABASE_URL": database, "JOBRUNNER_WORKERS": "1", "JOBRUNNER_HTTP_PORT": "0",
@@ -250,10 +264,10 @@ struct WorkerRescueTests {
             let states = try await store.pipelines(PipelineFilter(limit: 1000)).flatMap(\.stages).map(\.state)
             rescued = !states.contains(.running)
         }
-        try await JobrunnerBinary.stop(worker)
-        let log = try await JobrunnerBinary.drain(err)
+        try await JobrunnerBinary.stop(worker.process)
+        let log = try await worker.stderr.value
         #expect(rescued, "worker log:\n\(log)")
-        #expect(worker.terminationStatus == 0)
+        #expect(worker.process.terminationStatus == 0)
         #expect(log.contains("rescued expired leases"))
 
         let first = try #require(try await store.pipeline(PipelineID(1)))
@@ -278,14 +292,14 @@ struct ServeEndToEndTests {
 
         let directory = try TemporaryDirectory("e2e")
         let port = Int.random(in: 20_000...40_000)
-        let (process, _, _) = try JobrunnerBinary.start(
+        let process = try JobrunnerBinary.start(
             ["serve"],
             environment: [
                 "JOBRUNNER_WEBHOOK_SECRET": "e2e-secret", "JOBRUNNER_REPOSITORIES": "acme/ops",
                 "JOBRUNNER_HTTP_PORT": "\(port)", "JOBRUNNER_GIT_REMOTE": remotes.path + "/{repository}.git",
                 "JOBRUNNER_WORKERS": "2",
             ],
-            directory: directory.path)
+            directory: directory.path).process
         defer { kill(process.processIdentifier, SIGTERM) }
         let body = try JSONSerialization.data(withJSONObject: [
             "ref": "refs/heads/main", "before": String(repeating: "1", count: 40), "after": commit,

@@ -46,7 +46,7 @@ struct GitHubEndToEndTests {
             // Never the network: a libgit2 fallback would have nowhere to go.
             "JOBRUNNER_GIT_REMOTE": directory.file("nowhere") + "/{repository}.git",
         ]
-        let (process, _, _) = try JobrunnerBinary.start(["serve"], environment: environment, directory: directory.path)
+        let process = try JobrunnerBinary.start(["serve"], environment: environment, directory: directory.path).process
         defer { kill(process.processIdentifier, SIGTERM) }
 
         let commit = { (id: String, message: String, file: String) -> [String: Any] in
