@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
     ],
     targets: [
         // Domain types, state machine, retry policy, configuration model. No I/O.
@@ -40,12 +42,17 @@ let package = Package(
             name: "JobrunnerCore",
             swiftSettings: strict
         ),
-        // The durable queue: `PipelineStore` and its SQLite driver.
+        // The durable queue: `PipelineStore` and its SQLite and PostgreSQL drivers.
         .target(
             name: "JobrunnerStore",
             dependencies: [
                 "JobrunnerCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -136,7 +143,10 @@ let package = Package(
         // Test stand-ins shared by the test targets: a manual clock, fixtures, temp dirs.
         .target(
             name: "JobrunnerTestSupport",
-            dependencies: ["JobrunnerCore", "JobrunnerStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "JobrunnerCore", "JobrunnerStore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "Tests/JobrunnerTestSupport",
             swiftSettings: strict
         ),

@@ -39,6 +39,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case workers = "JOBRUNNER_WORKERS"
     case leaseDuration = "JOBRUNNER_LEASE_DURATION"
     case shutdownGracePeriod = "JOBRUNNER_SHUTDOWN_GRACE_PERIOD"
+    case retention = "JOBRUNNER_RETENTION"
     case logLevel = "JOBRUNNER_LOG_LEVEL"
     case logFormat = "JOBRUNNER_LOG_FORMAT"
 
@@ -91,6 +92,8 @@ public enum Setting: String, CaseIterable, Sendable {
         case .workers: "concurrent stage workers in this process (default: 4; 0 with `serve` = intake and dashboard only)"
         case .leaseDuration: "how long a claimed stage is held without renewal before it is rescued (default: 60s)"
         case .shutdownGracePeriod: "how long running stages may finish after SIGTERM (default: 30s)"
+        case .retention:
+            "how long finished pipelines, their output and deliveries stay in the database, e.g. 30d (default: 90d; 0 keeps them forever); the committed logs are the lasting record"
         case .logLevel: "trace, debug, info, notice, warning, error or critical (default: info)"
         case .logFormat: "plain or json (one JSON object per line) (default: plain)"
         }

@@ -73,6 +73,8 @@ public struct Settings: Sendable, Equatable {
     public var sessionLifetime: Duration = .seconds(12 * 3600)
     /// `/metrics` without authentication.
     public var metricsPublic: Bool = false
+    /// How long finished pipelines are kept; nil keeps them forever.
+    public var retention: Duration? = .seconds(90 * 86_400)
     public var httpHost: String
     public var httpPort: Int
     public var scriptEnvironment: [String]

@@ -212,6 +212,14 @@ public enum SettingsLoader {
             errors.append(SettingsError(.leaseDuration, "must be at least 3s so leases can be renewed in time"))
         }
         settings.shutdownGracePeriod = duration(.shutdownGracePeriod, default: .seconds(30))
+        if let text = string(.retention), ["0", "forever", "off"].contains(text.lowercased()) {
+            settings.retention = nil
+        } else {
+            settings.retention = duration(.retention, default: .seconds(90 * 86_400))
+            if let retention = settings.retention, retention < .seconds(3600) {
+                errors.append(SettingsError(.retention, "must be at least 1h (or 0 to keep everything)"))
+            }
+        }
         if let level = string(.logLevel)?.lowercased() {
             if ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) {
                 settings.logLevel = level

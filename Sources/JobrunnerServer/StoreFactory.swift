@@ -1,18 +1,19 @@
 import JobrunnerCore
 import JobrunnerStore
+import Logging
 
 /// Opens the `PipelineStore` the settings name.
 public enum StoreFactory {
-    public static func open(_ settings: Settings, clock: any JobClock = SystemClock()) throws -> any PipelineStore {
+    /// SQLite opens the file; PostgreSQL connects (failing within the connect timeout when the
+    /// server is unreachable) and migrates.
+    public static func open(
+        _ settings: Settings, clock: any JobClock = SystemClock(), logger: Logger = Logger(label: "jobrunner.store")
+    ) async throws -> any PipelineStore {
         switch settings.database {
         case .sqlite(let path):
             return try SQLitePipelineStore(path: path, clock: clock)
-        case .postgres:
-            throw SettingsErrors([
-                SettingsError(
-                    .databaseURL,
-                    "PostgreSQL (\(settings.database.redacted)) is not supported by this build yet; use a SQLite path")
-            ])
+        case .postgres(let url):
+            return try await PostgresPipelineStore.connect(url: url, clock: clock, logger: logger)
         }
     }
 }

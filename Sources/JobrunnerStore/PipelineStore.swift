@@ -63,6 +63,12 @@ public protocol PipelineStore: Sendable {
     /// ran (partly), so its log must still be committed and the script removed.
     func finishCancelled(_ lease: Lease, reason: String) async throws
 
+    /// Retention: deletes up to `limit` pipelines at rest (nothing queued or running) whose
+    /// last stage finished before `cutoff` — with their stages, attempts, operator actions,
+    /// artifact, executions and feedback — then deliveries older than `cutoff` that no longer
+    /// name a pipeline. Returns how many pipelines it removed; call again while it returns `limit`.
+    func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int
+
     /// Counts for `/metrics`, across every node sharing the store.
     func statistics() async throws -> QueueStatistics
 

@@ -5,8 +5,8 @@ import JobrunnerCore
 extension SQLitePipelineStore {
     public func saveArtifact(_ artifact: Artifact, lease: Lease) async throws {
         let now = clock.now().storedValue
-        let command = String(decoding: try JSONEncoder().encode(artifact.runCommand), as: UTF8.self)
-        let approval = try artifact.approval.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let command = try StoredRecords.json(artifact.runCommand)
+        let approval = try artifact.approval.map(StoredRecords.json)
         try await immediate { db in
             guard try Self.heldStageKind(db, lease) == .process else {
                 throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner)
@@ -30,21 +30,8 @@ extension SQLitePipelineStore {
 
     public func artifact(for pipeline: PipelineID) async throws -> Artifact? {
         try await pool.read { db -> Artifact? in
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM artifacts WHERE pipeline_id = ?", arguments: [pipeline.rawValue])
-            else { return nil }
-            let command = try JSONDecoder().decode([String].self, from: Data((row["run_command"] as String).utf8))
-            return Artifact(
-                toolchain: row["toolchain"], toolchainVersion: row["toolchain_version"], fileName: row["file_name"],
-                runCommand: command, content: [UInt8](row["content"] as Data), digest: row["digest"],
-                sourceDigest: row["source_digest"], buildDuration: .milliseconds(Int64((row["build_seconds"] as Double) * 1000)),
-                isText: row["is_text"],
-                timeout: (row["timeout_seconds"] as Double?).map { .milliseconds(Int64($0 * 1000)) },
-                source: [UInt8](row["source"] as Data),
-                approval: try (row["approval"] as String?).map {
-                    try JSONDecoder().decode(PullRequestApproval.self, from: Data($0.utf8))
-                })
+            try Row.fetchOne(db, sql: "SELECT * FROM artifacts WHERE pipeline_id = ?", arguments: [pipeline.rawValue])
+                .map(StoredRecords.artifact)
         }
     }
 
@@ -99,16 +86,7 @@ extension SQLitePipelineStore {
         try await pool.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM executions WHERE pipeline_id = ? ORDER BY id", arguments: [pipeline.rawValue]
-            ).map { row in
-                ExecutionRecord(
-                    id: row["id"], pipelineID: PipelineID(row["pipeline_id"] as Int64), attempt: row["attempt"],
-                    startedAt: SQLiteRows.date(row["started_at"]), finishedAt: SQLiteRows.optionalDate(row["finished_at"]),
-                    outcome: ExecutionOutcome(rawValue: row["outcome"] as String) ?? .running,
-                    exitCode: row["exit_code"], signal: row["signal"], timedOut: row["timed_out"],
-                    stdout: [UInt8](row["stdout"] as Data), stderr: [UInt8](row["stderr"] as Data),
-                    stdoutBytes: row["stdout_bytes"], stderrBytes: row["stderr_bytes"],
-                    stdoutTruncated: row["stdout_truncated"], stderrTruncated: row["stderr_truncated"])
-            }
+            ).map(StoredRecords.execution)
         }
     }
 }

@@ -18,11 +18,7 @@ extension SQLitePipelineStore {
         try await pool.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM feedback WHERE pipeline_id = ? ORDER BY id", arguments: [pipeline.rawValue]
-            ).map { row in
-                FeedbackRecord(
-                    pipelineID: PipelineID(row["pipeline_id"] as Int64), channel: row["channel"], event: row["event"],
-                    target: row["target"], error: row["error"], at: SQLiteRows.date(row["at"]))
-            }
+            ).map(StoredRecords.feedback)
         }
     }
 }

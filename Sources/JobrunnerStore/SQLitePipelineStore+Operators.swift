@@ -52,7 +52,7 @@ extension SQLitePipelineStore {
         return try await immediate { db -> CancelOutcome in
             let stages = try Row.fetchAll(
                 db, sql: "SELECT * FROM stages WHERE pipeline_id = ?", arguments: [pipeline.rawValue]
-            ).map(SQLiteRows.stage)
+            ).map(StoredRecords.stage)
             guard let current = stages.max(by: { $0.kind < $1.kind }) else {
                 throw PipelineStoreError.pipelineNotFound(pipeline)
             }
@@ -112,7 +112,7 @@ extension SQLitePipelineStore {
         try await pool.read { db in
             var statistics = QueueStatistics()
             for row in try Row.fetchAll(
-                db, sql: "SELECT (\(Self.statusExpression)) AS status, COUNT(*) AS n FROM pipelines p GROUP BY 1")
+                db, sql: "SELECT (\(StoredSQL.statusExpression)) AS status, COUNT(*) AS n FROM pipelines p GROUP BY 1")
             {
                 if let status = PipelineStatus(rawValue: row["status"]) { statistics.pipelinesByStatus[status] = row["n"] }
             }

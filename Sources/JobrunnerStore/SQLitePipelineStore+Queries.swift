@@ -3,19 +3,6 @@ import GRDB
 import JobrunnerCore
 
 extension SQLitePipelineStore {
-    /// `PipelineStatus(stages:)` as SQL, so lists can filter and page by status. The
-    /// conformance suite checks that both agree.
-    static let statusExpression = """
-        CASE
-            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = 'cancelled') THEN 'cancelled'
-            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = 'running') THEN 'running'
-            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = 'failed') THEN 'failed'
-            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = 'interrupted') THEN 'interrupted'
-            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.kind = 'cleanup' AND x.state = 'succeeded') THEN 'succeeded'
-            ELSE 'queued'
-        END
-        """
-
     public func pipelines(_ filter: PipelineFilter) async throws -> [PipelineSummary] {
         var conditions: [String] = []
         var arguments: StatementArguments = []
@@ -28,24 +15,24 @@ extension SQLitePipelineStore {
             arguments += [before.rawValue]
         }
         if let text = filter.text, !text.isEmpty {
-            let pattern = "%" + Self.escapeLike(text) + "%"
+            let pattern = "%" + StoredSQL.escapeLike(text) + "%"
             conditions.append(
                 "(p.script_path LIKE ? ESCAPE '\\' OR p.pusher LIKE ? ESCAPE '\\' OR p.author LIKE ? ESCAPE '\\')")
             arguments += [pattern, pattern, pattern]
         }
         if let status = filter.status {
-            conditions.append("(\(Self.statusExpression)) = ?")
+            conditions.append("(\(StoredSQL.statusExpression)) = ?")
             arguments += [status.rawValue]
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let sql = """
-            SELECT \(SQLiteRows.pipelineColumns) FROM pipelines p \(whereClause)
+            SELECT \(StoredRecords.pipelineColumns) FROM pipelines p \(whereClause)
             ORDER BY p.id DESC LIMIT ?
             """
         arguments += [max(1, min(filter.limit, 1000))]
         let finalArguments = arguments
         return try await pool.read { db in
-            let pipelines = try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(SQLiteRows.pipeline)
+            let pipelines = try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(StoredRecords.pipeline)
             let stages = try Self.stagesByPipeline(db, pipelines.map(\.id))
             return pipelines.map { PipelineSummary(pipeline: $0, stages: stages[$0.id] ?? []) }
         }
@@ -55,10 +42,10 @@ extension SQLitePipelineStore {
         try await pool.read { db -> PipelineDetail? in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT \(SQLiteRows.pipelineColumns) FROM pipelines p WHERE p.id = ?",
+                    db, sql: "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p WHERE p.id = ?",
                     arguments: [id.rawValue])
             else { return nil }
-            let pipeline = try SQLiteRows.pipeline(row)
+            let pipeline = try StoredRecords.pipeline(row)
             let stages = try Self.stagesByPipeline(db, [id])[id] ?? []
             let attempts = try Row.fetchAll(
                 db,
@@ -67,11 +54,11 @@ extension SQLitePipelineStore {
                     WHERE s.pipeline_id = ? ORDER BY a.id
                     """,
                 arguments: [id.rawValue]
-            ).map(SQLiteRows.attempt)
+            ).map(StoredRecords.attempt)
             let actions = try Row.fetchAll(
                 db, sql: "SELECT * FROM operator_actions WHERE pipeline_id = ? ORDER BY id",
                 arguments: [id.rawValue]
-            ).map(SQLiteRows.operatorAction)
+            ).map(StoredRecords.operatorAction)
             return PipelineDetail(
                 summary: PipelineSummary(pipeline: pipeline, stages: stages), attempts: attempts,
                 operatorActions: actions)
@@ -88,16 +75,7 @@ extension SQLitePipelineStore {
         let stages = try Row.fetchAll(
             db, sql: "SELECT * FROM stages WHERE pipeline_id IN (\(placeholders))",
             arguments: StatementArguments(ids.map(\.rawValue))
-        ).map(SQLiteRows.stage)
+        ).map(StoredRecords.stage)
         return Dictionary(grouping: stages, by: \.pipelineID)
-    }
-
-    static func escapeLike(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
-            escaped.append(character)
-        }
-        return escaped
     }
 }

@@ -142,7 +142,7 @@ public final class SQLitePipelineStore: PipelineStore {
                 results.append((PipelineID(id), pipeline.scriptPath, created))
             }
             let record = DeliveryRecord(
-                delivery: delivery, receivedAt: SQLiteRows.date(now), pipelineIDs: results.map(\.id))
+                delivery: delivery, receivedAt: Date(timeIntervalSince1970: now), pipelineIDs: results.map(\.id))
             return RecordedDelivery(record: record, isRedelivery: false, pipelines: results)
         }
     }
@@ -164,7 +164,7 @@ public final class SQLitePipelineStore: PipelineStore {
         guard !kinds.isEmpty else { return nil }
         let now = clock.now()
         let expires = now.adding(leaseDuration)
-        let kindList = kinds.sorted().map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let kindList = StoredSQL.kindList(kinds)
         // An EXECUTE is runnable only when no EXECUTE of its repository is running and no
         // earlier pipeline of that repository still has PROCESS or EXECUTE ahead of it.
         let sql = """
@@ -306,32 +306,23 @@ public final class SQLitePipelineStore: PipelineStore {
                 let owner: String = row["lease_owner"] ?? "unknown worker"
                 let expiredAt = Date(timeIntervalSince1970: row["lease_expires_at"]).formatted(.iso8601)
                 let lease = Lease(stageID: StageID(id), owner: owner, attempt: attempt, expiresAt: .distantPast)
+                let rescue = LeaseRescue(owner: owner, expiredAt: expiredAt, maxAttempts: maxAttempts)
                 if row["kind"] as String == StageKind.execute.rawValue {
-                    let message = """
-                        worker \(owner) stopped renewing its lease (expired \(expiredAt)) while the script \
-                        may have been running; it is not re-run automatically — check its effects, then \
-                        retry it explicitly if that is safe
-                        """
-                    try Self.end(db, id, as: .interrupted, error: message, now: now)
-                    try Self.finishAttempt(db, lease, outcome: .interrupted, error: message, now: now)
+                    try Self.end(db, id, as: .interrupted, error: rescue.interruptedMessage, now: now)
+                    try Self.finishAttempt(db, lease, outcome: .interrupted, error: rescue.interruptedMessage, now: now)
                     report.interrupted.append(StageID(id))
                 } else if attempt < maxAttempts {
-                    let message = "worker \(owner) stopped renewing its lease (expired \(expiredAt)); queued again"
                     try db.execute(
                         sql: """
                             UPDATE stages SET state = 'queued', lease_owner = NULL,
                                 lease_expires_at = NULL, last_error = ? WHERE id = ?
                             """,
-                        arguments: [message, id])
-                    try Self.finishAttempt(db, lease, outcome: .abandoned, error: message, now: now)
+                        arguments: [rescue.requeuedMessage, id])
+                    try Self.finishAttempt(db, lease, outcome: .abandoned, error: rescue.requeuedMessage, now: now)
                     report.requeued.append(StageID(id))
                 } else {
-                    let message = """
-                        worker \(owner) stopped renewing its lease (expired \(expiredAt)) on the last of \
-                        \(maxAttempts) attempts; retry it from the dashboard once the cause is fixed
-                        """
-                    try Self.end(db, id, as: .failed, error: message, now: now)
-                    try Self.finishAttempt(db, lease, outcome: .abandoned, error: message, now: now)
+                    try Self.end(db, id, as: .failed, error: rescue.failedMessage, now: now)
+                    try Self.finishAttempt(db, lease, outcome: .abandoned, error: rescue.failedMessage, now: now)
                     report.failed.append(StageID(id))
                 }
             }
@@ -380,9 +371,9 @@ public final class SQLitePipelineStore: PipelineStore {
     static func fetchPipeline(_ db: Database, _ id: Int64) throws -> PipelineRecord {
         guard
             let row = try Row.fetchOne(
-                db, sql: "SELECT \(SQLiteRows.pipelineColumns) FROM pipelines p WHERE p.id = ?", arguments: [id])
+                db, sql: "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p WHERE p.id = ?", arguments: [id])
         else { throw PipelineStoreError.pipelineNotFound(PipelineID(id)) }
-        return try SQLiteRows.pipeline(row)
+        return try StoredRecords.pipeline(row)
     }
 
     static func fetchDelivery(_ db: Database, _ id: DeliveryID) throws -> DeliveryRecord? {
@@ -391,7 +382,7 @@ public final class SQLitePipelineStore: PipelineStore {
         let ids = try Int64.fetchAll(
             db, sql: "SELECT pipeline_id FROM delivery_pipelines WHERE delivery_id = ? ORDER BY position",
             arguments: [id.rawValue])
-        return try SQLiteRows.delivery(row, pipelineIDs: ids.map(PipelineID.init(rawValue:)))
+        return try StoredRecords.delivery(row, pipelineIDs: ids.map(PipelineID.init(rawValue:)))
     }
 
     static func scriptPaths(_ db: Database, _ ids: [PipelineID]) throws -> [PipelineID: String] {

@@ -6,7 +6,7 @@ import JobrunnerStore
 
 /// Opens the configured store for an administrative command.
 private func adminStore(_ options: SettingsOptions) async throws -> any PipelineStore {
-    try openStore(try await options.load(for: .local))
+    try await openStore(try await options.load(for: .local))
 }
 
 private func format(_ date: Date?) -> String {

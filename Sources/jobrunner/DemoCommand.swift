@@ -82,7 +82,7 @@ struct DemoCommand: AsyncParsableCommand {
         settings.dashboardTokens = [OperatorToken(name: "demo", token: dashboardToken)]
         LoggingSetup.bootstrap(settings)
         let logger = Logger(label: "jobrunner")
-        let store = try openStore(settings)
+        let store = try await openStore(settings)
         let toolchains = try loadToolchains(settings)
         let workAvailable = Beacon()
         let pool = makeWorkerPool(

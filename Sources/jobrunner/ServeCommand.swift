@@ -45,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
         if settings.repositories.isEmpty {
             logger.warning("no repositories configured (JOBRUNNER_REPOSITORIES): every push will be ignored")
         }
-        let store = try openStore(settings)
+        let store = try await openStore(settings)
         let toolchains = try loadToolchains(settings)
         let github = try openGitHub(settings)
         let workAvailable = Beacon()
@@ -53,7 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
             settings: settings, store: store, workAvailable: workAvailable, github: github.intakeAPI, logger: logger)
         context.scriptExtensions = Set(toolchains.flatMap(\.extensions))
         context.templates = try loadDashboardTemplates()
-        var services: [any Service] = []
+        var services = storeServices(
+            settings: settings, store: store, workAvailable: settings.workers > 0 ? workAvailable : nil, logger: logger)
         if settings.workers > 0 {
             services.append(
                 makeWorkerPool(
@@ -84,12 +85,14 @@ struct WorkerCommand: AsyncParsableCommand {
         let settings = try await options.load(for: .worker)
         LoggingSetup.bootstrap(settings)
         let logger = Logger(label: "jobrunner")
-        let store = try openStore(settings)
+        let store = try await openStore(settings)
         var context = ApplicationContext(settings: settings, store: store, logger: logger)
         context.servesDashboardAndIntake = false
+        let workAvailable = Beacon()
         let pool = makeWorkerPool(
             settings: settings, store: store, toolchains: try loadToolchains(settings), github: try openGitHub(settings),
-            logger: logger, metrics: context.metrics)
-        try await buildApplication(context, services: [pool]).runService()
+            logger: logger, workAvailable: workAvailable, metrics: context.metrics)
+        let services = storeServices(settings: settings, store: store, workAvailable: workAvailable, logger: logger) + [pool]
+        try await buildApplication(context, services: services).runService()
     }
 }

@@ -6,6 +6,7 @@ import JobrunnerServer
 import JobrunnerStages
 import JobrunnerStore
 import Logging
+import ServiceLifecycle
 
 /// The stage handlers this build ships. Stages of kinds without a handler stay queued,
 /// durably, until a build that has one claims them.
@@ -83,9 +84,9 @@ func workerPoolConfiguration(_ settings: Settings) -> WorkerPoolConfiguration {
         shutdownGracePeriod: settings.shutdownGracePeriod)
 }
 
-func openStore(_ settings: Settings) throws -> any PipelineStore {
+func openStore(_ settings: Settings) async throws -> any PipelineStore {
     do {
-        return try StoreFactory.open(settings)
+        return try await StoreFactory.open(settings)
     } catch {
         printError("jobrunner: \(error)")
         throw ExitCode(69)
@@ -100,4 +101,21 @@ func loadDashboardTemplates() throws -> DashboardTemplates {
         printError("jobrunner: \(error)")
         throw ExitCode(78)
     }
+}
+
+/// The services around the store, first in the group so they stop last: the PostgreSQL
+/// connections (closed after everything else), wake-ups from other nodes for this process's
+/// workers, and retention.
+func storeServices(
+    settings: Settings, store: any PipelineStore, workAvailable: Beacon?, logger: Logger
+) -> [any Service] {
+    var services: [any Service] = []
+    if let service = store as? any Service { services.append(service) }
+    if let workAvailable, let notifying = store as? any WorkNotifying {
+        services.append(WorkWakeUps(source: notifying, workAvailable: workAvailable))
+    }
+    if let retention = settings.retention {
+        services.append(RetentionService(store: store, retention: retention, logger: logger))
+    }
+    return services
 }

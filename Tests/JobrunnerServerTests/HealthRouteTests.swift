@@ -23,6 +23,7 @@ struct UnreachableStore: PipelineStore {
     func cancelRequested(_ lease: Lease) async throws -> Bool { throw Down() }
     func finishCancelled(_ lease: Lease, reason: String) async throws { throw Down() }
     func statistics() async throws -> QueueStatistics { throw Down() }
+    func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int { throw Down() }
     func pipelines(_ filter: PipelineFilter) async throws -> [PipelineSummary] { throw Down() }
     func pipeline(_ id: PipelineID) async throws -> PipelineDetail? { throw Down() }
     func delivery(_ id: DeliveryID) async throws -> DeliveryRecord? { throw Down() }

@@ -8,7 +8,7 @@ import Testing
 struct CancelAndStatisticsTests {
     @Test(arguments: StoreDriver.all)
     func cancellingARunningExecuteAsksItsWorkerToStopAndCleanupStillRuns(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let store = harness.store
         let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
             .pipelines[0].id
@@ -17,7 +17,7 @@ struct CancelAndStatisticsTests {
         #expect(try await store.cancelRequested(execute.lease) == false)
 
         // Another node's handle sees the request the operator made through this one.
-        let other = try harness.secondHandle()
+        let other = try await harness.secondHandle()
         #expect(try await store.cancel(pipeline: id, operatorName: "alice", reason: "wrong table") == .stopRequested)
         #expect(try await other.cancelRequested(execute.lease) == true)
         let requested = try #require(try await store.stage(id, .execute))
@@ -50,7 +50,7 @@ struct CancelAndStatisticsTests {
 
     @Test(arguments: StoreDriver.all)
     func aLostLeaseCannotAskOrFinishAStop(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let store = harness.store
         _ = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
         try await store.runToSuccess(.process)
@@ -67,7 +67,7 @@ struct CancelAndStatisticsTests {
 
     @Test(arguments: StoreDriver.all)
     func runningProcessOrCleanupCannotBeCancelled(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let store = harness.store
         let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
             .pipelines[0].id
@@ -80,7 +80,7 @@ struct CancelAndStatisticsTests {
 
     @Test(arguments: StoreDriver.all)
     func statisticsCountPipelinesByStateAndStagesByKind(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let store = harness.store
         #expect(try await store.statistics() == QueueStatistics())
         let start = harness.clock.now()

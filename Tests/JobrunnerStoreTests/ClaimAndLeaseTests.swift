@@ -8,7 +8,7 @@ import Testing
 struct ClaimAndLeaseTests {
     @Test(arguments: StoreDriver.all)
     func claimLeasesTheStageAndCountsTheAttempt(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let store = harness.store
         let recorded = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
         #expect(try await store.claimNext(owner: "w", kinds: [.execute, .cleanup], leaseDuration: .seconds(5)) == nil)
@@ -32,7 +32,7 @@ struct ClaimAndLeaseTests {
 
     @Test(arguments: StoreDriver.all)
     func completingEnqueuesTheNextStageUntilThePipelineSucceeds(driver: StoreDriver) async throws {
-        let store = try driver.open(RetryPolicy(), 0).store
+        let store = try await driver.open(RetryPolicy(), 0).store
         let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
             .pipelines[0].id
         for kind in StageKind.allCases {
@@ -52,7 +52,7 @@ struct ClaimAndLeaseTests {
 
     @Test(arguments: StoreDriver.all)
     func renewExtendsTheLeaseAndAStaleLeaseCannotFinishTheStage(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let store = harness.store
         _ = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
         let claimed = try await store.mustClaim(.process, owner: "slow", lease: .seconds(10))
@@ -83,7 +83,7 @@ struct ClaimAndLeaseTests {
 
     @Test(arguments: StoreDriver.all)
     func releaseHandsBackProcessWithoutUsingAnAttemptButInterruptsExecute(driver: StoreDriver) async throws {
-        let store = try driver.open(RetryPolicy(), 0).store
+        let store = try await driver.open(RetryPolicy(), 0).store
         let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
             .pipelines[0].id
         let process = try await store.mustClaim(.process)

@@ -9,7 +9,7 @@ import Testing
 struct ConcurrentClaimTests {
     @Test(arguments: StoreDriver.all)
     func manyWorkersOnSeparateHandlesClaimEveryStageExactlyOnce(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let pipelineCount = 150
         for batch in 0..<15 {
             let pipelines = (0..<10).map { index in
@@ -18,7 +18,8 @@ struct ConcurrentClaimTests {
             _ = try await harness.store.recordDelivery(Fixtures.delivery("d\(batch)"), pipelines: pipelines)
         }
         let claims = Locked<[StageID: Int]>([:])
-        let handles = try (0..<4).map { _ in try harness.secondHandle() }
+        var handles: [any PipelineStore] = []
+        for _ in 0..<4 { handles.append(try await harness.secondHandle()) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, store) in handles.enumerated() {
                 group.addTask {

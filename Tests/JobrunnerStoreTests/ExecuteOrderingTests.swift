@@ -9,7 +9,7 @@ import Testing
 struct ExecuteOrderingTests {
     @Test(arguments: StoreDriver.all)
     func executeWaitsForEarlierPipelinesAndForTheRunningOne(driver: StoreDriver) async throws {
-        let store = try driver.open(RetryPolicy(), 0).store
+        let store = try await driver.open(RetryPolicy(), 0).store
         let ids = try await store.recordDelivery(
             Fixtures.delivery("d"),
             pipelines: [
@@ -45,7 +45,7 @@ struct ExecuteOrderingTests {
 
     @Test(arguments: StoreDriver.all)
     func aPermanentlyFailedEarlierPipelineDoesNotBlockTheRepository(driver: StoreDriver) async throws {
-        let store = try driver.open(RetryPolicy(), 0).store
+        let store = try await driver.open(RetryPolicy(), 0).store
         let ids = try await store.recordDelivery(
             Fixtures.delivery("d"),
             pipelines: [Fixtures.pipeline("jobs/broken.ts", commit: "c1"), Fixtures.pipeline("jobs/fine.sh", commit: "c2")]
@@ -60,7 +60,7 @@ struct ExecuteOrderingTests {
 
     @Test(arguments: StoreDriver.all)
     func concurrentWorkersNeverOverlapAndFollowArrivalOrder(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let repositories = ["acme/a", "acme/b", "acme/c"]
         var pipelines: [NewPipeline] = []
         for index in 0..<30 {
@@ -72,7 +72,8 @@ struct ExecuteOrderingTests {
         let repositoryOf = Dictionary(
             uniqueKeysWithValues: zip(recorded.pipelines.map(\.id), pipelines.map(\.repository.rawValue)))
         let journal = ExecutionJournal()
-        let handles = try (0..<4).map { _ in try harness.secondHandle() }
+        var handles: [any PipelineStore] = []
+        for _ in 0..<4 { handles.append(try await harness.secondHandle()) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, store) in handles.enumerated() {
                 group.addTask {

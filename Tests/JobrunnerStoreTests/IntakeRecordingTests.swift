@@ -8,7 +8,7 @@ import Testing
 struct IntakeRecordingTests {
     @Test(arguments: StoreDriver.all)
     func recordsDeliveryAndPipelinesWithQueuedProcessStages(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let store = harness.store
         let recorded = try await store.recordDelivery(
             Fixtures.delivery("d-1"),
@@ -34,7 +34,7 @@ struct IntakeRecordingTests {
 
     @Test(arguments: StoreDriver.all)
     func redeliveryCreatesNothingAndAnswersWithTheSamePipelines(driver: StoreDriver) async throws {
-        let store = try driver.open(RetryPolicy(), 0).store
+        let store = try await driver.open(RetryPolicy(), 0).store
         let first = try await store.recordDelivery(Fixtures.delivery("d-1"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
         let again = try await store.recordDelivery(
             Fixtures.delivery("d-1"), pipelines: [Fixtures.pipeline("jobs/a.sh"), Fixtures.pipeline("jobs/new.sh")])
@@ -47,7 +47,7 @@ struct IntakeRecordingTests {
 
     @Test(arguments: StoreDriver.all)
     func sameScriptAtSameCommitIsOnePipelineAcrossDeliveries(driver: StoreDriver) async throws {
-        let store = try driver.open(RetryPolicy(), 0).store
+        let store = try await driver.open(RetryPolicy(), 0).store
         let first = try await store.recordDelivery(Fixtures.delivery("d-1"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
         let second = try await store.recordDelivery(
             Fixtures.delivery("d-2"),
@@ -65,7 +65,7 @@ struct IntakeRecordingTests {
 
     @Test(arguments: StoreDriver.all)
     func ignoredDeliveriesAreRecordedForTheAuditTrail(driver: StoreDriver) async throws {
-        let store = try driver.open(RetryPolicy(), 0).store
+        let store = try await driver.open(RetryPolicy(), 0).store
         var delivery = Fixtures.delivery("d-ignored", outcome: .ignored)
         delivery.reason = "branch refs/heads/feature is not the configured branch"
         let recorded = try await store.recordDelivery(delivery, pipelines: [])
@@ -81,7 +81,7 @@ struct IntakeRecordingTests {
 struct FailedDeliveryRecordingTests {
     @Test(arguments: StoreDriver.all)
     func aFailedDeliveryIsRecordedAfreshWhenRedelivered(driver: StoreDriver) async throws {
-        let store = try driver.open(RetryPolicy(), 0).store
+        let store = try await driver.open(RetryPolicy(), 0).store
         var failed = Fixtures.delivery("d-1", outcome: .failed)
         failed.reason = "forced push: listing its changes needs the GitHub API"
         _ = try await store.recordDelivery(failed, pipelines: [])

@@ -40,7 +40,7 @@ struct QueryTests {
 
     @Test(arguments: StoreDriver.all)
     func statusFilterAgreesWithTheDerivedStatus(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let ids = try await Self.populate(harness)
         let expected: [PipelineStatus] = [.succeeded, .failed, .interrupted, .running, .cancelled, .queued]
         for (id, status) in zip(ids, expected) {
@@ -53,7 +53,7 @@ struct QueryTests {
 
     @Test(arguments: StoreDriver.all)
     func filtersByRepositoryAndTextAndPagesNewestFirst(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let ids = try await Self.populate(harness)
         let store = harness.store
         #expect(try await store.pipelines(PipelineFilter(repository: Fixtures.repository("acme/two"))).map(\.pipeline.id) == [ids[1]])

@@ -8,7 +8,7 @@ import Testing
 struct RescueAndOperatorTests {
     @Test(arguments: StoreDriver.all)
     func abandonedProcessIsQueuedAgainAndRunsAgain(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let store = harness.store
         let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
             .pipelines[0].id
@@ -27,7 +27,7 @@ struct RescueAndOperatorTests {
 
     @Test(arguments: StoreDriver.all)
     func abandonedProcessOnItsLastAttemptFails(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(maxAttempts: [.process: 1]), 0)
+        let harness = try await driver.open(RetryPolicy(maxAttempts: [.process: 1]), 0)
         let store = harness.store
         let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
             .pipelines[0].id
@@ -39,7 +39,7 @@ struct RescueAndOperatorTests {
 
     @Test(arguments: StoreDriver.all)
     func abandonedExecuteIsInterruptedNeverRerunUntilAnOperatorRetriesItExactlyOnce(driver: StoreDriver) async throws {
-        let harness = try driver.open(RetryPolicy(), 0)
+        let harness = try await driver.open(RetryPolicy(), 0)
         let store = harness.store
         let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
             .pipelines[0].id
@@ -82,7 +82,7 @@ struct RescueAndOperatorTests {
 
     @Test(arguments: StoreDriver.all)
     func retryOfAFailedProcessGrantsFreshAttempts(driver: StoreDriver) async throws {
-        let store = try driver.open(RetryPolicy(maxAttempts: [.process: 2]), 0).store
+        let store = try await driver.open(RetryPolicy(maxAttempts: [.process: 2]), 0).store
         let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
             .pipelines[0].id
         let claimed = try await store.mustClaim(.process)
@@ -98,7 +98,7 @@ struct RescueAndOperatorTests {
 
     @Test(arguments: StoreDriver.all)
     func retryIsRefusedForStagesThatDidNotFail(driver: StoreDriver) async throws {
-        let store = try driver.open(RetryPolicy(), 0).store
+        let store = try await driver.open(RetryPolicy(), 0).store
         let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
             .pipelines[0].id
         let queued = try #require(try await store.stage(id, .process))
@@ -117,7 +117,7 @@ struct RescueAndOperatorTests {
 
     @Test(arguments: StoreDriver.all)
     func cancelStopsAQueuedPipelineButNotARunningOne(driver: StoreDriver) async throws {
-        let store = try driver.open(RetryPolicy(), 0).store
+        let store = try await driver.open(RetryPolicy(), 0).store
         let ids = try await store.recordDelivery(
             Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh"), Fixtures.pipeline("jobs/b.sh")]
         ).pipelines.map(\.id)

@@ -12,7 +12,7 @@ struct RetryAndBackoffTests {
     @Test(arguments: StoreDriver.all)
     func transientFailuresBackOffExponentiallyUntilAttemptsRunOut(driver: StoreDriver) async throws {
         // Jitter 0: each delay is the fixed half of the exponential step (10, 20, 40→capped 30).
-        let harness = try driver.open(Self.policy, 0)
+        let harness = try await driver.open(Self.policy, 0)
         let store = harness.store
         let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
             .pipelines[0].id
@@ -44,7 +44,7 @@ struct RetryAndBackoffTests {
 
     @Test(arguments: StoreDriver.all)
     func jitterAddsUpToTheOtherHalfOfTheStep(driver: StoreDriver) async throws {
-        let harness = try driver.open(Self.policy, 1)
+        let harness = try await driver.open(Self.policy, 1)
         let store = harness.store
         _ = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
         let claimed = try await store.mustClaim(.process)
@@ -54,7 +54,7 @@ struct RetryAndBackoffTests {
 
     @Test(arguments: StoreDriver.all)
     func permanentFailureDoesNotRetry(driver: StoreDriver) async throws {
-        let harness = try driver.open(Self.policy, 0)
+        let harness = try await driver.open(Self.policy, 0)
         let store = harness.store
         let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.ts")])
             .pipelines[0].id
@@ -72,7 +72,7 @@ struct RetryAndBackoffTests {
 
     @Test(arguments: StoreDriver.all)
     func executeIsNeverRetriedAutomaticallyEvenForTransientErrors(driver: StoreDriver) async throws {
-        let harness = try driver.open(Self.policy, 0)
+        let harness = try await driver.open(Self.policy, 0)
         let store = harness.store
         let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
             .pipelines[0].id

@@ -9,12 +9,12 @@ final class StoreHarness: Sendable {
     let store: any PipelineStore
     let clock: ManualClock
     let policy: RetryPolicy
-    private let reopenHandle: @Sendable () throws -> any PipelineStore
+    private let reopenHandle: @Sendable () async throws -> any PipelineStore
     private let keepAlive: (any Sendable)?
 
     init(
         store: any PipelineStore, clock: ManualClock, policy: RetryPolicy,
-        reopen: @escaping @Sendable () throws -> any PipelineStore, keepAlive: (any Sendable)?
+        reopen: @escaping @Sendable () async throws -> any PipelineStore, keepAlive: (any Sendable)?
     ) {
         self.store = store
         self.clock = clock
@@ -24,13 +24,13 @@ final class StoreHarness: Sendable {
     }
 
     /// Another independent handle on the same database — what a second process would have.
-    func secondHandle() throws -> any PipelineStore { try reopenHandle() }
+    func secondHandle() async throws -> any PipelineStore { try await reopenHandle() }
 }
 
 /// The drivers the conformance suite runs against. A new driver adds itself to `all`.
 struct StoreDriver: Sendable, CustomTestStringConvertible {
     let name: String
-    let open: @Sendable (_ policy: RetryPolicy, _ jitter: Double) throws -> StoreHarness
+    let open: @Sendable (_ policy: RetryPolicy, _ jitter: Double) async throws -> StoreHarness
 
     var testDescription: String { name }
 
@@ -44,7 +44,19 @@ struct StoreDriver: Sendable, CustomTestStringConvertible {
         return StoreHarness(store: try open(), clock: clock, policy: policy, reopen: open, keepAlive: directory)
     }
 
-    static let all: [StoreDriver] = [.sqlite]
+    /// A fresh database on the PostgreSQL server the test command started.
+    static let postgres = StoreDriver(name: "postgres") { policy, jitter in
+        let url = try await TestPostgres.freshDatabase()
+        let clock = ManualClock()
+        let open: @Sendable () async throws -> any PipelineStore = {
+            try await PostgresPipelineStore.connect(url: url, clock: clock, retryPolicy: policy, jitter: { jitter })
+        }
+        return StoreHarness(store: try await open(), clock: clock, policy: policy, reopen: open, keepAlive: nil)
+    }
+
+    /// PostgreSQL joins when the test command started a server (it always does; a bare
+    /// `swift test` without one runs SQLite only, and `PostgresAvailabilityTests` says so).
+    static let all: [StoreDriver] = TestPostgres.url == nil ? [.sqlite] : [.sqlite, .postgres]
 }
 
 /// Shorthands the conformance tests use.

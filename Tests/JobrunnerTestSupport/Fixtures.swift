@@ -25,6 +25,19 @@ public enum Fixtures {
     }
 }
 
+extension Fixtures {
+    /// A build as PROCESS would store it: binary content, a timeout, an approval.
+    public static func artifact(content: [UInt8] = [0x00, 0xFF, 0x0A, 0xE2, 0x82]) -> Artifact {
+        Artifact(
+            toolchain: "bash", toolchainVersion: "5.2", fileName: "script.sh", runCommand: ["bash", "{file}"],
+            content: content, digest: "sha256:abc", sourceDigest: "sha256:def", buildDuration: .milliseconds(1500),
+            isText: false, timeout: .seconds(90), source: Array("echo hi\n".utf8),
+            approval: PullRequestApproval(
+                number: 7, url: "https://github.com/acme/ops/pull/7", title: "Add a script", author: "alice",
+                approvers: ["bob"], mergedBy: "carol", requiredApprovals: 1))
+    }
+}
+
 /// A directory under the system temp folder, removed when the test is done with it.
 public final class TemporaryDirectory: Sendable {
     public let path: String

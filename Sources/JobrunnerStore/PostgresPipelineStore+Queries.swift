@@ -1,0 +1,148 @@
+import Foundation
+import JobrunnerCore
+import Logging
+import PostgresNIO
+
+extension PostgresPipelineStore {
+    public func pipelines(_ filter: PipelineFilter) async throws -> [PipelineSummary] {
+        var binds = PostgresBindings()
+        var conditions: [String] = []
+        func placeholder(_ value: some PostgresNonThrowingEncodable) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        if let repository = filter.repository {
+            conditions.append("p.repository = \(placeholder(repository.rawValue))")
+        }
+        if let before = filter.before {
+            conditions.append("p.id < \(placeholder(before.rawValue))")
+        }
+        if let text = filter.text, !text.isEmpty {
+            // ILIKE: SQLite's LIKE ignores ASCII case, and both drivers must answer alike.
+            let pattern = placeholder("%" + StoredSQL.escapeLike(text) + "%")
+            conditions.append(
+                "(p.script_path ILIKE \(pattern) ESCAPE '\\' OR p.pusher ILIKE \(pattern) ESCAPE '\\' OR p.author ILIKE \(pattern) ESCAPE '\\')")
+        }
+        if let status = filter.status {
+            conditions.append("(\(StoredSQL.statusExpression)) = \(placeholder(status.rawValue))")
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let limit = placeholder(Int64(max(1, min(filter.limit, 1000))))
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p \(whereClause) ORDER BY p.id DESC LIMIT \(limit)",
+            binds: binds)
+        let logger = logger
+        return try await read("listing pipelines") { db in
+            let pipelines = try await db.rows(query, logger: logger).map(StoredRecords.pipeline)
+            let stages = try await Self.stagesByPipeline(db, pipelines.map(\.id), logger: logger)
+            return pipelines.map { PipelineSummary(pipeline: $0, stages: stages[$0.id] ?? []) }
+        }
+    }
+
+    public func pipeline(_ id: PipelineID) async throws -> PipelineDetail? {
+        let logger = logger
+        // One transaction, so the pipeline, its stages and attempts are one consistent snapshot.
+        return try await transaction("reading pipeline \(id)") { db -> PipelineDetail? in
+            try await db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            guard
+                let row = try await db.row(
+                    "SELECT \(unescaped: StoredRecords.pipelineColumns) FROM pipelines p WHERE p.id = \(id.rawValue)",
+                    logger: logger)
+            else { return nil }
+            let pipeline = try StoredRecords.pipeline(row)
+            let stages = try await Self.stagesByPipeline(db, [id], logger: logger)[id] ?? []
+            let attempts = try await db.rows(
+                """
+                SELECT a.*, s.kind FROM stage_attempts a JOIN stages s ON s.id = a.stage_id
+                WHERE s.pipeline_id = \(id.rawValue) ORDER BY a.id
+                """, logger: logger
+            ).map(StoredRecords.attempt)
+            let actions = try await db.rows(
+                "SELECT * FROM operator_actions WHERE pipeline_id = \(id.rawValue) ORDER BY id", logger: logger
+            ).map(StoredRecords.operatorAction)
+            return PipelineDetail(
+                summary: PipelineSummary(pipeline: pipeline, stages: stages), attempts: attempts, operatorActions: actions)
+        }
+    }
+
+    public func delivery(_ id: DeliveryID) async throws -> DeliveryRecord? {
+        let logger = logger
+        return try await transaction("reading delivery \(id.rawValue)") { db in
+            try await Self.fetchDelivery(db, id, logger: logger)
+        }
+    }
+
+    static func stagesByPipeline(_ db: PostgresConnection, _ ids: [PipelineID], logger: Logger) async throws
+        -> [PipelineID: [StageRecord]]
+    {
+        guard !ids.isEmpty else { return [:] }
+        let stages = try await db.rows(
+            "SELECT * FROM stages WHERE pipeline_id = ANY(\(ids.map(\.rawValue)))", logger: logger
+        ).map(StoredRecords.stage)
+        return Dictionary(grouping: stages, by: \.pipelineID)
+    }
+
+    public func statistics() async throws -> QueueStatistics {
+        let logger = logger
+        return try await transaction("counting the queue") { db in
+            try await db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            var statistics = QueueStatistics()
+            for row in try await db.rows(
+                "SELECT (\(unescaped: StoredSQL.statusExpression)) AS status, COUNT(*) AS n FROM pipelines p GROUP BY 1",
+                logger: logger)
+            {
+                if let status = PipelineStatus(rawValue: try row.string("status")) {
+                    statistics.pipelinesByStatus[status] = try row.int("n")
+                }
+            }
+            for row in try await db.rows(
+                "SELECT kind, state, COUNT(*) AS n FROM stages WHERE state IN ('queued', 'running') GROUP BY 1, 2",
+                logger: logger)
+            {
+                guard let kind = StageKind(rawValue: try row.string("kind")) else { continue }
+                if try row.string("state") == "queued" {
+                    statistics.queuedByKind[kind] = try row.int("n")
+                } else {
+                    statistics.runningByKind[kind] = try row.int("n")
+                }
+            }
+            statistics.oldestQueuedSince = try await db.row(
+                "SELECT MIN(run_after) AS oldest FROM stages WHERE state = 'queued'", logger: logger
+            )?.optionalDouble("oldest").map(Date.init(timeIntervalSince1970:))
+            return statistics
+        }
+    }
+
+    public func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
+        let cutoff = cutoff.storedValue
+        let limit = Int64(max(1, limit))
+        let logger = logger
+        return try await transaction("pruning finished pipelines") { db -> Int in
+            // SKIP LOCKED: a pipeline another node is pruning (or an operator is touching) waits
+            // for the next round.
+            let ids = try await db.rows(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT p.id FROM pipelines p WHERE \(StoredRetention.prunableCondition(cutoff: "$1"))
+                        ORDER BY p.id LIMIT $2 FOR UPDATE OF p SKIP LOCKED
+                        """,
+                    binds: try Self.binds(cutoff, limit)), logger: logger
+            ).map { try $0.int64("id") }
+            if !ids.isEmpty {
+                for statement in StoredRetention.deleteStatements(ids: "SELECT unnest($1::bigint[])") {
+                    try await db.run(PostgresQuery(unsafeSQL: statement, binds: try Self.binds(ids)), logger: logger)
+                }
+            }
+            try await db.run(
+                PostgresQuery(unsafeSQL: StoredRetention.orphanedDeliveries(cutoff: "$1"), binds: try Self.binds(cutoff)),
+                logger: logger)
+            return ids.count
+        }
+    }
+
+    static func binds(_ values: any PostgresNonThrowingEncodable...) throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        for value in values { binds.append(value) }
+        return binds
+    }
+}

@@ -1,0 +1,371 @@
+import Foundation
+import JobrunnerCore
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// The `PipelineStore` for several replicas and workers on several machines: one PostgreSQL
+/// database, shared.
+///
+/// Every method is one transaction (READ COMMITTED) on a pooled connection. Claims take the
+/// oldest runnable stage with `FOR UPDATE SKIP LOCKED`, so concurrent workers never wait on
+/// each other's candidates. EXECUTE ordering and exclusion per repository rely on a
+/// transaction-scoped advisory lock per repository: a claim re-checks "no EXECUTE of this
+/// repository running, no earlier pipeline ahead" *after* taking the lock, in a fresh
+/// statement, so two nodes can never both start one repository's scripts. Intake takes one
+/// advisory lock so pipeline ids are assigned in commit order (EXECUTE order is id order).
+///
+/// The client runs in a task the store owns, so the store works as soon as `connect` returns
+/// (admin commands need no service group); as a `Service` it closes the connections at
+/// graceful shutdown, after the services started later have stopped.
+public final class PostgresPipelineStore: PipelineStore, Service {
+    let client: PostgresClient
+    private let runTask: Task<Void, Never>
+    let clock: any JobClock
+    let retryPolicy: RetryPolicy
+    let jitter: @Sendable () -> Double
+    let logger: Logger
+    /// How long one operation may wait for the database (a lost connection, a restart)
+    /// before it fails as `unavailable`.
+    let operationTimeout: Duration
+    /// Where the database lives, without its password, for error messages.
+    public let location: String
+
+    /// The NOTIFY channel that tells workers on every node that a stage became runnable.
+    static let workChannel = "jobrunner_work"
+
+    /// Advisory lock classes (the first key of the two-key form), so Jobrunner's locks never
+    /// collide with an application's sharing the database.
+    enum LockClass: Int32 {
+        case migrations = 0x4A52_0001
+        case intake = 0x4A52_0002
+        case executeClaims = 0x4A52_0003
+    }
+
+    /// Connects, checks the database answers within `connectTimeout`, and migrates it.
+    /// Throws `unavailable` (unreachable, refused, bad credentials) or `databaseIsNewer`.
+    public static func connect(
+        url: String,
+        clock: any JobClock = SystemClock(),
+        retryPolicy: RetryPolicy = RetryPolicy(),
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        connectTimeout: Duration = .seconds(10),
+        operationTimeout: Duration = .seconds(30),
+        logger: Logger = Logger(label: "jobrunner.postgres")
+    ) async throws -> PostgresPipelineStore {
+        let parsed: PostgresConnectionURL
+        do {
+            parsed = try PostgresConnectionURL(url)
+        } catch {
+            throw PipelineStoreError.unavailable(location: DatabaseLocation.postgres(url: url).redacted, reason: "\(error)")
+        }
+        var configuration = parsed.configuration
+        configuration.options.connectTimeout = min(configuration.options.connectTimeout, connectTimeout)
+        let store = PostgresPipelineStore(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger), location: parsed.redacted,
+            clock: clock, retryPolicy: retryPolicy, jitter: jitter, logger: logger, operationTimeout: operationTimeout)
+        do {
+            try await store.withTimeout(connectTimeout, doing: "connecting") {
+                try await store.client.withConnection { connection in
+                    try await connection.run("SELECT 1", logger: logger)
+                }
+            }
+            try await PostgresMigrator(store: store).migrate()
+        } catch {
+            store.close()
+            throw store.mapped(error)
+        }
+        return store
+    }
+
+    private init(
+        client: PostgresClient, location: String, clock: any JobClock, retryPolicy: RetryPolicy,
+        jitter: @escaping @Sendable () -> Double, logger: Logger, operationTimeout: Duration
+    ) {
+        self.client = client
+        self.runTask = Task { await client.run() }
+        self.location = location
+        self.clock = clock
+        self.retryPolicy = retryPolicy
+        self.jitter = jitter
+        self.logger = logger
+        self.operationTimeout = operationTimeout
+    }
+
+    deinit { runTask.cancel() }
+
+    /// Closes every connection; the store is unusable afterwards.
+    public func close() { runTask.cancel() }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        close()
+    }
+
+    // MARK: - Transactions
+
+    /// Runs `body` in one transaction, retried on a serialization failure or deadlock, bounded
+    /// by `operationTimeout`; database failures become `PipelineStoreError.unavailable`.
+    func transaction<T: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let logger = logger
+        do {
+            return try await withTimeout(operationTimeout, doing: what) {
+                var attempt = 0
+                while true {
+                    attempt += 1
+                    do {
+                        return try await self.client.withConnection { connection in
+                            try await connection.run("BEGIN", logger: logger)
+                            do {
+                                let result = try await body(connection)
+                                try await connection.run("COMMIT", logger: logger)
+                                return result
+                            } catch {
+                                _ = try? await connection.run("ROLLBACK", logger: logger)
+                                throw error
+                            }
+                        }
+                    } catch let error as PSQLError where attempt < 5 && Self.isConflict(error) {
+                        try await Task.sleep(for: .milliseconds(Int64.random(in: 1...20) * Int64(attempt)))
+                    }
+                }
+            }
+        } catch {
+            throw mapped(error)
+        }
+    }
+
+    /// Reads outside an explicit transaction (one statement sees one snapshot).
+    func read<T: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await withTimeout(operationTimeout, doing: what) {
+                try await self.client.withConnection { connection in try await body(connection) }
+            }
+        } catch {
+            throw mapped(error)
+        }
+    }
+
+    /// SQLSTATE 40001 (serialization failure) or 40P01 (deadlock detected): safe to run again.
+    static func isConflict(_ error: PSQLError) -> Bool {
+        guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40001" || state == "40P01"
+    }
+
+    struct TimedOut: Error {
+        var what: String
+        var after: Duration
+    }
+
+    func withTimeout<T: Sendable>(
+        _ timeout: Duration, doing what: String, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw TimedOut(what: what, after: timeout)
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    /// Store errors pass through; everything else says what the database answered.
+    func mapped(_ error: any Error) -> any Error {
+        switch error {
+        case is PipelineStoreError, is CancellationError:
+            return error
+        case let timedOut as TimedOut:
+            return PipelineStoreError.unavailable(
+                location: location,
+                reason: "no answer within \(timedOut.after) while \(timedOut.what); is the server up and reachable?")
+        case let psql as PSQLError:
+            return PipelineStoreError.unavailable(location: location, reason: Self.describe(psql))
+        default:
+            return PipelineStoreError.unavailable(location: location, reason: "\(error)")
+        }
+    }
+
+    /// PSQLError's own description hides everything; say what an operator needs, never the
+    /// bound values (they may hold script output).
+    static func describe(_ error: PSQLError) -> String {
+        var parts = ["\(error.code)"]
+        if let info = error.serverInfo {
+            if let state = info[.sqlState] { parts.append("SQLSTATE \(state)") }
+            if let message = info[.message] { parts.append(message) }
+            if let detail = info[.detail] { parts.append(detail) }
+            if let hint = info[.hint] { parts.append("hint: \(hint)") }
+        }
+        if let underlying = error.underlying { parts.append("\(underlying)") }
+        return parts.joined(separator: ": ")
+    }
+
+    public func checkReady() async throws {
+        let known = PostgresSchema.migrations.map(\.identifier)
+        let applied = try await read("checking readiness") { [logger] connection in
+            try await connection.rows("SELECT identifier FROM jobrunner_migrations", logger: logger).map {
+                try $0.string("identifier")
+            }
+        }
+        guard Set(known).isSubset(of: Set(applied)) else {
+            throw PipelineStoreError.unavailable(location: location, reason: "migrations are not applied")
+        }
+    }
+
+    // MARK: - Intake
+
+    public func recordDelivery(_ delivery: NewDelivery, pipelines: [NewPipeline]) async throws -> RecordedDelivery {
+        let now = clock.now().storedValue
+        let processAttempts = retryPolicy.attempts(for: .process)
+        let logger = logger
+        return try await transaction("recording delivery \(delivery.id.rawValue)") { db in
+            try await db.run(
+                "SELECT pg_advisory_xact_lock(\(LockClass.intake.rawValue), 0)", logger: logger)
+            if let existing = try await Self.fetchDelivery(db, delivery.id, logger: logger) {
+                if existing.delivery.outcome != .failed {
+                    let paths = try await Self.scriptPaths(db, existing.pipelineIDs, logger: logger)
+                    return RecordedDelivery(
+                        record: existing, isRedelivery: true,
+                        pipelines: existing.pipelineIDs.map { ($0, paths[$0] ?? "", false) })
+                }
+                // A failed delivery created nothing; its redelivery is processed afresh.
+                try await db.run("DELETE FROM delivery_pipelines WHERE delivery_id = \(delivery.id.rawValue)", logger: logger)
+                try await db.run("DELETE FROM deliveries WHERE id = \(delivery.id.rawValue)", logger: logger)
+            }
+            try await db.run(
+                """
+                INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
+                VALUES (\(delivery.id.rawValue), \(delivery.event), \(delivery.repository), \(delivery.ref),
+                        \(delivery.headCommit), \(delivery.sender), \(delivery.outcome.rawValue), \(delivery.reason), \(now))
+                """, logger: logger)
+            var results: [(id: PipelineID, path: String, created: Bool)] = []
+            for (position, pipeline) in pipelines.enumerated() {
+                let id: Int64
+                let created: Bool
+                if let existing = try await db.row(
+                    """
+                    SELECT id FROM pipelines WHERE repository = \(pipeline.repository.rawValue)
+                      AND script_path = \(pipeline.scriptPath) AND commit_sha = \(pipeline.commit)
+                    """, logger: logger)
+                {
+                    id = try existing.int64("id")
+                    created = false
+                } else {
+                    let inserted = try await db.row(
+                        """
+                        INSERT INTO pipelines (repository, branch, script_path, commit_sha, blob_sha, pusher,
+                                               pull_request, author, delivery_id, created_at)
+                        VALUES (\(pipeline.repository.rawValue), \(pipeline.branch), \(pipeline.scriptPath), \(pipeline.commit),
+                                \(pipeline.blob), \(pipeline.pusher), \(pipeline.pullRequest), \(pipeline.author),
+                                \(delivery.id.rawValue), \(now))
+                        RETURNING id
+                        """, logger: logger)
+                    id = try inserted!.int64("id")
+                    created = true
+                    try await Self.insertStage(db, pipeline: id, kind: .process, maxAttempts: processAttempts, now: now, logger: logger)
+                }
+                try await db.run(
+                    """
+                    INSERT INTO delivery_pipelines (delivery_id, pipeline_id, position)
+                    VALUES (\(delivery.id.rawValue), \(id), \(position)) ON CONFLICT DO NOTHING
+                    """, logger: logger)
+                results.append((PipelineID(id), pipeline.scriptPath, created))
+            }
+            let record = DeliveryRecord(
+                delivery: delivery, receivedAt: Date(timeIntervalSince1970: now), pipelineIDs: results.map(\.id))
+            return RecordedDelivery(record: record, isRedelivery: false, pipelines: results)
+        }
+    }
+
+    /// Queues a stage and tells every node's workers (delivered at commit).
+    static func insertStage(
+        _ db: PostgresConnection, pipeline: Int64, kind: StageKind, maxAttempts: Int, now: Double, logger: Logger
+    ) async throws {
+        try await db.run(
+            """
+            INSERT INTO stages (pipeline_id, kind, state, attempt, max_attempts, run_after, created_at)
+            VALUES (\(pipeline), \(kind.rawValue), 'queued', 0, \(maxAttempts), \(now), \(now))
+            """, logger: logger)
+        try await notifyWork(db, logger: logger)
+    }
+
+    /// NOTIFY is transactional: workers elsewhere hear it only once the change is committed.
+    static func notifyWork(_ db: PostgresConnection, logger: Logger) async throws {
+        try await db.run("SELECT pg_notify(\(workChannel), '')", logger: logger)
+    }
+
+    // MARK: - Helpers shared by the operations
+
+    /// The kind of the stage if `lease` still holds it — the row locked until commit, so no
+    /// rescue or operator can change it under the caller — otherwise `leaseLost`.
+    static func heldStageKind(_ db: PostgresConnection, _ lease: Lease, logger: Logger) async throws
+        -> (kind: StageKind, pipeline: Int64, maxAttempts: Int)
+    {
+        guard
+            let row = try await db.row(
+                """
+                SELECT kind, pipeline_id, max_attempts FROM stages
+                WHERE id = \(lease.stageID.rawValue) AND state = 'running' AND lease_owner = \(lease.owner)
+                  AND attempt = \(lease.attempt)
+                FOR UPDATE
+                """, logger: logger),
+            let kind = StageKind(rawValue: try row.string("kind"))
+        else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
+        return (kind, try row.int64("pipeline_id"), try row.int("max_attempts"))
+    }
+
+    /// Ends a stage for good (failed, interrupted, cancelled): no lease, a finish time, the reason.
+    static func end(
+        _ db: PostgresConnection, _ stage: Int64, as state: StageState, error: String, now: Double, logger: Logger
+    ) async throws {
+        try await db.run(
+            """
+            UPDATE stages SET state = \(state.rawValue), finished_at = \(now), lease_owner = NULL,
+                lease_expires_at = NULL, last_error = \(error) WHERE id = \(stage)
+            """, logger: logger)
+    }
+
+    static func finishAttempt(
+        _ db: PostgresConnection, _ lease: Lease, outcome: AttemptOutcome, error: String?, now: Double, logger: Logger
+    ) async throws {
+        try await db.run(
+            """
+            UPDATE stage_attempts SET finished_at = \(now), outcome = \(outcome.rawValue), error = \(error)
+            WHERE stage_id = \(lease.stageID.rawValue) AND attempt = \(lease.attempt) AND outcome = 'running'
+            """, logger: logger)
+    }
+
+    static func fetchPipeline(_ db: PostgresConnection, _ id: Int64, logger: Logger) async throws -> PipelineRecord {
+        guard
+            let row = try await db.row(
+                "SELECT \(unescaped: StoredRecords.pipelineColumns) FROM pipelines p WHERE p.id = \(id)", logger: logger)
+        else { throw PipelineStoreError.pipelineNotFound(PipelineID(id)) }
+        return try StoredRecords.pipeline(row)
+    }
+
+    static func fetchDelivery(_ db: PostgresConnection, _ id: DeliveryID, logger: Logger) async throws -> DeliveryRecord? {
+        guard let row = try await db.row("SELECT * FROM deliveries WHERE id = \(id.rawValue)", logger: logger) else {
+            return nil
+        }
+        let ids = try await db.rows(
+            "SELECT pipeline_id FROM delivery_pipelines WHERE delivery_id = \(id.rawValue) ORDER BY position",
+            logger: logger
+        ).map { PipelineID(try $0.int64("pipeline_id")) }
+        return try StoredRecords.delivery(row, pipelineIDs: ids)
+    }
+
+    static func scriptPaths(_ db: PostgresConnection, _ ids: [PipelineID], logger: Logger) async throws
+        -> [PipelineID: String]
+    {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await db.rows(
+            "SELECT id, script_path FROM pipelines WHERE id = ANY(\(ids.map(\.rawValue)))", logger: logger)
+        return Dictionary(
+            uniqueKeysWithValues: try rows.map { (PipelineID(try $0.int64("id")), try $0.string("script_path")) })
+    }
+}

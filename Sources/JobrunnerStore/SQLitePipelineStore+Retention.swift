@@ -1,0 +1,25 @@
+import Foundation
+import GRDB
+import JobrunnerCore
+
+extension SQLitePipelineStore {
+    public func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
+        let cutoff = cutoff.storedValue
+        let limit = max(1, limit)
+        return try await immediate { db -> Int in
+            let ids = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT p.id FROM pipelines p WHERE \(StoredRetention.prunableCondition(cutoff: "?1"))
+                    ORDER BY p.id LIMIT ?2
+                    """,
+                arguments: [cutoff, limit])
+            if !ids.isEmpty {
+                let list = ids.map(String.init).joined(separator: ", ")
+                for statement in StoredRetention.deleteStatements(ids: list) { try db.execute(sql: statement) }
+            }
+            try db.execute(sql: StoredRetention.orphanedDeliveries(cutoff: "?"), arguments: [cutoff])
+            return ids.count
+        }
+    }
+}

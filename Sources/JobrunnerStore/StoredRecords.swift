@@ -1,0 +1,191 @@
+import Foundation
+import JobrunnerCore
+
+/// Decoding of stored rows into domain records, for both drivers. Column lists live next to
+/// their decoders so a query and the decoder it feeds cannot drift apart.
+enum StoredRecords {
+    static let pipelineColumns = """
+        p.id AS p_id, p.repository AS p_repository, p.branch AS p_branch,
+        p.script_path AS p_script_path, p.commit_sha AS p_commit_sha, p.blob_sha AS p_blob_sha,
+        p.pusher AS p_pusher, p.pull_request AS p_pull_request, p.author AS p_author,
+        p.delivery_id AS p_delivery_id, p.created_at AS p_created_at
+        """
+
+    static func pipeline(_ row: some StoredRow) throws -> PipelineRecord {
+        let repositoryText = try row.string("p_repository")
+        guard let repository = RepositoryName(rawValue: repositoryText) else {
+            throw StoredRowError(description: "stored repository name is invalid: \(repositoryText)")
+        }
+        return PipelineRecord(
+            id: PipelineID(try row.int64("p_id")),
+            source: NewPipeline(
+                repository: repository,
+                branch: try row.string("p_branch"),
+                scriptPath: try row.string("p_script_path"),
+                commit: try row.string("p_commit_sha"),
+                blob: try row.optionalString("p_blob_sha"),
+                pusher: try row.optionalString("p_pusher"),
+                pullRequest: try row.optionalInt("p_pull_request"),
+                author: try row.optionalString("p_author")
+            ),
+            deliveryID: DeliveryID(try row.string("p_delivery_id")),
+            createdAt: try row.date("p_created_at")
+        )
+    }
+
+    static func stage(_ row: some StoredRow) throws -> StageRecord {
+        let kindText = try row.string("kind")
+        let stateText = try row.string("state")
+        guard let kind = StageKind(rawValue: kindText), let state = StageState(rawValue: stateText) else {
+            throw StoredRowError(description: "stored stage has unknown kind or state: \(kindText)/\(stateText)")
+        }
+        return StageRecord(
+            id: StageID(try row.int64("id")),
+            pipelineID: PipelineID(try row.int64("pipeline_id")),
+            kind: kind,
+            state: state,
+            attempt: try row.int("attempt"),
+            maxAttempts: try row.int("max_attempts"),
+            runAfter: try row.date("run_after"),
+            leaseOwner: try row.optionalString("lease_owner"),
+            leaseExpiresAt: try row.optionalDate("lease_expires_at"),
+            createdAt: try row.date("created_at"),
+            startedAt: try row.optionalDate("started_at"),
+            finishedAt: try row.optionalDate("finished_at"),
+            lastError: try row.optionalString("last_error"),
+            summary: try row.optionalString("summary"),
+            cancelRequestedBy: try row.optionalString("cancel_requested_by"),
+            cancelRequestedAt: try row.optionalDate("cancel_requested_at")
+        )
+    }
+
+    /// A `stage_attempts` row joined with its stage's `kind`.
+    static func attempt(_ row: some StoredRow) throws -> AttemptRecord {
+        let kindText = try row.string("kind")
+        let outcomeText = try row.string("outcome")
+        guard let kind = StageKind(rawValue: kindText), let outcome = AttemptOutcome(rawValue: outcomeText) else {
+            throw StoredRowError(description: "stored attempt has unknown kind or outcome: \(kindText)/\(outcomeText)")
+        }
+        return AttemptRecord(
+            id: try row.int64("id"),
+            stageID: StageID(try row.int64("stage_id")),
+            kind: kind,
+            attempt: try row.int("attempt"),
+            worker: try row.string("worker"),
+            startedAt: try row.date("started_at"),
+            finishedAt: try row.optionalDate("finished_at"),
+            outcome: outcome,
+            error: try row.optionalString("error")
+        )
+    }
+
+    static func operatorAction(_ row: some StoredRow) throws -> OperatorAction {
+        let actionText = try row.string("action")
+        guard let kind = OperatorAction.Kind(rawValue: actionText) else {
+            throw StoredRowError(description: "stored operator action is unknown: \(actionText)")
+        }
+        return OperatorAction(
+            id: try row.int64("id"),
+            pipelineID: PipelineID(try row.int64("pipeline_id")),
+            stageID: try row.optionalInt64("stage_id").map(StageID.init(rawValue:)),
+            stageKind: try row.optionalString("stage_kind").flatMap(StageKind.init(rawValue:)),
+            kind: kind,
+            operatorName: try row.string("operator"),
+            at: try row.date("at"),
+            reason: try row.optionalString("reason")
+        )
+    }
+
+    static func delivery(_ row: some StoredRow, pipelineIDs: [PipelineID]) throws -> DeliveryRecord {
+        let outcomeText = try row.string("outcome")
+        guard let outcome = DeliveryOutcome(rawValue: outcomeText) else {
+            throw StoredRowError(description: "stored delivery outcome is unknown: \(outcomeText)")
+        }
+        return DeliveryRecord(
+            delivery: NewDelivery(
+                id: DeliveryID(try row.string("id")),
+                event: try row.string("event"),
+                repository: try row.optionalString("repository"),
+                ref: try row.optionalString("ref"),
+                headCommit: try row.optionalString("head_commit"),
+                sender: try row.optionalString("sender"),
+                outcome: outcome,
+                reason: try row.optionalString("reason")
+            ),
+            receivedAt: try row.date("received_at"),
+            pipelineIDs: pipelineIDs
+        )
+    }
+
+    static func artifact(_ row: some StoredRow) throws -> Artifact {
+        let command = try JSONDecoder().decode([String].self, from: Data(try row.string("run_command").utf8))
+        return Artifact(
+            toolchain: try row.string("toolchain"), toolchainVersion: try row.string("toolchain_version"),
+            fileName: try row.string("file_name"), runCommand: command, content: try row.bytes("content"),
+            digest: try row.string("digest"), sourceDigest: try row.string("source_digest"),
+            buildDuration: .milliseconds(Int64(try row.double("build_seconds") * 1000)),
+            isText: try row.bool("is_text"),
+            timeout: try row.optionalDouble("timeout_seconds").map { .milliseconds(Int64($0 * 1000)) },
+            source: try row.bytes("source"),
+            approval: try row.optionalString("approval").map {
+                try JSONDecoder().decode(PullRequestApproval.self, from: Data($0.utf8))
+            })
+    }
+
+    /// How an artifact's run command and approval are stored: JSON text.
+    static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    static func execution(_ row: some StoredRow) throws -> ExecutionRecord {
+        ExecutionRecord(
+            id: try row.int64("id"), pipelineID: PipelineID(try row.int64("pipeline_id")), attempt: try row.int("attempt"),
+            startedAt: try row.date("started_at"), finishedAt: try row.optionalDate("finished_at"),
+            outcome: ExecutionOutcome(rawValue: try row.string("outcome")) ?? .running,
+            exitCode: try row.int32("exit_code"), signal: try row.int32("signal"), timedOut: try row.bool("timed_out"),
+            stdout: try row.bytes("stdout"), stderr: try row.bytes("stderr"),
+            stdoutBytes: try row.int("stdout_bytes"), stderrBytes: try row.int("stderr_bytes"),
+            stdoutTruncated: try row.bool("stdout_truncated"), stderrTruncated: try row.bool("stderr_truncated"))
+    }
+
+    static func feedback(_ row: some StoredRow) throws -> FeedbackRecord {
+        FeedbackRecord(
+            pipelineID: PipelineID(try row.int64("pipeline_id")), channel: try row.string("channel"),
+            event: try row.string("event"), target: try row.string("target"), error: try row.optionalString("error"),
+            at: try row.date("at"))
+    }
+}
+
+/// SQL both drivers share.
+enum StoredSQL {
+    /// `PipelineStatus(stages:)` as SQL over pipelines `p`, so lists can filter and page by
+    /// status. The conformance suite checks that both agree.
+    static let statusExpression = """
+        CASE
+            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = 'cancelled') THEN 'cancelled'
+            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = 'running') THEN 'running'
+            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = 'failed') THEN 'failed'
+            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = 'interrupted') THEN 'interrupted'
+            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.kind = 'cleanup' AND x.state = 'succeeded') THEN 'succeeded'
+            ELSE 'queued'
+        END
+        """
+
+    /// A pipeline at rest: no stage queued or running.
+    static let atRest = "NOT EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state IN ('queued', 'running'))"
+
+    /// `text` for a LIKE pattern with `\` as the escape character.
+    static func escapeLike(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
+    /// The SQL list of stage kinds (`'process', 'execute'`), from the enum — never user input.
+    static func kindList(_ kinds: Set<StageKind>) -> String {
+        kinds.sorted().map { "'\($0.rawValue)'" }.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,37 @@
+/// The retention rules as SQL both drivers run, so what is pruned cannot differ by driver.
+/// A pipeline is prunable when it is at rest and nothing of it happened after the cutoff.
+enum StoredRetention {
+    /// Pipelines `p` at rest whose creation and every stage's finish lie before the cutoff
+    /// (bound as the placeholder `cutoff`).
+    static func prunableCondition(cutoff: String) -> String {
+        """
+        \(StoredSQL.atRest) AND p.created_at < \(cutoff)
+          AND NOT EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND COALESCE(x.finished_at, x.created_at) >= \(cutoff))
+        """
+    }
+
+    /// Deletes everything of the pipelines listed in the temporary table or array expression
+    /// `ids` (children first, so foreign keys hold at every step).
+    static func deleteStatements(ids: String) -> [String] {
+        [
+            "DELETE FROM feedback WHERE pipeline_id IN (\(ids))",
+            "DELETE FROM executions WHERE pipeline_id IN (\(ids))",
+            "DELETE FROM artifacts WHERE pipeline_id IN (\(ids))",
+            "DELETE FROM operator_actions WHERE pipeline_id IN (\(ids))",
+            "DELETE FROM stage_attempts WHERE stage_id IN (SELECT id FROM stages WHERE pipeline_id IN (\(ids)))",
+            "DELETE FROM stages WHERE pipeline_id IN (\(ids))",
+            "DELETE FROM delivery_pipelines WHERE pipeline_id IN (\(ids))",
+            "DELETE FROM pipelines WHERE id IN (\(ids))",
+        ]
+    }
+
+    /// Deliveries older than the cutoff that no pipeline names any more (ignored pushes,
+    /// pings, refusals, and the deliveries of pruned pipelines).
+    static func orphanedDeliveries(cutoff: String) -> String {
+        """
+        DELETE FROM deliveries WHERE received_at < \(cutoff)
+          AND NOT EXISTS (SELECT 1 FROM delivery_pipelines dp WHERE dp.delivery_id = deliveries.id)
+          AND NOT EXISTS (SELECT 1 FROM pipelines q WHERE q.delivery_id = deliveries.id)
+        """
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStore
+import PostgresNIO
+
+/// The PostgreSQL server the test command starts on loopback (scripts/lib/test-postgres.sh).
+/// Each test gets a database of its own, so tests run in parallel without seeing each other.
+public enum TestPostgres {
+    public static var url: String? { ProcessInfo.processInfo.environment["JOBRUNNER_TEST_POSTGRES_URL"] }
+
+    /// Set by the test command: the PostgreSQL tests must run, not quietly skip.
+    public static var isRequired: Bool { ProcessInfo.processInfo.environment["JOBRUNNER_TEST_REQUIRE_POSTGRES"] == "1" }
+
+    /// A `pg_ctl` for that server, to restart it under a running test.
+    public static var control: String? { ProcessInfo.processInfo.environment["JOBRUNNER_TEST_POSTGRES_CTL"] }
+
+    public struct NotConfigured: Error, CustomStringConvertible {
+        public var description: String { "JOBRUNNER_TEST_POSTGRES_URL is not set: run the tests with scripts/test" }
+    }
+
+    /// Creates an empty database and returns its URL.
+    public static func freshDatabase() async throws -> String {
+        guard let url else { throw NotConfigured() }
+        let name = "jobrunner_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await execute(url, "CREATE DATABASE \(name)")
+        var components = try require(URLComponents(string: url))
+        components.path = "/" + name
+        return try require(components.string)
+    }
+
+    /// Runs one statement on the database at `url` — what a DBA (or a newer Jobrunner) would do.
+    public static func execute(_ url: String, _ sql: String) async throws {
+        let client = PostgresClient(configuration: try PostgresConnectionURL(url).configuration)
+        let running = Task { await client.run() }
+        defer { running.cancel() }
+        try await client.query(PostgresQuery(unsafeSQL: sql))
+    }
+
+    /// Restarts the server (fast shutdown: open connections are cut) and waits until it answers.
+    public static func restart() async throws {
+        guard let control else { throw NotConfigured() }
+        let result = try await onDedicatedThread {
+            try runToCompletion([control, "restart", "-m", "fast", "-w", "-t", "60"], in: "/")
+        }
+        guard result.status == 0 else {
+            throw RestartFailed(output: String(decoding: result.stdout + result.stderr, as: UTF8.self))
+        }
+    }
+
+    public struct RestartFailed: Error, CustomStringConvertible {
+        public var output: String
+        public var description: String { "pg_ctl restart failed: \(output)" }
+    }
+}
+
+/// `#require` without the Testing module (this target is shared by every test target).
+private func `require`<T>(_ value: T?) throws -> T {
+    guard let value else { throw TestPostgres.NotConfigured() }
+    return value
+}

@@ -1,0 +1,49 @@
+# Starts a throwaway PostgreSQL server for the test suite: initdb into a temporary directory,
+# pg_ctl start on a free loopback port with password (SCRAM) authentication, removed again when
+# the calling script exits. Source it after jobrunner_setup installed `postgresql`; it exports
+#   JOBRUNNER_TEST_POSTGRES_URL   postgres://… of a superuser on that server
+#   JOBRUNNER_TEST_POSTGRES_CTL   a pg_ctl wrapper for that server (the restart test uses it)
+
+jobrunner_start_test_postgres() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    jobrunner_log "PostgreSQL's initdb was not found under /usr/lib/postgresql (package postgresql)"
+    return 1
+  fi
+  local dir port password run_as=()
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/jobrunner-test-pg.XXXXXX")
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  password="jobrunner-test-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+  # initdb and the server refuse to run as root: as root they run as the postgres user.
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$dir"
+    run_as=(runuser -u postgres --)
+  fi
+  printf '%s\n' "$password" > "$dir/password"
+  [ ${#run_as[@]} -gt 0 ] && chown postgres "$dir/password"
+  "${run_as[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=scram-sha-256 --pwfile="$dir/password" \
+    -E UTF8 --no-instructions > "$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+  cat > "$dir/pg_ctl" <<CTL
+#!/usr/bin/env bash
+# The server logs to a file, never to the caller's output (a test reading it would wait forever).
+case "\${1:-}" in start|restart) set -- "\$@" -l "$dir/server.log" ;; esac
+exec ${run_as[*]} "$bin/pg_ctl" -D "$dir/data" "\$@"
+CTL
+  chmod +x "$dir/pg_ctl"
+  "$dir/pg_ctl" start -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c shared_buffers=64MB" >/dev/null \
+    || { cat "$dir/server.log" >&2; return 1; }
+  JOBRUNNER_TEST_POSTGRES_DIR="$dir"
+  export JOBRUNNER_TEST_POSTGRES_URL="postgres://postgres:$password@127.0.0.1:$port/postgres?sslmode=disable"
+  export JOBRUNNER_TEST_POSTGRES_CTL="$dir/pg_ctl"
+  trap jobrunner_stop_test_postgres EXIT
+  jobrunner_log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') for the tests on 127.0.0.1:$port"
+}
+
+jobrunner_stop_test_postgres() {
+  if [ -n "${JOBRUNNER_TEST_POSTGRES_DIR:-}" ]; then
+    "$JOBRUNNER_TEST_POSTGRES_DIR/pg_ctl" stop -m immediate >/dev/null 2>&1 || true
+    rm -rf "$JOBRUNNER_TEST_POSTGRES_DIR"
+  fi
+}
