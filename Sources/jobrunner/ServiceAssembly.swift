@@ -81,6 +81,8 @@ func workerPoolConfiguration(_ settings: Settings) -> WorkerPoolConfiguration {
     WorkerPoolConfiguration(
         workers: max(1, settings.workers), nodeName: processNodeName(),
         leaseDuration: settings.leaseDuration, renewInterval: settings.leaseDuration / 4,
+        // Expired leases are noticed within half a lease (at most 30 s) by any node.
+        rescueInterval: min(settings.leaseDuration / 2, .seconds(30)),
         shutdownGracePeriod: settings.shutdownGracePeriod)
 }
 

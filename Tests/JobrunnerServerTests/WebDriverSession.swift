@@ -17,6 +17,12 @@ final class WebDriverSession: Sendable {
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
+
+        /// The page reloaded under the command: chromedriver says "stale element", or, when the
+        /// reload lands mid-command, "does not belong to the document".
+        var isReplacedElement: Bool {
+            description.contains("stale element") || description.contains("does not belong to the document")
+        }
     }
 
     static let elementKey = "element-6066-11e4-a52e-4f735466cecf"
@@ -94,7 +100,7 @@ final class WebDriverSession: Sendable {
             guard let element = try await element(selector) else { return nil }
             do {
                 return try await command("GET", "/element/\(element)/text") as? String
-            } catch let failure as Failure where failure.description.contains("stale element") && attempt < 10 {
+            } catch let failure as Failure where failure.isReplacedElement && attempt < 10 {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }

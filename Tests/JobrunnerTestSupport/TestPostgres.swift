@@ -39,12 +39,43 @@ public enum TestPostgres {
     /// Restarts the server (fast shutdown: open connections are cut) and waits until it answers.
     public static func restart() async throws {
         guard let control else { throw NotConfigured() }
-        let result = try await onDedicatedThread {
-            try runToCompletion([control, "restart", "-m", "fast", "-w", "-t", "60"], in: "/")
+        // No pipes: the restarted server is a daemon that may inherit the test process's open
+        // descriptors, and a pipe it holds would never reach end-of-file. pg_ctl itself exits
+        // once the server accepts connections; its output goes to a file.
+        let output = NSTemporaryDirectory() + "pg_ctl-restart-\(UUID().uuidString).log"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: control)
+        process.arguments = ["restart", "-m", "fast", "-w", "-t", "60"]
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Foundation does not always reap this child (it lingers as a zombie with isRunning
+        // still true), so its end is read from /proc; the server answering is the real check.
+        let pid = process.processIdentifier
+        for _ in 0..<1200 where process.isRunning && !isZombie(pid) { try await Task.sleep(for: .milliseconds(50)) }
+        try? log.close()
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        if process.isRunning && !isZombie(pid) {
+            kill(pid, SIGKILL)
+            throw RestartFailed(output: text)
         }
-        guard result.status == 0 else {
-            throw RestartFailed(output: String(decoding: result.stdout + result.stderr, as: UTF8.self))
+        guard let url else { throw NotConfigured() }
+        do {
+            try await execute(url, "SELECT 1")
+        } catch {
+            throw RestartFailed(output: text + "\nthe server does not answer: \(error)")
         }
+    }
+
+    private static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        // "pid (comm) S …": the state follows the last parenthesis.
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
     public struct RestartFailed: Error, CustomStringConvertible {

@@ -18,7 +18,8 @@ jobrunner_start_test_postgres() {
   # initdb and the server refuse to run as root: as root they run as the postgres user.
   if [ "$(id -u)" -eq 0 ]; then
     chown postgres "$dir"
-    run_as=(runuser -u postgres --)
+    # setpriv execs in place (runuser forks and waits, which hangs when a caller blocked SIGCHLD).
+    run_as=(setpriv --reuid=postgres --regid=postgres --clear-groups)
   fi
   printf '%s\n' "$password" > "$dir/password"
   [ ${#run_as[@]} -gt 0 ] && chown postgres "$dir/password"
@@ -28,7 +29,13 @@ jobrunner_start_test_postgres() {
 #!/usr/bin/env bash
 # The server logs to a file, never to the caller's output (a test reading it would wait forever).
 case "\${1:-}" in start|restart) set -- "\$@" -l "$dir/server.log" ;; esac
-exec ${run_as[*]} "$bin/pg_ctl" -D "$dir/data" "\$@"
+# A test process may run it with signals blocked or ignored (Swift's runtime does): reset them,
+# or pg_ctl's wait for the server never ends.
+exec python3 -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_SETMASK, [])
+for number in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
+    signal.signal(number, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' ${run_as[*]} "$bin/pg_ctl" -D "$dir/data" "\$@"
 CTL
   chmod +x "$dir/pg_ctl"
   "$dir/pg_ctl" start -w -t 60 \

@@ -1,0 +1,176 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStore
+import JobrunnerTestSupport
+import Testing
+
+/// Several `jobrunner` processes on one PostgreSQL database: what "several replicas and
+/// workers on several machines" must guarantee, with real processes, git and scripts.
+@Suite("Scale-out on PostgreSQL", .serialized, .enabled(if: TestPostgres.url != nil))
+struct ScaleOutTests {
+    @Test
+    func threeProcessesRunEveryScriptOnceInOrderAndRescueAKilledOne() async throws {
+        let cluster = try await ScaleOutCluster(repositories: 4)
+        let port = Int.random(in: 20_000...40_000)
+        let serve = try cluster.start("serve", name: "serve", workers: 2, port: port)
+        let first = try cluster.start("worker", name: "a", workers: 2)
+        let second = try cluster.start("worker", name: "b", workers: 2)
+        let processes = [serve.process, first.process, second.process]
+        defer { for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        // 4 repositories × 3 commits × 15 scripts = 180 pipelines.
+        let pushes = try cluster.commitScripts(commits: 3, scriptsPerCommit: 15)
+        for (index, push) in pushes.enumerated() {
+            let status = try await JobrunnerBinary.pushWebhook(push.body, port: port, secret: cluster.secret, delivery: "push-\(index)")
+            #expect(status == 202, "push to \(push.repository)")
+        }
+        let store = try await PostgresPipelineStore.connect(url: cluster.databaseURL)
+
+        // Kill worker process "a" while it holds a running script (its leases then expire).
+        let ownerPrefix = "\(ProcessInfo.processInfo.hostName)-\(first.process.processIdentifier)-"
+        // …in the middle of a script: started (journal) but not ended, its EXECUTE leased to "a".
+        try await eventually("worker a is in the middle of a script", timeout: .seconds(60)) {
+            let entries = try cluster.journalEntries()
+            let started = Set(entries.filter { $0.event == "start" }.map(\.pipeline))
+                .subtracting(entries.filter { $0.event == "end" }.map(\.pipeline))
+            return try await store.pipelines(PipelineFilter(limit: 1000)).contains { summary in
+                started.contains(summary.pipeline.id.rawValue)
+                    && summary.stages.contains {
+                        $0.kind == .execute && $0.state == .running && $0.leaseOwner?.hasPrefix(ownerPrefix) == true
+                    }
+            }
+        }
+        kill(first.process.processIdentifier, SIGKILL)
+        let held = try await store.pipelines(PipelineFilter(limit: 1000)).flatMap(\.stages).filter {
+            $0.state == .running && $0.leaseOwner?.hasPrefix(ownerPrefix) == true
+        }
+        #expect(held.contains { $0.kind == .execute }, "the killed process held a running EXECUTE")
+
+        try await cluster.waitUntilAtRest(store, expecting: 180, timeout: .seconds(240))
+        let summaries = try await store.pipelines(PipelineFilter(limit: 1000))
+        let entries = try cluster.journalEntries()
+        let starts = Dictionary(grouping: entries.filter { $0.event == "start" }, by: \.pipeline).mapValues(\.count)
+
+        // Rescue rules: the killed process's EXECUTEs are interrupted, never re-run; its PROCESS
+        // and CLEANUP stages were queued again and finished elsewhere.
+        for stage in held {
+            let final = try #require(try await store.pipeline(stage.pipelineID))
+            let now = try #require(final.summary.stage(stage.kind))
+            if stage.kind == .execute {
+                #expect(now.state == .interrupted, "EXECUTE of pipeline \(stage.pipelineID) held by the killed process")
+                #expect(starts[stage.pipelineID.rawValue, default: 0] <= 1)
+            } else {
+                #expect(now.state == .succeeded, "\(stage.kind) of pipeline \(stage.pipelineID) finished on another node")
+                #expect(final.attempts.contains { $0.kind == stage.kind && $0.outcome == .abandoned })
+            }
+        }
+        // No stage is lost: everything else succeeded, each script ran exactly once.
+        let interrupted = Set(held.filter { $0.kind == .execute }.map(\.pipelineID))
+        for summary in summaries where !interrupted.contains(summary.pipeline.id) {
+            #expect(summary.status == .succeeded, "pipeline \(summary.pipeline.id): \(summary.stages.map { "\($0.kind)=\($0.state)" })")
+            #expect(starts[summary.pipeline.id.rawValue] == 1, "pipeline \(summary.pipeline.id) ran once")
+        }
+        #expect(starts.values.allSatisfy { $0 == 1 }, "no script ran twice")
+        print(
+            "scale-out: \(summaries.count) pipelines, \(starts.count) scripts ran, the killed process held "
+                + held.map { "\($0.kind.rawValue) of \($0.pipelineID)" }.joined(separator: ", "))
+
+        // Per repository: runs never overlap, and they follow pipeline order (commit, then path).
+        for repository in cluster.repositories {
+            let lines = entries.filter { $0.repository == repository }
+            var running: Int64?
+            var previous: Int64 = 0
+            for line in lines {
+                if line.event == "start" {
+                    #expect(running == nil, "\(repository): \(line.pipeline) started while \(running ?? 0) ran")
+                    #expect(line.pipeline > previous, "\(repository): \(line.pipeline) ran after \(previous)")
+                    running = line.pipeline
+                    previous = line.pipeline
+                } else if line.pipeline == running {
+                    running = nil
+                }
+            }
+            let ids = summaries.filter { $0.pipeline.source.repository.rawValue == repository }
+                .sorted { $0.pipeline.id < $1.pipeline.id }.map(\.pipeline.source.scriptPath)
+            #expect(ids == ids.sorted(), "\(repository): pipeline ids follow commit and path order")
+        }
+        // CLEANUP removed the scripts and logged them, never twice. (The repositories here are
+        // local paths: libgit2 checks a push to a path for fast-forward before updating the ref,
+        // not atomically, so two nodes' log commits can very rarely replace one another — a git
+        // server (GitHub, http-backend) refuses that atomically. Hence the sum, not each part.)
+        for (repository, fixture) in zip(cluster.repositories, cluster.fixtures) {
+            let files = try GitFixture.git(["ls-tree", "-r", "--name-only", "main"], in: fixture.bare).split(separator: "\n")
+            let remaining = files.filter { $0.hasPrefix("jobs/") }
+            let logs = files.filter { $0.hasPrefix("jobrunner-logs/") }
+            #expect(remaining.count + logs.count == 45, "\(repository): every script is either still there or logged once")
+            #expect(logs.count >= 40, "\(repository): \(logs.count) logs")
+        }
+
+        for process in [serve.process, second.process] { try await JobrunnerBinary.stop(process) }
+        #expect(serve.process.terminationStatus == 0)
+        #expect(second.process.terminationStatus == 0)
+    }
+
+    @Test
+    func aDatabaseRestartMidRunLosesNothingAcknowledgedAndRunsNothingTwice() async throws {
+        let cluster = try await ScaleOutCluster(repositories: 2)
+        let port = Int.random(in: 20_000...40_000)
+        let serve = try cluster.start("serve", name: "serve", workers: 2, port: port)
+        let worker = try cluster.start("worker", name: "w", workers: 2)
+        defer { for process in [serve.process, worker.process] where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        // 2 repositories × 2 commits × 10 scripts, before and after the restart.
+        for (index, push) in try cluster.commitScripts(commits: 2, scriptsPerCommit: 10).enumerated() {
+            #expect(try await JobrunnerBinary.pushWebhook(push.body, port: port, secret: cluster.secret, delivery: "before-\(index)") == 202)
+        }
+        try await eventually("some scripts ran", timeout: .seconds(60)) {
+            try cluster.journalEntries().filter { $0.event == "end" }.count >= 5
+        }
+        progress("restarting the database")
+        try await TestPostgres.restart()
+        progress("restarted")
+
+        // GitHub redelivers what was not acknowledged; what was acknowledged must be there.
+        for (index, push) in try cluster.commitScripts(commits: 2, scriptsPerCommit: 10, round: 1).enumerated() {
+            var status: Int?
+            for _ in 0..<40 where status != 202 {
+                status = try await JobrunnerBinary.pushWebhook(push.body, port: port, secret: cluster.secret, delivery: "after-\(index)")
+                if status != 202 { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            #expect(status == 202, "a push after the restart is acknowledged")
+        }
+        progress("pushed after the restart")
+        let store = try await PostgresPipelineStore.connect(url: cluster.databaseURL)
+        try await cluster.waitUntilAtRest(store, expecting: 80, timeout: .seconds(180))
+
+        let summaries = try await store.pipelines(PipelineFilter(limit: 1000))
+        let starts = Dictionary(grouping: try cluster.journalEntries().filter { $0.event == "start" }, by: \.pipeline)
+            .mapValues(\.count)
+        #expect(starts.values.allSatisfy { $0 == 1 }, "no script ran twice")
+        var interrupted = 0
+        for summary in summaries {
+            let execute = summary.stage(.execute)
+            if execute?.state == .interrupted {
+                // A run cut off by the restart is never re-run on its own.
+                interrupted += 1
+                #expect(starts[summary.pipeline.id.rawValue, default: 0] <= 1)
+            } else {
+                #expect(summary.status == .succeeded, "pipeline \(summary.pipeline.id): \(summary.stages.map { "\($0.kind)=\($0.state)" })")
+                #expect(starts[summary.pipeline.id.rawValue] == 1)
+            }
+        }
+        print("database restart: \(summaries.count) pipelines, \(starts.count) scripts ran, \(interrupted) interrupted by the restart")
+        #expect(interrupted <= 4, "only runs in flight during the restart can be interrupted")
+
+        // Both processes rode it out and stop cleanly.
+        #expect(serve.process.isRunning && worker.process.isRunning)
+        for process in [serve.process, worker.process] { try await JobrunnerBinary.stop(process) }
+        #expect(serve.process.terminationStatus == 0)
+        #expect(worker.process.terminationStatus == 0)
+    }
+}
+
+/// A line on stderr at once (stdout is buffered when CI pipes it), so a slow test shows where it is.
+func progress(_ message: String) {
+    FileHandle.standardError.write(Data("[\(Date().formatted(.iso8601))] \(message)\n".utf8))
+}
