@@ -52,25 +52,17 @@ extension PostgresPipelineStore {
             let stages = try await db.rows(
                 "SELECT * FROM stages WHERE pipeline_id = \(pipeline.rawValue) FOR UPDATE", logger: logger
             ).map(StoredRecords.stage)
-            guard let current = stages.max(by: { $0.kind < $1.kind }) else {
-                throw PipelineStoreError.pipelineNotFound(pipeline)
-            }
-            let outcome: CancelOutcome
-            switch (current.kind, current.state) {
-            case (_, .queued):
+            let (current, outcome) = try CancelRule.outcome(for: stages, of: pipeline)
+            if outcome == .cancelled {
                 try await db.run(
                     "UPDATE stages SET state = 'cancelled', finished_at = \(now) WHERE id = \(current.id.rawValue)",
                     logger: logger)
-                outcome = .cancelled
-            case (.execute, .running) where current.cancelRequestedAt == nil:
+            } else {
                 try await db.run(
                     """
                     UPDATE stages SET cancel_requested_by = \(operatorName), cancel_requested_at = \(now)
                     WHERE id = \(current.id.rawValue)
                     """, logger: logger)
-                outcome = .stopRequested
-            default:
-                throw PipelineStoreError.invalidTransition(current.id, kind: current.kind, from: current.state, action: "cancel")
             }
             try await Self.recordAction(
                 db, pipeline: pipeline.rawValue, stage: current.id.rawValue, kind: current.kind, action: "cancel",

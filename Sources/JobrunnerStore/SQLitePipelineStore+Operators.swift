@@ -53,24 +53,15 @@ extension SQLitePipelineStore {
             let stages = try Row.fetchAll(
                 db, sql: "SELECT * FROM stages WHERE pipeline_id = ?", arguments: [pipeline.rawValue]
             ).map(StoredRecords.stage)
-            guard let current = stages.max(by: { $0.kind < $1.kind }) else {
-                throw PipelineStoreError.pipelineNotFound(pipeline)
-            }
-            let outcome: CancelOutcome
-            switch (current.kind, current.state) {
-            case (_, .queued):
+            let (current, outcome) = try CancelRule.outcome(for: stages, of: pipeline)
+            if outcome == .cancelled {
                 try db.execute(
                     sql: "UPDATE stages SET state = 'cancelled', finished_at = ? WHERE id = ?",
                     arguments: [now, current.id.rawValue])
-                outcome = .cancelled
-            case (.execute, .running) where current.cancelRequestedAt == nil:
+            } else {
                 try db.execute(
                     sql: "UPDATE stages SET cancel_requested_by = ?, cancel_requested_at = ? WHERE id = ?",
                     arguments: [operatorName, now, current.id.rawValue])
-                outcome = .stopRequested
-            default:
-                throw PipelineStoreError.invalidTransition(
-                    current.id, kind: current.kind, from: current.state, action: "cancel")
             }
             try db.execute(
                 sql: """

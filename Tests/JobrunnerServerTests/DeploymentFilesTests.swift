@@ -46,6 +46,36 @@ struct DeploymentFilesTests {
     }
 
     @Test
+    func theComposeFileRunsJobrunnerOnTheHealthyPostgreSQLItStarts() async throws {
+        // docker is not installable here: parse the file as compose would and check its shape.
+        let path = Self.root.appendingPathComponent("deploy/docker-compose.yml").path
+        let result = try await onDedicatedThread {
+            try runToCompletion(
+                ["python3", "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", path],
+                in: "/")
+        }
+        #expect(result.status == 0, "\(String(decoding: result.stderr, as: UTF8.self))")
+        let compose = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        let services = try #require(compose["services"] as? [String: [String: Any]])
+        let postgres = try #require(services["postgres"])
+        let jobrunner = try #require(services["jobrunner"])
+        #expect((postgres["image"] as? String)?.hasPrefix("postgres:") == true)
+        #expect(postgres["healthcheck"] != nil, "jobrunner waits for a healthy database")
+        let dependsOn = try #require(jobrunner["depends_on"] as? [String: [String: String]])
+        #expect(dependsOn["postgres"]?["condition"] == "service_healthy")
+        #expect((jobrunner["build"] as? [String: String])?["dockerfile"] == "deploy/Dockerfile")
+        let environment = try #require(jobrunner["environment"] as? [String: Any])
+        let url = try #require(environment["JOBRUNNER_DATABASE_URL"] as? String)
+        #expect(url.hasPrefix("postgres://jobrunner:") && url.contains("@postgres:5432/jobrunner"))
+        #expect(DatabaseLocation(parsing: url) == .postgres(url: url))
+        for name in environment.keys {
+            #expect(Setting(rawValue: name) != nil, "compose sets \(name), which the service does not read")
+        }
+        #expect(environment["JOBRUNNER_WEBHOOK_SECRET"] as? String == "${JOBRUNNER_WEBHOOK_SECRET:?set JOBRUNNER_WEBHOOK_SECRET in deploy/.env}")
+        #expect((jobrunner["volumes"] as? [String])?.contains("jobrunner-data:/var/lib/jobrunner") == true)
+    }
+
+    @Test
     func theImageInstallsWhatTheSetUpScriptsInstallForRunningScripts() throws {
         let setup = try Self.read("scripts/lib/setup.sh")
         let block = try #require(setup.firstRange(of: "JOBRUNNER_RUNTIME_PACKAGES=(").map { setup[$0.upperBound...] })
