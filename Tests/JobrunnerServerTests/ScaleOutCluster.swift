@@ -16,10 +16,11 @@ final class ScaleOutCluster: Sendable {
     let fixtures: [GitFixture]
     let journal: String
 
-    /// The script every job is: quick, but slow enough that runs would overlap if exclusion failed.
+    /// The script every job is: quick, but slow enough that runs would overlap if exclusion
+    /// failed; a process started with `SCRIPT_PAUSE` runs it as slowly as that says.
     static let script = """
         echo "start $JOBRUNNER_REPOSITORY $JOBRUNNER_PIPELINE_ID" >> "$JOURNAL"
-        sleep 0.15
+        sleep "${SCRIPT_PAUSE:-0.15}"
         echo "end $JOBRUNNER_REPOSITORY $JOBRUNNER_PIPELINE_ID" >> "$JOURNAL"
 
         """
@@ -43,7 +44,9 @@ final class ScaleOutCluster: Sendable {
     }
 
     /// Starts `jobrunner serve` or `jobrunner worker` with `workers` workers.
-    func start(_ command: String, name: String, workers: Int, port: Int = 0) throws -> JobrunnerBinary.Started {
+    func start(
+        _ command: String, name: String, workers: Int, port: Int = 0, scriptPause: String? = nil
+    ) throws -> JobrunnerBinary.Started {
         let data = directory.file("node-\(name)")
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         return try JobrunnerBinary.start(
@@ -54,8 +57,8 @@ final class ScaleOutCluster: Sendable {
                 "JOBRUNNER_GIT_REMOTE": directory.file("remotes") + "/{repository}.git",
                 "JOBRUNNER_WORKERS": "\(workers)", "JOBRUNNER_HTTP_PORT": "\(port)",
                 "JOBRUNNER_LEASE_DURATION": "3s", "JOBRUNNER_SHUTDOWN_GRACE_PERIOD": "5s",
-                "JOBRUNNER_SCRIPT_ENV": "JOURNAL", "JOURNAL": journal, "JOBRUNNER_LOG_LEVEL": "warning",
-            ],
+                "JOBRUNNER_SCRIPT_ENV": "JOURNAL,SCRIPT_PAUSE", "JOURNAL": journal, "JOBRUNNER_LOG_LEVEL": "warning",
+            ].merging(scriptPause.map { ["SCRIPT_PAUSE": $0] } ?? [:]) { $1 },
             directory: data)
     }
 
