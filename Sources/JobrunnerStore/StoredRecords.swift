@@ -142,7 +142,7 @@ enum StoredRecords {
             id: try row.int64("id"), pipelineID: PipelineID(try row.int64("pipeline_id")), attempt: try row.int("attempt"),
             startedAt: try row.date("started_at"), finishedAt: try row.optionalDate("finished_at"),
             outcome: ExecutionOutcome(rawValue: try row.string("outcome")) ?? .running,
-            exitCode: try row.int32("exit_code"), signal: try row.int32("signal"), timedOut: try row.bool("timed_out"),
+            exitCode: try row.optionalInt32("exit_code"), signal: try row.optionalInt32("signal"), timedOut: try row.bool("timed_out"),
             stdout: try row.bytes("stdout"), stderr: try row.bytes("stderr"),
             stdoutBytes: try row.int("stdout_bytes"), stderrBytes: try row.int("stderr_bytes"),
             stdoutTruncated: try row.bool("stdout_truncated"), stderrTruncated: try row.bool("stderr_truncated"))

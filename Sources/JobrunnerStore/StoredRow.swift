@@ -18,7 +18,7 @@ protocol StoredRow {
 extension StoredRow {
     func int(_ column: String) throws -> Int { Int(try int64(column)) }
     func optionalInt(_ column: String) throws -> Int? { try optionalInt64(column).map { Int($0) } }
-    func int32(_ column: String) throws -> Int32? { try optionalInt64(column).map { Int32(truncatingIfNeeded: $0) } }
+    func optionalInt32(_ column: String) throws -> Int32? { try optionalInt64(column).map { Int32(truncatingIfNeeded: $0) } }
     func date(_ column: String) throws -> Date { Date(timeIntervalSince1970: try double(column)) }
     func optionalDate(_ column: String) throws -> Date? { try optionalDouble(column).map(Date.init(timeIntervalSince1970:)) }
 }
