@@ -10,6 +10,50 @@ extension PostgresPipelineStore {
         let expires = now.adding(leaseDuration)
         let kindList = StoredSQL.kindList(kinds)
         let logger = logger
+        // One round trip for the common case: the next runnable stage is claimed by a single
+        // statement unless it is an EXECUTE, which needs the repository lock below.
+        let fast = try await statement("claiming a stage for \(owner)") { db -> (claimed: ClaimedStage?, executeWaiting: Bool) in
+            guard
+                let row = try await db.row(
+                    """
+                    WITH candidate AS (
+                        SELECT s.id, s.kind FROM stages s
+                        WHERE s.state = 'queued' AND s.run_after <= \(now.storedValue) AND s.kind IN (\(unescaped: kindList))
+                          AND (s.kind <> 'execute' OR \(unescaped: StoredSQL.executeRunnable))
+                        ORDER BY s.run_after, s.pipeline_id, s.id
+                        LIMIT 1
+                        FOR UPDATE OF s SKIP LOCKED),
+                    claimed AS (
+                        UPDATE stages
+                        SET state = 'running', attempt = stages.attempt + 1, lease_owner = \(owner),
+                            lease_expires_at = \(expires.storedValue), started_at = \(now.storedValue), finished_at = NULL,
+                            cancel_requested_by = NULL, cancel_requested_at = NULL
+                        FROM candidate WHERE stages.id = candidate.id AND candidate.kind <> 'execute'
+                        RETURNING stages.id, stages.pipeline_id, stages.kind, stages.attempt),
+                    attempt AS (
+                        INSERT INTO stage_attempts (stage_id, attempt, worker, started_at, outcome)
+                        SELECT id, attempt, \(owner), \(now.storedValue), 'running' FROM claimed)
+                    SELECT candidate.kind AS candidate_kind, claimed.id AS stage_id, claimed.kind AS stage_kind,
+                           claimed.attempt AS stage_attempt, \(unescaped: StoredRecords.pipelineColumns)
+                    FROM candidate
+                    LEFT JOIN claimed ON claimed.id = candidate.id
+                    LEFT JOIN pipelines p ON p.id = claimed.pipeline_id
+                    """, logger: logger)
+            else { return (nil, false) }
+            guard let stageID = try row.optionalInt64("stage_id") else { return (nil, true) }
+            let kindText = try row.string("stage_kind")
+            guard let kind = StageKind(rawValue: kindText) else {
+                throw StoredRowError(description: "stored stage has unknown kind \(kindText)")
+            }
+            let attempt = try row.int("stage_attempt")
+            return (
+                ClaimedStage(
+                    lease: Lease(stageID: StageID(stageID), owner: owner, attempt: attempt, expiresAt: expires), kind: kind,
+                    pipeline: try StoredRecords.pipeline(row)),
+                false
+            )
+        }
+        guard fast.executeWaiting else { return fast.claimed }
         return try await transaction("claiming a stage for \(owner)") { db -> ClaimedStage? in
             // A few candidates at most: one whose repository another node just started is
             // passed over for the next.
@@ -18,10 +62,10 @@ extension PostgresPipelineStore {
                 guard
                     let candidate = try await db.row(
                         """
-                        SELECT s.id, s.kind, p.repository FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
+                        SELECT s.id, s.kind, s.repository FROM stages s
                         WHERE s.state = 'queued' AND s.run_after <= \(now.storedValue) AND s.kind IN (\(unescaped: kindList))
                           AND NOT (s.id = ANY(\(passedOver)))
-                          AND (s.kind <> 'execute' OR \(unescaped: Self.executeRunnable))
+                          AND (s.kind <> 'execute' OR \(unescaped: StoredSQL.executeRunnable))
                         ORDER BY s.run_after, s.pipeline_id, s.id
                         LIMIT 1
                         FOR UPDATE OF s SKIP LOCKED
@@ -37,8 +81,8 @@ extension PostgresPipelineStore {
                         """, logger: logger)
                     let runnable = try await db.row(
                         """
-                        SELECT \(unescaped: Self.executeRunnable) AS runnable
-                        FROM stages s JOIN pipelines p ON p.id = s.pipeline_id WHERE s.id = \(stageID)
+                        SELECT \(unescaped: StoredSQL.executeRunnable) AS runnable
+                        FROM stages s WHERE s.id = \(stageID)
                         """, logger: logger)
                     guard try runnable?.bool("runnable") == true else {
                         passedOver.append(stageID)
@@ -72,16 +116,6 @@ extension PostgresPipelineStore {
             return nil
         }
     }
-
-    /// An EXECUTE `s` of pipeline `p` may start: no EXECUTE of its repository is running and no
-    /// earlier pipeline of that repository still has PROCESS or EXECUTE ahead of it.
-    static let executeRunnable = """
-        NOT EXISTS (
-            SELECT 1 FROM stages o JOIN pipelines op ON op.id = o.pipeline_id
-            WHERE op.repository = p.repository AND o.id <> s.id
-              AND ((o.kind = 'execute' AND o.state = 'running')
-                   OR (op.id < p.id AND o.kind IN ('process', 'execute') AND o.state IN ('queued', 'running'))))
-        """
 
     public func renew(_ lease: Lease, leaseDuration: Duration) async throws -> Lease {
         let expires = clock.now().adding(leaseDuration)
@@ -121,25 +155,34 @@ extension PostgresPipelineStore {
         }
     }
 
+    /// One statement (one round trip): the stage succeeds, its attempt is closed, the next
+    /// stage is queued and the workers are told — or nothing, when the lease is not held.
     public func complete(_ lease: Lease, summary: String?) async throws {
         let now = clock.now().storedValue
-        let policy = retryPolicy
+        let executeAttempts = retryPolicy.attempts(for: .execute)
+        let cleanupAttempts = retryPolicy.attempts(for: .cleanup)
         let logger = logger
-        try await transaction("completing stage \(lease.stageID)") { db in
-            let held = try await Self.heldStageKind(db, lease, logger: logger)
-            try await db.run(
+        try await statement("completing stage \(lease.stageID)") { db in
+            let completed = try await db.row(
                 """
-                UPDATE stages SET state = 'succeeded', finished_at = \(now), lease_owner = NULL,
-                    lease_expires_at = NULL, summary = \(summary) WHERE id = \(lease.stageID.rawValue)
+                WITH held AS (
+                    UPDATE stages SET state = 'succeeded', finished_at = \(now), lease_owner = NULL,
+                        lease_expires_at = NULL, summary = \(summary)
+                    WHERE id = \(lease.stageID.rawValue) AND state = 'running' AND lease_owner = \(lease.owner)
+                      AND attempt = \(lease.attempt)
+                    RETURNING id, pipeline_id, repository, kind),
+                attempt AS (
+                    UPDATE stage_attempts SET finished_at = \(now), outcome = 'succeeded', error = NULL
+                    WHERE stage_id IN (SELECT id FROM held) AND attempt = \(lease.attempt) AND outcome = 'running'),
+                next AS (
+                    INSERT INTO stages (pipeline_id, repository, kind, state, attempt, max_attempts, run_after, created_at)
+                    SELECT pipeline_id, repository, CASE kind WHEN 'process' THEN 'execute' ELSE 'cleanup' END, 'queued', 0,
+                           CASE kind WHEN 'process' THEN \(executeAttempts) ELSE \(cleanupAttempts) END, \(now), \(now)
+                    FROM held WHERE kind <> 'cleanup')
+                -- A next stage is work; a finished pipeline may free its repository's next EXECUTE.
+                SELECT kind, pg_notify(\(Self.workChannel), '') AS notified FROM held
                 """, logger: logger)
-            try await Self.finishAttempt(db, lease, outcome: .succeeded, error: nil, now: now, logger: logger)
-            if let next = held.kind.next {
-                try await Self.insertStage(
-                    db, pipeline: held.pipeline, kind: next, maxAttempts: policy.attempts(for: next), now: now, logger: logger)
-            } else {
-                // The repository's next EXECUTE may have been waiting for this pipeline.
-                try await Self.notifyWork(db, logger: logger)
-            }
+            guard completed != nil else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
         }
     }
 

@@ -137,6 +137,28 @@ public final class PostgresPipelineStore: PipelineStore, Service {
         }
     }
 
+    /// One statement as its own transaction — one round trip instead of BEGIN, the work and
+    /// COMMIT — retried on a serialization failure or deadlock like `transaction`.
+    func statement<T: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await withTimeout(operationTimeout, doing: what) {
+                var attempt = 0
+                while true {
+                    attempt += 1
+                    do {
+                        return try await self.client.withConnection { connection in try await body(connection) }
+                    } catch let error as PSQLError where attempt < 5 && Self.isConflict(error) {
+                        try await Task.sleep(for: .milliseconds(Int64.random(in: 1...20) * Int64(attempt)))
+                    }
+                }
+            }
+        } catch {
+            throw mapped(error)
+        }
+    }
+
     /// Reads outside an explicit transaction (one statement sees one snapshot).
     func read<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
@@ -288,8 +310,9 @@ public final class PostgresPipelineStore: PipelineStore, Service {
     ) async throws {
         try await db.run(
             """
-            INSERT INTO stages (pipeline_id, kind, state, attempt, max_attempts, run_after, created_at)
-            VALUES (\(pipeline), \(kind.rawValue), 'queued', 0, \(maxAttempts), \(now), \(now))
+            INSERT INTO stages (pipeline_id, repository, kind, state, attempt, max_attempts, run_after, created_at)
+            VALUES (\(pipeline), (SELECT repository FROM pipelines WHERE id = \(pipeline)), \(kind.rawValue), 'queued', 0,
+                    \(maxAttempts), \(now), \(now))
             """, logger: logger)
         try await notifyWork(db, logger: logger)
     }

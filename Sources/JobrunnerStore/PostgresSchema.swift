@@ -147,5 +147,6 @@ enum PostgresSchema {
                 );
                 CREATE INDEX feedback_pipeline ON feedback(pipeline_id, id);
                 """),
+        Migration(identifier: "v6-stage-repository", sql: StoredSQL.stageRepositoryMigration),
     ]
 }

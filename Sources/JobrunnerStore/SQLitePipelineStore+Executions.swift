@@ -12,14 +12,12 @@ extension SQLitePipelineStore {
                 throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner)
             }
             let pipeline = try Int64.fetchOne(
-                db, sql: "SELECT pipeline_id FROM stages WHERE id = ?", arguments: [lease.stageID.rawValue])!
-            try db.execute(
-                sql: """
+                db.cachedStatement(sql: "SELECT pipeline_id FROM stages WHERE id = ?"), arguments: [lease.stageID.rawValue])!
+            try db.cachedStatement(sql: """
                     INSERT OR REPLACE INTO artifacts (pipeline_id, toolchain, toolchain_version, file_name, run_command,
                         content, digest, source_digest, build_seconds, is_text, timeout_seconds, built_at, source, approval)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+                    """).execute(arguments: [
                     pipeline, artifact.toolchain, artifact.toolchainVersion, artifact.fileName, command,
                     Data(artifact.content), artifact.digest, artifact.sourceDigest,
                     artifact.buildDuration.secondsDouble, artifact.isText, artifact.timeout?.secondsDouble, now, Data(artifact.source),
@@ -30,7 +28,7 @@ extension SQLitePipelineStore {
 
     public func artifact(for pipeline: PipelineID) async throws -> Artifact? {
         try await pool.read { db -> Artifact? in
-            try Row.fetchOne(db, sql: "SELECT * FROM artifacts WHERE pipeline_id = ?", arguments: [pipeline.rawValue])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM artifacts WHERE pipeline_id = ?"), arguments: [pipeline.rawValue])
                 .map(StoredRecords.artifact)
         }
     }
@@ -42,10 +40,8 @@ extension SQLitePipelineStore {
                 throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner)
             }
             let pipeline = try Int64.fetchOne(
-                db, sql: "SELECT pipeline_id FROM stages WHERE id = ?", arguments: [lease.stageID.rawValue])!
-            try db.execute(
-                sql: "INSERT INTO executions (pipeline_id, attempt, started_at, outcome) VALUES (?, ?, ?, 'running')",
-                arguments: [pipeline, lease.attempt, now])
+                db.cachedStatement(sql: "SELECT pipeline_id FROM stages WHERE id = ?"), arguments: [lease.stageID.rawValue])!
+            try db.cachedStatement(sql: "INSERT INTO executions (pipeline_id, attempt, started_at, outcome) VALUES (?, ?, ?, 'running')").execute(arguments: [pipeline, lease.attempt, now])
             return db.lastInsertedRowID
         }
     }
@@ -55,26 +51,22 @@ extension SQLitePipelineStore {
         // split across two appends with U+FFFD; kept a BLOB, the bytes come back as written.
         guard !stdout.isEmpty || !stderr.isEmpty else { return }
         try await immediate { db in
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE executions SET stdout = CAST(stdout || ? AS BLOB), stderr = CAST(stderr || ? AS BLOB),
                         stdout_bytes = stdout_bytes + ?, stderr_bytes = stderr_bytes + ?
                     WHERE id = ? AND outcome = 'running'
-                    """,
-                arguments: [Data(stdout), Data(stderr), stdout.count, stderr.count, execution])
+                    """).execute(arguments: [Data(stdout), Data(stderr), stdout.count, stderr.count, execution])
         }
     }
 
     public func finishExecution(_ record: ExecutionRecord) async throws {
         try await immediate { db in
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE executions SET finished_at = ?, outcome = ?, exit_code = ?, signal = ?, timed_out = ?,
                         stdout = ?, stderr = ?, stdout_bytes = ?, stderr_bytes = ?, stdout_truncated = ?,
                         stderr_truncated = ?
                     WHERE id = ?
-                    """,
-                arguments: [
+                    """).execute(arguments: [
                     record.finishedAt?.storedValue, record.outcome.rawValue, record.exitCode, record.signal,
                     record.timedOut, Data(record.stdout), Data(record.stderr), record.stdoutBytes, record.stderrBytes,
                     record.stdoutTruncated, record.stderrTruncated, record.id,
@@ -85,7 +77,7 @@ extension SQLitePipelineStore {
     public func executions(for pipeline: PipelineID) async throws -> [ExecutionRecord] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM executions WHERE pipeline_id = ? ORDER BY id", arguments: [pipeline.rawValue]
+                db.cachedStatement(sql: "SELECT * FROM executions WHERE pipeline_id = ? ORDER BY id"), arguments: [pipeline.rawValue]
             ).map(StoredRecords.execution)
         }
     }

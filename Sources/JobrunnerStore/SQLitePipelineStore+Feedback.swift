@@ -5,9 +5,7 @@ import JobrunnerCore
 extension SQLitePipelineStore {
     public func recordFeedback(_ record: FeedbackRecord) async throws {
         try await immediate { db in
-            try db.execute(
-                sql: "INSERT INTO feedback (pipeline_id, channel, event, target, error, at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [
+            try db.cachedStatement(sql: "INSERT INTO feedback (pipeline_id, channel, event, target, error, at) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [
                     record.pipelineID.rawValue, record.channel, record.event, record.target, record.error,
                     record.at.storedValue,
                 ])
@@ -17,7 +15,7 @@ extension SQLitePipelineStore {
     public func feedback(for pipeline: PipelineID) async throws -> [FeedbackRecord] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM feedback WHERE pipeline_id = ? ORDER BY id", arguments: [pipeline.rawValue]
+                db.cachedStatement(sql: "SELECT * FROM feedback WHERE pipeline_id = ? ORDER BY id"), arguments: [pipeline.rawValue]
             ).map(StoredRecords.feedback)
         }
     }

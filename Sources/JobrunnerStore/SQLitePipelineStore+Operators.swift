@@ -9,7 +9,7 @@ extension SQLitePipelineStore {
         try await immediate { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT pipeline_id, kind, state, attempt FROM stages WHERE id = ?",
+                    db.cachedStatement(sql: "SELECT pipeline_id, kind, state, attempt FROM stages WHERE id = ?"),
                     arguments: [stage.rawValue])
             else { throw PipelineStoreError.stageNotFound(stage) }
             let kind = StageKind(rawValue: row["kind"] as String) ?? .process
@@ -21,28 +21,23 @@ extension SQLitePipelineStore {
             // A cancelled pipeline stays cancelled — except the CLEANUP that follows a stopped
             // EXECUTE, which must be able to commit its log.
             let cancelled = try Bool.fetchOne(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT EXISTS (SELECT 1 FROM stages WHERE pipeline_id = ? AND state = 'cancelled' AND kind <> 'execute')
-                    """,
+                    """),
                 arguments: [pipelineID]) ?? false
             if cancelled {
                 throw PipelineStoreError.invalidTransition(stage, kind: kind, from: .cancelled, action: "retry")
             }
             // A retry grants a fresh budget of attempts; for EXECUTE that is exactly one run.
             let attempt: Int = row["attempt"]
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE stages SET state = 'queued', run_after = ?, max_attempts = ?, finished_at = NULL,
                         lease_owner = NULL, lease_expires_at = NULL WHERE id = ?
-                    """,
-                arguments: [now, attempt + policy.attempts(for: kind), stage.rawValue])
-            try db.execute(
-                sql: """
+                    """).execute(arguments: [now, attempt + policy.attempts(for: kind), stage.rawValue])
+            try db.cachedStatement(sql: """
                     INSERT INTO operator_actions (pipeline_id, stage_id, stage_kind, action, operator, at, reason)
                     VALUES (?, ?, ?, 'retry', ?, ?, ?)
-                    """,
-                arguments: [pipelineID, stage.rawValue, kind.rawValue, operatorName, now, reason])
+                    """).execute(arguments: [pipelineID, stage.rawValue, kind.rawValue, operatorName, now, reason])
         }
     }
 
@@ -51,24 +46,18 @@ extension SQLitePipelineStore {
         let now = clock.now().storedValue
         return try await immediate { db -> CancelOutcome in
             let stages = try Row.fetchAll(
-                db, sql: "SELECT * FROM stages WHERE pipeline_id = ?", arguments: [pipeline.rawValue]
+                db.cachedStatement(sql: "SELECT * FROM stages WHERE pipeline_id = ?"), arguments: [pipeline.rawValue]
             ).map(StoredRecords.stage)
             let (current, outcome) = try CancelRule.outcome(for: stages, of: pipeline)
             if outcome == .cancelled {
-                try db.execute(
-                    sql: "UPDATE stages SET state = 'cancelled', finished_at = ? WHERE id = ?",
-                    arguments: [now, current.id.rawValue])
+                try db.cachedStatement(sql: "UPDATE stages SET state = 'cancelled', finished_at = ? WHERE id = ?").execute(arguments: [now, current.id.rawValue])
             } else {
-                try db.execute(
-                    sql: "UPDATE stages SET cancel_requested_by = ?, cancel_requested_at = ? WHERE id = ?",
-                    arguments: [operatorName, now, current.id.rawValue])
+                try db.cachedStatement(sql: "UPDATE stages SET cancel_requested_by = ?, cancel_requested_at = ? WHERE id = ?").execute(arguments: [operatorName, now, current.id.rawValue])
             }
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO operator_actions (pipeline_id, stage_id, stage_kind, action, operator, at, reason)
                     VALUES (?, ?, ?, 'cancel', ?, ?, ?)
-                    """,
-                arguments: [pipeline.rawValue, current.id.rawValue, current.kind.rawValue, operatorName, now, reason])
+                    """).execute(arguments: [pipeline.rawValue, current.id.rawValue, current.kind.rawValue, operatorName, now, reason])
             return outcome
         }
     }
@@ -77,7 +66,7 @@ extension SQLitePipelineStore {
         try await pool.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT cancel_requested_at FROM stages WHERE \(Self.heldBy)",
+                    db.cachedStatement(sql: "SELECT cancel_requested_at FROM stages WHERE \(Self.heldBy)"),
                     arguments: Self.heldArguments(lease))
             else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
             return (row["cancel_requested_at"] as Double?) != nil
@@ -93,7 +82,7 @@ extension SQLitePipelineStore {
             try Self.finishAttempt(db, lease, outcome: .cancelled, error: reason, now: now)
             if let next = kind.next {
                 let pipeline = try Int64.fetchOne(
-                    db, sql: "SELECT pipeline_id FROM stages WHERE id = ?", arguments: [lease.stageID.rawValue])!
+                    db.cachedStatement(sql: "SELECT pipeline_id FROM stages WHERE id = ?"), arguments: [lease.stageID.rawValue])!
                 try Self.insertStage(db, pipeline: pipeline, kind: next, maxAttempts: policy.attempts(for: next), now: now)
             }
         }
@@ -103,12 +92,12 @@ extension SQLitePipelineStore {
         try await pool.read { db in
             var statistics = QueueStatistics()
             for row in try Row.fetchAll(
-                db, sql: "SELECT (\(StoredSQL.statusExpression)) AS status, COUNT(*) AS n FROM pipelines p GROUP BY 1")
+                db.cachedStatement(sql: "SELECT (\(StoredSQL.statusExpression)) AS status, COUNT(*) AS n FROM pipelines p GROUP BY 1"))
             {
                 if let status = PipelineStatus(rawValue: row["status"]) { statistics.pipelinesByStatus[status] = row["n"] }
             }
             for row in try Row.fetchAll(
-                db, sql: "SELECT kind, state, COUNT(*) AS n FROM stages WHERE state IN ('queued', 'running') GROUP BY 1, 2")
+                db.cachedStatement(sql: "SELECT kind, state, COUNT(*) AS n FROM stages WHERE state IN ('queued', 'running') GROUP BY 1, 2"))
             {
                 guard let kind = StageKind(rawValue: row["kind"]) else { continue }
                 if (row["state"] as String) == "queued" {
@@ -118,7 +107,7 @@ extension SQLitePipelineStore {
                 }
             }
             statistics.oldestQueuedSince = try Double.fetchOne(
-                db, sql: "SELECT MIN(run_after) FROM stages WHERE state = 'queued'"
+                db.cachedStatement(sql: "SELECT MIN(run_after) FROM stages WHERE state = 'queued'")
             ).map { Date(timeIntervalSince1970: $0) }
             return statistics
         }

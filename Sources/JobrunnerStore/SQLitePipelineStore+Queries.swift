@@ -42,21 +42,20 @@ extension SQLitePipelineStore {
         try await pool.read { db -> PipelineDetail? in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p WHERE p.id = ?",
+                    db.cachedStatement(sql: "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p WHERE p.id = ?"),
                     arguments: [id.rawValue])
             else { return nil }
             let pipeline = try StoredRecords.pipeline(row)
             let stages = try Self.stagesByPipeline(db, [id])[id] ?? []
             let attempts = try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT a.*, s.kind FROM stage_attempts a JOIN stages s ON s.id = a.stage_id
                     WHERE s.pipeline_id = ? ORDER BY a.id
-                    """,
+                    """),
                 arguments: [id.rawValue]
             ).map(StoredRecords.attempt)
             let actions = try Row.fetchAll(
-                db, sql: "SELECT * FROM operator_actions WHERE pipeline_id = ? ORDER BY id",
+                db.cachedStatement(sql: "SELECT * FROM operator_actions WHERE pipeline_id = ? ORDER BY id"),
                 arguments: [id.rawValue]
             ).map(StoredRecords.operatorAction)
             return PipelineDetail(

@@ -8,11 +8,10 @@ extension SQLitePipelineStore {
         let limit = max(1, limit)
         return try await immediate { db -> Int in
             let ids = try Int64.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT p.id FROM pipelines p WHERE \(StoredRetention.prunableCondition(cutoff: "?1"))
                     ORDER BY p.id LIMIT ?2
-                    """,
+                    """),
                 arguments: [cutoff, limit])
             if !ids.isEmpty {
                 let list = ids.map(String.init).joined(separator: ", ")

@@ -7,9 +7,12 @@ import JobrunnerCore
 /// Every write runs in a `BEGIN IMMEDIATE` transaction, so writers from several processes
 /// queue on SQLite's lock (bounded by the busy timeout) instead of failing half-way, and
 /// `synchronous=FULL` makes each commit durable before the call returns — the moment a
-/// delivery may be acknowledged to GitHub.
+/// delivery may be acknowledged to GitHub. Writes that arrive together share one commit
+/// (`SQLiteGroupCommit`), so a busy intake or worker pool is not limited to one disk flush
+/// per write.
 public final class SQLitePipelineStore: PipelineStore {
     let pool: DatabasePool
+    let groupCommit: SQLiteGroupCommit
     let clock: any JobClock
     let retryPolicy: RetryPolicy
     let jitter: @Sendable () -> Double
@@ -48,6 +51,7 @@ public final class SQLitePipelineStore: PipelineStore {
         } catch {
             throw PipelineStoreError.unavailable(location: path, reason: "\(error)")
         }
+        groupCommit = SQLiteGroupCommit(pool: pool)
         let migrator = SQLiteSchema.migrator
         let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
         let unknown = applied.subtracting(migrator.migrations)
@@ -61,16 +65,10 @@ public final class SQLitePipelineStore: PipelineStore {
         }
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction.
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction — shared with writes arriving at the same
+    /// time (group commit), each in its own savepoint — and returns once it is durable.
     func immediate<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await pool.writeWithoutTransaction { db in
-            var result: T?
-            try db.inTransaction(.immediate) {
-                result = try body(db)
-                return .commit
-            }
-            return result!
-        }
+        try await groupCommit.write(body)
     }
 
     public func checkReady() async throws {
@@ -97,15 +95,13 @@ public final class SQLitePipelineStore: PipelineStore {
                         pipelines: existing.pipelineIDs.map { ($0, paths[$0] ?? "", false) })
                 }
                 // A failed delivery created nothing; its redelivery is processed afresh.
-                try db.execute(sql: "DELETE FROM delivery_pipelines WHERE delivery_id = ?", arguments: [delivery.id.rawValue])
-                try db.execute(sql: "DELETE FROM deliveries WHERE id = ?", arguments: [delivery.id.rawValue])
+                try db.cachedStatement(sql: "DELETE FROM delivery_pipelines WHERE delivery_id = ?").execute(arguments: [delivery.id.rawValue])
+                try db.cachedStatement(sql: "DELETE FROM deliveries WHERE id = ?").execute(arguments: [delivery.id.rawValue])
             }
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+                    """).execute(arguments: [
                     delivery.id.rawValue, delivery.event, delivery.repository, delivery.ref,
                     delivery.headCommit, delivery.sender, delivery.outcome.rawValue, delivery.reason, now,
                 ])
@@ -114,20 +110,17 @@ public final class SQLitePipelineStore: PipelineStore {
                 let id: Int64
                 let created: Bool
                 if let existing = try Int64.fetchOne(
-                    db,
-                    sql: "SELECT id FROM pipelines WHERE repository = ? AND script_path = ? AND commit_sha = ?",
+                    db.cachedStatement(sql: "SELECT id FROM pipelines WHERE repository = ? AND script_path = ? AND commit_sha = ?"),
                     arguments: [pipeline.repository.rawValue, pipeline.scriptPath, pipeline.commit])
                 {
                     id = existing
                     created = false
                 } else {
-                    try db.execute(
-                        sql: """
+                    try db.cachedStatement(sql: """
                             INSERT INTO pipelines (repository, branch, script_path, commit_sha, blob_sha, pusher,
                                                    pull_request, author, delivery_id, created_at)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
+                            """).execute(arguments: [
                             pipeline.repository.rawValue, pipeline.branch, pipeline.scriptPath, pipeline.commit,
                             pipeline.blob, pipeline.pusher, pipeline.pullRequest, pipeline.author,
                             delivery.id.rawValue, now,
@@ -136,9 +129,7 @@ public final class SQLitePipelineStore: PipelineStore {
                     created = true
                     try Self.insertStage(db, pipeline: id, kind: .process, maxAttempts: processAttempts, now: now)
                 }
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO delivery_pipelines (delivery_id, pipeline_id, position) VALUES (?, ?, ?)",
-                    arguments: [delivery.id.rawValue, id, position])
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO delivery_pipelines (delivery_id, pipeline_id, position) VALUES (?, ?, ?)").execute(arguments: [delivery.id.rawValue, id, position])
                 results.append((PipelineID(id), pipeline.scriptPath, created))
             }
             let record = DeliveryRecord(
@@ -148,12 +139,10 @@ public final class SQLitePipelineStore: PipelineStore {
     }
 
     static func insertStage(_ db: Database, pipeline: Int64, kind: StageKind, maxAttempts: Int, now: Double) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO stages (pipeline_id, kind, state, attempt, max_attempts, run_after, created_at)
-                VALUES (?, ?, 'queued', 0, ?, ?, ?)
-                """,
-            arguments: [pipeline, kind.rawValue, maxAttempts, now, now])
+        try db.cachedStatement(sql: """
+                INSERT INTO stages (pipeline_id, repository, kind, state, attempt, max_attempts, run_after, created_at)
+                VALUES (?, (SELECT repository FROM pipelines WHERE id = ?), ?, 'queued', 0, ?, ?, ?)
+                """).execute(arguments: [pipeline, pipeline, kind.rawValue, maxAttempts, now, now])
     }
 
     // MARK: - Claiming and leases
@@ -167,27 +156,24 @@ public final class SQLitePipelineStore: PipelineStore {
         let kindList = StoredSQL.kindList(kinds)
         // An EXECUTE is runnable only when no EXECUTE of its repository is running and no
         // earlier pipeline of that repository still has PROCESS or EXECUTE ahead of it.
+        // SQLite has one writer at a time, so the rule is checked in the claiming statement.
         let sql = """
             UPDATE stages
             SET state = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,
                 started_at = ?, finished_at = NULL, cancel_requested_by = NULL, cancel_requested_at = NULL
             WHERE id = (
-                SELECT s.id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
+                SELECT s.id FROM stages s
                 WHERE s.state = 'queued' AND s.run_after <= ? AND s.kind IN (\(kindList))
-                  AND (s.kind <> 'execute' OR NOT EXISTS (
-                        SELECT 1 FROM stages o JOIN pipelines op ON op.id = o.pipeline_id
-                        WHERE op.repository = p.repository AND o.id <> s.id
-                          AND ((o.kind = 'execute' AND o.state = 'running')
-                               OR (op.id < p.id AND o.kind IN ('process', 'execute')
-                                   AND o.state IN ('queued', 'running')))))
+                  AND (s.kind <> 'execute' OR \(StoredSQL.executeRunnable))
                 ORDER BY s.run_after, s.pipeline_id, s.id
                 LIMIT 1)
             RETURNING id, pipeline_id, kind, attempt
             """
         return try await immediate { db -> ClaimedStage? in
             guard
+                // Cached per connection: at most one statement per set of kinds.
                 let row = try Row.fetchOne(
-                    db, sql: sql,
+                    db.cachedStatement(sql: sql),
                     arguments: [owner, expires.storedValue, now.storedValue, now.storedValue])
             else { return nil }
             let stageID: Int64 = row["id"]
@@ -196,12 +182,10 @@ public final class SQLitePipelineStore: PipelineStore {
             guard let kind = StageKind(rawValue: kindText) else {
                 throw DatabaseError(message: "stored stage has unknown kind \(kindText)")
             }
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO stage_attempts (stage_id, attempt, worker, started_at, outcome)
                     VALUES (?, ?, ?, ?, 'running')
-                    """,
-                arguments: [stageID, attempt, owner, now.storedValue])
+                    """).execute(arguments: [stageID, attempt, owner, now.storedValue])
             let pipeline = try Self.fetchPipeline(db, row["pipeline_id"])
             return ClaimedStage(
                 lease: Lease(stageID: StageID(stageID), owner: owner, attempt: attempt, expiresAt: expires),
@@ -212,9 +196,7 @@ public final class SQLitePipelineStore: PipelineStore {
     public func renew(_ lease: Lease, leaseDuration: Duration) async throws -> Lease {
         let expires = clock.now().adding(leaseDuration)
         try await immediate { db in
-            try db.execute(
-                sql: "UPDATE stages SET lease_expires_at = ? WHERE \(Self.heldBy)",
-                arguments: [expires.storedValue] + Self.heldArguments(lease))
+            try db.cachedStatement(sql: "UPDATE stages SET lease_expires_at = ? WHERE \(Self.heldBy)").execute(arguments: [expires.storedValue] + Self.heldArguments(lease))
             guard db.changesCount == 1 else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
         }
         var renewed = lease
@@ -230,12 +212,10 @@ public final class SQLitePipelineStore: PipelineStore {
                 try Self.end(db, lease.stageID.rawValue, as: .interrupted, error: reason, now: now)
                 try Self.finishAttempt(db, lease, outcome: .interrupted, error: reason, now: now)
             } else {
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         UPDATE stages SET state = 'queued', attempt = attempt - 1,
                             lease_owner = NULL, lease_expires_at = NULL, started_at = NULL WHERE id = ?
-                        """,
-                    arguments: [lease.stageID.rawValue])
+                        """).execute(arguments: [lease.stageID.rawValue])
                 try Self.finishAttempt(db, lease, outcome: .released, error: reason, now: now)
             }
         }
@@ -246,16 +226,14 @@ public final class SQLitePipelineStore: PipelineStore {
         let policy = retryPolicy
         try await immediate { db in
             let kind = try Self.heldStageKind(db, lease)
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE stages SET state = 'succeeded', finished_at = ?, lease_owner = NULL,
                         lease_expires_at = NULL, summary = ? WHERE id = ?
-                    """,
-                arguments: [now, summary, lease.stageID.rawValue])
+                    """).execute(arguments: [now, summary, lease.stageID.rawValue])
             try Self.finishAttempt(db, lease, outcome: .succeeded, error: nil, now: now)
             if let next = kind.next {
                 let pipeline = try Int64.fetchOne(
-                    db, sql: "SELECT pipeline_id FROM stages WHERE id = ?", arguments: [lease.stageID.rawValue])!
+                    db.cachedStatement(sql: "SELECT pipeline_id FROM stages WHERE id = ?"), arguments: [lease.stageID.rawValue])!
                 try Self.insertStage(db, pipeline: pipeline, kind: next, maxAttempts: policy.attempts(for: next), now: now)
             }
         }
@@ -269,16 +247,14 @@ public final class SQLitePipelineStore: PipelineStore {
         return try await immediate { db -> FailureDisposition in
             _ = try Self.heldStageKind(db, lease)
             let maxAttempts = try Int.fetchOne(
-                db, sql: "SELECT max_attempts FROM stages WHERE id = ?", arguments: [lease.stageID.rawValue])!
+                db.cachedStatement(sql: "SELECT max_attempts FROM stages WHERE id = ?"), arguments: [lease.stageID.rawValue])!
             let message = "attempt \(lease.attempt) of \(maxAttempts): \(failure.message)"
             if failure.kind == .transient && lease.attempt < maxAttempts {
                 let retryAt = now.adding(policy.delay(afterAttempt: lease.attempt, jitter: jitter))
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         UPDATE stages SET state = 'queued', run_after = ?, lease_owner = NULL,
                             lease_expires_at = NULL, last_error = ? WHERE id = ?
-                        """,
-                    arguments: [retryAt.storedValue, message, lease.stageID.rawValue])
+                        """).execute(arguments: [retryAt.storedValue, message, lease.stageID.rawValue])
                 try Self.finishAttempt(db, lease, outcome: .retrying, error: failure.message, now: now.storedValue)
                 return .willRetry(at: retryAt)
             }
@@ -292,11 +268,10 @@ public final class SQLitePipelineStore: PipelineStore {
         let now = clock.now().storedValue
         return try await immediate { db -> RescueReport in
             let rows = try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT id, kind, attempt, max_attempts, lease_owner, lease_expires_at FROM stages
                     WHERE state = 'running' AND lease_expires_at < ?
-                    """,
+                    """),
                 arguments: [now])
             var report = RescueReport()
             for row in rows {
@@ -312,12 +287,10 @@ public final class SQLitePipelineStore: PipelineStore {
                     try Self.finishAttempt(db, lease, outcome: .interrupted, error: rescue.interruptedMessage, now: now)
                     report.interrupted.append(StageID(id))
                 } else if attempt < maxAttempts {
-                    try db.execute(
-                        sql: """
+                    try db.cachedStatement(sql: """
                             UPDATE stages SET state = 'queued', lease_owner = NULL,
                                 lease_expires_at = NULL, last_error = ? WHERE id = ?
-                            """,
-                        arguments: [rescue.requeuedMessage, id])
+                            """).execute(arguments: [rescue.requeuedMessage, id])
                     try Self.finishAttempt(db, lease, outcome: .abandoned, error: rescue.requeuedMessage, now: now)
                     report.requeued.append(StageID(id))
                 } else {
@@ -343,7 +316,7 @@ public final class SQLitePipelineStore: PipelineStore {
     static func heldStageKind(_ db: Database, _ lease: Lease) throws -> StageKind {
         guard
             let kindText = try String.fetchOne(
-                db, sql: "SELECT kind FROM stages WHERE \(heldBy)", arguments: heldArguments(lease)),
+                db.cachedStatement(sql: "SELECT kind FROM stages WHERE \(heldBy)"), arguments: heldArguments(lease)),
             let kind = StageKind(rawValue: kindText)
         else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
         return kind
@@ -351,36 +324,32 @@ public final class SQLitePipelineStore: PipelineStore {
 
     /// Ends a stage for good (failed, interrupted): no lease, a finish time, the reason.
     static func end(_ db: Database, _ stage: Int64, as state: StageState, error: String, now: Double) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 UPDATE stages SET state = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
                     last_error = ? WHERE id = ?
-                """,
-            arguments: [state.rawValue, now, error, stage])
+                """).execute(arguments: [state.rawValue, now, error, stage])
     }
 
     static func finishAttempt(_ db: Database, _ lease: Lease, outcome: AttemptOutcome, error: String?, now: Double) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 UPDATE stage_attempts SET finished_at = ?, outcome = ?, error = ?
                 WHERE stage_id = ? AND attempt = ? AND outcome = 'running'
-                """,
-            arguments: [now, outcome.rawValue, error, lease.stageID.rawValue, lease.attempt])
+                """).execute(arguments: [now, outcome.rawValue, error, lease.stageID.rawValue, lease.attempt])
     }
 
     static func fetchPipeline(_ db: Database, _ id: Int64) throws -> PipelineRecord {
         guard
             let row = try Row.fetchOne(
-                db, sql: "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p WHERE p.id = ?", arguments: [id])
+                db.cachedStatement(sql: "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p WHERE p.id = ?"), arguments: [id])
         else { throw PipelineStoreError.pipelineNotFound(PipelineID(id)) }
         return try StoredRecords.pipeline(row)
     }
 
     static func fetchDelivery(_ db: Database, _ id: DeliveryID) throws -> DeliveryRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [id.rawValue])
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM deliveries WHERE id = ?"), arguments: [id.rawValue])
         else { return nil }
         let ids = try Int64.fetchAll(
-            db, sql: "SELECT pipeline_id FROM delivery_pipelines WHERE delivery_id = ? ORDER BY position",
+            db.cachedStatement(sql: "SELECT pipeline_id FROM delivery_pipelines WHERE delivery_id = ? ORDER BY position"),
             arguments: [id.rawValue])
         return try StoredRecords.delivery(row, pipelineIDs: ids.map(PipelineID.init(rawValue:)))
     }

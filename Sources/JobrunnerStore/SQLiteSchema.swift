@@ -156,6 +156,9 @@ enum SQLiteSchema {
                     ALTER TABLE stages ADD COLUMN cancel_requested_at REAL;
                     """)
         }
+        migrator.registerMigration("v6-stage-repository") { db in
+            try db.execute(sql: StoredSQL.stageRepositoryMigration)
+        }
         return migrator
     }
 }

@@ -171,6 +171,31 @@ enum StoredSQL {
         END
         """
 
+    /// An EXECUTE `s` may start: no EXECUTE of its repository is running and no earlier pipeline
+    /// of that repository still has PROCESS or EXECUTE ahead of it. Stages carry their
+    /// pipeline's repository, and the partial index `stages_active_by_repository` holds only
+    /// queued and running PROCESS/EXECUTE stages, so this looks at the few stages in flight in
+    /// one repository — not at its whole history (which made claims slow down as it grew).
+    static let executeRunnable = """
+        NOT EXISTS (
+            SELECT 1 FROM stages o
+            WHERE o.repository = s.repository AND o.id <> s.id
+              AND o.state IN ('queued', 'running') AND o.kind IN ('process', 'execute')
+              AND ((o.kind = 'execute' AND o.state = 'running') OR o.pipeline_id < s.pipeline_id))
+        """
+
+    /// Stages copy their pipeline's repository (for `executeRunnable`), and the runnable index
+    /// covers the claim order completely, so a claim reads the queue in order instead of
+    /// sorting it. The same migration for both drivers.
+    static let stageRepositoryMigration = """
+        ALTER TABLE stages ADD COLUMN repository TEXT;
+        UPDATE stages SET repository = (SELECT p.repository FROM pipelines p WHERE p.id = stages.pipeline_id);
+        CREATE INDEX stages_active_by_repository ON stages(repository, pipeline_id)
+            WHERE state IN ('queued', 'running') AND kind IN ('process', 'execute');
+        DROP INDEX stages_runnable;
+        CREATE INDEX stages_runnable ON stages(state, run_after, pipeline_id, id);
+        """
+
     /// A pipeline at rest: no stage queued or running.
     static let atRest = "NOT EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state IN ('queued', 'running'))"
 

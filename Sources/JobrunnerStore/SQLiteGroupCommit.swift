@@ -1,0 +1,95 @@
+import GRDB
+import JobrunnerCore
+
+/// Group commit for the SQLite store. SQLite has one writer and every commit waits for the
+/// disk, so writers that arrive while a commit is being flushed are run together in the next
+/// transaction — each in its own savepoint, so one that throws is rolled back alone — and all
+/// learn their result only once that transaction is durable. A lone writer is committed at
+/// once (no waiting for company); under load many writes share one flush.
+final class SQLiteGroupCommit: Sendable {
+    /// At most this many writes share a transaction, which bounds how long one batch holds the lock.
+    static let maximumBatch = 64
+
+    private struct Entry: Sendable {
+        /// Runs the write inside the shared transaction, keeping its own result.
+        let run: @Sendable (Database) -> Void
+        /// Hands the kept result over (or the transaction's failure) once the commit is done.
+        let finish: @Sendable ((any Error)?) -> Void
+    }
+
+    private struct State {
+        var pending: [Entry] = []
+        var flushing = false
+    }
+
+    private let pool: DatabasePool
+    private let state = Locked(State())
+    /// Transactions committed so far (for tests: writes per commit).
+    let transactionsCommitted = Locked(0)
+
+    init(pool: DatabasePool) { self.pool = pool }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction, possibly shared with other writes, and
+    /// returns once that transaction has committed.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let outcome = Locked<Result<T, any Error>?>(nil)
+        return try await withCheckedThrowingContinuation { continuation in
+            let entry = Entry(
+                run: { db in
+                    do {
+                        try db.inSavepoint {
+                            let value = try body(db)
+                            outcome.withLock { $0 = .success(value) }
+                            return .commit
+                        }
+                    } catch {
+                        outcome.withLock { $0 = .failure(error) }
+                    }
+                },
+                finish: { failure in
+                    if let failure {
+                        continuation.resume(throwing: failure)
+                    } else {
+                        continuation.resume(with: outcome.value ?? .failure(SQLiteGroupCommitError.writeDidNotRun))
+                    }
+                })
+            let leads = state.withLock { state -> Bool in
+                state.pending.append(entry)
+                guard !state.flushing else { return false }
+                state.flushing = true
+                return true
+            }
+            if leads { Task { await self.flushUntilIdle() } }
+        }
+    }
+
+    /// Commits batch after batch until nothing is pending.
+    private func flushUntilIdle() async {
+        while true {
+            let batch = state.withLock { state -> [Entry] in
+                let batch = Array(state.pending.prefix(Self.maximumBatch))
+                state.pending.removeFirst(batch.count)
+                if batch.isEmpty { state.flushing = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                try await pool.writeWithoutTransaction { db in
+                    try db.inTransaction(.immediate) {
+                        for entry in batch { entry.run(db) }
+                        return .commit
+                    }
+                }
+                transactionsCommitted.withLock { $0 += 1 }
+                for entry in batch { entry.finish(nil) }
+            } catch {
+                for entry in batch { entry.finish(error) }
+            }
+        }
+    }
+}
+
+enum SQLiteGroupCommitError: Error, CustomStringConvertible {
+    case writeDidNotRun
+    var description: String { "a write queued for the SQLite store was not run (internal error)" }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+import JobrunnerCore
+@testable import JobrunnerStore
+import JobrunnerTestSupport
+import Testing
+
+/// Writes that arrive while a commit is in flight share the next one, and a write that fails
+/// is rolled back alone.
+@Suite("SQLite group commit")
+struct GroupCommitTests {
+    @Test
+    func writesArrivingDuringACommitShareTheNextAndAFailingOneIsRolledBackAlone() async throws {
+        let directory = try TemporaryDirectory("group-commit")
+        let store = try SQLitePipelineStore(path: directory.file("jobrunner.sqlite"))
+        try await store.pool.write { db in try db.execute(sql: "CREATE TABLE probe (value INTEGER NOT NULL)") }
+        let before = store.groupCommit.transactionsCommitted.value
+
+        struct Refused: Error {}
+        // The first write holds the writer for a moment; the others queue up behind it.
+        async let first: Void = store.immediate { db in
+            try db.execute(sql: "INSERT INTO probe (value) VALUES (0)")
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+            for value in 1...20 {
+                group.addTask {
+                    do {
+                        try await store.immediate { db in
+                            try db.execute(sql: "INSERT INTO probe (value) VALUES (?)", arguments: [value])
+                            if value == 7 { throw Refused() }  // after writing: its row must vanish
+                        }
+                        return (value, true)
+                    } catch {
+                        return (value, error is Refused)
+                    }
+                }
+            }
+            return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        try await first
+        #expect(outcomes.count == 20)
+        #expect(outcomes.values.allSatisfy { $0 }, "every write got its own result; 7 got its own error")
+        let values = try await store.pool.read { db in try Int.fetchAll(db, sql: "SELECT value FROM probe ORDER BY value") }
+        #expect(values == [0] + (1...20).filter { $0 != 7 })
+        let transactions = store.groupCommit.transactionsCommitted.value - before
+        #expect(transactions <= 4, "21 writes took \(transactions) commits")
+    }
+
+    @Test
+    func aLoneWriteIsCommittedAtOnceAndIsDurableWhenItReturns() async throws {
+        let directory = try TemporaryDirectory("group-commit")
+        let path = directory.file("jobrunner.sqlite")
+        let store = try SQLitePipelineStore(path: path)
+        let recorded = try await store.recordDelivery(Fixtures.delivery("lone"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
+        // Another connection (as another process would) sees it the moment the call returned.
+        let other = try DatabaseQueue(path: path)
+        let count = try await other.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM pipelines") }
+        #expect(count == 1)
+        #expect(recorded.pipelines.count == 1)
+    }
+}
