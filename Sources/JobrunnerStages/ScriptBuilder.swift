@@ -81,7 +81,7 @@ public struct ScriptBuilder: Sendable {
             let target = directory + "/" + path
             try FileManager.default.createDirectory(
                 atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Data(bytes).write(to: URL(fileURLWithPath: target))
+            try ScratchFile.write(bytes, to: target)
         }
         let output = directory + "/.jobrunner-artifact"
         let version = await versionText(toolchain)
@@ -150,18 +150,26 @@ public struct ScriptBuilder: Sendable {
         return text
     }
 
+    /// Asks every version command at once (each is a process start), keeping their order.
     private func askVersion(_ toolchain: Toolchain) async -> String {
-        var parts: [String] = []
-        for command in toolchain.versionCommands {
-            let result = try? await runner.run(
-                ProcessSpec(
-                    executable: command[0], arguments: Array(command.dropFirst()), environment: buildEnvironment(scratchDirectory),
-                    workingDirectory: scratchDirectory, timeout: .seconds(30), outputLimit: 4096))
-            let text = result.map { String(decoding: $0.stdout.bytes, as: UTF8.self) }?
-                .split(separator: "\n").first.map(String.init) ?? "unknown"
-            parts.append("\(command[0]) \(text.trimmingCharacters(in: .whitespaces))")
+        let environment = buildEnvironment(scratchDirectory)
+        let directory = scratchDirectory
+        let runner = runner
+        let answers = await withTaskGroup(of: (Int, String).self) { group in
+            for (index, command) in toolchain.versionCommands.enumerated() {
+                group.addTask {
+                    let result = try? await runner.run(
+                        ProcessSpec(
+                            executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
+                            workingDirectory: directory, timeout: .seconds(30), outputLimit: 4096))
+                    let text = result.map { String(decoding: $0.stdout.bytes, as: UTF8.self) }?
+                        .split(separator: "\n").first.map(String.init) ?? "unknown"
+                    return (index, "\(command[0]) \(text.trimmingCharacters(in: .whitespaces))")
+                }
+            }
+            return await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
         }
-        return parts.joined(separator: ", ")
+        return answers.keys.sorted().compactMap { answers[$0] }.joined(separator: ", ")
     }
 
     private func nodeMajor(_ version: String) -> String {

@@ -122,8 +122,7 @@ public struct ScriptExecutor: Sendable {
         try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let artifactPath = directory + "/" + artifact.fileName
-        try Data(artifact.content).write(to: URL(fileURLWithPath: artifactPath))
-        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: artifactPath)
+        try ScratchFile.write(artifact.content, to: artifactPath, permissions: 0o700)
 
         var environment = passThrough
         environment["PATH"] = passThrough["PATH"] ?? searchPath

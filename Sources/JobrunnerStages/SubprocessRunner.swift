@@ -27,8 +27,14 @@ public struct SubprocessRunner: ProcessRunner {
         for (name, value) in spec.environment {
             if let key = Environment.Key(rawValue: name) { environment[key] = value }
         }
-        let executable: Executable =
-            spec.executable.contains("/") ? .path(FilePath(spec.executable)) : .name(spec.executable)
+        // Resolved here rather than by swift-subprocess, which tries a spawn per PATH entry
+        // until one succeeds — a failed spawn per directory before the right one.
+        guard let resolved = ExecutableLookup.resolve(spec.executable, path: spec.environment["PATH"]) else {
+            throw ProcessLaunchError(
+                executable: spec.executable,
+                reason: "not found in PATH (\(spec.environment["PATH"] ?? "unset")); install it or set the toolchain's path")
+        }
+        let executable = Executable.path(FilePath(resolved))
         let startedAt = Date()
         let timedOut = Locked(false)
         let captures = Locked((stdout: OutputCapture(limit: spec.outputLimit), stderr: OutputCapture(limit: spec.outputLimit)))
