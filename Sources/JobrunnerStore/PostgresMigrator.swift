@@ -33,7 +33,7 @@ struct PostgresMigrator {
                 throw PipelineStoreError.databaseIsNewer(location: location, unknownMigrations: unknown.sorted())
             }
             for migration in PostgresSchema.migrations where !applied.contains(migration.identifier) {
-                for statement in Self.statements(migration.sql) {
+                for statement in migration.isOneStatement ? [migration.sql] : Self.statements(migration.sql) {
                     try await db.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 try await db.run(

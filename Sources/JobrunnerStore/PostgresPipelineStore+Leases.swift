@@ -4,116 +4,33 @@ import Logging
 import PostgresNIO
 
 extension PostgresPipelineStore {
+    /// One statement: `jobrunner_claim` (PostgresFunctions) picks, locks and claims the
+    /// stage; the pipeline comes back with it.
     public func claimNext(owner: String, kinds: Set<StageKind>, leaseDuration: Duration) async throws -> ClaimedStage? {
         guard !kinds.isEmpty else { return nil }
         let now = clock.now()
         let expires = now.adding(leaseDuration)
-        let kindList = StoredSQL.kindList(kinds)
+        let kindNames = kinds.sorted().map(\.rawValue)
         let logger = logger
-        // One round trip for the common case: the next runnable stage is claimed by a single
-        // statement unless it is an EXECUTE, which needs the repository lock below.
-        let fast = try await statement("claiming a stage for \(owner)") { db -> (claimed: ClaimedStage?, executeWaiting: Bool) in
+        return try await statement("claiming a stage for \(owner)") { db -> ClaimedStage? in
             guard
                 let row = try await db.row(
                     """
-                    WITH candidate AS (
-                        SELECT s.id, s.kind FROM stages s
-                        WHERE s.state = 'queued' AND s.run_after <= \(now.storedValue) AND s.kind IN (\(unescaped: kindList))
-                          AND (s.kind <> 'execute' OR \(unescaped: StoredSQL.executeRunnable))
-                        ORDER BY s.run_after, s.pipeline_id, s.id
-                        LIMIT 1
-                        FOR UPDATE OF s SKIP LOCKED),
-                    claimed AS (
-                        UPDATE stages
-                        SET state = 'running', attempt = stages.attempt + 1, lease_owner = \(owner),
-                            lease_expires_at = \(expires.storedValue), started_at = \(now.storedValue), finished_at = NULL,
-                            cancel_requested_by = NULL, cancel_requested_at = NULL
-                        FROM candidate WHERE stages.id = candidate.id AND candidate.kind <> 'execute'
-                        RETURNING stages.id, stages.pipeline_id, stages.kind, stages.attempt),
-                    attempt AS (
-                        INSERT INTO stage_attempts (stage_id, attempt, worker, started_at, outcome)
-                        SELECT id, attempt, \(owner), \(now.storedValue), 'running' FROM claimed)
-                    SELECT candidate.kind AS candidate_kind, claimed.id AS stage_id, claimed.kind AS stage_kind,
-                           claimed.attempt AS stage_attempt, \(unescaped: StoredRecords.pipelineColumns)
-                    FROM candidate
-                    LEFT JOIN claimed ON claimed.id = candidate.id
-                    LEFT JOIN pipelines p ON p.id = claimed.pipeline_id
+                    SELECT c.claimed_stage, c.claimed_kind, c.claimed_attempt, \(unescaped: StoredRecords.pipelineColumns)
+                    FROM jobrunner_claim(\(owner), \(kindNames), \(now.storedValue), \(expires.storedValue),
+                                         \(LockClass.executeClaims.rawValue)) c
+                    JOIN pipelines p ON p.id = c.claimed_pipeline
                     """, logger: logger)
-            else { return (nil, false) }
-            guard let stageID = try row.optionalInt64("stage_id") else { return (nil, true) }
-            let kindText = try row.string("stage_kind")
+            else { return nil }
+            let kindText = try row.string("claimed_kind")
             guard let kind = StageKind(rawValue: kindText) else {
                 throw StoredRowError(description: "stored stage has unknown kind \(kindText)")
             }
-            let attempt = try row.int("stage_attempt")
-            return (
-                ClaimedStage(
-                    lease: Lease(stageID: StageID(stageID), owner: owner, attempt: attempt, expiresAt: expires), kind: kind,
-                    pipeline: try StoredRecords.pipeline(row)),
-                false
-            )
-        }
-        guard fast.executeWaiting else { return fast.claimed }
-        return try await transaction("claiming a stage for \(owner)") { db -> ClaimedStage? in
-            // A few candidates at most: one whose repository another node just started is
-            // passed over for the next.
-            var passedOver: [Int64] = []
-            while passedOver.count < 4 {
-                guard
-                    let candidate = try await db.row(
-                        """
-                        SELECT s.id, s.kind, s.repository FROM stages s
-                        WHERE s.state = 'queued' AND s.run_after <= \(now.storedValue) AND s.kind IN (\(unescaped: kindList))
-                          AND NOT (s.id = ANY(\(passedOver)))
-                          AND (s.kind <> 'execute' OR \(unescaped: StoredSQL.executeRunnable))
-                        ORDER BY s.run_after, s.pipeline_id, s.id
-                        LIMIT 1
-                        FOR UPDATE OF s SKIP LOCKED
-                        """, logger: logger)
-                else { return nil }
-                let stageID = try candidate.int64("id")
-                if try candidate.string("kind") == StageKind.execute.rawValue {
-                    // The statement above saw a snapshot taken before this lock; only a check
-                    // made while holding it sees every EXECUTE another node started.
-                    try await db.run(
-                        """
-                        SELECT pg_advisory_xact_lock(\(LockClass.executeClaims.rawValue), hashtext(\(try candidate.string("repository"))))
-                        """, logger: logger)
-                    let runnable = try await db.row(
-                        """
-                        SELECT \(unescaped: StoredSQL.executeRunnable) AS runnable
-                        FROM stages s WHERE s.id = \(stageID)
-                        """, logger: logger)
-                    guard try runnable?.bool("runnable") == true else {
-                        passedOver.append(stageID)
-                        continue
-                    }
-                }
-                let claimed = try await db.row(
-                    """
-                    UPDATE stages
-                    SET state = 'running', attempt = attempt + 1, lease_owner = \(owner),
-                        lease_expires_at = \(expires.storedValue), started_at = \(now.storedValue), finished_at = NULL,
-                        cancel_requested_by = NULL, cancel_requested_at = NULL
-                    WHERE id = \(stageID)
-                    RETURNING id, pipeline_id, kind, attempt
-                    """, logger: logger)!
-                let attempt = try claimed.int("attempt")
-                let kindText = try claimed.string("kind")
-                guard let kind = StageKind(rawValue: kindText) else {
-                    throw StoredRowError(description: "stored stage has unknown kind \(kindText)")
-                }
-                try await db.run(
-                    """
-                    INSERT INTO stage_attempts (stage_id, attempt, worker, started_at, outcome)
-                    VALUES (\(stageID), \(attempt), \(owner), \(now.storedValue), 'running')
-                    """, logger: logger)
-                let pipeline = try await Self.fetchPipeline(db, try claimed.int64("pipeline_id"), logger: logger)
-                return ClaimedStage(
-                    lease: Lease(stageID: StageID(stageID), owner: owner, attempt: attempt, expiresAt: expires),
-                    kind: kind, pipeline: pipeline)
-            }
-            return nil
+            return ClaimedStage(
+                lease: Lease(
+                    stageID: StageID(try row.int64("claimed_stage")), owner: owner, attempt: try row.int("claimed_attempt"),
+                    expiresAt: expires),
+                kind: kind, pipeline: try StoredRecords.pipeline(row))
         }
     }
 
@@ -155,34 +72,22 @@ extension PostgresPipelineStore {
         }
     }
 
-    /// One statement (one round trip): the stage succeeds, its attempt is closed, the next
-    /// stage is queued and the workers are told — or nothing, when the lease is not held.
+    /// One round trip: `jobrunner_complete` (PostgresFunctions) does it all or nothing.
     public func complete(_ lease: Lease, summary: String?) async throws {
         let now = clock.now().storedValue
         let executeAttempts = retryPolicy.attempts(for: .execute)
         let cleanupAttempts = retryPolicy.attempts(for: .cleanup)
         let logger = logger
         try await statement("completing stage \(lease.stageID)") { db in
-            let completed = try await db.row(
+            let row = try await db.row(
                 """
-                WITH held AS (
-                    UPDATE stages SET state = 'succeeded', finished_at = \(now), lease_owner = NULL,
-                        lease_expires_at = NULL, summary = \(summary)
-                    WHERE id = \(lease.stageID.rawValue) AND state = 'running' AND lease_owner = \(lease.owner)
-                      AND attempt = \(lease.attempt)
-                    RETURNING id, pipeline_id, repository, kind),
-                attempt AS (
-                    UPDATE stage_attempts SET finished_at = \(now), outcome = 'succeeded', error = NULL
-                    WHERE stage_id IN (SELECT id FROM held) AND attempt = \(lease.attempt) AND outcome = 'running'),
-                next AS (
-                    INSERT INTO stages (pipeline_id, repository, kind, state, attempt, max_attempts, run_after, created_at)
-                    SELECT pipeline_id, repository, CASE kind WHEN 'process' THEN 'execute' ELSE 'cleanup' END, 'queued', 0,
-                           CASE kind WHEN 'process' THEN \(executeAttempts) ELSE \(cleanupAttempts) END, \(now), \(now)
-                    FROM held WHERE kind <> 'cleanup')
-                -- A next stage is work; a finished pipeline may free its repository's next EXECUTE.
-                SELECT kind, pg_notify(\(Self.workChannel), '') AS notified FROM held
+                SELECT jobrunner_complete(
+                    \(lease.stageID.rawValue), \(lease.owner), \(Int64(lease.attempt)), \(now), \(summary),
+                    \(Int64(executeAttempts)), \(Int64(cleanupAttempts)), \(Self.workChannel)) AS kind
                 """, logger: logger)
-            guard completed != nil else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
+            guard try row?.optionalString("kind") != nil else {
+                throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner)
+            }
         }
     }
 

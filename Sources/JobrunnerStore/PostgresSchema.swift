@@ -10,6 +10,9 @@ enum PostgresSchema {
     struct Migration: Sendable {
         let identifier: String
         let sql: String
+        /// Statements separated by semicolons — or, for a function whose body has its own
+        /// semicolons, the whole text as one statement.
+        var isOneStatement = false
     }
 
     static let migrations: [Migration] = [
@@ -148,5 +151,7 @@ enum PostgresSchema {
                 CREATE INDEX feedback_pipeline ON feedback(pipeline_id, id);
                 """),
         Migration(identifier: "v6-stage-repository", sql: StoredSQL.stageRepositoryMigration),
+        Migration(identifier: "v7-claim-function", sql: PostgresFunctions.claim, isOneStatement: true),
+        Migration(identifier: "v8-complete-function", sql: PostgresFunctions.complete, isOneStatement: true),
     ]
 }
