@@ -18,6 +18,17 @@ enum GitCache {
         return repo
     }
 
+    /// The repository at `url` when it is a local path or `file://` URL that opens (bare or
+    /// not); `nil` for a network URL or a path that is not a repository.
+    static func openLocal(_ url: String) -> OpaquePointer? {
+        _ = initialized
+        let path = url.hasPrefix("file://") ? String(url.dropFirst("file://".count)) : url
+        guard path.hasPrefix("/") else { return nil }
+        var repo: OpaquePointer?
+        guard git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil) == 0 else { return nil }
+        return repo
+    }
+
     /// The 40-hex-digit spelling of an object id.
     static func hex(_ oid: git_oid) -> String {
         var copy = oid
@@ -30,6 +41,10 @@ enum GitCache {
         try withRemote(repo, url: url, repository: repository) { remote in
             var options = git_fetch_options()
             try GitError.check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "fetch options", repository: repository)
+            // Only the refspec's objects: no tags, and no FETCH_HEAD (nothing reads it) — less
+            // to list and write between a webhook and its script.
+            options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
+            options.update_fetchhead = 0
             try withCallbacks(token: token) { payload in
                 options.callbacks.payload = payload
                 options.callbacks.credentials = credentialCallback

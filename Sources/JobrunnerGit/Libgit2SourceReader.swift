@@ -4,7 +4,9 @@ import JobrunnerCore
 
 
 /// Reads scripts from any git host through libgit2: a cached bare clone per repository under
-/// the data directory, fetched when the commit is not there yet.
+/// the data directory, fetched when the commit is not there yet. A repository on a local path
+/// (`/srv/git/{repository}.git`, `file://…`) is read where it is — a fetch from it would copy
+/// objects that are already on this disk (a few milliseconds between webhook and script).
 ///
 /// libgit2 handles are created, used and freed inside one synchronous function that runs on a
 /// thread of its own (libgit2 blocks on the network), so no handle is ever shared or escapes;
@@ -70,7 +72,8 @@ private struct ReadRequest: Sendable {
     var maxDirectorySize: Int
 
     func run() throws -> (script: GitFile, files: [String: [UInt8]]) {
-        let repo = try GitCache.open(cache, repository: repository)
+        let local = GitCache.openLocal(url)
+        let repo = try local ?? GitCache.open(cache, repository: repository)
         defer { git_repository_free(repo) }
         var oid = git_oid()
         guard commit.count == 40, git_oid_fromstr(&oid, commit) == 0 else {
@@ -78,6 +81,7 @@ private struct ReadRequest: Sendable {
         }
         var commitHandle: OpaquePointer?
         if git_commit_lookup(&commitHandle, repo, &oid) < 0 {
+            if local != nil { throw SourceReadError.commitNotFound(repository: repository, commit: commit) }
             try GitCache.fetch(repo, url: url, token: token, refspec: "+refs/heads/*:refs/remotes/origin/*", repository: repository)
             guard git_commit_lookup(&commitHandle, repo, &oid) == 0 else {
                 throw SourceReadError.commitNotFound(repository: repository, commit: commit)

@@ -5,7 +5,8 @@ import JobrunnerStages
 import JobrunnerTestSupport
 import Testing
 
-/// libgit2 reading scripts from a real bare repository through a cached clone.
+/// libgit2 reading scripts from a real bare repository: in place when it is on a local path,
+/// through a cached clone when it is served (the HTTP suite below).
 @Suite("libgit2 source reader")
 struct Libgit2SourceReaderTests {
     let repository = RepositoryName(rawValue: "acme/ops")!
@@ -15,7 +16,7 @@ struct Libgit2SourceReaderTests {
     }
 
     @Test
-    func readsTheScriptAndItsDirectoryAtTheCommitAndFetchesNewCommits() async throws {
+    func readsTheScriptAndItsDirectoryAtTheCommitInPlaceFromALocalPath() async throws {
         let git = try GitFixture()
         let cache = try TemporaryDirectory("cache")
         let first = try git.commit([
@@ -27,9 +28,9 @@ struct Libgit2SourceReaderTests {
         #expect(source.path == "jobs/a.ts")
         #expect(Set(source.files.keys) == ["jobs/a.ts", "jobs/lib/x.ts"])
         #expect(String(decoding: source.content, as: UTF8.self).hasPrefix("import { x }"))
-        #expect(FileManager.default.fileExists(atPath: cache.file("repos/acme/ops.git/HEAD")), "a cached bare clone")
+        #expect(!FileManager.default.fileExists(atPath: cache.file("repos/acme/ops.git")), "read in place, no clone")
 
-        // A commit pushed after the cache was made is fetched; the old one still reads as it was.
+        // A commit pushed later is there at once; the old one still reads as it was.
         let second = try git.commit(["jobs/a.ts": "console.log('v2');\n"])
         let newer = try await reader.read(repository: repository, commit: second, path: "jobs/a.ts", jobsDirectory: "jobs")
         #expect(String(decoding: newer.content, as: UTF8.self) == "console.log('v2');\n")
@@ -117,9 +118,18 @@ struct Libgit2HTTPTests {
         let repository = RepositoryName(rawValue: "acme/ops")!
         let template = "http://127.0.0.1:\(host.port)/{repository}.git"
 
-        let good = Libgit2SourceReader(remoteTemplate: template, cacheDirectory: try TemporaryDirectory("c1").path, credentials: StaticToken("t0ken-good"))
+        let cache = try TemporaryDirectory("c1")
+        let good = Libgit2SourceReader(remoteTemplate: template, cacheDirectory: cache.path, credentials: StaticToken("t0ken-good"))
         let source = try await good.read(repository: repository, commit: commit, path: "jobs/over-http.sh", jobsDirectory: "jobs")
         #expect(String(decoding: source.content, as: UTF8.self) == "echo served\n")
+        #expect(FileManager.default.fileExists(atPath: cache.file("acme/ops.git/HEAD")), "a cached bare clone")
+
+        // A commit pushed after the cache was made is fetched; the old one still reads as it was.
+        let second = try git.commit(["jobs/over-http.sh": "echo v2\n"])
+        let newer = try await good.read(repository: repository, commit: second, path: "jobs/over-http.sh", jobsDirectory: "jobs")
+        #expect(String(decoding: newer.content, as: UTF8.self) == "echo v2\n")
+        let older = try await good.read(repository: repository, commit: commit, path: "jobs/over-http.sh", jobsDirectory: "jobs")
+        #expect(older == source)
 
         for token in ["t0ken-wrong", nil] as [String?] {
             let reader = Libgit2SourceReader(remoteTemplate: template, cacheDirectory: try TemporaryDirectory("c2").path, credentials: token.map { StaticToken($0) })
