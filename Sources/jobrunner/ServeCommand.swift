@@ -27,6 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     var dev = false
 
     func run() async throws {
+        MemoryTuning.applyForService()
         var settings = try await options.load(for: .serve(development: dev))
         LoggingSetup.bootstrap(settings)
         let logger = Logger(label: "jobrunner")
@@ -82,6 +83,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var options: SettingsOptions
 
     func run() async throws {
+        MemoryTuning.applyForService()
         let settings = try await options.load(for: .worker)
         LoggingSetup.bootstrap(settings)
         let logger = Logger(label: "jobrunner")

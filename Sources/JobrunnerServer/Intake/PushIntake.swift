@@ -17,6 +17,13 @@ struct PushIntake: Sendable {
         case failed(String, retryable: Bool)
     }
 
+    /// Whether deciding needs GitHub's compare API: the payload of a forced push, or of a push
+    /// of `payloadCommitLimit` commits or more, may not list every change. Any other decision
+    /// is made from the payload alone.
+    static func needsComparison(_ push: PushEvent) -> Bool {
+        (push.forced || push.commits.count >= PushEvent.payloadCommitLimit) && push.before != PushEvent.zeroCommit
+    }
+
     func decide(_ push: PushEvent) async -> Decision {
         guard let repository = RepositoryName(rawValue: push.repository.fullName),
             repositories.contains(repository)
@@ -32,8 +39,7 @@ struct PushIntake: Sendable {
         if push.deleted { return .ignored("branch deletion") }
 
         let commits: [ScriptDetector.Commit]
-        let mayBeIncomplete = push.forced || push.commits.count >= PushEvent.payloadCommitLimit
-        if mayBeIncomplete && push.before != PushEvent.zeroCommit {
+        if Self.needsComparison(push) {
             let why = push.forced ? "a forced push" : "a push of \(push.commits.count) or more commits"
             guard let github else {
                 return .failed(

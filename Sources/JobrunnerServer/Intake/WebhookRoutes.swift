@@ -99,8 +99,12 @@ struct WebhookRoutes: Sendable {
     }
 
     private func handlePush(_ push: PushEvent, id: DeliveryID, logger: Logger) async throws -> Response {
-        // A redelivery answers with what the first delivery created, without asking GitHub again.
-        if let existing = try await store.delivery(id), existing.delivery.outcome != .failed {
+        // A redelivery answers with what the first delivery created, without asking GitHub
+        // again. Without GitHub, the decision is cheap and `recordDelivery` itself answers a
+        // redelivery with what it recorded the first time, so the store is asked only once.
+        if PushIntake.needsComparison(push), let existing = try await store.delivery(id),
+            existing.delivery.outcome != .failed
+        {
             let recorded = try await store.recordDelivery(existing.delivery, pipelines: [])
             return Self.answer(.accepted, IntakeAnswer(recorded))
         }
