@@ -133,6 +133,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The in-process benchmarks `bench/run` drives (queue, commit rate, spawn, push alone).
+        .executableTarget(
+            name: "jobrunner-bench",
+            dependencies: [
+                "JobrunnerCore", "JobrunnerStore", "JobrunnerStages", "JobrunnerGit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/Sources/JobrunnerBench",
+            swiftSettings: strict
+        ),
         // A child process for crash tests: holds leases in a real SQLite file until SIGKILLed.
         .executableTarget(
             name: "jobrunner-store-probe",
@@ -176,6 +189,7 @@ let package = Package(
                 "JobrunnerGit",
                 "jobrunner",
                 "jobrunner-store-probe",
+                "jobrunner-bench",
                 "JobrunnerGitHub",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
