@@ -110,36 +110,30 @@ public final class PostgresPipelineStore: PipelineStore, Service {
         _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let logger = logger
-        do {
-            return try await withTimeout(operationTimeout, doing: what) {
-                var attempt = 0
-                while true {
-                    attempt += 1
-                    do {
-                        return try await self.client.withConnection { connection in
-                            try await connection.run("BEGIN", logger: logger)
-                            do {
-                                let result = try await body(connection)
-                                try await connection.run("COMMIT", logger: logger)
-                                return result
-                            } catch {
-                                _ = try? await connection.run("ROLLBACK", logger: logger)
-                                throw error
-                            }
-                        }
-                    } catch let error as PSQLError where attempt < 5 && Self.isConflict(error) {
-                        try await Task.sleep(for: .milliseconds(Int64.random(in: 1...20) * Int64(attempt)))
-                    }
-                }
+        return try await retryingConflicts(what) { connection in
+            try await connection.run("BEGIN", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.run("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.run("ROLLBACK", logger: logger)
+                throw error
             }
-        } catch {
-            throw mapped(error)
         }
     }
 
     /// One statement as its own transaction — one round trip instead of BEGIN, the work and
     /// COMMIT — retried on a serialization failure or deadlock like `transaction`.
     func statement<T: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await retryingConflicts(what, body)
+    }
+
+    /// `body` on a pooled connection, run again (up to five times, after a short random pause)
+    /// when PostgreSQL aborted it for a conflict, bounded by `operationTimeout`.
+    private func retryingConflicts<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         do {

@@ -13,11 +13,11 @@ extension SQLitePipelineStore {
             }
             let pipeline = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT pipeline_id FROM stages WHERE id = ?"), arguments: [lease.stageID.rawValue])!
-            try db.cachedStatement(sql: """
+            try db.executeCached("""
                     INSERT OR REPLACE INTO artifacts (pipeline_id, toolchain, toolchain_version, file_name, run_command,
                         content, digest, source_digest, build_seconds, is_text, timeout_seconds, built_at, source, approval)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
+                    """, [
                     pipeline, artifact.toolchain, artifact.toolchainVersion, artifact.fileName, command,
                     Data(artifact.content), artifact.digest, artifact.sourceDigest,
                     artifact.buildDuration.secondsDouble, artifact.isText, artifact.timeout?.secondsDouble, now, Data(artifact.source),
@@ -41,7 +41,7 @@ extension SQLitePipelineStore {
             }
             let pipeline = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT pipeline_id FROM stages WHERE id = ?"), arguments: [lease.stageID.rawValue])!
-            try db.cachedStatement(sql: "INSERT INTO executions (pipeline_id, attempt, started_at, outcome) VALUES (?, ?, ?, 'running')").execute(arguments: [pipeline, lease.attempt, now])
+            try db.executeCached("INSERT INTO executions (pipeline_id, attempt, started_at, outcome) VALUES (?, ?, ?, 'running')", [pipeline, lease.attempt, now])
             return db.lastInsertedRowID
         }
     }
@@ -51,22 +51,22 @@ extension SQLitePipelineStore {
         // split across two appends with U+FFFD; kept a BLOB, the bytes come back as written.
         guard !stdout.isEmpty || !stderr.isEmpty else { return }
         try await immediate { db in
-            try db.cachedStatement(sql: """
+            try db.executeCached("""
                     UPDATE executions SET stdout = CAST(stdout || ? AS BLOB), stderr = CAST(stderr || ? AS BLOB),
                         stdout_bytes = stdout_bytes + ?, stderr_bytes = stderr_bytes + ?
                     WHERE id = ? AND outcome = 'running'
-                    """).execute(arguments: [Data(stdout), Data(stderr), stdout.count, stderr.count, execution])
+                    """, [Data(stdout), Data(stderr), stdout.count, stderr.count, execution])
         }
     }
 
     public func finishExecution(_ record: ExecutionRecord) async throws {
         try await immediate { db in
-            try db.cachedStatement(sql: """
+            try db.executeCached("""
                     UPDATE executions SET finished_at = ?, outcome = ?, exit_code = ?, signal = ?, timed_out = ?,
                         stdout = ?, stderr = ?, stdout_bytes = ?, stderr_bytes = ?, stdout_truncated = ?,
                         stderr_truncated = ?
                     WHERE id = ?
-                    """).execute(arguments: [
+                    """, [
                     record.finishedAt?.storedValue, record.outcome.rawValue, record.exitCode, record.signal,
                     record.timedOut, Data(record.stdout), Data(record.stderr), record.stdoutBytes, record.stderrBytes,
                     record.stdoutTruncated, record.stderrTruncated, record.id,

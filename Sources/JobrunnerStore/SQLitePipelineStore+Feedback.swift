@@ -5,7 +5,7 @@ import JobrunnerCore
 extension SQLitePipelineStore {
     public func recordFeedback(_ record: FeedbackRecord) async throws {
         try await immediate { db in
-            try db.cachedStatement(sql: "INSERT INTO feedback (pipeline_id, channel, event, target, error, at) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [
+            try db.executeCached("INSERT INTO feedback (pipeline_id, channel, event, target, error, at) VALUES (?, ?, ?, ?, ?, ?)", [
                     record.pipelineID.rawValue, record.channel, record.event, record.target, record.error,
                     record.at.storedValue,
                 ])

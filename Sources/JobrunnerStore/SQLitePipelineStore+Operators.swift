@@ -30,14 +30,14 @@ extension SQLitePipelineStore {
             }
             // A retry grants a fresh budget of attempts; for EXECUTE that is exactly one run.
             let attempt: Int = row["attempt"]
-            try db.cachedStatement(sql: """
+            try db.executeCached("""
                     UPDATE stages SET state = 'queued', run_after = ?, max_attempts = ?, finished_at = NULL,
                         lease_owner = NULL, lease_expires_at = NULL WHERE id = ?
-                    """).execute(arguments: [now, attempt + policy.attempts(for: kind), stage.rawValue])
-            try db.cachedStatement(sql: """
+                    """, [now, attempt + policy.attempts(for: kind), stage.rawValue])
+            try db.executeCached("""
                     INSERT INTO operator_actions (pipeline_id, stage_id, stage_kind, action, operator, at, reason)
                     VALUES (?, ?, ?, 'retry', ?, ?, ?)
-                    """).execute(arguments: [pipelineID, stage.rawValue, kind.rawValue, operatorName, now, reason])
+                    """, [pipelineID, stage.rawValue, kind.rawValue, operatorName, now, reason])
         }
     }
 
@@ -50,14 +50,14 @@ extension SQLitePipelineStore {
             ).map(StoredRecords.stage)
             let (current, outcome) = try CancelRule.outcome(for: stages, of: pipeline)
             if outcome == .cancelled {
-                try db.cachedStatement(sql: "UPDATE stages SET state = 'cancelled', finished_at = ? WHERE id = ?").execute(arguments: [now, current.id.rawValue])
+                try db.executeCached("UPDATE stages SET state = 'cancelled', finished_at = ? WHERE id = ?", [now, current.id.rawValue])
             } else {
-                try db.cachedStatement(sql: "UPDATE stages SET cancel_requested_by = ?, cancel_requested_at = ? WHERE id = ?").execute(arguments: [operatorName, now, current.id.rawValue])
+                try db.executeCached("UPDATE stages SET cancel_requested_by = ?, cancel_requested_at = ? WHERE id = ?", [operatorName, now, current.id.rawValue])
             }
-            try db.cachedStatement(sql: """
+            try db.executeCached("""
                     INSERT INTO operator_actions (pipeline_id, stage_id, stage_kind, action, operator, at, reason)
                     VALUES (?, ?, ?, 'cancel', ?, ?, ?)
-                    """).execute(arguments: [pipeline.rawValue, current.id.rawValue, current.kind.rawValue, operatorName, now, reason])
+                    """, [pipeline.rawValue, current.id.rawValue, current.kind.rawValue, operatorName, now, reason])
             return outcome
         }
     }

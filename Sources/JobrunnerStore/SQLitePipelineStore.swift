@@ -95,13 +95,13 @@ public final class SQLitePipelineStore: PipelineStore {
                         pipelines: existing.pipelineIDs.map { ($0, paths[$0] ?? "", false) })
                 }
                 // A failed delivery created nothing; its redelivery is processed afresh.
-                try db.cachedStatement(sql: "DELETE FROM delivery_pipelines WHERE delivery_id = ?").execute(arguments: [delivery.id.rawValue])
-                try db.cachedStatement(sql: "DELETE FROM deliveries WHERE id = ?").execute(arguments: [delivery.id.rawValue])
+                try db.executeCached("DELETE FROM delivery_pipelines WHERE delivery_id = ?", [delivery.id.rawValue])
+                try db.executeCached("DELETE FROM deliveries WHERE id = ?", [delivery.id.rawValue])
             }
-            try db.cachedStatement(sql: """
+            try db.executeCached("""
                     INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
+                    """, [
                     delivery.id.rawValue, delivery.event, delivery.repository, delivery.ref,
                     delivery.headCommit, delivery.sender, delivery.outcome.rawValue, delivery.reason, now,
                 ])
@@ -116,11 +116,11 @@ public final class SQLitePipelineStore: PipelineStore {
                     id = existing
                     created = false
                 } else {
-                    try db.cachedStatement(sql: """
+                    try db.executeCached("""
                             INSERT INTO pipelines (repository, branch, script_path, commit_sha, blob_sha, pusher,
                                                    pull_request, author, delivery_id, created_at)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """).execute(arguments: [
+                            """, [
                             pipeline.repository.rawValue, pipeline.branch, pipeline.scriptPath, pipeline.commit,
                             pipeline.blob, pipeline.pusher, pipeline.pullRequest, pipeline.author,
                             delivery.id.rawValue, now,
@@ -129,7 +129,7 @@ public final class SQLitePipelineStore: PipelineStore {
                     created = true
                     try Self.insertStage(db, pipeline: id, kind: .process, maxAttempts: processAttempts, now: now)
                 }
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO delivery_pipelines (delivery_id, pipeline_id, position) VALUES (?, ?, ?)").execute(arguments: [delivery.id.rawValue, id, position])
+                try db.executeCached("INSERT OR IGNORE INTO delivery_pipelines (delivery_id, pipeline_id, position) VALUES (?, ?, ?)", [delivery.id.rawValue, id, position])
                 results.append((PipelineID(id), pipeline.scriptPath, created))
             }
             let record = DeliveryRecord(
@@ -139,10 +139,10 @@ public final class SQLitePipelineStore: PipelineStore {
     }
 
     static func insertStage(_ db: Database, pipeline: Int64, kind: StageKind, maxAttempts: Int, now: Double) throws {
-        try db.cachedStatement(sql: """
+        try db.executeCached("""
                 INSERT INTO stages (pipeline_id, repository, kind, state, attempt, max_attempts, run_after, created_at)
                 VALUES (?, (SELECT repository FROM pipelines WHERE id = ?), ?, 'queued', 0, ?, ?, ?)
-                """).execute(arguments: [pipeline, pipeline, kind.rawValue, maxAttempts, now, now])
+                """, [pipeline, pipeline, kind.rawValue, maxAttempts, now, now])
     }
 
     // MARK: - Claiming and leases
@@ -182,10 +182,10 @@ public final class SQLitePipelineStore: PipelineStore {
             guard let kind = StageKind(rawValue: kindText) else {
                 throw DatabaseError(message: "stored stage has unknown kind \(kindText)")
             }
-            try db.cachedStatement(sql: """
+            try db.executeCached("""
                     INSERT INTO stage_attempts (stage_id, attempt, worker, started_at, outcome)
                     VALUES (?, ?, ?, ?, 'running')
-                    """).execute(arguments: [stageID, attempt, owner, now.storedValue])
+                    """, [stageID, attempt, owner, now.storedValue])
             let pipeline = try Self.fetchPipeline(db, row["pipeline_id"])
             return ClaimedStage(
                 lease: Lease(stageID: StageID(stageID), owner: owner, attempt: attempt, expiresAt: expires),
@@ -196,7 +196,7 @@ public final class SQLitePipelineStore: PipelineStore {
     public func renew(_ lease: Lease, leaseDuration: Duration) async throws -> Lease {
         let expires = clock.now().adding(leaseDuration)
         try await immediate { db in
-            try db.cachedStatement(sql: "UPDATE stages SET lease_expires_at = ? WHERE \(Self.heldBy)").execute(arguments: [expires.storedValue] + Self.heldArguments(lease))
+            try db.executeCached("UPDATE stages SET lease_expires_at = ? WHERE \(Self.heldBy)", [expires.storedValue] + Self.heldArguments(lease))
             guard db.changesCount == 1 else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
         }
         var renewed = lease
@@ -212,10 +212,10 @@ public final class SQLitePipelineStore: PipelineStore {
                 try Self.end(db, lease.stageID.rawValue, as: .interrupted, error: reason, now: now)
                 try Self.finishAttempt(db, lease, outcome: .interrupted, error: reason, now: now)
             } else {
-                try db.cachedStatement(sql: """
+                try db.executeCached("""
                         UPDATE stages SET state = 'queued', attempt = attempt - 1,
                             lease_owner = NULL, lease_expires_at = NULL, started_at = NULL WHERE id = ?
-                        """).execute(arguments: [lease.stageID.rawValue])
+                        """, [lease.stageID.rawValue])
                 try Self.finishAttempt(db, lease, outcome: .released, error: reason, now: now)
             }
         }
@@ -226,10 +226,10 @@ public final class SQLitePipelineStore: PipelineStore {
         let policy = retryPolicy
         try await immediate { db in
             let kind = try Self.heldStageKind(db, lease)
-            try db.cachedStatement(sql: """
+            try db.executeCached("""
                     UPDATE stages SET state = 'succeeded', finished_at = ?, lease_owner = NULL,
                         lease_expires_at = NULL, summary = ? WHERE id = ?
-                    """).execute(arguments: [now, summary, lease.stageID.rawValue])
+                    """, [now, summary, lease.stageID.rawValue])
             try Self.finishAttempt(db, lease, outcome: .succeeded, error: nil, now: now)
             if let next = kind.next {
                 let pipeline = try Int64.fetchOne(
@@ -251,10 +251,10 @@ public final class SQLitePipelineStore: PipelineStore {
             let message = "attempt \(lease.attempt) of \(maxAttempts): \(failure.message)"
             if failure.kind == .transient && lease.attempt < maxAttempts {
                 let retryAt = now.adding(policy.delay(afterAttempt: lease.attempt, jitter: jitter))
-                try db.cachedStatement(sql: """
+                try db.executeCached("""
                         UPDATE stages SET state = 'queued', run_after = ?, lease_owner = NULL,
                             lease_expires_at = NULL, last_error = ? WHERE id = ?
-                        """).execute(arguments: [retryAt.storedValue, message, lease.stageID.rawValue])
+                        """, [retryAt.storedValue, message, lease.stageID.rawValue])
                 try Self.finishAttempt(db, lease, outcome: .retrying, error: failure.message, now: now.storedValue)
                 return .willRetry(at: retryAt)
             }
@@ -287,10 +287,10 @@ public final class SQLitePipelineStore: PipelineStore {
                     try Self.finishAttempt(db, lease, outcome: .interrupted, error: rescue.interruptedMessage, now: now)
                     report.interrupted.append(StageID(id))
                 } else if attempt < maxAttempts {
-                    try db.cachedStatement(sql: """
+                    try db.executeCached("""
                             UPDATE stages SET state = 'queued', lease_owner = NULL,
                                 lease_expires_at = NULL, last_error = ? WHERE id = ?
-                            """).execute(arguments: [rescue.requeuedMessage, id])
+                            """, [rescue.requeuedMessage, id])
                     try Self.finishAttempt(db, lease, outcome: .abandoned, error: rescue.requeuedMessage, now: now)
                     report.requeued.append(StageID(id))
                 } else {
@@ -324,17 +324,17 @@ public final class SQLitePipelineStore: PipelineStore {
 
     /// Ends a stage for good (failed, interrupted): no lease, a finish time, the reason.
     static func end(_ db: Database, _ stage: Int64, as state: StageState, error: String, now: Double) throws {
-        try db.cachedStatement(sql: """
+        try db.executeCached("""
                 UPDATE stages SET state = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
                     last_error = ? WHERE id = ?
-                """).execute(arguments: [state.rawValue, now, error, stage])
+                """, [state.rawValue, now, error, stage])
     }
 
     static func finishAttempt(_ db: Database, _ lease: Lease, outcome: AttemptOutcome, error: String?, now: Double) throws {
-        try db.cachedStatement(sql: """
+        try db.executeCached("""
                 UPDATE stage_attempts SET finished_at = ?, outcome = ?, error = ?
                 WHERE stage_id = ? AND attempt = ? AND outcome = 'running'
-                """).execute(arguments: [now, outcome.rawValue, error, lease.stageID.rawValue, lease.attempt])
+                """, [now, outcome.rawValue, error, lease.stageID.rawValue, lease.attempt])
     }
 
     static func fetchPipeline(_ db: Database, _ id: Int64) throws -> PipelineRecord {
