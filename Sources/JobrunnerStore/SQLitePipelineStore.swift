@@ -34,20 +34,8 @@ public final class SQLitePipelineStore: PipelineStore {
         self.clock = clock
         self.retryPolicy = retryPolicy
         self.jitter = jitter
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(busyTimeout.secondsDouble)
-            configuration.label = "jobrunner"
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-            }
-            pool = try DatabasePool(path: path, configuration: configuration)
-            // GRDB's WAL set-up lowers the writer to synchronous=NORMAL after prepareDatabase
-            // ran; a commit must be on disk before a delivery is acknowledged, so raise it again
-            // on the pool's single, long-lived writer connection.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            pool = try SQLiteDurablePool.open(path: path, busyTimeout: busyTimeout)
         } catch {
             throw PipelineStoreError.unavailable(location: path, reason: "\(error)")
         }

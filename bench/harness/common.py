@@ -21,6 +21,18 @@ def sign(secret, body):
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def push_payload(repository, before, after, path, number):
+    """A GitHub push event adding one script in one commit, with the fields intake reads."""
+    commit = {"id": after, "message": f"Add {path} (#{number})", "timestamp": "2026-11-22T10:00:00Z",
+              "author": {"name": "Alice", "email": "alice@example.com", "username": "alice"},
+              "added": [path], "removed": [], "modified": []}
+    return {"ref": "refs/heads/main", "before": before, "after": after, "created": False, "deleted": False,
+            "forced": False, "commits": [commit], "head_commit": commit,
+            "repository": {"full_name": repository, "name": repository.split("/")[1], "default_branch": "main",
+                           "owner": {"login": repository.split("/")[0]}},
+            "pusher": {"name": "alice", "email": "alice@example.com"}, "sender": {"login": "alice"}}
+
+
 def percentile(samples, p):
     """Nearest-rank percentile, as jobrunner-bench computes it."""
     if not samples:

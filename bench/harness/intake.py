@@ -15,29 +15,19 @@ import threading
 import time
 import uuid
 
-from common import Service, free_port, jobrunner_environment, rss_kib, sign
+from common import Service, free_port, jobrunner_environment, push_payload, rss_kib, sign
 
 REPOSITORY = "bench/intake"
 SECRET = "bench-intake-secret-0123456789"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def payload(index):
-    sha = f"{index:040x}"
-    commit = {"id": sha, "message": f"Add jobs/bench-{index}.sh (#{index})", "timestamp": "2026-11-22T10:00:00Z",
-              "author": {"name": "Alice", "email": "alice@example.com", "username": "alice"},
-              "added": [f"jobs/bench-{index}.sh"], "removed": [], "modified": []}
-    return {"ref": "refs/heads/main", "before": f"{index + 1 << 100:040x}"[-40:], "after": sha,
-            "created": False, "deleted": False, "forced": False, "commits": [commit], "head_commit": commit,
-            "repository": {"full_name": REPOSITORY, "name": "intake", "default_branch": "main",
-                           "owner": {"login": "bench"}},
-            "pusher": {"name": "alice", "email": "alice@example.com"}, "sender": {"login": "alice"}}
-
-
 def write_requests(path, count):
     with open(path, "w") as out:
         for index in range(count):
-            body = json.dumps(payload(index), separators=(",", ":")).encode()
+            push = push_payload(REPOSITORY, before=f"f{index:039x}", after=f"{index:040x}",
+                                path=f"jobs/bench-{index}.sh", number=index)
+            body = json.dumps(push, separators=(",", ":")).encode()
             out.write(f"{uuid.uuid4()} {sign(SECRET, body)} {body.decode()}\n")
 
 

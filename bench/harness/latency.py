@@ -12,7 +12,8 @@ import shutil
 import subprocess
 import time
 
-from common import Service, bench_json, free_port, fresh_postgres_database, jobrunner_environment, sign, summary
+from common import (Service, bench_json, free_port, fresh_postgres_database, jobrunner_environment, push_payload,
+                    sign, summary)
 from filewatch import IN_CLOSE_WRITE, IN_MODIFY, IN_MOVED_TO, FileWatch
 
 REPOSITORY = "bench/latency"
@@ -44,16 +45,6 @@ def make_repository(work):
     return bare, clone
 
 
-def push_payload(before, after, path, index):
-    commit = {"id": after, "message": f"Add {path} (#{index + 1})", "timestamp": "2026-11-22T10:00:00Z",
-              "author": {"name": "Alice", "email": "alice@example.com", "username": "alice"},
-              "added": [path], "removed": [], "modified": []}
-    return {"ref": "refs/heads/main", "before": before, "after": after, "created": False, "deleted": False,
-            "forced": False, "commits": [commit], "head_commit": commit,
-            "repository": {"full_name": REPOSITORY, "default_branch": "main"},
-            "pusher": {"name": "alice"}, "sender": {"login": "alice"}}
-
-
 def one_round(index, port, bare, clone, journal, journal_watch, ref_watch):
     git("fetch", "--quiet", "origin", cwd=clone)
     git("reset", "--quiet", "--hard", "origin/main", cwd=clone)
@@ -69,7 +60,7 @@ def one_round(index, port, bare, clone, journal, journal_watch, ref_watch):
     ref_file = os.path.join(bare, "refs", "heads", "main")
     lines_before = journal_lines(journal)
 
-    body = json.dumps(push_payload(before, after, path, index)).encode()
+    body = json.dumps(push_payload(REPOSITORY, before, after, path, index + 1)).encode()
     headers = {"Content-Type": "application/json", "X-GitHub-Event": "push",
                "X-GitHub-Delivery": f"latency-{index}-{time.time_ns()}", "X-Hub-Signature-256": sign(SECRET, body)}
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -8,7 +8,7 @@ import PostgresNIO
 
 /// The ceiling the queue is compared with: the raw durable commit rate of the same database on
 /// the same disk — `clients` concurrent loops of single-row INSERT transactions, nothing else.
-/// SQLite gets the store's own settings (WAL, synchronous=FULL, one writer connection);
+/// SQLite gets the store's own pool (`SQLiteDurablePool`: WAL, synchronous=FULL, one writer);
 /// PostgreSQL gets one autocommit INSERT per transaction on a pool of `clients` connections.
 struct CommitRateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,16 +28,13 @@ struct CommitRateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let target = BenchDatabase(database)
+        let target = try databaseLocation(database)
         let commit: @Sendable (Int) async throws -> Void
         var close: @Sendable () -> Void = {}
         switch target {
         case .sqlite(let path):
-            var configuration = Configuration()
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            let pool = try DatabasePool(path: path, configuration: configuration)
+            let pool = try SQLiteDurablePool.open(path: path, busyTimeout: .seconds(10))
             try await pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = FULL")
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS bench_commits (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
             }
             commit = { value in
@@ -80,7 +77,7 @@ struct CommitRateCommand: AsyncParsableCommand {
         close()
         try printJSON(
             Result(
-                driver: target.driver, clients: clients, commits: commits, seconds: elapsed,
+                driver: target.driverName, clients: clients, commits: commits, seconds: elapsed,
                 commitsPerSecond: Double(commits) / elapsed))
     }
 }

@@ -1,4 +1,6 @@
+import ArgumentParser
 import Foundation
+import JobrunnerCore
 
 /// Latency samples in milliseconds, summarised the way the report shows them.
 struct LatencySummary: Encodable {
@@ -43,16 +45,18 @@ func printJSON(_ value: some Encodable) throws {
     FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
 }
 
-/// What a benchmark was pointed at: a SQLite file path or a `postgres://` URL.
-enum BenchDatabase {
-    case sqlite(path: String)
-    case postgres(url: String)
-
-    init(_ text: String) {
-        self = text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") ? .postgres(url: text) : .sqlite(path: text)
+/// The `--database` a benchmark was pointed at, read as the service reads
+/// `JOBRUNNER_DATABASE_URL` (a SQLite path or a `postgres://` URL).
+func databaseLocation(_ text: String) throws -> DatabaseLocation {
+    guard let location = DatabaseLocation(parsing: text) else {
+        throw ValidationError("--database \(text) is neither a SQLite path nor a postgres:// URL")
     }
+    return location
+}
 
-    var driver: String {
+extension DatabaseLocation {
+    /// The driver's name in the JSON.
+    var driverName: String {
         switch self {
         case .sqlite: "sqlite"
         case .postgres: "postgres"

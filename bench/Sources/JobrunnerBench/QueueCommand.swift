@@ -29,7 +29,7 @@ struct QueueCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let target = BenchDatabase(database)
+        let target = try databaseLocation(database)
         let store = try await openStore(target)
         try await seed(store)
         let totalStages = pipelines * StageKind.allCases.count
@@ -58,10 +58,10 @@ struct QueueCommand: AsyncParsableCommand {
             return try await group.reduce(0, +)
         }
         let seconds = watch.seconds
-        if case .postgres = target, let postgres = store as? PostgresPipelineStore { postgres.close() }
+        (store as? PostgresPipelineStore)?.close()
         try printJSON(
             Result(
-                driver: target.driver, workers: workers, pipelines: pipelines, transitions: transitions,
+                driver: target.driverName, workers: workers, pipelines: pipelines, transitions: transitions,
                 seconds: seconds, transitionsPerSecond: Double(transitions) / seconds,
                 stagesPerSecond: Double(totalStages) / seconds))
     }
@@ -84,7 +84,7 @@ struct QueueCommand: AsyncParsableCommand {
 }
 
 /// Opens the store the service would open for this database (migrated, ready).
-func openStore(_ target: BenchDatabase) async throws -> any PipelineStore {
+func openStore(_ target: DatabaseLocation) async throws -> any PipelineStore {
     switch target {
     case .sqlite(let path):
         try SQLitePipelineStore(path: path)

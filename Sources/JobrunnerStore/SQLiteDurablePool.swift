@@ -1,0 +1,25 @@
+import Foundation
+import GRDB
+import JobrunnerCore
+
+/// The connection pool every durable SQLite write goes through: WAL, `synchronous=FULL` on the
+/// writer, a busy timeout for writers in other processes. One place, so the store and the
+/// benchmark's raw commit rate (bench/) cannot differ in what "durable" means.
+public enum SQLiteDurablePool {
+    public static func open(path: String, busyTimeout: Duration) throws -> DatabasePool {
+        try FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout.secondsDouble)
+        configuration.label = "jobrunner"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB's WAL set-up lowers the writer to synchronous=NORMAL after prepareDatabase ran; a
+        // commit must be on disk before a delivery is acknowledged, so raise it again on the
+        // pool's single, long-lived writer connection.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        return pool
+    }
+}
