@@ -4,6 +4,7 @@ import JobrunnerCore
 
 /// Why a script could not be built. All are permanent: rebuilding the same source cannot help.
 public enum BuildError: Error, Sendable, Equatable, CustomStringConvertible, ClassifiedError {
+    /// `known` is sorted, so the same error compares equal wherever it is made.
     case unsupported(path: String, fileExtension: String, known: [String])
     case tooLarge(path: String, size: Int, limit: Int)
     case invalidDirectives(path: String, problem: String)
@@ -63,7 +64,7 @@ public struct ScriptBuilder: Sendable {
 
     public func build(_ source: ScriptSource) async throws -> Artifact {
         guard let toolchain = toolchain(for: source.path) else {
-            throw BuildError.unsupported(path: source.path, fileExtension: source.fileExtension, known: Array(supportedExtensions))
+            throw BuildError.unsupported(path: source.path, fileExtension: source.fileExtension, known: supportedExtensions.sorted())
         }
         guard source.content.count <= maxSourceSize else {
             throw BuildError.tooLarge(path: source.path, size: source.content.count, limit: maxSourceSize)
