@@ -40,6 +40,7 @@ let package = Package(
         // Domain types, state machine, retry policy, configuration model. No I/O.
         .target(
             name: "JobrunnerCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // The durable queue: `PipelineStore` and its SQLite and PostgreSQL drivers.
@@ -61,6 +62,7 @@ let package = Package(
             name: "JobrunnerGitHub",
             dependencies: [
                 "JobrunnerCore",
+                "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -69,6 +71,25 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: strict
+        ),
+        // Feedback channels that are not GitHub's: signed callbacks (and chat).
+        .target(
+            name: "JobrunnerFeedback",
+            dependencies: [
+                "JobrunnerCore",
+                "JobrunnerGitHub",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // zlib from the system (Debian: zlib1g-dev): GitHub's repository archives are gzip.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         // libgit2 from the system (Debian: libgit2-dev), found through pkg-config.
         .systemLibrary(
@@ -101,8 +122,12 @@ let package = Package(
             dependencies: [
                 "JobrunnerCore",
                 "JobrunnerGitHub",
+                "JobrunnerGit",
+                "JobrunnerFeedback",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 "JobrunnerStore",
                 "JobrunnerStages",
@@ -157,7 +182,7 @@ let package = Package(
         .target(
             name: "JobrunnerTestSupport",
             dependencies: [
-                "JobrunnerCore", "JobrunnerStore", .product(name: "Logging", package: "swift-log"),
+                "JobrunnerCore", "JobrunnerStore", "JobrunnerStages", .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/JobrunnerTestSupport",
@@ -170,7 +195,10 @@ let package = Package(
         ),
         .testTarget(
             name: "JobrunnerStoreTests",
-            dependencies: ["JobrunnerCore", "JobrunnerStore", "JobrunnerTestSupport", "jobrunner-store-probe"],
+            dependencies: [
+                "JobrunnerCore", "JobrunnerStore", "JobrunnerTestSupport", "jobrunner-store-probe",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -191,6 +219,7 @@ let package = Package(
                 "jobrunner-store-probe",
                 "jobrunner-bench",
                 "JobrunnerGitHub",
+                "JobrunnerFeedback",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -203,7 +232,7 @@ let package = Package(
         .testTarget(
             name: "JobrunnerGitHubTests",
             dependencies: [
-                "JobrunnerGitHub", "JobrunnerCore", "JobrunnerTestSupport",
+                "JobrunnerGitHub", "JobrunnerFeedback", "JobrunnerCore", "JobrunnerTestSupport",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict

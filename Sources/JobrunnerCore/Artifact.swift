@@ -81,13 +81,16 @@ public struct ExecutionRecord: Sendable, Equatable {
     public var stderrBytes: Int
     public var stdoutTruncated: Bool
     public var stderrTruncated: Bool
+    /// Where it ran, when `JOBRUNNER_APP_DIR` gave it the application's context.
+    public var application: ApplicationFacts?
 
     public init(
         id: Int64, pipelineID: PipelineID, attempt: Int, startedAt: Date, finishedAt: Date? = nil,
         outcome: ExecutionOutcome = .running, exitCode: Int32? = nil, signal: Int32? = nil, timedOut: Bool = false,
         stdout: [UInt8] = [], stderr: [UInt8] = [], stdoutBytes: Int = 0, stderrBytes: Int = 0,
-        stdoutTruncated: Bool = false, stderrTruncated: Bool = false
+        stdoutTruncated: Bool = false, stderrTruncated: Bool = false, application: ApplicationFacts? = nil
     ) {
+        self.application = application
         self.id = id
         self.pipelineID = pipelineID
         self.attempt = attempt

@@ -41,3 +41,17 @@ public enum DurationParser {
         return total
     }
 }
+
+extension DurationParser {
+    /// The shortest text `parse` reads back as `duration`, in its largest whole unit: `90d`,
+    /// `12h`, `10m`, `90s`, `250ms`. How defaults are shown.
+    public static func format(_ duration: Duration) -> String {
+        let milliseconds = Int64((duration.secondsDouble * 1000).rounded())
+        if milliseconds % 1000 != 0 { return "\(milliseconds)ms" }
+        let seconds = milliseconds / 1000
+        for (unit, size) in [("d", Int64(86_400)), ("h", 3600), ("m", 60)] where seconds >= size && seconds % size == 0 {
+            return "\(seconds / size)\(unit)"
+        }
+        return "\(seconds)s"
+    }
+}

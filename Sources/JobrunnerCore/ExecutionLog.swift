@@ -16,12 +16,16 @@ public struct ExecutionLog: Sendable, Equatable {
     public var artifact: Artifact
     public var source: [UInt8]
     public var execution: ExecutionRecord
+    /// Where the fence languages of the source and the artifact come from.
+    public var toolchains: [Toolchain]
 
     public init(
         scriptPath: String, repository: String? = nil, commit: String? = nil, pipelineID: PipelineID? = nil,
         pullRequest: Int? = nil, author: String? = nil, pusher: String? = nil, executeAttempt: Int? = nil,
-        operatorActions: [OperatorAction] = [], artifact: Artifact, source: [UInt8], execution: ExecutionRecord
+        operatorActions: [OperatorAction] = [], artifact: Artifact, source: [UInt8], execution: ExecutionRecord,
+        toolchains: [Toolchain] = Toolchain.builtIn
     ) {
+        self.toolchains = toolchains
         self.scriptPath = scriptPath
         self.repository = repository
         self.commit = commit
@@ -89,9 +93,10 @@ public struct ExecutionLog: Sendable, Equatable {
         if let code = execution.exitCode { text += ", exit status \(code)" }
         if let signal = execution.signal { text += ", signal \(signal)" }
         text += ".\n\n"
-        text += "## Source\n\n" + Self.fence(source, language: Self.language(scriptPath))
+        text += "## Source\n\n" + Self.fence(source, language: Toolchain.forPath(scriptPath, in: toolchains)?.sourceLanguage ?? "")
         if artifact.isText && artifact.content != source {
-            text += "## Executed artifact (\(artifact.toolchain))\n\n" + Self.fence(artifact.content, language: "js")
+            text += "## Executed artifact (\(artifact.toolchain))\n\n" + Self.fence(
+                artifact.content, language: toolchains.first { $0.name == artifact.toolchain }?.artifactLanguage ?? "")
         } else if !artifact.isText {
             text += "## Executed artifact (\(artifact.toolchain))\n\nA binary of \(artifact.content.count) bytes, sha256 `\(artifact.digest)`.\n\n"
         }
@@ -140,16 +145,5 @@ public struct ExecutionLog: Sendable, Equatable {
             }
         }
         return escaped + "\""
-    }
-
-    static func language(_ path: String) -> String {
-        switch path.split(separator: ".").last?.lowercased() {
-        case "ts": "ts"
-        case "js", "mjs": "js"
-        case "sh": "sh"
-        case "py": "python"
-        case "swift": "swift"
-        default: ""
-        }
     }
 }

@@ -2,7 +2,7 @@
 /// "remove this script and add this log" on the branch tip. Two implementations: libgit2 on a
 /// cached clone (any git host) and the GitHub REST API (Git Data API). Both are idempotent:
 /// reads have no side effects, and a CLEANUP whose log is already on the branch commits nothing.
-public protocol GitBackend: ScriptSourceReader, LogCommitter {
+public protocol GitBackend: ScriptSourceReader, LogCommitter, CommitAncestry {
     /// One file at a commit, with its mode and blob id.
     func file(repository: RepositoryName, commit: String, path: String) async throws -> GitFile
 }

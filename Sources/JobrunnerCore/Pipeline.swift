@@ -44,34 +44,6 @@ public struct PipelineRecord: Sendable, Equatable {
     }
 }
 
-/// A pipeline's overall state, derived from its stages (never stored, so never stale).
-public enum PipelineStatus: String, Sendable, Codable, CaseIterable {
-    case queued
-    case running
-    case succeeded
-    case failed
-    case interrupted
-    case cancelled
-
-    /// The status a set of stages adds up to.
-    public init(stages: [StageRecord]) {
-        let states = Set(stages.map(\.state))
-        if states.contains(.cancelled) {
-            self = .cancelled
-        } else if states.contains(.running) {
-            self = .running
-        } else if states.contains(.failed) {
-            self = .failed
-        } else if states.contains(.interrupted) {
-            self = .interrupted
-        } else if stages.contains(where: { $0.kind == .cleanup && $0.state == .succeeded }) {
-            self = .succeeded
-        } else {
-            self = .queued
-        }
-    }
-}
-
 /// A pipeline with its stages: what lists show.
 public struct PipelineSummary: Sendable, Equatable {
     public var pipeline: PipelineRecord

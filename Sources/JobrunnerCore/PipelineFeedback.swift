@@ -9,10 +9,13 @@ public enum PipelineEvent: Sendable, Equatable {
     case finished(PipelineReport)
     /// A stage failed for good (until an operator retries it).
     case failed(stage: StageKind, reason: String)
+    /// EXECUTE waits before it starts (the deploy gate), for this reason.
+    case waiting(reason: String)
 
     public var name: String {
         switch self {
         case .started: "started"
+        case .waiting: "waiting"
         case .finished(let report): report.outcome == .succeeded ? "succeeded" : "failed"
         case .failed: "failed"
         }

@@ -15,7 +15,7 @@ public struct ScriptDetector: Sendable {
     public var jobsDirectory: String
     public var supportedExtensions: Set<String>
 
-    public init(jobsDirectory: String, supportedExtensions: Set<String> = ScriptLanguage.builtInExtensions) {
+    public init(jobsDirectory: String, supportedExtensions: Set<String> = Toolchain.builtInExtensions) {
         self.jobsDirectory = jobsDirectory
         self.supportedExtensions = supportedExtensions
     }

@@ -1,10 +1,11 @@
 import Foundation
 
-/// A script and the files next to it, as read from the repository (PROCESS) or the disk
+/// A script and the files it may import, as read from the repository (PROCESS) or a checkout
 /// (`jobrunner transpile`). Paths are relative to the repository root.
 public struct ScriptSource: Sendable, Equatable {
     public var path: String
-    /// Every file of the jobs directory, including the script, so local imports can be bundled.
+    /// The script and, per `SourceScope`, the jobs directory or the whole repository tree, so
+    /// imports can be bundled.
     public var files: [String: [UInt8]]
     /// The script's git blob id, when it was read from a repository.
     public var blobID: String?
@@ -19,11 +20,31 @@ public struct ScriptSource: Sendable, Equatable {
     public var fileExtension: String { String(path.split(separator: ".").last ?? "").lowercased() }
 }
 
-/// Reads a script, and the files of the jobs directory next to it, at a commit. The git
-/// backends (libgit2, GitHub API) implement it; `GitRepositoryReader` reads a repository on
-/// this machine with the `git` command.
+/// Which files come with a script.
+public enum SourceScope: Sendable, Equatable {
+    /// The script and every file of the jobs directory (what a shell or Python script needs).
+    case jobsDirectory(String)
+    /// The whole repository tree at the commit — what a TypeScript/JavaScript script may import
+    /// from — without the directories in `excluding` (the execution logs), up to `limit` bytes.
+    case repository(excluding: [String], limit: Int)
+}
+
+/// Reads a script, and the files `scope` names, at a commit. The git backends (libgit2, GitHub
+/// API) implement it; tests read a repository on this machine with the `git` command.
 public protocol ScriptSourceReader: Sendable {
-    func read(repository: RepositoryName, commit: String, path: String, jobsDirectory: String) async throws -> ScriptSource
+    func read(repository: RepositoryName, commit: String, path: String, scope: SourceScope) async throws -> ScriptSource
+}
+
+extension SourceScope {
+    /// Whether a file of the tree belongs to the scope (the script itself always does).
+    public func includes(_ path: String) -> Bool {
+        switch self {
+        case .jobsDirectory(let directory):
+            return path.hasPrefix(directory + "/")
+        case .repository(let excluding, _):
+            return !excluding.contains { path == $0 || path.hasPrefix($0 + "/") }
+        }
+    }
 }
 
 /// Why a script could not be read from the repository.
@@ -33,6 +54,8 @@ public enum SourceReadError: Error, Sendable, Equatable, CustomStringConvertible
     case symlink(path: String)
     case submodule(path: String)
     case tooLarge(path: String, size: Int, limit: Int)
+    /// The repository tree a script is built against is larger than `JOBRUNNER_REPOSITORY_TREE_LIMIT`.
+    case treeTooLarge(repository: String, commit: String, limit: Int)
     case git(repository: String, message: String)
 
     public var description: String {
@@ -42,6 +65,8 @@ public enum SourceReadError: Error, Sendable, Equatable, CustomStringConvertible
         case let .symlink(path): "\(path) is a symbolic link; scripts must be regular files"
         case let .submodule(path): "\(path) is a submodule; scripts must be regular files"
         case let .tooLarge(path, size, limit): "\(path) is \(size) bytes; the limit is \(limit)"
+        case let .treeTooLarge(repository, commit, limit):
+            "the tree of \(repository) at \(commit) is larger than \(ByteSizeParser.format(limit)), the limit on what PROCESS reads to build a script against (JOBRUNNER_REPOSITORY_TREE_LIMIT); raise it, or move large files out of the repository"
         case let .git(repository, message): "reading \(repository) failed: \(message)"
         }
     }
@@ -50,7 +75,7 @@ public enum SourceReadError: Error, Sendable, Equatable, CustomStringConvertible
     public var failureKind: FailureKind {
         switch self {
         case .commitNotFound, .git: .transient
-        case .fileNotFound, .symlink, .submodule, .tooLarge: .permanent
+        case .fileNotFound, .symlink, .submodule, .tooLarge, .treeTooLarge: .permanent
         }
     }
 }

@@ -13,6 +13,9 @@ public struct SecretMasker: Sendable {
     }
 
     public var isEmpty: Bool { secrets.isEmpty }
+
+    /// The secret values, to extend a masker with more.
+    public var values: [String] { secrets.map { String(decoding: $0, as: UTF8.self) } }
     var longest: Int { secrets.first?.count ?? 0 }
 
     public func mask(_ bytes: [UInt8]) -> [UInt8] {

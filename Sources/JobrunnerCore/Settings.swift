@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Where pipelines are stored.
 public enum DatabaseLocation: Sendable, Equatable {
@@ -45,6 +46,9 @@ public enum LogFormat: String, Sendable, CaseIterable {
 
 /// All of Jobrunner's configuration, validated. Built by the settings loader from the
 /// environment and the optional config file; every command reads only this.
+///
+/// The defaults live here, once: the settings table (`SettingsTable` in JobrunnerServer) shows
+/// them from a default `Settings()` and the loader starts from one.
 public struct Settings: Sendable, Equatable {
     /// The current secret first, then the one being rotated out, if any.
     public var webhookSecrets: [String]
@@ -53,7 +57,12 @@ public struct Settings: Sendable, Equatable {
     public var branch: String?
     public var jobsDirectory: String
     public var logsDirectory: String
-    public var dataDirectory: String
+    public var dataDirectory: String {
+        didSet {
+            // The default database follows the data directory; a configured one stays.
+            if database == Self.defaultDatabase(in: oldValue) { database = Self.defaultDatabase(in: dataDirectory) }
+        }
+    }
     public var database: DatabaseLocation
     public var gitBackend: GitBackendKind
     public var gitRemoteTemplate: String
@@ -80,11 +89,23 @@ public struct Settings: Sendable, Equatable {
     public var scriptEnvironment: [String]
     public var secretNames: [String]
     public var executeTimeout: Duration
+    /// The deployed application scripts run in (`JOBRUNNER_APP_DIR`); nil: a scratch directory.
+    public var appDirectory: String?
+    /// The application's own `KEY=value` settings, given to every script.
+    public var scriptEnvironmentFile: String?
+    /// The Python interpreter for scripts; nil: the application's virtualenv, else python3.
+    public var pythonInterpreter: String?
+    /// Where the commit the application runs is read (the deploy gate); nil: no gate.
+    public var appRevision: RevisionLocation?
+    /// How long EXECUTE waits for the deploy of its commit before it fails.
+    public var deployWait: Duration = .seconds(3600)
+    /// The most PROCESS reads of a repository tree to build a script against it.
+    public var repositoryTreeLimit: Int = 64 << 20
     public var toolchainsFile: String?
     public var workers: Int
     public var leaseDuration: Duration
     public var shutdownGracePeriod: Duration
-    public var logLevel: String
+    public var logLevel: Logger.Level
     public var logFormat: LogFormat
 
     public init(
@@ -99,7 +120,7 @@ public struct Settings: Sendable, Equatable {
         scriptEnvironment: [String] = [], secretNames: [String] = [],
         executeTimeout: Duration = .seconds(3600), workers: Int = 4,
         leaseDuration: Duration = .seconds(60), shutdownGracePeriod: Duration = .seconds(30),
-        logLevel: String = "info", logFormat: LogFormat = .plain
+        logLevel: Logger.Level = .info, logFormat: LogFormat = .plain
     ) {
         self.webhookSecrets = webhookSecrets
         self.webhookMaxBodySize = webhookMaxBodySize
@@ -108,7 +129,7 @@ public struct Settings: Sendable, Equatable {
         self.jobsDirectory = jobsDirectory
         self.logsDirectory = logsDirectory
         self.dataDirectory = dataDirectory
-        self.database = database ?? .sqlite(path: dataDirectory + "/jobrunner.sqlite")
+        self.database = database ?? Self.defaultDatabase(in: dataDirectory)
         self.gitBackend = gitBackend
         self.gitRemoteTemplate = gitRemoteTemplate
         self.githubAPIURL = githubAPIURL
@@ -130,6 +151,11 @@ public struct Settings: Sendable, Equatable {
 }
 
 extension Settings {
+    /// The SQLite file used when `JOBRUNNER_DATABASE_URL` is not set.
+    public static func defaultDatabase(in dataDirectory: String) -> DatabaseLocation {
+        .sqlite(path: dataDirectory + "/jobrunner.sqlite")
+    }
+
     /// Whether GitHub API calls can be made (a token or a GitHub App).
     public var hasGitHubAPIAccess: Bool { githubToken != nil || githubAppID != nil }
 
@@ -169,4 +195,13 @@ public struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     public var description: String { "\(setting): \(problem)" }
+}
+
+extension ByteSizeParser {
+    /// The size in the largest binary unit that holds it whole: `5MiB`, `512KiB`, `1000`.
+    public static func format(_ bytes: Int) -> String {
+        if bytes > 0 && bytes % 1_048_576 == 0 { return "\(bytes / 1_048_576)MiB" }
+        if bytes > 0 && bytes % 1024 == 0 { return "\(bytes / 1024)KiB" }
+        return String(bytes)
+    }
 }

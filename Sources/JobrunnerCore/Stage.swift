@@ -23,13 +23,20 @@ public struct StageRecord: Sendable, Equatable {
     /// An operator asked to stop this running EXECUTE; its worker kills the script.
     public var cancelRequestedBy: String?
     public var cancelRequestedAt: Date?
+    /// Why a queued EXECUTE has not started yet (the deploy gate), shown wherever the stage is.
+    public var waitReason: String?
+    /// When it began waiting; the wait ends in failure after `JOBRUNNER_DEPLOY_WAIT`.
+    public var waitingSince: Date?
 
     public init(
         id: StageID, pipelineID: PipelineID, kind: StageKind, state: StageState, attempt: Int,
         maxAttempts: Int, runAfter: Date, leaseOwner: String? = nil, leaseExpiresAt: Date? = nil,
         createdAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil, lastError: String? = nil,
-        summary: String? = nil, cancelRequestedBy: String? = nil, cancelRequestedAt: Date? = nil
+        summary: String? = nil, cancelRequestedBy: String? = nil, cancelRequestedAt: Date? = nil,
+        waitReason: String? = nil, waitingSince: Date? = nil
     ) {
+        self.waitReason = waitReason
+        self.waitingSince = waitingSince
         self.id = id
         self.pipelineID = pipelineID
         self.kind = kind

@@ -11,8 +11,12 @@ public struct Libgit2Backend: GitBackend {
         committer = Libgit2LogCommitter(remoteTemplate: remoteTemplate, cacheDirectory: cacheDirectory, credentials: credentials)
     }
 
-    public func read(repository: RepositoryName, commit: String, path: String, jobsDirectory: String) async throws -> ScriptSource {
-        try await reader.read(repository: repository, commit: commit, path: path, jobsDirectory: jobsDirectory)
+    public func read(repository: RepositoryName, commit: String, path: String, scope: SourceScope) async throws -> ScriptSource {
+        try await reader.read(repository: repository, commit: commit, path: path, scope: scope)
+    }
+
+    public func contains(repository: RepositoryName, revision: String, commit: String) async throws -> Bool {
+        try await reader.contains(repository: repository, revision: revision, commit: commit)
     }
 
     public func file(repository: RepositoryName, commit: String, path: String) async throws -> GitFile {

@@ -32,6 +32,11 @@ public struct CommitStatusChannel: FeedbackChannel {
             status = CommitStatus(
                 state: report.outcome == .succeeded ? .success : .failure, targetURL: report.logURL ?? pipelineURL,
                 description: description + "; log committed", context: Self.context(source.scriptPath))
+        case .waiting(let reason):
+            // GitHub keeps 140 characters of a description.
+            status = CommitStatus(
+                state: .pending, targetURL: pipelineURL, description: String("pipeline \(pipeline.id.rawValue): \(reason)".prefix(140)),
+                context: Self.context(source.scriptPath))
         case .failed(let stage, let reason):
             status = CommitStatus(
                 state: .error, targetURL: pipelineURL,
@@ -45,8 +50,8 @@ public struct CommitStatusChannel: FeedbackChannel {
     static func context(_ scriptPath: String) -> String { "jobrunner: \(scriptPath)" }
 }
 
-/// A comment on the merged pull request the script came from, with the outcome and a link to
-/// the log, once the log is committed.
+/// A comment on the merged pull request the script came from: when its script waits for a
+/// deploy, and with the outcome and a link to the log once the log is committed.
 public struct PullRequestCommentChannel: FeedbackChannel {
     public let api: any GitHubAPI
 
@@ -55,10 +60,14 @@ public struct PullRequestCommentChannel: FeedbackChannel {
     public init(api: any GitHubAPI) { self.api = api }
 
     public func deliver(_ event: PipelineEvent, for pipeline: PipelineRecord) async throws -> [String] {
-        guard case .finished(let report) = event, let number = report.pullRequest ?? pipeline.source.pullRequest else {
+        let source = pipeline.source
+        if case .waiting(let reason) = event, let number = source.pullRequest {
+            let body = "⏳ Jobrunner has not started `\(source.scriptPath)` yet (pipeline \(pipeline.id.rawValue)): \(reason)."
+            return [try await api.createComment(body, onIssue: number, in: source.repository)]
+        }
+        guard case .finished(let report) = event, let number = report.pullRequest ?? source.pullRequest else {
             return []
         }
-        let source = pipeline.source
         var body = report.outcome == .succeeded ? "✅" : "❌"
         body += " Jobrunner ran `\(source.scriptPath)` (pipeline \(pipeline.id.rawValue)): **\(report.outcome.rawValue)**"
         if let code = report.exitCode { body += ", exit status \(code)" }

@@ -29,12 +29,18 @@ public struct GitHubAPIBackend: GitBackend {
 
     // MARK: Reading
 
-    public func read(repository: RepositoryName, commit: String, path: String, jobsDirectory: String) async throws -> ScriptSource {
+    public func read(repository: RepositoryName, commit: String, path: String, scope: SourceScope) async throws -> ScriptSource {
         let session = try await Session(backend: self, repository: repository)
         let tree = try await session.tree(ofCommit: commit)
         let script = try await session.file(try session.entry(path, in: tree, commit: commit))
         guard script.mode.isRegularFile else {
             throw script.mode == .symlink ? SourceReadError.symlink(path: path) : SourceReadError.submodule(path: path)
+        }
+        guard case .jobsDirectory(let jobsDirectory) = scope else {
+            // The whole tree: one archive, not one request per file.
+            var files = try await session.archive(commit: commit, scope: scope)
+            files[path] = script.content
+            return ScriptSource(path: path, files: files, blobID: script.blobID)
         }
         var files = [path: script.content]
         var total = script.content.count
@@ -50,6 +56,20 @@ public struct GitHubAPIBackend: GitBackend {
             total += file.content.count
         }
         return ScriptSource(path: path, files: files, blobID: script.blobID)
+    }
+
+    /// `GET /compare/{commit}...{revision}`: `identical` or `ahead` means the revision contains
+    /// the commit.
+    public func contains(repository: RepositoryName, revision: String, commit: String) async throws -> Bool {
+        let session = try await Session(backend: self, repository: repository)
+        struct Comparison: Decodable { var status: String }
+        do {
+            let comparison = try await session.send(.GET, "/compare/\(commit)...\(revision)?per_page=1")
+                .decode(Comparison.self, url: session.base + "/compare")
+            return comparison.status == "identical" || comparison.status == "ahead"
+        } catch let error as GitHubAPIError where error.status == 404 {
+            throw SourceReadError.commitNotFound(repository: repository.rawValue, commit: revision)
+        }
     }
 
     public func file(repository: RepositoryName, commit: String, path: String) async throws -> GitFile {
@@ -176,6 +196,20 @@ public struct GitHubAPIBackend: GitBackend {
                 bytes = Array(blob.content.utf8)
             }
             return GitFile(path: entry.path, mode: mode, blobID: sha, content: bytes)
+        }
+
+        /// `GET /tarball/{commit}` (GitHub redirects to its archive host): the files of the tree
+        /// that `scope` includes, within its limit.
+        func archive(commit: String, scope: SourceScope) async throws -> [String: [UInt8]] {
+            guard case .repository(_, let limit) = scope else { return [:] }
+            let body = try await send(.GET, "/tarball/\(commit)").body
+            do {
+                return try TarGzArchive.files(body, stripComponents: 1, include: scope.includes, limit: limit)
+            } catch TarGzArchive.Problem.tooLarge {
+                throw SourceReadError.treeTooLarge(repository: repository.rawValue, commit: commit, limit: limit)
+            } catch {
+                throw SourceReadError.git(repository: repository.rawValue, message: "the archive of \(commit) is unreadable: \(error)")
+            }
         }
 
         /// `GET /contents/{path}?ref=` for the blob id alone; nil when the path is not there.

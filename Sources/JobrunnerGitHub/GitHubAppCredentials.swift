@@ -32,6 +32,23 @@ public actor GitHubAppCredentials: AccessTokenProvider {
         self.refreshMargin = refreshMargin
     }
 
+    /// The App's key from `path`, checked to be an RSA private key in PEM: what is wrong with it
+    /// is a configuration problem, reported with the other settings before anything starts.
+    public static func privateKey(atPath path: String) throws -> String {
+        let pem: String
+        do {
+            pem = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw GitHubAppError.unreadablePrivateKey(path: path, reason: error.localizedDescription)
+        }
+        do {
+            _ = try _RSA.Signing.PrivateKey(pemRepresentation: pem)
+        } catch {
+            throw GitHubAppError.invalidPrivateKey(reason: "\(path): \(error)")
+        }
+        return pem
+    }
+
     public func token(for repository: RepositoryName) async throws -> String {
         let installation = try await installationID(for: repository)
         if let cached = tokens[installation], cached.expiresAt.timeIntervalSince(clock.now()) > refreshMargin {
@@ -84,11 +101,14 @@ public actor GitHubAppCredentials: AccessTokenProvider {
 
 /// Why GitHub App credentials could not give a token.
 public enum GitHubAppError: Error, Sendable, Equatable, CustomStringConvertible, ClassifiedError {
+    case unreadablePrivateKey(path: String, reason: String)
     case invalidPrivateKey(reason: String)
     case notInstalled(appID: String, repository: String)
 
     public var description: String {
         switch self {
+        case let .unreadablePrivateKey(path, reason):
+            "\(path) cannot be read: \(reason)"
         case let .invalidPrivateKey(reason):
             "the GitHub App private key (JOBRUNNER_GITHUB_APP_PRIVATE_KEY_PATH) is not an RSA key in PEM form of at least 2048 bits: \(reason)"
         case let .notInstalled(appID, repository):

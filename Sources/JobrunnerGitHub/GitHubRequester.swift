@@ -36,6 +36,14 @@ public struct GitHubRequester: Sendable {
         self.maxRateLimitWait = maxRateLimitWait
     }
 
+    /// The requester webhook intake uses: intake must answer GitHub within its 10 s budget, so
+    /// one quick retry and no waiting for rate limits.
+    public static func forIntake(baseURL: String, httpClient: HTTPClient = .shared) -> GitHubRequester {
+        GitHubRequester(
+            baseURL: baseURL, httpClient: httpClient, timeout: .seconds(8), maxAttempts: 2, backoff: [.milliseconds(300)],
+            maxRateLimitWait: .zero)
+    }
+
     /// A successful answer.
     public struct Response: Sendable {
         public var status: Int

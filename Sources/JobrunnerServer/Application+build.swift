@@ -11,10 +11,12 @@ import ServiceLifecycle
 public struct ApplicationContext: Sendable {
     public var settings: Settings
     public var store: any PipelineStore
+    /// What `/readyz` asks; the store unless a test replaces it.
+    public var readiness: (any StoreReadiness)?
     /// Rung when intake or an operator queues work, so idle workers start at once.
     public var workAvailable: Beacon
     /// Extensions that are scripts: those of the built-in and configured toolchains.
-    public var scriptExtensions: Set<String> = ScriptLanguage.builtInExtensions
+    public var scriptExtensions: Set<String> = Toolchain.builtInExtensions
     /// The GitHub API, when credentials are configured (needed for incomplete pushes).
     public var github: (any GitHubAPI)?
     public var logger: Logger
@@ -48,7 +50,7 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
     let settings = context.settings
     let authenticator = OperatorAuthenticator(
         tokens: settings.dashboardTokens, sessionLifetime: settings.sessionLifetime, clock: context.clock)
-    HealthRoutes(store: context.store).register(on: router)
+    HealthRoutes(store: context.readiness ?? context.store).register(on: router)
     MetricsRoutes(
         store: context.store, metrics: context.metrics, authenticator: authenticator, isPublic: settings.metricsPublic,
         clock: context.clock

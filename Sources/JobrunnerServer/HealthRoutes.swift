@@ -5,7 +5,7 @@ import JobrunnerStore
 /// `/healthz`: the process answers. `/readyz`: the store is reachable and migrated — what a
 /// load balancer should route webhooks on.
 struct HealthRoutes: Sendable {
-    let store: any PipelineStore
+    let store: any StoreReadiness
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in

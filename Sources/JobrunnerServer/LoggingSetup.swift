@@ -4,7 +4,7 @@ import Logging
 /// Installs the process-wide log handler for the configured level and format. Call once.
 public enum LoggingSetup {
     public static func bootstrap(_ settings: Settings) {
-        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let level = settings.logLevel
         let format = settings.logFormat
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =

@@ -7,10 +7,11 @@ import Logging
 /// Idempotent (the log path is derived from the pipeline), so a retry after a lost push
 /// acknowledgement commits nothing twice.
 public struct CleanupStageHandler: StageHandler {
-    public let store: any PipelineStore
+    public let store: any PipelineLookup & RunRecords
     public let committer: any LogCommitter
     public let logsDirectory: String
-    public let masker: SecretMasker
+    /// The secrets to mask in the log, asked at each run (the application's settings file may change).
+    public let masking: @Sendable () -> SecretMasker
     public let authorName: String
     public let authorEmail: String
     public let skipCI: Bool
@@ -18,18 +19,23 @@ public struct CleanupStageHandler: StageHandler {
     /// (e.g. `https://github.com/{repository}/blob/{commit}/{path}`), for feedback links.
     public let fileURLTemplate: String?
     public let feedback: FeedbackDispatcher?
+    /// For the fence languages of the log.
+    public let toolchains: [Toolchain]
 
     public init(
-        store: any PipelineStore, committer: any LogCommitter, logsDirectory: String, masker: SecretMasker,
+        store: any PipelineLookup & RunRecords, committer: any LogCommitter, logsDirectory: String,
+        masker: @autoclosure @escaping @Sendable () -> SecretMasker,
         authorName: String = "jobrunner[bot]", authorEmail: String = "jobrunner[bot]@users.noreply.github.com",
-        skipCI: Bool = true, fileURLTemplate: String? = nil, feedback: FeedbackDispatcher? = nil
+        skipCI: Bool = true, fileURLTemplate: String? = nil, feedback: FeedbackDispatcher? = nil,
+        toolchains: [Toolchain] = Toolchain.builtIn
     ) {
+        self.toolchains = toolchains
         self.fileURLTemplate = fileURLTemplate
         self.feedback = feedback
         self.store = store
         self.committer = committer
         self.logsDirectory = logsDirectory
-        self.masker = masker
+        self.masking = masker
         self.authorName = authorName
         self.authorEmail = authorEmail
         self.skipCI = skipCI
@@ -48,12 +54,12 @@ public struct CleanupStageHandler: StageHandler {
             scriptPath: source.scriptPath, repository: source.repository.rawValue, commit: source.commit,
             pipelineID: pipeline.id, pullRequest: source.pullRequest, author: source.author, pusher: source.pusher,
             executeAttempt: execution.attempt, operatorActions: detail.operatorActions, artifact: artifact,
-            source: artifact.source, execution: execution)
+            source: artifact.source, execution: execution, toolchains: toolchains)
         let path = ExecutionLogPath.path(for: pipeline, logsDirectory: logsDirectory)
         let result = try await committer.commitCleanup(
             CleanupRequest(
                 repository: source.repository, branch: source.branch, scriptPath: source.scriptPath,
-                sourceCommit: source.commit, logPath: path, logContent: log.render(masking: masker),
+                sourceCommit: source.commit, logPath: path, logContent: log.render(masking: masking()),
                 message: CleanupCommitMessage.make(
                     scriptPath: source.scriptPath, outcome: execution.outcome.rawValue, pipeline: pipeline.id,
                     skipCI: skipCI),

@@ -3,23 +3,27 @@ import JobrunnerCore
 import JobrunnerStore
 import Logging
 
-/// EXECUTE: run the artifact PROCESS stored. The stage is already durably `running` (the
-/// claim did that) before the process starts. Output goes to the store while the script runs.
+/// EXECUTE: run the artifact PROCESS stored — once the deploy gate, when there is one, sees the
+/// script's commit deployed. The stage is already durably `running` (the claim did that) before
+/// the process starts. Output goes to the store while the script runs.
 /// A script that fails is recorded as such and the stage succeeds, so CLEANUP still commits
 /// its log; only an infrastructure failure fails the stage — and EXECUTE is never retried
 /// automatically.
 public struct ExecuteStageHandler: StageHandler {
-    public let store: any PipelineStore
+    public let store: any RunRecords & PipelineLookup
     public let executor: ScriptExecutor
+    /// `JOBRUNNER_APP_REVISION`: the script waits for the deploy of its commit.
+    public let deployGate: DeployGate?
     /// How often live output is written to the store.
     public let flushInterval: Duration
     /// Counts runs by outcome for `/metrics`.
     public let metrics: (any ServiceMetrics)?
 
     public init(
-        store: any PipelineStore, executor: ScriptExecutor, flushInterval: Duration = .milliseconds(250),
-        metrics: (any ServiceMetrics)? = nil
+        store: any RunRecords & PipelineLookup, executor: ScriptExecutor, flushInterval: Duration = .milliseconds(250),
+        metrics: (any ServiceMetrics)? = nil, deployGate: DeployGate? = nil
     ) {
+        self.deployGate = deployGate
         self.metrics = metrics
         self.store = store
         self.executor = executor
@@ -29,6 +33,18 @@ public struct ExecuteStageHandler: StageHandler {
     public func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess {
         guard let artifact = try await store.artifact(for: stage.pipeline.id) else {
             throw StageFailure.permanent("pipeline \(stage.pipeline.id) has no artifact: PROCESS did not store one")
+        }
+        var revision: String?
+        if let deployGate {
+            let waitingSince = try await store.pipeline(stage.pipeline.id)?.summary.stage(.execute)?.waitingSince
+            switch await deployGate.check(stage.pipeline, waitingSince: waitingSince) {
+            case .open(let running):
+                revision = running
+            case .wait(let reason, let until):
+                throw StageDeferral(until: until, reason: reason)
+            case .expired(let reason):
+                throw StageFailure.permanent(reason)
+            }
         }
         let executionID = try await store.startExecution(lease: stage.lease)
         let live = LiveOutput(store: store, execution: executionID, limit: executor.outputLimit)
@@ -44,7 +60,7 @@ public struct ExecuteStageHandler: StageHandler {
             scriptPath: source.scriptPath, attempt: stage.lease.attempt)
         let run: ScriptRun
         do {
-            run = try await executor.execute(artifact, facts: facts) { stream, bytes in
+            run = try await executor.execute(artifact, facts: facts, revision: revision) { stream, bytes in
                 await live.append(stream, bytes)
             }
         } catch {
@@ -76,13 +92,13 @@ public struct ExecuteStageHandler: StageHandler {
 /// Batches live output into the store, up to a limit per stream (the final record keeps head
 /// and tail; the live view needs only what a person can read while it runs).
 actor LiveOutput {
-    let store: any PipelineStore
+    let store: any RunRecords
     let execution: Int64
     let limit: Int
     private var pending: (stdout: [UInt8], stderr: [UInt8]) = ([], [])
     private var written: (stdout: Int, stderr: Int) = (0, 0)
 
-    init(store: any PipelineStore, execution: Int64, limit: Int) {
+    init(store: any RunRecords, execution: Int64, limit: Int) {
         self.store = store
         self.execution = execution
         self.limit = limit

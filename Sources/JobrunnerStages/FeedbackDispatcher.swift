@@ -6,10 +6,10 @@ import Logging
 /// pipeline. Never throws and never fails a stage: feedback is best effort by design.
 public struct FeedbackDispatcher: Sendable {
     public let channels: [any FeedbackChannel]
-    public let store: any PipelineStore
+    public let store: any FeedbackLog
     public let clock: any JobClock
 
-    public init(channels: [any FeedbackChannel], store: any PipelineStore, clock: any JobClock = SystemClock()) {
+    public init(channels: [any FeedbackChannel], store: any FeedbackLog, clock: any JobClock = SystemClock()) {
         self.channels = channels
         self.store = store
         self.clock = clock

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// transaction, so intake and workers are never held up long), every `interval`. Several
 /// nodes may run it at once: a batch another node is deleting is skipped or found empty.
 public struct RetentionService: Service {
-    let store: any PipelineStore
+    let store: any RetentionPruning
     let retention: Duration
     let clock: any JobClock
     let interval: Duration
@@ -16,7 +16,7 @@ public struct RetentionService: Service {
     let logger: Logger
 
     public init(
-        store: any PipelineStore, retention: Duration, clock: any JobClock = SystemClock(),
+        store: any RetentionPruning, retention: Duration, clock: any JobClock = SystemClock(),
         interval: Duration = .seconds(600), batchSize: Int = 500, logger: Logger
     ) {
         self.store = store

@@ -57,10 +57,7 @@ public struct ScriptBuilder: Sendable {
 
     public var supportedExtensions: Set<String> { Set(toolchains.flatMap(\.extensions)) }
 
-    public func toolchain(for path: String) -> Toolchain? {
-        let ext = String(path.split(separator: ".").last ?? "").lowercased()
-        return toolchains.first { $0.extensions.contains(ext) }
-    }
+    public func toolchain(for path: String) -> Toolchain? { Toolchain.forPath(path, in: toolchains) }
 
     public func build(_ source: ScriptSource) async throws -> Artifact {
         guard let toolchain = toolchain(for: source.path) else {
@@ -90,15 +87,17 @@ public struct ScriptBuilder: Sendable {
             "{source}": source.path, "{output}": output, "{build-dir}": directory,
             "{module-cache}": Self.moduleCache, "{node-major}": nodeMajor(version), "{ext}": source.fileExtension,
         ]
+        // `{aliases}` stands for zero or more arguments: the repository's TypeScript aliases.
+        let expansions = ["{aliases}": TypeScriptAliases.arguments(scriptPath: source.path, files: source.files)]
         let content: [UInt8]
         switch toolchain.build {
         case .check(let command):
-            try await runStep(command, substitutions, in: directory, source: source, toolchain: toolchain)
+            try await runStep(command, substitutions, expansions, in: directory, source: source, toolchain: toolchain)
             content = source.content
         case .transform(let command):
-            try await runStep(command, substitutions, in: directory, source: source, toolchain: toolchain)
+            try await runStep(command, substitutions, expansions, in: directory, source: source, toolchain: toolchain)
             for step in toolchain.postProcess {
-                try await runStep(step, substitutions, in: directory, source: source, toolchain: toolchain)
+                try await runStep(step, substitutions, expansions, in: directory, source: source, toolchain: toolchain)
             }
             guard let data = FileManager.default.contents(atPath: output) else {
                 throw BuildError.failed(path: source.path, toolchain: toolchain.name, output: "the build wrote no artifact")
@@ -114,11 +113,11 @@ public struct ScriptBuilder: Sendable {
     }
 
     private func runStep(
-        _ command: [String], _ substitutions: [String: String], in directory: String, source: ScriptSource,
-        toolchain: Toolchain
+        _ command: [String], _ substitutions: [String: String], _ expansions: [String: [String]], in directory: String,
+        source: ScriptSource, toolchain: Toolchain
     ) async throws {
-        let arguments = command.map { argument in
-            substitutions.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+        let arguments = command.flatMap { argument in
+            expansions[argument] ?? [substitutions.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }]
         }
         let result: ProcessResult
         do {

@@ -40,6 +40,8 @@ public struct ScriptRun: Sendable, Equatable {
     public var stderrTruncated: Bool
     public var startedAt: Date
     public var finishedAt: Date
+    /// The application it ran in, when there was one.
+    public var application: ApplicationFacts?
 
     public var duration: Duration { .milliseconds(Int64((finishedAt.timeIntervalSince(startedAt) * 1000).rounded())) }
 
@@ -64,16 +66,24 @@ extension ExecutionRecord {
             id: id, pipelineID: pipelineID, attempt: attempt, startedAt: run.startedAt, finishedAt: run.finishedAt,
             outcome: run.outcome, exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, stdout: run.stdout,
             stderr: run.stderr, stdoutBytes: run.stdoutBytes, stderrBytes: run.stderrBytes,
-            stdoutTruncated: run.stdoutTruncated, stderrTruncated: run.stderrTruncated)
+            stdoutTruncated: run.stdoutTruncated, stderrTruncated: run.stderrTruncated, application: run.application)
     }
 }
 
-/// Runs built artifacts: a fresh working directory (removed afterwards), a minimal environment
-/// plus the configured pass-through variables and `JOBRUNNER_*` facts, the time limit, and
-/// secrets masked in everything captured. EXECUTE and `jobrunner run` both use it.
+/// Runs built artifacts: a fresh private directory (`HOME`, `TMPDIR`, removed afterwards), a
+/// minimal environment plus the application's settings file, the configured pass-through
+/// variables and `JOBRUNNER_*` facts, the time limit, and secrets masked in everything captured.
+/// With an application (`JOBRUNNER_APP_DIR`) the script runs in its directory, its packages and
+/// virtualenv resolve as for the application's own code. EXECUTE and `jobrunner run` both use it.
 public struct ScriptExecutor: Sendable {
     public let runner: any ProcessRunner
     public let scratchDirectory: String
+    /// The application's directory, the script's working directory; nil: the run directory.
+    public var appDirectory: String?
+    /// `JOBRUNNER_SCRIPT_ENV_FILE`, read at every run.
+    public var environmentFile: String?
+    /// `JOBRUNNER_PYTHON`; nil: the application's `.venv`, else `python3`.
+    public var pythonInterpreter: String?
     public let defaultTimeout: Duration
     public let gracePeriod: Duration
     public let outputLimit: Int
@@ -100,44 +110,112 @@ public struct ScriptExecutor: Sendable {
     }
 
     /// Builds the executor from settings and the service's environment: only the names in
-    /// `JOBRUNNER_SCRIPT_ENV` reach scripts; values of `JOBRUNNER_SECRETS` and of the service's
-    /// own credentials are masked.
-    public init(settings: Settings, environment: [String: String], runner: any ProcessRunner = SubprocessRunner()) {
+    /// `JOBRUNNER_SCRIPT_ENV` reach scripts; `secretValues` (the settings table's secrets and the
+    /// values of `JOBRUNNER_SECRETS`, `SettingsTable.secretValues`) are masked.
+    public init(
+        settings: Settings, environment: [String: String], secretValues: [String],
+        runner: any ProcessRunner = SubprocessRunner()
+    ) {
         var passThrough: [String: String] = [:]
         for name in settings.scriptEnvironment { passThrough[name] = environment[name] }
-        let secretValues =
-            settings.secretNames.compactMap { environment[$0] } + settings.webhookSecrets
-            + [settings.githubToken, settings.callbackSecret].compactMap { $0 } + settings.dashboardTokens.map(\.token)
         self.init(
             runner: runner, scratchDirectory: settings.dataDirectory + "/work", defaultTimeout: settings.executeTimeout,
             passThrough: passThrough, masker: SecretMasker(values: secretValues),
             searchPath: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+        appDirectory = settings.appDirectory
+        environmentFile = settings.scriptEnvironmentFile
+        pythonInterpreter = settings.pythonInterpreter
     }
 
+    /// The application's settings file, read now: its variables and the values in it that look
+    /// secret. Empty without a file.
+    public func applicationSettings() throws -> (variables: [(name: String, value: String)], secrets: [String]) {
+        guard let environmentFile else { return ([], []) }
+        let text: String
+        do {
+            text = try String(contentsOfFile: environmentFile, encoding: .utf8)
+        } catch {
+            throw ApplicationEnvironmentError.unreadableEnvironmentFile(path: environmentFile, reason: error.localizedDescription)
+        }
+        do {
+            let variables = try EnvironmentFile.parse(text)
+            return (variables, EnvironmentFile.secretValues(variables))
+        } catch {
+            throw ApplicationEnvironmentError.malformedEnvironmentFile(path: environmentFile, reason: "\(error)")
+        }
+    }
+
+    /// The masker for what a run produces and what its log shows: the configured secrets and,
+    /// re-read now, those of the application's settings file.
+    public func currentMasker() -> SecretMasker {
+        guard let secrets = try? applicationSettings().secrets, !secrets.isEmpty else { return masker }
+        return SecretMasker(values: masker.values + secrets)
+    }
+
+    /// What `{python}` in a run command becomes.
+    public var python: String {
+        if let pythonInterpreter { return pythonInterpreter }
+        if let appDirectory, FileManager.default.isExecutableFile(atPath: appDirectory + "/.venv/bin/python") {
+            return appDirectory + "/.venv/bin/python"
+        }
+        return "python3"
+    }
+
+    /// The application's directory and the lockfile pinning its packages, for the record.
+    public func applicationFacts(revision: String?) -> ApplicationFacts? {
+        guard let appDirectory else { return nil }
+        var facts = ApplicationFacts(directory: appDirectory, revision: revision)
+        if let name = ApplicationFacts.lockfiles.first(where: { FileManager.default.fileExists(atPath: appDirectory + "/" + $0) }),
+            let data = FileManager.default.contents(atPath: appDirectory + "/" + name)
+        {
+            facts.lockfile = name
+            facts.lockfileDigest = ScriptBuilder.sha256([UInt8](data))
+        }
+        return facts
+    }
+
+    /// Runs `artifact`. `revision` is the application's commit, when the deploy gate read it.
     public func execute(
-        _ artifact: Artifact, facts: RunFacts,
+        _ artifact: Artifact, facts: RunFacts, revision: String? = nil,
         onOutput: @escaping @Sendable (StandardStream, [UInt8]) async -> Void = { _, _ in }
     ) async throws -> ScriptRun {
+        let settings = try applicationSettings()
+        let masker = settings.secrets.isEmpty ? self.masker : SecretMasker(values: self.masker.values + settings.secrets)
         let directory = scratchDirectory + "/run-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let artifactPath = directory + "/" + artifact.fileName
         try ScratchFile.write(artifact.content, to: artifactPath, permissions: 0o700)
 
-        var environment = passThrough
-        environment["PATH"] = passThrough["PATH"] ?? searchPath
+        // The application's settings first; what the operator passes through explicitly wins.
+        var environment = Dictionary(settings.variables, uniquingKeysWith: { _, last in last })
+        environment.merge(passThrough) { _, passed in passed }
+        environment["PATH"] = environment["PATH"] ?? searchPath
         environment["HOME"] = directory
         environment["TMPDIR"] = directory + "/tmp"
-        environment["LANG"] = passThrough["LANG"] ?? "C.UTF-8"
+        environment["LANG"] = environment["LANG"] ?? "C.UTF-8"
+        var command = artifact.runCommand.map {
+            $0.replacingOccurrences(of: "{artifact}", with: artifactPath).replacingOccurrences(of: "{python}", with: python)
+        }
+        if let appDirectory {
+            environment["JOBRUNNER_APP_DIR"] = appDirectory
+            // CommonJS `require` and Python imports find the application's packages and modules.
+            environment["NODE_PATH"] = appDirectory + "/node_modules"
+            environment["PYTHONPATH"] = [appDirectory, environment["PYTHONPATH"]].compactMap { $0 }.joined(separator: ":")
+            if (command.first.map { ($0 as NSString).lastPathComponent } == "node") {
+                // ES module imports of packages resolve as for a file in the application's directory.
+                let hook = try ApplicationModuleResolution.install(in: directory, appDirectory: appDirectory)
+                command.insert(contentsOf: ["--import", hook], at: 1)
+            }
+        }
         environment.merge(facts.variables) { _, fact in fact }
 
-        let command = artifact.runCommand.map { $0.replacingOccurrences(of: "{artifact}", with: artifactPath) }
         let timeout = artifact.timeout ?? defaultTimeout
         let maskers = Locked((stdout: StreamMasker(masker), stderr: StreamMasker(masker)))
         let result = try await runner.run(
             ProcessSpec(
                 executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
-                workingDirectory: directory, timeout: timeout, gracePeriod: gracePeriod, outputLimit: outputLimit)
+                workingDirectory: appDirectory ?? directory, timeout: timeout, gracePeriod: gracePeriod, outputLimit: outputLimit)
         ) { stream, bytes in
             let masked = maskers.withLock { maskers in
                 stream == .stdout ? maskers.stdout.feed(bytes) : maskers.stderr.feed(bytes)
@@ -158,6 +236,21 @@ public struct ScriptExecutor: Sendable {
             timeout: timeout, stdout: masker.mask(result.stdout.bytes), stderr: masker.mask(result.stderr.bytes),
             stdoutBytes: result.stdout.totalBytes, stderrBytes: result.stderr.totalBytes,
             stdoutTruncated: result.stdout.isTruncated, stderrTruncated: result.stderr.isTruncated,
-            startedAt: result.startedAt, finishedAt: result.finishedAt)
+            startedAt: result.startedAt, finishedAt: result.finishedAt, application: applicationFacts(revision: revision))
+    }
+}
+
+/// Why a script could not be given its application's environment; it did not start.
+public enum ApplicationEnvironmentError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unreadableEnvironmentFile(path: String, reason: String)
+    case malformedEnvironmentFile(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadableEnvironmentFile(path, reason):
+            "the application's settings file \(path) (JOBRUNNER_SCRIPT_ENV_FILE) cannot be read: \(reason)"
+        case let .malformedEnvironmentFile(path, reason):
+            "the application's settings file \(path) (JOBRUNNER_SCRIPT_ENV_FILE) is malformed: \(reason)"
+        }
     }
 }

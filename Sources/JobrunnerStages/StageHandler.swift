@@ -1,3 +1,4 @@
+import Foundation
 import JobrunnerCore
 import Logging
 
@@ -9,6 +10,18 @@ import Logging
 /// killing the script.
 public protocol StageHandler: Sendable {
     func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess
+}
+
+/// Thrown by a handler whose work cannot start yet (EXECUTE behind the deploy gate): the
+/// worker hands the stage back to be claimed again from `until`, with `reason` for all to see.
+public struct StageDeferral: Error, Sendable, Equatable {
+    public var until: Date
+    public var reason: String
+
+    public init(until: Date, reason: String) {
+        self.until = until
+        self.reason = reason
+    }
 }
 
 /// What a handler reports when its stage is done.

@@ -26,6 +26,8 @@ public enum ToolchainFile {
         var run: [String]
         var version: [String]?
         var binary: Bool?
+        /// Fence language of the source in the execution log.
+        var language: String?
     }
 
     public static func load(_ path: String) throws -> [Toolchain] {
@@ -51,7 +53,7 @@ public enum ToolchainFile {
             return Toolchain(
                 name: entry.name, extensions: entry.extensions.map { $0.lowercased() }, build: build,
                 artifactName: entry.artifact, run: entry.run, versionCommands: entry.version.map { [$0] } ?? [],
-                textArtifact: !(entry.binary ?? false))
+                textArtifact: !(entry.binary ?? false), sourceLanguage: entry.language ?? "")
         }
     }
 

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// stages `shutdownGracePeriod` to finish, then stops them and hands them back to the store
 /// (PROCESS/CLEANUP queued again, EXECUTE `interrupted`) so nothing is left leased.
 public struct WorkerPool: Service {
-    public let store: any PipelineStore
+    public let store: any StageQueue
     public let handlers: StageHandlers
     public let configuration: WorkerPoolConfiguration
     public let clock: any JobClock
@@ -22,7 +22,7 @@ public struct WorkerPool: Service {
     public let metrics: (any ServiceMetrics)?
 
     public init(
-        store: any PipelineStore,
+        store: any StageQueue,
         handlers: StageHandlers,
         configuration: WorkerPoolConfiguration,
         clock: any JobClock = SystemClock(),
@@ -176,7 +176,8 @@ public struct WorkerPool: Service {
                 }
             }
             group.addTask { await renewLoop(claimed.lease, logger: stageLogger) }
-            if claimed.kind == .execute {
+            // Only a stage that is not idempotent (EXECUTE) can be stopped while it runs.
+            if !claimed.kind.isIdempotent {
                 group.addTask { await cancelWatch(claimed.lease) }
             }
             group.addTask {
@@ -212,23 +213,27 @@ public struct WorkerPool: Service {
             record("released")
             await persist("handing back", logger: logger) { try await store.release(lease, reason: "stopped by shutdown") }
             logger.warning("stage stopped by shutdown and handed back")
+        case .finished(.failure(let deferral as StageDeferral)):
+            record("deferred")
+            let began = await persist("deferring", logger: logger) {
+                try await store.deferStage(lease, until: deferral.until, reason: deferral.reason)
+            }
+            if began == true {
+                logger.info("stage waits", metadata: ["reason": "\(deferral.reason)"])
+                await feedback?.report(.waiting(reason: deferral.reason), for: claimed.pipeline, logger: logger)
+            }
         case .finished(.failure(let error)):
             let failure = StageFailure(classifying: error)
-            let final = Locked(false)
-            await persist("recording the failure", logger: logger) {
-                let disposition = try await store.fail(lease, failure: failure)
-                switch disposition {
-                case .willRetry(let at):
-                    record("retrying")
-                    stageLogger.warning("stage failed, will retry", metadata: ["error": "\(failure)", "retryAt": "\(at)"])
-                case .failed:
-                    record("failed")
-                    stageLogger.error("stage failed", metadata: ["error": "\(failure)"])
-                    final.withLock { $0 = true }
-                }
-            }
-            if final.withLock({ $0 }) {
+            switch await persist("recording the failure", logger: logger, { try await store.fail(lease, failure: failure) }) {
+            case .willRetry(let at)?:
+                record("retrying")
+                logger.warning("stage failed, will retry", metadata: ["error": "\(failure)", "retryAt": "\(at)"])
+            case .failed?:
+                record("failed")
+                logger.error("stage failed", metadata: ["error": "\(failure)"])
                 await feedback?.report(.failed(stage: claimed.kind, reason: failure.message), for: claimed.pipeline, logger: logger)
+            case nil:
+                break
             }
         case .leaseLost(let error):
             record("lease-lost")
@@ -277,16 +282,17 @@ public struct WorkerPool: Service {
 
     /// Writes a stage's end to the store, retrying a few times: losing this write would leave
     /// the stage to lease rescue, which for EXECUTE means `interrupted` despite a finished run.
-    private func persist(_ what: String, logger: Logger, _ write: @Sendable () async throws -> Void) async {
+    /// Returns what the write returned, or nil when it could not be made.
+    @discardableResult
+    private func persist<T: Sendable>(_ what: String, logger: Logger, _ write: @Sendable () async throws -> T) async -> T? {
         var delay = Duration.milliseconds(200)
         for attempt in 1...6 {
             do {
-                try await write()
-                return
+                return try await write()
             } catch let error as PipelineStoreError {
                 if case .leaseLost = error {
                     logger.error("\(what) the stage failed: lease lost", metadata: ["error": "\(error)"])
-                    return
+                    return nil
                 }
                 logger.error("\(what) the stage failed", metadata: ["error": "\(error)", "try": "\(attempt)"])
             } catch {
@@ -295,5 +301,6 @@ public struct WorkerPool: Service {
             try? await clock.sleep(for: delay)
             delay *= 2
         }
+        return nil
     }
 }

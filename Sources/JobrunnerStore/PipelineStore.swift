@@ -1,7 +1,7 @@
 import Foundation
 import JobrunnerCore
 
-/// The durable queue of pipeline stages.
+/// The durable queue of pipeline stages: every role below, in one database.
 ///
 /// Every method is one transaction. Implementations must guarantee, across processes and nodes:
 /// - a recorded delivery survives a crash the moment the call returns (it was acknowledged);
@@ -11,16 +11,30 @@ import JobrunnerCore
 ///   again except by `retry`;
 /// - EXECUTE stages of one repository never overlap and start in pipeline-id order.
 ///
-/// The conformance suite in `Tests/JobrunnerStoreTests` states these rules as tests; every
-/// driver must pass it.
-public protocol PipelineStore: Sendable {
+/// What happens to a stage (retry or fail, rescue, successor, status, operator retry and cancel)
+/// is decided by the rules in Core (`RetryPolicy`, `StageKind.rescued`, `StageKind.next`,
+/// `PipelineStatus.rule`, `OperatorRetryRule`, `CancelRule`); drivers only run the SQL.
+///
+/// Each consumer depends on the role it uses, so a test stand-in implements one role. The
+/// conformance suite in `Tests/JobrunnerStoreTests` states the rules as tests; every driver
+/// must pass it.
+public protocol PipelineStore:
+    DeliveryRecording, StageQueue, OperatorControls, PipelineLookup, StoreReadiness, RunRecords, FeedbackLog,
+    RetentionPruning
+{}
+
+/// Intake: what a webhook delivery created, recorded durably before GitHub hears back.
+public protocol DeliveryRecording: Sendable {
     /// Records a delivery and the pipelines it produced (each with a queued PROCESS stage).
     /// A delivery id seen before creates nothing and returns what the first call created —
     /// unless that delivery `failed` (it created nothing), in which case it is recorded afresh.
     /// A pipeline whose (repository, path, commit) exists already is matched, not duplicated.
     func recordDelivery(_ delivery: NewDelivery, pipelines: [NewPipeline]) async throws
         -> RecordedDelivery
+}
 
+/// What workers do with stages: claim, hold, finish, hand back, rescue.
+public protocol StageQueue: Sendable {
     /// Atomically takes the next runnable stage of one of `kinds` and leases it to `owner`.
     /// Counts an attempt. Returns `nil` when nothing is runnable now.
     func claimNext(owner: String, kinds: Set<StageKind>, leaseDuration: Duration) async throws
@@ -29,31 +43,27 @@ public protocol PipelineStore: Sendable {
     /// Extends a held lease. Throws `PipelineStoreError.leaseLost` if it is no longer held.
     func renew(_ lease: Lease, leaseDuration: Duration) async throws -> Lease
 
-    /// Hands a claimed stage back (shutdown). PROCESS/CLEANUP return to the queue, in their
-    /// old place, without using up the attempt; an EXECUTE becomes `interrupted` — it may
-    /// already have started.
+    /// Hands a claimed stage back (shutdown), as `StageKind.released` decides.
     func release(_ lease: Lease, reason: String) async throws
 
-    /// Marks the stage succeeded and enqueues the next stage, in one transaction.
+    /// Marks the stage succeeded and enqueues `StageKind.next`, in one transaction.
     func complete(_ lease: Lease, summary: String?) async throws
 
-    /// Records a failed attempt: a transient failure with attempts left is queued again after
-    /// the retry policy's backoff; otherwise the stage fails until an operator retries it.
+    /// Records a failed attempt as `RetryPolicy.decide` says: queued again after a backoff, or
+    /// failed until an operator retries it.
     @discardableResult
     func fail(_ lease: Lease, failure: StageFailure) async throws -> FailureDisposition
 
-    /// Frees stages whose lease expired: PROCESS/CLEANUP are queued again in their old place
-    /// (or failed when out of attempts); EXECUTE becomes `interrupted`.
-    func rescueExpiredLeases() async throws -> RescueReport
-
-    /// An operator queues a failed or interrupted stage again, with one more attempt.
-    func retry(stage: StageID, operatorName: String, reason: String?) async throws
-
-    /// An operator cancels a pipeline: a queued current stage becomes `cancelled` at once; a
-    /// running EXECUTE gets a cancel request that its worker — on whichever node — acts on by
-    /// killing the script (`cancelRequested`, then `finishCancelled`). Returns what happened.
+    /// Hands back a held stage whose work cannot start yet (EXECUTE behind the deploy gate), to
+    /// be claimed again from `until`: the attempt is not counted, `reason` stays with the stage
+    /// for everyone to see, and `waitingSince` is set when the wait begins. The stage stays
+    /// queued, so later pipelines of its repository keep waiting behind it. Returns true when
+    /// this call began the wait.
     @discardableResult
-    func cancel(pipeline: PipelineID, operatorName: String, reason: String?) async throws -> CancelOutcome
+    func deferStage(_ lease: Lease, until: Date, reason: String) async throws -> Bool
+
+    /// Frees stages whose lease expired, as `StageKind.rescued` decides.
+    func rescueExpiredLeases() async throws -> RescueReport
 
     /// Whether an operator asked to stop the stage `lease` holds. Throws `leaseLost` when the
     /// lease is gone.
@@ -62,16 +72,22 @@ public protocol PipelineStore: Sendable {
     /// Ends a stopped EXECUTE as `cancelled` and queues CLEANUP, in one transaction: the script
     /// ran (partly), so its log must still be committed and the script removed.
     func finishCancelled(_ lease: Lease, reason: String) async throws
+}
 
-    /// Retention: deletes up to `limit` pipelines at rest (nothing queued or running) whose
-    /// last stage finished before `cutoff` — with their stages, attempts, operator actions,
-    /// artifact, executions and feedback — then deliveries older than `cutoff` that no longer
-    /// name a pipeline. Returns how many pipelines it removed; call again while it returns `limit`.
-    func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int
+/// What operators may ask for, recorded with their name.
+public protocol OperatorControls: Sendable {
+    /// An operator queues a failed or interrupted stage again (`OperatorRetryRule`).
+    func retry(stage: StageID, operatorName: String, reason: String?) async throws
 
-    /// Counts for `/metrics`, across every node sharing the store.
-    func statistics() async throws -> QueueStatistics
+    /// An operator cancels a pipeline (`CancelRule`): a queued current stage becomes `cancelled`
+    /// at once; a running EXECUTE gets a cancel request that its worker — on whichever node —
+    /// acts on by killing the script (`cancelRequested`, then `finishCancelled`).
+    @discardableResult
+    func cancel(pipeline: PipelineID, operatorName: String, reason: String?) async throws -> CancelOutcome
+}
 
+/// Reading pipelines and deliveries: lists, pages, statistics.
+public protocol PipelineLookup: Sendable {
     /// Newest first.
     func pipelines(_ filter: PipelineFilter) async throws -> [PipelineSummary]
 
@@ -79,11 +95,18 @@ public protocol PipelineStore: Sendable {
 
     func delivery(_ id: DeliveryID) async throws -> DeliveryRecord?
 
-    /// Reachable and migrated: what `/readyz` asks.
+    /// Counts for `/metrics`, across every node sharing the store.
+    func statistics() async throws -> QueueStatistics
+}
+
+/// Whether the store can be used: what `/readyz` asks.
+public protocol StoreReadiness: Sendable {
+    /// Reachable and migrated.
     func checkReady() async throws
+}
 
-    // MARK: Artifacts and executions
-
+/// What PROCESS built and what EXECUTE ran.
+public protocol RunRecords: Sendable {
     /// Stores what PROCESS built (replacing an earlier attempt's). The lease must still be held.
     func saveArtifact(_ artifact: Artifact, lease: Lease) async throws
 
@@ -100,14 +123,23 @@ public protocol PipelineStore: Sendable {
 
     /// Every run of a pipeline's script, oldest first.
     func executions(for pipeline: PipelineID) async throws -> [ExecutionRecord]
+}
 
-    // MARK: Feedback
-
-    /// Remembers one feedback delivery (commit status, comment, callback), delivered or not.
+/// Feedback deliveries (commit statuses, comments, callbacks), delivered or not.
+public protocol FeedbackLog: Sendable {
     func recordFeedback(_ record: FeedbackRecord) async throws
 
     /// A pipeline's feedback deliveries, oldest first.
     func feedback(for pipeline: PipelineID) async throws -> [FeedbackRecord]
+}
+
+/// Retention of finished pipelines.
+public protocol RetentionPruning: Sendable {
+    /// Deletes up to `limit` pipelines at rest (nothing queued or running) whose last stage
+    /// finished before `cutoff` — with their stages, attempts, operator actions, artifact,
+    /// executions and feedback — then deliveries older than `cutoff` that no longer name a
+    /// pipeline. Returns how many pipelines it removed; call again while it returns `limit`.
+    func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int
 }
 
 /// What an operator's cancel did.

@@ -11,7 +11,7 @@ extension PostgresPipelineStore {
         let approval = try artifact.approval.map(StoredRecords.json)
         let logger = logger
         try await transaction("saving the build of stage \(lease.stageID)") { db in
-            let held = try await Self.heldStageKind(db, lease, logger: logger)
+            let held = try await Self.heldStage(db, lease, logger: logger)
             guard held.kind == .process else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
             try await db.run(
                 """
@@ -44,13 +44,15 @@ extension PostgresPipelineStore {
         let now = clock.now().storedValue
         let logger = logger
         return try await transaction("recording the start of stage \(lease.stageID)") { db in
-            let held = try await Self.heldStageKind(db, lease, logger: logger)
+            let held = try await Self.heldStage(db, lease, logger: logger)
             guard held.kind == .execute else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
             let row = try await db.row(
                 """
                 INSERT INTO executions (pipeline_id, attempt, started_at, outcome)
                 VALUES (\(held.pipeline), \(lease.attempt), \(now), 'running') RETURNING id
                 """, logger: logger)
+            // Past the deploy gate: no longer waiting.
+            try await db.run("UPDATE stages SET wait_reason = NULL WHERE id = \(lease.stageID.rawValue)", logger: logger)
             return try row!.int64("id")
         }
     }
@@ -78,7 +80,9 @@ extension PostgresPipelineStore {
                     timed_out = \(record.timedOut), stdout = \(ByteBuffer(bytes: record.stdout)),
                     stderr = \(ByteBuffer(bytes: record.stderr)), stdout_bytes = \(record.stdoutBytes),
                     stderr_bytes = \(record.stderrBytes), stdout_truncated = \(record.stdoutTruncated),
-                    stderr_truncated = \(record.stderrTruncated)
+                    stderr_truncated = \(record.stderrTruncated), app_dir = \(record.application?.directory),
+                    app_revision = \(record.application?.revision), app_lockfile = \(record.application?.lockfile),
+                    app_lockfile_digest = \(record.application?.lockfileDigest)
                 WHERE id = \(record.id)
                 """, logger: logger)
         }

@@ -56,18 +56,8 @@ extension PostgresPipelineStore {
         let now = clock.now().storedValue
         let logger = logger
         try await transaction("releasing stage \(lease.stageID)") { db in
-            let held = try await Self.heldStageKind(db, lease, logger: logger)
-            if held.kind == .execute {
-                try await Self.end(db, lease.stageID.rawValue, as: .interrupted, error: reason, now: now, logger: logger)
-                try await Self.finishAttempt(db, lease, outcome: .interrupted, error: reason, now: now, logger: logger)
-            } else {
-                try await db.run(
-                    """
-                    UPDATE stages SET state = 'queued', attempt = attempt - 1,
-                        lease_owner = NULL, lease_expires_at = NULL, started_at = NULL WHERE id = \(lease.stageID.rawValue)
-                    """, logger: logger)
-                try await Self.finishAttempt(db, lease, outcome: .released, error: reason, now: now, logger: logger)
-            }
+            let held = try await Self.heldStage(db, lease, logger: logger)
+            try await Self.endLease(db, lease, held.kind.released(reason: reason), now: now, logger: logger)
             try await Self.notifyWork(db, logger: logger)
         }
     }
@@ -98,24 +88,51 @@ extension PostgresPipelineStore {
         let jitter = jitter()
         let logger = logger
         return try await transaction("recording a failure of stage \(lease.stageID)") { db -> FailureDisposition in
-            let held = try await Self.heldStageKind(db, lease, logger: logger)
-            let message = "attempt \(lease.attempt) of \(held.maxAttempts): \(failure.message)"
-            if failure.kind == .transient && lease.attempt < held.maxAttempts {
-                let retryAt = now.adding(policy.delay(afterAttempt: lease.attempt, jitter: jitter))
+            let held = try await Self.heldStage(db, lease, logger: logger)
+            let decision = policy.decide(
+                after: failure, attempt: lease.attempt, maxAttempts: held.maxAttempts, now: now, jitter: jitter)
+            switch decision.disposition {
+            case .willRetry(let retryAt):
                 try await db.run(
                     """
                     UPDATE stages SET state = 'queued', run_after = \(retryAt.storedValue), lease_owner = NULL,
-                        lease_expires_at = NULL, last_error = \(message) WHERE id = \(lease.stageID.rawValue)
+                        lease_expires_at = NULL, last_error = \(decision.stageError) WHERE id = \(lease.stageID.rawValue)
                     """, logger: logger)
                 try await Self.finishAttempt(
                     db, lease, outcome: .retrying, error: failure.message, now: now.storedValue, logger: logger)
-                return .willRetry(at: retryAt)
+            case .failed:
+                try await Self.end(
+                    db, lease.stageID.rawValue, as: .failed, error: decision.stageError, now: now.storedValue, logger: logger)
+                try await Self.finishAttempt(
+                    db, lease, outcome: .failed, error: failure.message, now: now.storedValue, logger: logger)
+                // A failed PROCESS or EXECUTE no longer holds back its repository's later pipelines.
+                try await Self.notifyWork(db, logger: logger)
             }
-            try await Self.end(db, lease.stageID.rawValue, as: .failed, error: message, now: now.storedValue, logger: logger)
-            try await Self.finishAttempt(db, lease, outcome: .failed, error: failure.message, now: now.storedValue, logger: logger)
-            // A failed PROCESS or EXECUTE no longer holds back its repository's later pipelines.
-            try await Self.notifyWork(db, logger: logger)
-            return .failed
+            return decision.disposition
+        }
+    }
+
+    @discardableResult
+    public func deferStage(_ lease: Lease, until: Date, reason: String) async throws -> Bool {
+        let now = clock.now().storedValue
+        let logger = logger
+        return try await transaction("deferring stage \(lease.stageID)") { db -> Bool in
+            _ = try await Self.heldStage(db, lease, logger: logger)
+            let id = lease.stageID.rawValue
+            let row = try await db.row(
+                """
+                UPDATE stages s SET state = 'queued', attempt = s.attempt - 1, lease_owner = NULL, lease_expires_at = NULL,
+                    started_at = NULL, run_after = \(until.storedValue), wait_reason = \(reason),
+                    waiting_since = COALESCE(s.waiting_since, \(now))
+                FROM (SELECT waiting_since FROM stages WHERE id = \(id)) before
+                WHERE s.id = \(id)
+                RETURNING before.waiting_since IS NULL AS began
+                """, logger: logger)
+            // It never started: no attempt to show.
+            try await db.run(
+                "DELETE FROM stage_attempts WHERE stage_id = \(id) AND attempt = \(lease.attempt) AND outcome = 'running'",
+                logger: logger)
+            return try row?.bool("began") ?? false
         }
     }
 
@@ -133,32 +150,15 @@ extension PostgresPipelineStore {
             var report = RescueReport()
             for row in rows {
                 let id = try row.int64("id")
+                guard let kind = StageKind(rawValue: try row.string("kind")) else { continue }
                 let attempt = try row.int("attempt")
-                let maxAttempts = try row.int("max_attempts")
                 let owner = try row.optionalString("lease_owner") ?? "unknown worker"
-                let expiredAt = Date(timeIntervalSince1970: try row.double("lease_expires_at")).formatted(.iso8601)
+                let decision = kind.rescued(
+                    attempt: attempt, maxAttempts: try row.int("max_attempts"), owner: owner,
+                    expiredAt: Date(timeIntervalSince1970: try row.double("lease_expires_at")))
                 let lease = Lease(stageID: StageID(id), owner: owner, attempt: attempt, expiresAt: .distantPast)
-                let rescue = LeaseRescue(owner: owner, expiredAt: expiredAt, maxAttempts: maxAttempts)
-                if try row.string("kind") == StageKind.execute.rawValue {
-                    try await Self.end(db, id, as: .interrupted, error: rescue.interruptedMessage, now: now, logger: logger)
-                    try await Self.finishAttempt(
-                        db, lease, outcome: .interrupted, error: rescue.interruptedMessage, now: now, logger: logger)
-                    report.interrupted.append(StageID(id))
-                } else if attempt < maxAttempts {
-                    try await db.run(
-                        """
-                        UPDATE stages SET state = 'queued', lease_owner = NULL,
-                            lease_expires_at = NULL, last_error = \(rescue.requeuedMessage) WHERE id = \(id)
-                        """, logger: logger)
-                    try await Self.finishAttempt(
-                        db, lease, outcome: .abandoned, error: rescue.requeuedMessage, now: now, logger: logger)
-                    report.requeued.append(StageID(id))
-                } else {
-                    try await Self.end(db, id, as: .failed, error: rescue.failedMessage, now: now, logger: logger)
-                    try await Self.finishAttempt(
-                        db, lease, outcome: .abandoned, error: rescue.failedMessage, now: now, logger: logger)
-                    report.failed.append(StageID(id))
-                }
+                try await Self.endLease(db, lease, decision, now: now, logger: logger)
+                report.record(StageID(id), decision)
             }
             if !rows.isEmpty { try await Self.notifyWork(db, logger: logger) }
             return report

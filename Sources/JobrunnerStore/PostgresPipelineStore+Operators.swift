@@ -9,38 +9,28 @@ extension PostgresPipelineStore {
         let policy = retryPolicy
         let logger = logger
         try await transaction("retrying stage \(stage)") { db in
-            guard
-                let row = try await db.row(
-                    "SELECT pipeline_id, kind, state, attempt FROM stages WHERE id = \(stage.rawValue) FOR UPDATE",
-                    logger: logger)
-            else { throw PipelineStoreError.stageNotFound(stage) }
-            let kind = StageKind(rawValue: try row.string("kind")) ?? .process
-            let state = StageState(rawValue: try row.string("state")) ?? .queued
-            guard state.isRetryable else {
-                throw PipelineStoreError.invalidTransition(stage, kind: kind, from: state, action: "retry")
-            }
-            let pipelineID = try row.int64("pipeline_id")
-            // A cancelled pipeline stays cancelled — except the CLEANUP that follows a stopped
-            // EXECUTE, which must be able to commit its log.
-            let cancelled = try await db.row(
+            let stages = try await db.rows(
                 """
-                SELECT EXISTS (SELECT 1 FROM stages WHERE pipeline_id = \(pipelineID) AND state = 'cancelled'
-                               AND kind <> 'execute') AS cancelled
-                """, logger: logger)
-            if try cancelled?.bool("cancelled") == true {
-                throw PipelineStoreError.invalidTransition(stage, kind: kind, from: .cancelled, action: "retry")
+                SELECT * FROM stages WHERE pipeline_id = (SELECT pipeline_id FROM stages WHERE id = \(stage.rawValue))
+                ORDER BY id FOR UPDATE
+                """, logger: logger
+            ).map(StoredRecords.stage)
+            guard let target = stages.first(where: { $0.id == stage }) else { throw PipelineStoreError.stageNotFound(stage) }
+            switch OperatorRetryRule.decide(target, in: stages, policy: policy) {
+            case .refuse(let state):
+                throw PipelineStoreError.invalidTransition(stage, kind: target.kind, from: state, action: "retry")
+            case .queue(let maxAttempts):
+                try await db.run(
+                    """
+                    UPDATE stages SET state = 'queued', run_after = \(now), max_attempts = \(maxAttempts), finished_at = NULL,
+                        lease_owner = NULL, lease_expires_at = NULL, wait_reason = NULL, waiting_since = NULL
+                    WHERE id = \(stage.rawValue)
+                    """, logger: logger)
+                try await Self.recordAction(
+                    db, pipeline: target.pipelineID.rawValue, stage: stage.rawValue, kind: target.kind, action: "retry",
+                    operatorName: operatorName, reason: reason, now: now, logger: logger)
+                try await Self.notifyWork(db, logger: logger)
             }
-            // A retry grants a fresh budget of attempts; for EXECUTE that is exactly one run.
-            let maxAttempts = try row.int("attempt") + policy.attempts(for: kind)
-            try await db.run(
-                """
-                UPDATE stages SET state = 'queued', run_after = \(now), max_attempts = \(maxAttempts), finished_at = NULL,
-                    lease_owner = NULL, lease_expires_at = NULL WHERE id = \(stage.rawValue)
-                """, logger: logger)
-            try await Self.recordAction(
-                db, pipeline: pipelineID, stage: stage.rawValue, kind: kind, action: "retry", operatorName: operatorName,
-                reason: reason, now: now, logger: logger)
-            try await Self.notifyWork(db, logger: logger)
         }
     }
 
@@ -50,18 +40,28 @@ extension PostgresPipelineStore {
         let logger = logger
         return try await transaction("cancelling pipeline \(pipeline)") { db -> CancelOutcome in
             let stages = try await db.rows(
-                "SELECT * FROM stages WHERE pipeline_id = \(pipeline.rawValue) FOR UPDATE", logger: logger
+                "SELECT * FROM stages WHERE pipeline_id = \(pipeline.rawValue) ORDER BY id FOR UPDATE", logger: logger
             ).map(StoredRecords.stage)
-            let (current, outcome) = try CancelRule.outcome(for: stages, of: pipeline)
-            if outcome == .cancelled {
+            let current: StageRecord
+            let outcome: CancelOutcome
+            switch CancelRule.decide(stages) {
+            case .noStages:
+                throw PipelineStoreError.pipelineNotFound(pipeline)
+            case .refuse(let stage):
+                throw PipelineStoreError.invalidTransition(stage.id, kind: stage.kind, from: stage.state, action: "cancel")
+            case .cancel(let stage):
+                current = stage
+                outcome = .cancelled
                 try await db.run(
-                    "UPDATE stages SET state = 'cancelled', finished_at = \(now) WHERE id = \(current.id.rawValue)",
+                    "UPDATE stages SET state = 'cancelled', finished_at = \(now) WHERE id = \(stage.id.rawValue)",
                     logger: logger)
-            } else {
+            case .requestStop(let stage):
+                current = stage
+                outcome = .stopRequested
                 try await db.run(
                     """
                     UPDATE stages SET cancel_requested_by = \(operatorName), cancel_requested_at = \(now)
-                    WHERE id = \(current.id.rawValue)
+                    WHERE id = \(stage.id.rawValue)
                     """, logger: logger)
             }
             try await Self.recordAction(
@@ -102,7 +102,7 @@ extension PostgresPipelineStore {
         let policy = retryPolicy
         let logger = logger
         try await transaction("finishing the stopped stage \(lease.stageID)") { db in
-            let held = try await Self.heldStageKind(db, lease, logger: logger)
+            let held = try await Self.heldStage(db, lease, logger: logger)
             try await Self.end(db, lease.stageID.rawValue, as: .cancelled, error: reason, now: now, logger: logger)
             try await Self.finishAttempt(db, lease, outcome: .cancelled, error: reason, now: now, logger: logger)
             if let next = held.kind.next {

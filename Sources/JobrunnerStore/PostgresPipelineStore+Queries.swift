@@ -107,7 +107,7 @@ extension PostgresPipelineStore {
                 }
             }
             statistics.oldestQueuedSince = try await db.row(
-                "SELECT MIN(run_after) AS oldest FROM stages WHERE state = 'queued'", logger: logger
+                "SELECT MIN(run_after) AS oldest FROM stages WHERE state = 'queued' AND wait_reason IS NULL", logger: logger
             )?.optionalDouble("oldest").map(Date.init(timeIntervalSince1970:))
             return statistics
         }

@@ -177,18 +177,15 @@ public final class PostgresPipelineStore: PipelineStore, Service {
         var after: Duration
     }
 
+    /// `body`, or `TimedOut` once `timeout` passed — whether or not `body` reacts to being
+    /// cancelled. A query on a connection the server cut (a database restart) can wait forever
+    /// without honouring cancellation; a task group would wait for it too, and a worker would
+    /// hang on a stage whose lease it keeps renewing. So the caller returns at the deadline and
+    /// the straggler, cancelled, ends on its own.
     func withTimeout<T: Sendable>(
         _ timeout: Duration, doing what: String, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw TimedOut(what: what, after: timeout)
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
+        try await Deadline.run(timeout, onExpiry: TimedOut(what: what, after: timeout), body)
     }
 
     /// Store errors pass through; everything else says what the database answered.
@@ -318,11 +315,9 @@ public final class PostgresPipelineStore: PipelineStore, Service {
 
     // MARK: - Helpers shared by the operations
 
-    /// The kind of the stage if `lease` still holds it — the row locked until commit, so no
-    /// rescue or operator can change it under the caller — otherwise `leaseLost`.
-    static func heldStageKind(_ db: PostgresConnection, _ lease: Lease, logger: Logger) async throws
-        -> (kind: StageKind, pipeline: Int64, maxAttempts: Int)
-    {
+    /// The stage `lease` still holds — the row locked until commit, so no rescue or operator can
+    /// change it under the caller — otherwise `leaseLost`.
+    static func heldStage(_ db: PostgresConnection, _ lease: Lease, logger: Logger) async throws -> HeldStage {
         guard
             let row = try await db.row(
                 """
@@ -333,7 +328,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
                 """, logger: logger),
             let kind = StageKind(rawValue: try row.string("kind"))
         else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
-        return (kind, try row.int64("pipeline_id"), try row.int("max_attempts"))
+        return HeldStage(kind: kind, pipeline: try row.int64("pipeline_id"), maxAttempts: try row.int("max_attempts"))
     }
 
     /// Ends a stage for good (failed, interrupted, cancelled): no lease, a finish time, the reason.
@@ -345,6 +340,29 @@ public final class PostgresPipelineStore: PipelineStore, Service {
             UPDATE stages SET state = \(state.rawValue), finished_at = \(now), lease_owner = NULL,
                 lease_expires_at = NULL, last_error = \(error) WHERE id = \(stage)
             """, logger: logger)
+    }
+
+    /// Carries out what Core decided for a stage whose worker let go of it.
+    static func endLease(
+        _ db: PostgresConnection, _ lease: Lease, _ decision: LeaseEndDecision, now: Double, logger: Logger
+    ) async throws {
+        let id = lease.stageID.rawValue
+        if decision.endsStage {
+            try await end(db, id, as: decision.state, error: decision.message, now: now, logger: logger)
+        } else if decision.refundsAttempt {
+            try await db.run(
+                """
+                UPDATE stages SET state = 'queued', attempt = attempt - 1,
+                    lease_owner = NULL, lease_expires_at = NULL, started_at = NULL WHERE id = \(id)
+                """, logger: logger)
+        } else {
+            try await db.run(
+                """
+                UPDATE stages SET state = 'queued', lease_owner = NULL,
+                    lease_expires_at = NULL, last_error = \(decision.message) WHERE id = \(id)
+                """, logger: logger)
+        }
+        try await finishAttempt(db, lease, outcome: decision.attemptOutcome, error: decision.message, now: now, logger: logger)
     }
 
     static func finishAttempt(

@@ -153,5 +153,6 @@ enum PostgresSchema {
         Migration(identifier: "v6-stage-repository", sql: StoredSQL.stageRepositoryMigration),
         Migration(identifier: "v7-claim-function", sql: PostgresFunctions.claim, isOneStatement: true),
         Migration(identifier: "v8-complete-function", sql: PostgresFunctions.complete, isOneStatement: true),
+        Migration(identifier: "v9-application-context", sql: StoredSQL.applicationContextMigration),
     ]
 }

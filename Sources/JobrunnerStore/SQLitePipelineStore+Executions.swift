@@ -8,7 +8,7 @@ extension SQLitePipelineStore {
         let command = try StoredRecords.json(artifact.runCommand)
         let approval = try artifact.approval.map(StoredRecords.json)
         try await immediate { db in
-            guard try Self.heldStageKind(db, lease) == .process else {
+            guard try Self.heldStage(db, lease).kind == .process else {
                 throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner)
             }
             let pipeline = try Int64.fetchOne(
@@ -36,13 +36,16 @@ extension SQLitePipelineStore {
     public func startExecution(lease: Lease) async throws -> Int64 {
         let now = clock.now().storedValue
         return try await immediate { db in
-            guard try Self.heldStageKind(db, lease) == .execute else {
+            guard try Self.heldStage(db, lease).kind == .execute else {
                 throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner)
             }
             let pipeline = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT pipeline_id FROM stages WHERE id = ?"), arguments: [lease.stageID.rawValue])!
             try db.executeCached("INSERT INTO executions (pipeline_id, attempt, started_at, outcome) VALUES (?, ?, ?, 'running')", [pipeline, lease.attempt, now])
-            return db.lastInsertedRowID
+            let id = db.lastInsertedRowID
+            // Past the deploy gate: no longer waiting.
+            try db.executeCached("UPDATE stages SET wait_reason = NULL WHERE id = ?", [lease.stageID.rawValue])
+            return id
         }
     }
 
@@ -64,12 +67,13 @@ extension SQLitePipelineStore {
             try db.executeCached("""
                     UPDATE executions SET finished_at = ?, outcome = ?, exit_code = ?, signal = ?, timed_out = ?,
                         stdout = ?, stderr = ?, stdout_bytes = ?, stderr_bytes = ?, stdout_truncated = ?,
-                        stderr_truncated = ?
+                        stderr_truncated = ?, app_dir = ?, app_revision = ?, app_lockfile = ?, app_lockfile_digest = ?
                     WHERE id = ?
                     """, [
                     record.finishedAt?.storedValue, record.outcome.rawValue, record.exitCode, record.signal,
                     record.timedOut, Data(record.stdout), Data(record.stderr), record.stdoutBytes, record.stderrBytes,
-                    record.stdoutTruncated, record.stderrTruncated, record.id,
+                    record.stdoutTruncated, record.stderrTruncated, record.application?.directory,
+                    record.application?.revision, record.application?.lockfile, record.application?.lockfileDigest, record.id,
                 ])
         }
     }

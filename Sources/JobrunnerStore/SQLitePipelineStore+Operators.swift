@@ -7,37 +7,23 @@ extension SQLitePipelineStore {
         let now = clock.now().storedValue
         let policy = retryPolicy
         try await immediate { db in
-            guard
-                let row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT pipeline_id, kind, state, attempt FROM stages WHERE id = ?"),
-                    arguments: [stage.rawValue])
-            else { throw PipelineStoreError.stageNotFound(stage) }
-            let kind = StageKind(rawValue: row["kind"] as String) ?? .process
-            let state = StageState(rawValue: row["state"] as String) ?? .queued
-            guard state.isRetryable else {
-                throw PipelineStoreError.invalidTransition(stage, kind: kind, from: state, action: "retry")
-            }
-            let pipelineID: Int64 = row["pipeline_id"]
-            // A cancelled pipeline stays cancelled — except the CLEANUP that follows a stopped
-            // EXECUTE, which must be able to commit its log.
-            let cancelled = try Bool.fetchOne(
+            let stages = try Row.fetchAll(
                 db.cachedStatement(sql: """
-                    SELECT EXISTS (SELECT 1 FROM stages WHERE pipeline_id = ? AND state = 'cancelled' AND kind <> 'execute')
+                    SELECT * FROM stages WHERE pipeline_id = (SELECT pipeline_id FROM stages WHERE id = ?)
                     """),
-                arguments: [pipelineID]) ?? false
-            if cancelled {
-                throw PipelineStoreError.invalidTransition(stage, kind: kind, from: .cancelled, action: "retry")
+                arguments: [stage.rawValue]
+            ).map(StoredRecords.stage)
+            guard let target = stages.first(where: { $0.id == stage }) else { throw PipelineStoreError.stageNotFound(stage) }
+            switch OperatorRetryRule.decide(target, in: stages, policy: policy) {
+            case .refuse(let state):
+                throw PipelineStoreError.invalidTransition(stage, kind: target.kind, from: state, action: "retry")
+            case .queue(let maxAttempts):
+                try db.executeCached("""
+                        UPDATE stages SET state = 'queued', run_after = ?, max_attempts = ?, finished_at = NULL,
+                            lease_owner = NULL, lease_expires_at = NULL, wait_reason = NULL, waiting_since = NULL WHERE id = ?
+                        """, [now, maxAttempts, stage.rawValue])
+                try Self.recordAction(db, .retry, target, operatorName: operatorName, reason: reason, now: now)
             }
-            // A retry grants a fresh budget of attempts; for EXECUTE that is exactly one run.
-            let attempt: Int = row["attempt"]
-            try db.executeCached("""
-                    UPDATE stages SET state = 'queued', run_after = ?, max_attempts = ?, finished_at = NULL,
-                        lease_owner = NULL, lease_expires_at = NULL WHERE id = ?
-                    """, [now, attempt + policy.attempts(for: kind), stage.rawValue])
-            try db.executeCached("""
-                    INSERT INTO operator_actions (pipeline_id, stage_id, stage_kind, action, operator, at, reason)
-                    VALUES (?, ?, ?, 'retry', ?, ?, ?)
-                    """, [pipelineID, stage.rawValue, kind.rawValue, operatorName, now, reason])
         }
     }
 
@@ -48,18 +34,30 @@ extension SQLitePipelineStore {
             let stages = try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT * FROM stages WHERE pipeline_id = ?"), arguments: [pipeline.rawValue]
             ).map(StoredRecords.stage)
-            let (current, outcome) = try CancelRule.outcome(for: stages, of: pipeline)
-            if outcome == .cancelled {
+            switch CancelRule.decide(stages) {
+            case .noStages:
+                throw PipelineStoreError.pipelineNotFound(pipeline)
+            case .refuse(let current):
+                throw PipelineStoreError.invalidTransition(current.id, kind: current.kind, from: current.state, action: "cancel")
+            case .cancel(let current):
                 try db.executeCached("UPDATE stages SET state = 'cancelled', finished_at = ? WHERE id = ?", [now, current.id.rawValue])
-            } else {
+                try Self.recordAction(db, .cancel, current, operatorName: operatorName, reason: reason, now: now)
+                return .cancelled
+            case .requestStop(let current):
                 try db.executeCached("UPDATE stages SET cancel_requested_by = ?, cancel_requested_at = ? WHERE id = ?", [operatorName, now, current.id.rawValue])
+                try Self.recordAction(db, .cancel, current, operatorName: operatorName, reason: reason, now: now)
+                return .stopRequested
             }
-            try db.executeCached("""
-                    INSERT INTO operator_actions (pipeline_id, stage_id, stage_kind, action, operator, at, reason)
-                    VALUES (?, ?, ?, 'cancel', ?, ?, ?)
-                    """, [pipeline.rawValue, current.id.rawValue, current.kind.rawValue, operatorName, now, reason])
-            return outcome
         }
+    }
+
+    static func recordAction(
+        _ db: Database, _ action: OperatorAction.Kind, _ stage: StageRecord, operatorName: String, reason: String?, now: Double
+    ) throws {
+        try db.executeCached("""
+                INSERT INTO operator_actions (pipeline_id, stage_id, stage_kind, action, operator, at, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [stage.pipelineID.rawValue, stage.id.rawValue, stage.kind.rawValue, action.rawValue, operatorName, now, reason])
     }
 
     public func cancelRequested(_ lease: Lease) async throws -> Bool {
@@ -77,13 +75,11 @@ extension SQLitePipelineStore {
         let now = clock.now().storedValue
         let policy = retryPolicy
         try await immediate { db in
-            let kind = try Self.heldStageKind(db, lease)
+            let held = try Self.heldStage(db, lease)
             try Self.end(db, lease.stageID.rawValue, as: .cancelled, error: reason, now: now)
             try Self.finishAttempt(db, lease, outcome: .cancelled, error: reason, now: now)
-            if let next = kind.next {
-                let pipeline = try Int64.fetchOne(
-                    db.cachedStatement(sql: "SELECT pipeline_id FROM stages WHERE id = ?"), arguments: [lease.stageID.rawValue])!
-                try Self.insertStage(db, pipeline: pipeline, kind: next, maxAttempts: policy.attempts(for: next), now: now)
+            if let next = held.kind.next {
+                try Self.insertStage(db, pipeline: held.pipeline, kind: next, maxAttempts: policy.attempts(for: next), now: now)
             }
         }
     }
@@ -107,7 +103,7 @@ extension SQLitePipelineStore {
                 }
             }
             statistics.oldestQueuedSince = try Double.fetchOne(
-                db.cachedStatement(sql: "SELECT MIN(run_after) FROM stages WHERE state = 'queued'")
+                db.cachedStatement(sql: "SELECT MIN(run_after) FROM stages WHERE state = 'queued' AND wait_reason IS NULL")
             ).map { Date(timeIntervalSince1970: $0) }
             return statistics
         }

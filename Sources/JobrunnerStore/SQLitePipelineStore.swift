@@ -195,17 +195,8 @@ public final class SQLitePipelineStore: PipelineStore {
     public func release(_ lease: Lease, reason: String) async throws {
         let now = clock.now().storedValue
         try await immediate { db in
-            let kind = try Self.heldStageKind(db, lease)
-            if kind == .execute {
-                try Self.end(db, lease.stageID.rawValue, as: .interrupted, error: reason, now: now)
-                try Self.finishAttempt(db, lease, outcome: .interrupted, error: reason, now: now)
-            } else {
-                try db.executeCached("""
-                        UPDATE stages SET state = 'queued', attempt = attempt - 1,
-                            lease_owner = NULL, lease_expires_at = NULL, started_at = NULL WHERE id = ?
-                        """, [lease.stageID.rawValue])
-                try Self.finishAttempt(db, lease, outcome: .released, error: reason, now: now)
-            }
+            let held = try Self.heldStage(db, lease)
+            try Self.endLease(db, lease, held.kind.released(reason: reason), now: now)
         }
     }
 
@@ -213,16 +204,14 @@ public final class SQLitePipelineStore: PipelineStore {
         let now = clock.now().storedValue
         let policy = retryPolicy
         try await immediate { db in
-            let kind = try Self.heldStageKind(db, lease)
+            let held = try Self.heldStage(db, lease)
             try db.executeCached("""
                     UPDATE stages SET state = 'succeeded', finished_at = ?, lease_owner = NULL,
                         lease_expires_at = NULL, summary = ? WHERE id = ?
                     """, [now, summary, lease.stageID.rawValue])
             try Self.finishAttempt(db, lease, outcome: .succeeded, error: nil, now: now)
-            if let next = kind.next {
-                let pipeline = try Int64.fetchOne(
-                    db.cachedStatement(sql: "SELECT pipeline_id FROM stages WHERE id = ?"), arguments: [lease.stageID.rawValue])!
-                try Self.insertStage(db, pipeline: pipeline, kind: next, maxAttempts: policy.attempts(for: next), now: now)
+            if let next = held.kind.next {
+                try Self.insertStage(db, pipeline: held.pipeline, kind: next, maxAttempts: policy.attempts(for: next), now: now)
             }
         }
     }
@@ -233,22 +222,41 @@ public final class SQLitePipelineStore: PipelineStore {
         let policy = retryPolicy
         let jitter = jitter()
         return try await immediate { db -> FailureDisposition in
-            _ = try Self.heldStageKind(db, lease)
-            let maxAttempts = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT max_attempts FROM stages WHERE id = ?"), arguments: [lease.stageID.rawValue])!
-            let message = "attempt \(lease.attempt) of \(maxAttempts): \(failure.message)"
-            if failure.kind == .transient && lease.attempt < maxAttempts {
-                let retryAt = now.adding(policy.delay(afterAttempt: lease.attempt, jitter: jitter))
+            let held = try Self.heldStage(db, lease)
+            let decision = policy.decide(
+                after: failure, attempt: lease.attempt, maxAttempts: held.maxAttempts, now: now, jitter: jitter)
+            switch decision.disposition {
+            case .willRetry(let retryAt):
                 try db.executeCached("""
                         UPDATE stages SET state = 'queued', run_after = ?, lease_owner = NULL,
                             lease_expires_at = NULL, last_error = ? WHERE id = ?
-                        """, [retryAt.storedValue, message, lease.stageID.rawValue])
+                        """, [retryAt.storedValue, decision.stageError, lease.stageID.rawValue])
                 try Self.finishAttempt(db, lease, outcome: .retrying, error: failure.message, now: now.storedValue)
-                return .willRetry(at: retryAt)
+            case .failed:
+                try Self.end(db, lease.stageID.rawValue, as: .failed, error: decision.stageError, now: now.storedValue)
+                try Self.finishAttempt(db, lease, outcome: .failed, error: failure.message, now: now.storedValue)
             }
-            try Self.end(db, lease.stageID.rawValue, as: .failed, error: message, now: now.storedValue)
-            try Self.finishAttempt(db, lease, outcome: .failed, error: failure.message, now: now.storedValue)
-            return .failed
+            return decision.disposition
+        }
+    }
+
+    @discardableResult
+    public func deferStage(_ lease: Lease, until: Date, reason: String) async throws -> Bool {
+        let now = clock.now().storedValue
+        return try await immediate { db -> Bool in
+            _ = try Self.heldStage(db, lease)
+            let id = lease.stageID.rawValue
+            let wasWaiting = try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT waiting_since IS NOT NULL FROM stages WHERE id = ?"), arguments: [id]) ?? false
+            try db.executeCached("""
+                    UPDATE stages SET state = 'queued', attempt = attempt - 1, lease_owner = NULL, lease_expires_at = NULL,
+                        started_at = NULL, run_after = ?, wait_reason = ?, waiting_since = COALESCE(waiting_since, ?)
+                    WHERE id = ?
+                    """, [until.storedValue, reason, now, id])
+            // It never started: no attempt to show.
+            try db.executeCached(
+                "DELETE FROM stage_attempts WHERE stage_id = ? AND attempt = ? AND outcome = 'running'", [id, lease.attempt])
+            return !wasWaiting
         }
     }
 
@@ -264,28 +272,16 @@ public final class SQLitePipelineStore: PipelineStore {
             var report = RescueReport()
             for row in rows {
                 let id: Int64 = row["id"]
+                let kindText: String = row["kind"]
+                guard let kind = StageKind(rawValue: kindText) else { continue }
                 let attempt: Int = row["attempt"]
-                let maxAttempts: Int = row["max_attempts"]
                 let owner: String = row["lease_owner"] ?? "unknown worker"
-                let expiredAt = Date(timeIntervalSince1970: row["lease_expires_at"]).formatted(.iso8601)
+                let decision = kind.rescued(
+                    attempt: attempt, maxAttempts: row["max_attempts"], owner: owner,
+                    expiredAt: Date(timeIntervalSince1970: row["lease_expires_at"]))
                 let lease = Lease(stageID: StageID(id), owner: owner, attempt: attempt, expiresAt: .distantPast)
-                let rescue = LeaseRescue(owner: owner, expiredAt: expiredAt, maxAttempts: maxAttempts)
-                if row["kind"] as String == StageKind.execute.rawValue {
-                    try Self.end(db, id, as: .interrupted, error: rescue.interruptedMessage, now: now)
-                    try Self.finishAttempt(db, lease, outcome: .interrupted, error: rescue.interruptedMessage, now: now)
-                    report.interrupted.append(StageID(id))
-                } else if attempt < maxAttempts {
-                    try db.executeCached("""
-                            UPDATE stages SET state = 'queued', lease_owner = NULL,
-                                lease_expires_at = NULL, last_error = ? WHERE id = ?
-                            """, [rescue.requeuedMessage, id])
-                    try Self.finishAttempt(db, lease, outcome: .abandoned, error: rescue.requeuedMessage, now: now)
-                    report.requeued.append(StageID(id))
-                } else {
-                    try Self.end(db, id, as: .failed, error: rescue.failedMessage, now: now)
-                    try Self.finishAttempt(db, lease, outcome: .abandoned, error: rescue.failedMessage, now: now)
-                    report.failed.append(StageID(id))
-                }
+                try Self.endLease(db, lease, decision, now: now)
+                report.record(StageID(id), decision)
             }
             return report
         }
@@ -300,22 +296,42 @@ public final class SQLitePipelineStore: PipelineStore {
         [lease.stageID.rawValue, lease.owner, lease.attempt]
     }
 
-    /// The kind of the stage if `lease` still holds it; otherwise `leaseLost`.
-    static func heldStageKind(_ db: Database, _ lease: Lease) throws -> StageKind {
+    /// The stage `lease` still holds; otherwise `leaseLost`.
+    static func heldStage(_ db: Database, _ lease: Lease) throws -> HeldStage {
         guard
-            let kindText = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT kind FROM stages WHERE \(heldBy)"), arguments: heldArguments(lease)),
-            let kind = StageKind(rawValue: kindText)
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT kind, pipeline_id, max_attempts FROM stages WHERE \(heldBy)"),
+                arguments: heldArguments(lease)),
+            let kind = StageKind(rawValue: row["kind"])
         else { throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner) }
-        return kind
+        return HeldStage(kind: kind, pipeline: row["pipeline_id"], maxAttempts: row["max_attempts"])
     }
 
-    /// Ends a stage for good (failed, interrupted): no lease, a finish time, the reason.
+    /// Ends a stage for good (failed, interrupted, cancelled): no lease, a finish time, the reason.
     static func end(_ db: Database, _ stage: Int64, as state: StageState, error: String, now: Double) throws {
         try db.executeCached("""
                 UPDATE stages SET state = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
                     last_error = ? WHERE id = ?
                 """, [state.rawValue, now, error, stage])
+    }
+
+    /// Carries out what Core decided for a stage whose worker let go of it.
+    static func endLease(_ db: Database, _ lease: Lease, _ decision: LeaseEndDecision, now: Double) throws {
+        let id = lease.stageID.rawValue
+        if decision.endsStage {
+            try end(db, id, as: decision.state, error: decision.message, now: now)
+        } else if decision.refundsAttempt {
+            try db.executeCached("""
+                    UPDATE stages SET state = 'queued', attempt = attempt - 1,
+                        lease_owner = NULL, lease_expires_at = NULL, started_at = NULL WHERE id = ?
+                    """, [id])
+        } else {
+            try db.executeCached("""
+                    UPDATE stages SET state = 'queued', lease_owner = NULL,
+                        lease_expires_at = NULL, last_error = ? WHERE id = ?
+                    """, [decision.message, id])
+        }
+        try finishAttempt(db, lease, outcome: decision.attemptOutcome, error: decision.message, now: now)
     }
 
     static func finishAttempt(_ db: Database, _ lease: Lease, outcome: AttemptOutcome, error: String?, now: Double) throws {

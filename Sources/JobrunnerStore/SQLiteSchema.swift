@@ -159,6 +159,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v6-stage-repository") { db in
             try db.execute(sql: StoredSQL.stageRepositoryMigration)
         }
+        migrator.registerMigration("v9-application-context") { db in
+            try db.execute(sql: StoredSQL.applicationContextMigration)
+        }
         return migrator
     }
 }

@@ -55,7 +55,9 @@ enum StoredRecords {
             lastError: try row.optionalString("last_error"),
             summary: try row.optionalString("summary"),
             cancelRequestedBy: try row.optionalString("cancel_requested_by"),
-            cancelRequestedAt: try row.optionalDate("cancel_requested_at")
+            cancelRequestedAt: try row.optionalDate("cancel_requested_at"),
+            waitReason: try row.optionalString("wait_reason"),
+            waitingSince: try row.optionalDate("waiting_since")
         )
     }
 
@@ -145,7 +147,12 @@ enum StoredRecords {
             exitCode: try row.optionalInt32("exit_code"), signal: try row.optionalInt32("signal"), timedOut: try row.bool("timed_out"),
             stdout: try row.bytes("stdout"), stderr: try row.bytes("stderr"),
             stdoutBytes: try row.int("stdout_bytes"), stderrBytes: try row.int("stderr_bytes"),
-            stdoutTruncated: try row.bool("stdout_truncated"), stderrTruncated: try row.bool("stderr_truncated"))
+            stdoutTruncated: try row.bool("stdout_truncated"), stderrTruncated: try row.bool("stderr_truncated"),
+            application: try row.optionalString("app_dir").map { directory in
+                ApplicationFacts(
+                    directory: directory, revision: try row.optionalString("app_revision"),
+                    lockfile: try row.optionalString("app_lockfile"), lockfileDigest: try row.optionalString("app_lockfile_digest"))
+            })
     }
 
     static func feedback(_ row: some StoredRow) throws -> FeedbackRecord {
@@ -158,18 +165,22 @@ enum StoredRecords {
 
 /// SQL both drivers share.
 enum StoredSQL {
-    /// `PipelineStatus(stages:)` as SQL over pipelines `p`, so lists can filter and page by
-    /// status. The conformance suite checks that both agree.
-    static let statusExpression = """
-        CASE
-            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = 'cancelled') THEN 'cancelled'
-            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = 'running') THEN 'running'
-            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = 'failed') THEN 'failed'
-            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = 'interrupted') THEN 'interrupted'
-            WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.kind = 'cleanup' AND x.state = 'succeeded') THEN 'succeeded'
-            ELSE 'queued'
-        END
-        """
+    /// `PipelineStatus.rule` as SQL over pipelines `p`, so lists can filter and page by status.
+    /// Generated from the rule, never written by hand; the conformance suite checks that both
+    /// agree for every combination of stage states.
+    static let statusExpression: String = {
+        let branches = PipelineStatus.rule.map { entry in
+            let condition: String
+            switch entry.condition {
+            case .anyStage(let state):
+                condition = "x.state = '\(state.rawValue)'"
+            case .stage(let kind, let state):
+                condition = "x.kind = '\(kind.rawValue)' AND x.state = '\(state.rawValue)'"
+            }
+            return "WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND \(condition)) THEN '\(entry.status.rawValue)'"
+        }
+        return "CASE " + branches.joined(separator: " ") + " ELSE '\(PipelineStatus.otherwise.rawValue)' END"
+    }()
 
     /// An EXECUTE `s` may start: no EXECUTE of its repository is running and no earlier pipeline
     /// of that repository still has PROCESS or EXECUTE ahead of it. Stages carry their
@@ -194,6 +205,17 @@ enum StoredSQL {
             WHERE state IN ('queued', 'running') AND kind IN ('process', 'execute');
         DROP INDEX stages_runnable;
         CREATE INDEX stages_runnable ON stages(state, run_after, pipeline_id, id);
+        """
+
+    /// EXECUTE can wait (the deploy gate) with a reason, and a run records the application it ran
+    /// in. The same migration for both drivers (SQLite reads DOUBLE PRECISION as REAL).
+    static let applicationContextMigration = """
+        ALTER TABLE stages ADD COLUMN wait_reason TEXT;
+        ALTER TABLE stages ADD COLUMN waiting_since DOUBLE PRECISION;
+        ALTER TABLE executions ADD COLUMN app_dir TEXT;
+        ALTER TABLE executions ADD COLUMN app_revision TEXT;
+        ALTER TABLE executions ADD COLUMN app_lockfile TEXT;
+        ALTER TABLE executions ADD COLUMN app_lockfile_digest TEXT;
         """
 
     /// A pipeline at rest: no stage queued or running.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JobrunnerCore
 import JobrunnerServer
+import JobrunnerStages
 import JobrunnerStore
 
 /// Opens the configured store for an administrative command.
@@ -100,32 +101,33 @@ struct RetryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try await adminStore(options)
-        guard let detail = try await store.pipeline(PipelineID(pipeline)) else {
-            printError("jobrunner: pipeline \(pipeline) does not exist")
-            throw ExitCode(1)
-        }
-        let target: StageRecord?
+        let id = PipelineID(pipeline)
+        let kind: StageKind
         if let stage {
-            guard let kind = StageKind(rawValue: stage) else { throw ValidationError("unknown stage '\(stage)'") }
-            target = detail.summary.stage(kind)
+            guard let parsed = StageKind(rawValue: stage) else { throw ValidationError("unknown stage '\(stage)'") }
+            kind = parsed
         } else {
-            target = detail.summary.stages.first { $0.state.isRetryable }
-        }
-        guard let target else {
-            printError("jobrunner: pipeline \(pipeline) has no such stage to retry")
-            throw ExitCode(1)
-        }
-        if target.kind == .execute && !executeAgain {
-            printError("jobrunner: retrying EXECUTE runs the script again; add --execute-again to confirm")
-            throw ExitCode(1)
+            guard let detail = try await store.pipeline(id) else {
+                printError("jobrunner: pipeline \(pipeline) does not exist")
+                throw ExitCode(1)
+            }
+            guard let failed = detail.summary.stages.first(where: { $0.state.isRetryable }) else {
+                printError("jobrunner: pipeline \(pipeline) has no failed or interrupted stage to retry")
+                throw ExitCode(1)
+            }
+            kind = failed.kind
         }
         do {
-            try await store.retry(stage: target.id, operatorName: operatorName, reason: reason)
-        } catch let error as PipelineStoreError {
+            _ = try await PipelineOperations(store: store, workAvailable: Beacon()).retry(
+                pipeline: id, kind: kind, by: OperatorIdentity(name: operatorName), reason: reason, confirmed: executeAgain)
+        } catch OperatorActionError.confirmationRequired {
+            printError("jobrunner: retrying EXECUTE runs the script again; add --execute-again to confirm")
+            throw ExitCode(1)
+        } catch let error as OperatorActionError {
             printError("jobrunner: \(error)")
             throw ExitCode(1)
         }
-        print("queued \(target.kind.displayName) of pipeline \(pipeline) again")
+        print("queued \(kind.displayName) of pipeline \(pipeline) again")
     }
 }
 
@@ -143,8 +145,9 @@ struct CancelCommand: AsyncParsableCommand {
         let store = try await adminStore(options)
         let outcome: CancelOutcome
         do {
-            outcome = try await store.cancel(pipeline: PipelineID(pipeline), operatorName: operatorName, reason: reason)
-        } catch let error as PipelineStoreError {
+            outcome = try await PipelineOperations(store: store, workAvailable: Beacon()).cancel(
+                pipeline: PipelineID(pipeline), by: OperatorIdentity(name: operatorName), reason: reason)
+        } catch let error as OperatorActionError {
             printError("jobrunner: \(error)")
             throw ExitCode(1)
         }
@@ -161,8 +164,8 @@ struct SettingsCommand: AsyncParsableCommand {
         commandName: "settings", abstract: "List every setting Jobrunner reads, with its default.")
 
     func run() async throws {
-        for setting in Setting.allCases {
-            print("\(setting.rawValue)\n    \(setting.summary)")
+        for declaration in SettingsTable.declarations {
+            print("\(declaration.setting.rawValue)\(declaration.isSecret ? " (secret)" : "")\n    \(declaration.summary)")
         }
     }
 }

@@ -23,9 +23,3 @@ struct SettingsOptions: ParsableArguments {
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
-
-/// A lease-owner name that identifies this process: host, pid and a random suffix.
-func processNodeName() -> String {
-    let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-    return "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(suffix)"
-}

@@ -77,21 +77,17 @@ struct DemoCommand: AsyncParsableCommand {
         settings.database = .sqlite(path: root + "/data/jobrunner.sqlite")
         settings.gitRemoteTemplate = root + "/remotes/{repository}.git"
         settings.httpPort = port ?? Self.freePort()
-        settings.logLevel = "warning"
+        settings.logLevel = .warning
         let dashboardToken = OperatorAuthenticator.randomToken()
         settings.dashboardTokens = [OperatorToken(name: "demo", token: dashboardToken)]
         LoggingSetup.bootstrap(settings)
         let logger = Logger(label: "jobrunner")
-        let store = try await openStore(settings)
-        let toolchains = try loadToolchains(settings)
-        let workAvailable = Beacon()
-        let pool = makeWorkerPool(
-            settings: settings, store: store, toolchains: toolchains, github: try openGitHub(settings), logger: logger,
-            workAvailable: workAvailable,
-            configuration: WorkerPoolConfiguration(workers: 2, nodeName: processNodeName(), pollInterval: .milliseconds(200)))
-        var context = ApplicationContext(settings: settings, store: store, workAvailable: workAvailable, logger: logger)
-        context.templates = try loadDashboardTemplates()
-        let app = buildApplication(context, services: [pool])
+        var overrides = ServiceAssembly.Overrides()
+        overrides.workerPool = WorkerPoolConfiguration(
+            workers: 2, nodeName: ServiceAssembly.nodeName(), pollInterval: .milliseconds(200))
+        let assembly = try await assemble(settings, role: .serve, logger: logger, overrides: overrides)
+        let store = assembly.store
+        let app = assembly.application()
         let group = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let service = Task { try await group.run() }
@@ -171,7 +167,7 @@ struct DemoCommand: AsyncParsableCommand {
                     let note = stage.summary ?? stage.lastError ?? ""
                     say("  \(stage.kind.displayName.padding(toLength: 8, withPad: " ", startingAt: 0)) \(stage.state.rawValue)\(note.isEmpty ? "" : " — " + note)")
                 }
-                if [.succeeded, .failed, .interrupted, .cancelled].contains(detail.summary.status) { return detail }
+                if detail.summary.status.isAtRest { return detail }
             }
             try await Task.sleep(for: .milliseconds(100))
         }

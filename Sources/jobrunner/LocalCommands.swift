@@ -9,11 +9,14 @@ private func makeBuilder(_ settings: Settings) throws -> ScriptBuilder {
     ScriptBuilder(toolchains: try loadToolchains(settings), scratchDirectory: NSTemporaryDirectory())
 }
 
-/// Builds FILE or exits with the compiler's message (status 1).
-private func build(_ file: String, settings: Settings) async throws -> (ScriptSource, Artifact) {
+/// Builds FILE or exits with the compiler's message (status 1). In a checkout the checkout is
+/// the repository (imports of the application's modules resolve as in PROCESS).
+private func build(_ file: String, settings: Settings) async throws -> (LocalScriptSource.Loaded, Artifact) {
     do {
-        let source = try LocalScriptSource.load(file: file, jobsDirectory: settings.jobsDirectory)
-        return (source, try await makeBuilder(settings).build(source))
+        let builder = try makeBuilder(settings)
+        let loaded = try await LocalScriptSource.load(
+            file: file, scopes: SourceScopePolicy(settings: settings), toolchains: builder.toolchains)
+        return (loaded, try await builder.build(loaded.source))
     } catch let error as BuildError {
         printError("jobrunner: \(error)")
         throw ExitCode(1)
@@ -27,7 +30,7 @@ struct TranspileCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transpile",
         abstract: "Print or write the exact artifact PROCESS would build from FILE.",
-        discussion: "FILE is built as if it were in the jobs directory, next to the files of its own directory (modules it imports). The toolchain, version and SHA-256 go to standard error.")
+        discussion: "In a checkout, the checkout is the repository: FILE is built at its path with the files PROCESS would read (for TypeScript/JavaScript the whole working tree, so imports of the application's modules resolve). Outside one, FILE is built as if it were in the jobs directory, next to the files of its own directory. The toolchain, version and SHA-256 go to standard error.")
 
     @OptionGroup var options: SettingsOptions
     @Argument(help: "The script, e.g. jobs/2026-11-backfill.ts.") var file: String
@@ -52,21 +55,31 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Build and run FILE locally exactly as EXECUTE would, then print the log CLEANUP would commit.",
-        discussion: "Output streams live to the terminal while the script runs. The script gets the same minimal environment as in production: only the variables named in JOBRUNNER_SCRIPT_ENV, plus JOBRUNNER_* facts; values named in JOBRUNNER_SECRETS are masked. Exit status: the script's.")
+        discussion: "Output streams live to the terminal while the script runs. The script gets the same environment as in production: the variables of JOBRUNNER_SCRIPT_ENV_FILE, those named in JOBRUNNER_SCRIPT_ENV, plus JOBRUNNER_* facts; secrets are masked. In a checkout it runs in the application directory (--app-dir, default the checkout's root), so packages installed there (npm ci, a .venv) resolve as in production. Exit status: the script's.")
 
     @OptionGroup var options: SettingsOptions
     @Argument(help: "The script to build and run.") var file: String
     @Flag(name: .long, help: "Build only; do not run.") var dryRun = false
+    @Option(
+        name: .customLong("app-dir"),
+        help: "The application's directory the script runs in, with its node_modules and .venv (default: JOBRUNNER_APP_DIR, else the checkout's root).")
+    var appDirectory: String?
 
     func run() async throws {
         let settings = try await options.load(for: .local)
-        let (source, artifact) = try await build(file, settings: settings)
+        let (loaded, artifact) = try await build(file, settings: settings)
+        let source = loaded.source
         printError("jobrunner: built with \(artifact.toolchainVersion): \(artifact.content.count) bytes, sha256 \(artifact.digest)")
         if dryRun { return }
         let environment = ProcessInfo.processInfo.environment
         var executorSettings = settings
         executorSettings.dataDirectory = NSTemporaryDirectory() + "jobrunner-run"
-        let executor = ScriptExecutor(settings: executorSettings, environment: environment)
+        executorSettings.appDirectory = (appDirectory ?? settings.appDirectory ?? loaded.checkout).map {
+            URL(fileURLWithPath: $0).standardizedFileURL.path
+        }
+        let executor = ScriptExecutor(
+            settings: executorSettings, environment: environment,
+            secretValues: SettingsTable.secretValues(of: settings, environment: environment))
         let facts = RunFacts(pipelineID: "local", repository: "local", commit: "working-tree", scriptPath: source.path, attempt: 1)
         let run = try await executor.execute(artifact, facts: facts) { stream, bytes in
             (stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError).write(Data(bytes))
@@ -74,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
         let record = ExecutionRecord(run, id: 0, pipelineID: PipelineID(0), attempt: 1)
         let log = ExecutionLog(scriptPath: source.path, artifact: artifact, source: source.content, execution: record)
         print("\n----- execution log (what CLEANUP would commit) -----\n")
-        print(log.render(masking: executor.masker))
+        print(log.render(masking: executor.currentMasker()))
         printError("jobrunner: \(run.summary)")
         if run.outcome != .succeeded { throw ExitCode(run.exitCode.map { $0 == 0 ? 1 : $0 } ?? 1) }
     }
@@ -118,7 +131,9 @@ struct CheckCommand: AsyncParsableCommand {
         }
         for path in scripts {
             do {
-                let source = try LocalScriptSource.load(file: path, jobsDirectory: settings.jobsDirectory)
+                let source = try await LocalScriptSource.load(
+                    file: path, scopes: SourceScopePolicy(settings: settings), toolchains: builder.toolchains
+                ).source
                 let artifact = try await builder.build(source)
                 print("✓ \(path): \(artifact.toolchainVersion), \(artifact.content.count) bytes, sha256 \(artifact.digest)")
                 if let outputDirectory {

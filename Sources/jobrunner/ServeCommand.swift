@@ -46,23 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         if settings.repositories.isEmpty {
             logger.warning("no repositories configured (JOBRUNNER_REPOSITORIES): every push will be ignored")
         }
-        let store = try await openStore(settings)
-        let toolchains = try loadToolchains(settings)
-        let github = try openGitHub(settings)
-        let workAvailable = Beacon()
-        var context = ApplicationContext(
-            settings: settings, store: store, workAvailable: workAvailable, github: github.intakeAPI, logger: logger)
-        context.scriptExtensions = Set(toolchains.flatMap(\.extensions))
-        context.templates = try loadDashboardTemplates()
-        var services = storeServices(
-            settings: settings, store: store, workAvailable: settings.workers > 0 ? workAvailable : nil, logger: logger)
-        if settings.workers > 0 {
-            services.append(
-                makeWorkerPool(
-                    settings: settings, store: store, toolchains: toolchains, github: github, logger: logger,
-                    workAvailable: workAvailable, metrics: context.metrics))
-        }
-        let app = buildApplication(context, services: services)
+        let app = try await assemble(settings, role: .serve, logger: logger).application()
         logger.info(
             "jobrunner serving",
             metadata: [
@@ -87,14 +71,6 @@ struct WorkerCommand: AsyncParsableCommand {
         let settings = try await options.load(for: .worker)
         LoggingSetup.bootstrap(settings)
         let logger = Logger(label: "jobrunner")
-        let store = try await openStore(settings)
-        var context = ApplicationContext(settings: settings, store: store, logger: logger)
-        context.servesDashboardAndIntake = false
-        let workAvailable = Beacon()
-        let pool = makeWorkerPool(
-            settings: settings, store: store, toolchains: try loadToolchains(settings), github: try openGitHub(settings),
-            logger: logger, workAvailable: workAvailable, metrics: context.metrics)
-        let services = storeServices(settings: settings, store: store, workAvailable: workAvailable, logger: logger) + [pool]
-        try await buildApplication(context, services: services).runService()
+        try await assemble(settings, role: .worker, logger: logger).application().runService()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import JobrunnerCore
 import JobrunnerGitHub
+import JobrunnerFeedback
 import JobrunnerTestSupport
 import Testing
 import _CryptoExtras

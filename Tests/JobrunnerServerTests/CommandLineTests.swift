@@ -113,6 +113,45 @@ struct CommandLineTests {
     }
 
     @Test
+    func everyConfigurationProblemIsReportedInOneMessageFilesIncluded() async throws {
+        let directory = try TemporaryDirectory()
+        let toolchains = directory.file("toolchains.json")
+        try #"[{"name": "ruby", "extensions": ["rb"], "run": ["ruby", "{artifact}"], "artifact": "script.rb"}]"#
+            .write(toFile: toolchains, atomically: true, encoding: .utf8)
+        let key = directory.file("app.pem")
+        try "-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n"
+            .write(toFile: key, atomically: true, encoding: .utf8)
+        let result = try await JobrunnerBinary.run(
+            ["serve"],
+            environment: [
+                "JOBRUNNER_WEBHOOK_SECRET": "a-secret-long-enough", "JOBRUNNER_REPOSITORIES": "acme/ops",
+                "JOBRUNNER_TOOLCHAINS_FILE": toolchains, "JOBRUNNER_GITHUB_APP_ID": "42",
+                "JOBRUNNER_GITHUB_APP_PRIVATE_KEY_PATH": key, "JOBRUNNER_HTTP_PORT": "http", "JOBRUNNER_LOG_LEVEL": "loud",
+            ],
+            directory: directory.path)
+        #expect(result.status == 78)
+        for problem in [
+            "JOBRUNNER_TOOLCHAINS_FILE: \(toolchains): toolchain ruby needs exactly one of check or build",
+            "JOBRUNNER_GITHUB_APP_PRIVATE_KEY_PATH:", "JOBRUNNER_HTTP_PORT: 'http' is not a whole number",
+            "JOBRUNNER_LOG_LEVEL: 'loud' is not one of trace, debug, info",
+        ] {
+            #expect(result.stderr.contains(problem), "\(result.stderr)")
+        }
+        #expect(result.stderr.components(separatedBy: "invalid configuration").count == 2, "one message")
+        #expect(!FileManager.default.fileExists(atPath: directory.file("data")), "nothing started, nothing written")
+    }
+
+    @Test
+    func settingsListsEveryDeclaredSettingWithItsDefaultAndSecrecy() async throws {
+        let directory = try TemporaryDirectory()
+        let result = try await JobrunnerBinary.run(["settings"], directory: directory.path)
+        #expect(result.status == 0)
+        for name in Setting.allCases.map(\.rawValue) { #expect(result.stdout.contains(name)) }
+        #expect(result.stdout.contains("JOBRUNNER_GITHUB_TOKEN (secret)"))
+        #expect(result.stdout.contains("(default: 12h)"), "the session lifetime's default, from Settings()")
+    }
+
+    @Test
     func demoRunsTheWholeFlowAndShowsTheCommittedLog() async throws {
         let directory = try TemporaryDirectory("demo")
         let result = try await JobrunnerBinary.run(["demo", "--exit", "--directory", directory.path], directory: directory.path)

@@ -30,26 +30,20 @@ struct DashboardBrowserTests {
 
         let store = try SQLitePipelineStore(
             path: directory.file("jobrunner.sqlite"), retryPolicy: RetryPolicy(maxAttempts: [.process: 1]))
-        let backend = Libgit2Backend(remoteTemplate: remotes + "/{repository}.git", cacheDirectory: directory.file("repos"))
-        let handlers = StageHandlers([
-            .process: ProcessStageHandler(
-                store: store, reader: backend, builder: ScriptBuilder(scratchDirectory: directory.path), jobsDirectory: "jobs"),
-            .execute: ExecuteStageHandler(
-                store: store, executor: ScriptExecutor(scratchDirectory: directory.path), flushInterval: .milliseconds(50)),
-            .cleanup: CleanupStageHandler(
-                store: store, committer: backend, logsDirectory: "jobrunner-logs", masker: SecretMasker(values: [])),
-        ])
-        let workAvailable = Beacon()
-        let pool = WorkerPool(
-            store: store, handlers: handlers,
-            configuration: WorkerPoolConfiguration(workers: 2, nodeName: "browser-test", pollInterval: .milliseconds(50)),
-            logger: quietLogger, workAvailable: workAvailable)
         var settings = Settings(webhookSecrets: ["hook-secret"], repositories: [Fixtures.repository("acme/ops")])
         settings.dashboardTokens = [OperatorToken(name: "alice", token: OperatorHarness.aliceToken)]
         settings.gitRemoteTemplate = remotes + "/{repository}.git"
+        settings.dataDirectory = directory.path
         settings.httpPort = 0
-        var context = ApplicationContext(settings: settings, store: store, workAvailable: workAvailable, logger: quietLogger)
-        context.liveInterval = .milliseconds(100)
+        // Wired as `jobrunner serve` wires it; only the store's retry policy and the intervals are the test's.
+        var overrides = ServiceAssembly.Overrides()
+        overrides.store = store
+        overrides.environment = [:]
+        overrides.workerPool = WorkerPoolConfiguration(workers: 2, nodeName: "browser-test", pollInterval: .milliseconds(50))
+        overrides.liveInterval = .milliseconds(100)
+        overrides.outputFlushInterval = .milliseconds(50)
+        let assembly = try await ServiceAssembly.assemble(settings, role: .serve, logger: quietLogger, overrides: overrides)
+        let workAvailable = assembly.workAvailable
 
         var pipeline = NewPipeline(
             repository: Fixtures.repository("acme/ops"), branch: "main", scriptPath: "jobs/hello.sh", commit: commit,
@@ -59,7 +53,7 @@ struct DashboardBrowserTests {
         workAvailable.signal()
 
         try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
-        try await buildApplication(context, services: [pool]).test(.live) { client in
+        try await assembly.application().test(.live) { client in
             let port = try #require(client.port)
             let site = "http://127.0.0.1:\(port)"
             try await eventually("PROCESS failed: the repository is unreachable") {

@@ -8,34 +8,10 @@ import JobrunnerTestSupport
 import Logging
 import Testing
 
-/// A store that is unreachable, for the readiness check.
-struct UnreachableStore: PipelineStore {
+/// A store that is unreachable, for the readiness check: the one role `/readyz` uses.
+struct UnreachableStore: StoreReadiness {
     struct Down: Error, CustomStringConvertible { var description: String { "connection refused" } }
-    func recordDelivery(_ delivery: NewDelivery, pipelines: [NewPipeline]) async throws -> RecordedDelivery { throw Down() }
-    func claimNext(owner: String, kinds: Set<StageKind>, leaseDuration: Duration) async throws -> ClaimedStage? { throw Down() }
-    func renew(_ lease: Lease, leaseDuration: Duration) async throws -> Lease { throw Down() }
-    func release(_ lease: Lease, reason: String) async throws { throw Down() }
-    func complete(_ lease: Lease, summary: String?) async throws { throw Down() }
-    func fail(_ lease: Lease, failure: StageFailure) async throws -> FailureDisposition { throw Down() }
-    func rescueExpiredLeases() async throws -> RescueReport { throw Down() }
-    func retry(stage: StageID, operatorName: String, reason: String?) async throws { throw Down() }
-    func cancel(pipeline: PipelineID, operatorName: String, reason: String?) async throws -> CancelOutcome { throw Down() }
-    func cancelRequested(_ lease: Lease) async throws -> Bool { throw Down() }
-    func finishCancelled(_ lease: Lease, reason: String) async throws { throw Down() }
-    func statistics() async throws -> QueueStatistics { throw Down() }
-    func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int { throw Down() }
-    func pipelines(_ filter: PipelineFilter) async throws -> [PipelineSummary] { throw Down() }
-    func pipeline(_ id: PipelineID) async throws -> PipelineDetail? { throw Down() }
-    func delivery(_ id: DeliveryID) async throws -> DeliveryRecord? { throw Down() }
     func checkReady() async throws { throw Down() }
-    func saveArtifact(_ artifact: Artifact, lease: Lease) async throws { throw Down() }
-    func artifact(for pipeline: PipelineID) async throws -> Artifact? { throw Down() }
-    func startExecution(lease: Lease) async throws -> Int64 { throw Down() }
-    func appendOutput(execution: Int64, stdout: [UInt8], stderr: [UInt8]) async throws { throw Down() }
-    func finishExecution(_ record: ExecutionRecord) async throws { throw Down() }
-    func executions(for pipeline: PipelineID) async throws -> [ExecutionRecord] { throw Down() }
-    func recordFeedback(_ record: FeedbackRecord) async throws { throw Down() }
-    func feedback(for pipeline: PipelineID) async throws -> [FeedbackRecord] { throw Down() }
 }
 
 @Suite("Health and readiness")
@@ -64,7 +40,11 @@ struct HealthRouteTests {
 
     @Test
     func notReadyWhenTheStoreIsUnreachable() async throws {
-        let app = buildApplication(ApplicationContext(settings: Settings(), store: UnreachableStore(), logger: quietLogger))
+        let directory = try TemporaryDirectory()
+        var context = ApplicationContext(
+            settings: Settings(), store: try SQLitePipelineStore(path: directory.file("jobrunner.sqlite")), logger: quietLogger)
+        context.readiness = UnreachableStore()
+        let app = buildApplication(context)
         try await app.test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)

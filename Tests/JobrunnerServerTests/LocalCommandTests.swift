@@ -27,9 +27,9 @@ struct LocalCommandTests {
             .pipelines[0].id
         let claimed = try #require(try await store.claimNext(owner: "w", kinds: [.process], leaseDuration: .seconds(600)))
         let bare = git.bare
-        _ = try await ProcessStageHandler(
+        _ = try await BuildStageHandler(
             store: store, reader: GitRepositoryReader { _ in bare }, builder: ScriptBuilder(scratchDirectory: directory.path),
-            jobsDirectory: "jobs"
+            scopes: .test
         ).run(claimed, logger: quietLogger)
         let artifact = try #require(try await store.artifact(for: id))
 

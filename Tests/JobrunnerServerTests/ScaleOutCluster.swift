@@ -57,7 +57,7 @@ final class ScaleOutCluster: Sendable {
                 "JOBRUNNER_GIT_REMOTE": directory.file("remotes") + "/{repository}.git",
                 "JOBRUNNER_WORKERS": "\(workers)", "JOBRUNNER_HTTP_PORT": "\(port)",
                 "JOBRUNNER_LEASE_DURATION": "3s", "JOBRUNNER_SHUTDOWN_GRACE_PERIOD": "5s",
-                "JOBRUNNER_SCRIPT_ENV": "JOURNAL,SCRIPT_PAUSE", "JOURNAL": journal, "JOBRUNNER_LOG_LEVEL": "warning",
+                "JOBRUNNER_SCRIPT_ENV": "JOURNAL,SCRIPT_PAUSE", "JOURNAL": journal, "JOBRUNNER_LOG_LEVEL": ProcessInfo.processInfo.environment["SCALEOUT_LOG_LEVEL"] ?? "warning",
             ].merging(scriptPause.map { ["SCRIPT_PAUSE": $0] } ?? [:]) { $1 },
             directory: data)
     }
@@ -127,11 +127,24 @@ final class ScaleOutCluster: Sendable {
 
     /// Waits until nothing is queued or running any more.
     func waitUntilAtRest(_ store: any PipelineStore, expecting count: Int, timeout: Duration) async throws {
-        try await eventually("all \(count) pipelines at rest", timeout: timeout) {
-            let summaries = try await store.pipelines(PipelineFilter(limit: 1000))
-            guard summaries.count == count else { return false }
-            try await Task.sleep(for: .milliseconds(200))
-            return summaries.allSatisfy { $0.stages.allSatisfy { $0.state != .queued && $0.state != .running } }
+        do {
+            try await eventually("all \(count) pipelines at rest", timeout: timeout) {
+                let summaries = try await store.pipelines(PipelineFilter(limit: 1000))
+                guard summaries.count == count else { return false }
+                try await Task.sleep(for: .milliseconds(200))
+                return summaries.allSatisfy { $0.stages.allSatisfy { $0.state != .queued && $0.state != .running } }
+            }
+        } catch {
+            // Say what is still moving, so a failure here can be diagnosed from the log alone.
+            let summaries = (try? await store.pipelines(PipelineFilter(limit: 1000))) ?? []
+            progress("\(summaries.count) of \(count) pipelines recorded; not at rest:")
+            for summary in summaries where !summary.status.isAtRest {
+                let stages = summary.stages.map {
+                    "\($0.kind)=\($0.state) attempt \($0.attempt)/\($0.maxAttempts) runAfter \($0.runAfter.formatted(.iso8601)) lease \($0.leaseOwner ?? "-") \($0.leaseExpiresAt.map { $0.formatted(.iso8601) } ?? "-") \($0.lastError ?? "")"
+                }
+                progress("  pipeline \(summary.pipeline.id) \(summary.pipeline.source.scriptPath): \(stages.joined(separator: "; "))")
+            }
+            throw error
         }
     }
 }

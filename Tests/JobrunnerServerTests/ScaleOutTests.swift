@@ -147,7 +147,17 @@ struct ScaleOutTests {
         }
         progress("pushed after the restart")
         let store = try await PostgresPipelineStore.connect(url: cluster.databaseURL)
-        try await cluster.waitUntilAtRest(store, expecting: 80, timeout: .seconds(180))
+        do {
+            try await cluster.waitUntilAtRest(store, expecting: 80, timeout: .seconds(180))
+        } catch {
+            // What the processes said, to diagnose a stall from the log alone.
+            for (name, started) in [("serve", serve), ("worker", worker)] {
+                kill(started.process.processIdentifier, SIGKILL)
+                let lines = ((try? await started.stderr.value) ?? "").split(separator: "\n").suffix(400)
+                progress("--- last lines of \(name)'s stderr:\n" + lines.joined(separator: "\n"))
+            }
+            throw error
+        }
 
         let summaries = try await store.pipelines(PipelineFilter(limit: 1000))
         let starts = Dictionary(grouping: try cluster.journalEntries().filter { $0.event == "start" }, by: \.pipeline)

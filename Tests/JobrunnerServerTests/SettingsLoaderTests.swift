@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import JobrunnerCore
 import JobrunnerServer
+import Logging
 import JobrunnerTestSupport
 import Testing
 
@@ -83,7 +84,7 @@ struct SettingsLoaderTests {
         #expect(settings.workers == 8)
         #expect(settings.leaseDuration == .seconds(120))
         #expect(settings.shutdownGracePeriod == .seconds(45))
-        #expect(settings.logLevel == "debug")
+        #expect(settings.logLevel == .debug)
         #expect(settings.logFormat == .json)
     }
 
@@ -139,6 +140,31 @@ struct SettingsLoaderTests {
     func everySettingHasADistinctKeyAndASummary() {
         let keys = Setting.allCases.map(\.configKey)
         #expect(Set(keys).count == keys.count)
-        #expect(Setting.allCases.allSatisfy { !$0.summary.isEmpty && $0.rawValue.hasPrefix("JOBRUNNER_") })
+        #expect(SettingsTable.declarations.map(\.setting) == Setting.allCases)
+        #expect(SettingsTable.declarations.allSatisfy { !$0.meaning.isEmpty && $0.setting.rawValue.hasPrefix("JOBRUNNER_") })
+    }
+}
+
+@Suite("The README's settings table")
+struct ReadmeSettingsTableTests {
+    /// The README documents every setting the table declares, with the same default — and no
+    /// setting the service does not read.
+    @Test
+    func listsEveryDeclaredSettingWithItsDefault() throws {
+        let readme = try DeploymentFilesTests.read("README.md")
+        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| `JOBRUNNER_") }.map(String.init)
+        let known = Set(Setting.allCases.map(\.rawValue))
+        for row in rows {
+            let named = row.split(separator: "|")[0].matches(of: /JOBRUNNER_[A-Z0-9_]+/).map { String($0.output) }
+            for name in named { #expect(known.contains(name), "README documents \(name), which the service does not read") }
+        }
+        for declaration in SettingsTable.declarations {
+            let name = declaration.setting.rawValue
+            let row = rows.first { $0.split(separator: "|").first?.contains("`\(name)`") == true }
+            #expect(row != nil, "README's table lacks \(name)")
+            if let row, let defaultText = declaration.defaultText {
+                #expect(row.replacingOccurrences(of: "`", with: "").contains(defaultText), "README's row of \(name) does not show its default \(defaultText)")
+            }
+        }
     }
 }

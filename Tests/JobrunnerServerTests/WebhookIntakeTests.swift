@@ -433,7 +433,8 @@ struct WebhookIntakeTests {
         let body = try Self.fixture("push-forced")
         try await standIn.application.test(.live) { github in
             let client = RESTGitHubClient(
-                baseURL: "http://127.0.0.1:\(try #require(github.port))", credentials: StaticToken(standIn.token))
+                // As intake is wired in production (`GitHubAccess.intakeAPI`).
+                requester: .forIntake(baseURL: "http://127.0.0.1:\(try #require(github.port))"), credentials: StaticToken(standIn.token))
             try await harness.app(github: client).test(.live) { jobrunner in
                 let (status, answer, text) = try await Self.post(jobrunner, body, headers: Self.headers(body))
                 #expect(status == .accepted, "\(text)")
@@ -475,7 +476,8 @@ struct WebhookIntakeTests {
                 files: [("jobs/after-bulk-import.sh", "added")]))
         try await standIn.application.test(.live) { github in
             let client = RESTGitHubClient(
-                baseURL: "http://127.0.0.1:\(try #require(github.port))", credentials: StaticToken(standIn.token))
+                // As intake is wired in production (`GitHubAccess.intakeAPI`).
+                requester: .forIntake(baseURL: "http://127.0.0.1:\(try #require(github.port))"), credentials: StaticToken(standIn.token))
             try await harness.app(github: client).test(.live) { jobrunner in
                 let (status, answer, text) = try await Self.post(jobrunner, body, headers: Self.headers(body))
                 #expect(status == .accepted, "\(text)")
@@ -505,7 +507,8 @@ struct WebhookIntakeTests {
         try Self.forcedComparison(standIn)
         try await standIn.application.test(.live) { github in
             let client = RESTGitHubClient(
-                baseURL: "http://127.0.0.1:\(try #require(github.port))", credentials: StaticToken(standIn.token))
+                // As intake is wired in production (`GitHubAccess.intakeAPI`).
+                requester: .forIntake(baseURL: "http://127.0.0.1:\(try #require(github.port))"), credentials: StaticToken(standIn.token))
             try await harness.app(github: client).test(.live) { jobrunner in
                 let (status, answer, _) = try await Self.post(jobrunner, body, headers: Self.headers(body, delivery: "d-forced"))
                 #expect(status == .accepted)
@@ -530,7 +533,8 @@ struct WebhookIntakeTests {
         let body = try Self.fixture("push-forced")
         try await standIn.application.test(.live) { github in
             let client = RESTGitHubClient(
-                baseURL: "http://127.0.0.1:\(try #require(github.port))", credentials: StaticToken(standIn.token))
+                // As intake is wired in production (`GitHubAccess.intakeAPI`).
+                requester: .forIntake(baseURL: "http://127.0.0.1:\(try #require(github.port))"), credentials: StaticToken(standIn.token))
             try await harness.app(github: client).test(.live) { jobrunner in
                 let (status, answer, text) = try await Self.post(jobrunner, body, headers: Self.headers(body, delivery: "d-f"))
                 #expect(status == expected, "\(text)")
@@ -549,7 +553,8 @@ struct WebhookIntakeTests {
         let body = try Self.fixture("push-forced")
         try await standIn.application.test(.live) { github in
             let client = RESTGitHubClient(
-                baseURL: "http://127.0.0.1:\(try #require(github.port))", credentials: StaticToken(standIn.token))
+                // As intake is wired in production (`GitHubAccess.intakeAPI`).
+                requester: .forIntake(baseURL: "http://127.0.0.1:\(try #require(github.port))"), credentials: StaticToken(standIn.token))
             try await harness.app(github: client).test(.live) { jobrunner in
                 let (status, answer, _) = try await Self.post(jobrunner, body, headers: Self.headers(body))
                 #expect(status == .unprocessableContent)

@@ -77,15 +77,15 @@ struct GitBackendConformanceTests {
         #expect(link.mode == .symlink)
         #expect(String(decoding: link.content, as: UTF8.self) == "a.ts")
 
-        let script = try await backend.read(repository: Self.repository, commit: commit, path: "jobs/a.ts", jobsDirectory: "jobs")
+        let script = try await backend.read(repository: Self.repository, commit: commit, path: "jobs/a.ts", scope: .jobsDirectory("jobs"))
         #expect(Set(script.files.keys) == ["jobs/a.ts", "jobs/lib/x.ts"], "the jobs directory, without links or other folders")
         #expect(script.blobID == (try bare(git, ["rev-parse", "\(commit):jobs/a.ts"]).trimmingCharacters(in: .whitespacesAndNewlines)))
 
         await #expect(throws: SourceReadError.symlink(path: "jobs/link.sh")) {
-            _ = try await backend.read(repository: Self.repository, commit: commit, path: "jobs/link.sh", jobsDirectory: "jobs")
+            _ = try await backend.read(repository: Self.repository, commit: commit, path: "jobs/link.sh", scope: .jobsDirectory("jobs"))
         }
         await #expect(throws: SourceReadError.fileNotFound(repository: "acme/ops", commit: commit, path: "jobs/none.sh")) {
-            _ = try await backend.read(repository: Self.repository, commit: commit, path: "jobs/none.sh", jobsDirectory: "jobs")
+            _ = try await backend.read(repository: Self.repository, commit: commit, path: "jobs/none.sh", scope: .jobsDirectory("jobs"))
         }
         let unknown = String(repeating: "ab", count: 20)
         await #expect(throws: SourceReadError.commitNotFound(repository: "acme/ops", commit: unknown)) {
@@ -153,7 +153,7 @@ struct GitBackendConformanceTests {
                 let request = request(source, pipeline: index + 1, script: script)
                 group.addTask { try await backend.commitCleanup(request) }
                 group.addTask {
-                    _ = try await backend.read(repository: Self.repository, commit: source, path: script, jobsDirectory: "jobs")
+                    _ = try await backend.read(repository: Self.repository, commit: source, path: script, scope: .jobsDirectory("jobs"))
                     return nil
                 }
             }

@@ -24,7 +24,7 @@ struct Libgit2SourceReaderTests {
             "src/other.ts": "not in jobs\n",
         ])
         let reader = reader(git, cache: cache)
-        let source = try await reader.read(repository: repository, commit: first, path: "jobs/a.ts", jobsDirectory: "jobs")
+        let source = try await reader.read(repository: repository, commit: first, path: "jobs/a.ts", scope: .jobsDirectory("jobs"))
         #expect(source.path == "jobs/a.ts")
         #expect(Set(source.files.keys) == ["jobs/a.ts", "jobs/lib/x.ts"])
         #expect(String(decoding: source.content, as: UTF8.self).hasPrefix("import { x }"))
@@ -32,15 +32,15 @@ struct Libgit2SourceReaderTests {
 
         // A commit pushed later is there at once; the old one still reads as it was.
         let second = try git.commit(["jobs/a.ts": "console.log('v2');\n"])
-        let newer = try await reader.read(repository: repository, commit: second, path: "jobs/a.ts", jobsDirectory: "jobs")
+        let newer = try await reader.read(repository: repository, commit: second, path: "jobs/a.ts", scope: .jobsDirectory("jobs"))
         #expect(String(decoding: newer.content, as: UTF8.self) == "console.log('v2');\n")
-        let older = try await reader.read(repository: repository, commit: first, path: "jobs/a.ts", jobsDirectory: "jobs")
+        let older = try await reader.read(repository: repository, commit: first, path: "jobs/a.ts", scope: .jobsDirectory("jobs"))
         #expect(older == source)
 
         // Both readers agree byte for byte.
         let bare = git.bare
         let viaGit = try await GitRepositoryReader { _ in bare }.read(
-            repository: repository, commit: first, path: "jobs/a.ts", jobsDirectory: "jobs")
+            repository: repository, commit: first, path: "jobs/a.ts", scope: .jobsDirectory("jobs"))
         #expect(viaGit == source)
     }
 
@@ -51,14 +51,14 @@ struct Libgit2SourceReaderTests {
         let commit = try git.commit(["jobs/real.sh": "echo hi\n"], symlinks: ["jobs/link.sh": "real.sh"])
         let reader = reader(git, cache: cache)
         await #expect(throws: SourceReadError.symlink(path: "jobs/link.sh")) {
-            _ = try await reader.read(repository: repository, commit: commit, path: "jobs/link.sh", jobsDirectory: "jobs")
+            _ = try await reader.read(repository: repository, commit: commit, path: "jobs/link.sh", scope: .jobsDirectory("jobs"))
         }
         await #expect(throws: SourceReadError.fileNotFound(repository: "acme/ops", commit: commit, path: "jobs/none.sh")) {
-            _ = try await reader.read(repository: repository, commit: commit, path: "jobs/none.sh", jobsDirectory: "jobs")
+            _ = try await reader.read(repository: repository, commit: commit, path: "jobs/none.sh", scope: .jobsDirectory("jobs"))
         }
         let unknown = String(repeating: "ab", count: 20)
         await #expect {
-            _ = try await reader.read(repository: repository, commit: unknown, path: "jobs/real.sh", jobsDirectory: "jobs")
+            _ = try await reader.read(repository: repository, commit: unknown, path: "jobs/real.sh", scope: .jobsDirectory("jobs"))
         } throws: { error in
             (error as? SourceReadError) == .commitNotFound(repository: "acme/ops", commit: unknown)
                 && (error as? SourceReadError)?.failureKind == .transient
@@ -71,7 +71,7 @@ struct Libgit2SourceReaderTests {
         let reader = Libgit2SourceReader(remoteTemplate: "file:///nonexistent/{repository}.git", cacheDirectory: cache.path)
         await #expect {
             _ = try await reader.read(
-                repository: repository, commit: String(repeating: "1", count: 40), path: "jobs/a.sh", jobsDirectory: "jobs")
+                repository: repository, commit: String(repeating: "1", count: 40), path: "jobs/a.sh", scope: .jobsDirectory("jobs"))
         } throws: { error in
             guard let git = error as? GitError else { return false }
             return git.repository == "acme/ops" && git.operation.contains("fetching") && !git.message.isEmpty
@@ -93,7 +93,7 @@ struct Libgit2SourceReaderTests {
                 for (index, commit) in frozen.enumerated() {
                     group.addTask {
                         let source = try await reader.read(
-                            repository: repository, commit: commit, path: "jobs/s\(index).sh", jobsDirectory: "jobs")
+                            repository: repository, commit: commit, path: "jobs/s\(index).sh", scope: .jobsDirectory("jobs"))
                         #expect(String(decoding: source.content, as: UTF8.self) == "echo \(index)\n", "round \(round)")
                     }
                 }
@@ -120,21 +120,21 @@ struct Libgit2HTTPTests {
 
         let cache = try TemporaryDirectory("c1")
         let good = Libgit2SourceReader(remoteTemplate: template, cacheDirectory: cache.path, credentials: StaticToken("t0ken-good"))
-        let source = try await good.read(repository: repository, commit: commit, path: "jobs/over-http.sh", jobsDirectory: "jobs")
+        let source = try await good.read(repository: repository, commit: commit, path: "jobs/over-http.sh", scope: .jobsDirectory("jobs"))
         #expect(String(decoding: source.content, as: UTF8.self) == "echo served\n")
         #expect(FileManager.default.fileExists(atPath: cache.file("acme/ops.git/HEAD")), "a cached bare clone")
 
         // A commit pushed after the cache was made is fetched; the old one still reads as it was.
         let second = try git.commit(["jobs/over-http.sh": "echo v2\n"])
-        let newer = try await good.read(repository: repository, commit: second, path: "jobs/over-http.sh", jobsDirectory: "jobs")
+        let newer = try await good.read(repository: repository, commit: second, path: "jobs/over-http.sh", scope: .jobsDirectory("jobs"))
         #expect(String(decoding: newer.content, as: UTF8.self) == "echo v2\n")
-        let older = try await good.read(repository: repository, commit: commit, path: "jobs/over-http.sh", jobsDirectory: "jobs")
+        let older = try await good.read(repository: repository, commit: commit, path: "jobs/over-http.sh", scope: .jobsDirectory("jobs"))
         #expect(older == source)
 
         for token in ["t0ken-wrong", nil] as [String?] {
             let reader = Libgit2SourceReader(remoteTemplate: template, cacheDirectory: try TemporaryDirectory("c2").path, credentials: token.map { StaticToken($0) })
             await #expect {
-                _ = try await reader.read(repository: repository, commit: commit, path: "jobs/over-http.sh", jobsDirectory: "jobs")
+                _ = try await reader.read(repository: repository, commit: commit, path: "jobs/over-http.sh", scope: .jobsDirectory("jobs"))
             } throws: { error in
                 guard let git = error as? GitError else { return false }
                 return git.operation.contains("fetching") && git.repository == "acme/ops"

@@ -23,9 +23,9 @@ struct ProcessExecuteStageTests {
         let git = try GitFixture()
         let bare = git.bare
         let handlers = StageHandlers([
-            .process: ProcessStageHandler(
+            .process: BuildStageHandler(
                 store: store, reader: GitRepositoryReader { _ in bare },
-                builder: ScriptBuilder(scratchDirectory: directory.path), jobsDirectory: "jobs"),
+                builder: ScriptBuilder(scratchDirectory: directory.path), scopes: .test),
             .execute: ExecuteStageHandler(
                 store: store,
                 executor: ScriptExecutor(

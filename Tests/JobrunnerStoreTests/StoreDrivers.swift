@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import JobrunnerCore
 import JobrunnerStore
 import JobrunnerTestSupport
@@ -10,12 +11,16 @@ final class StoreHarness: Sendable {
     let clock: ManualClock
     let policy: RetryPolicy
     private let reopenHandle: @Sendable () async throws -> any PipelineStore
+    /// Runs SQL on the database directly — what a DBA would do, to set up states for a rule test.
+    let execute: @Sendable (String) async throws -> Void
     private let keepAlive: (any Sendable)?
 
     init(
         store: any PipelineStore, clock: ManualClock, policy: RetryPolicy,
-        reopen: @escaping @Sendable () async throws -> any PipelineStore, keepAlive: (any Sendable)?
+        reopen: @escaping @Sendable () async throws -> any PipelineStore,
+        execute: @escaping @Sendable (String) async throws -> Void, keepAlive: (any Sendable)?
     ) {
+        self.execute = execute
         self.store = store
         self.clock = clock
         self.policy = policy
@@ -41,7 +46,11 @@ struct StoreDriver: Sendable, CustomTestStringConvertible {
         let open: @Sendable () throws -> any PipelineStore = {
             try SQLitePipelineStore(path: path, clock: clock, retryPolicy: policy, jitter: { jitter })
         }
-        return StoreHarness(store: try open(), clock: clock, policy: policy, reopen: open, keepAlive: directory)
+        let execute: @Sendable (String) async throws -> Void = { sql in
+            try DatabaseQueue(path: path).write { db in try db.execute(sql: sql) }
+        }
+        return StoreHarness(
+            store: try open(), clock: clock, policy: policy, reopen: open, execute: execute, keepAlive: directory)
     }
 
     /// A fresh database on the PostgreSQL server the test command started.
@@ -51,7 +60,10 @@ struct StoreDriver: Sendable, CustomTestStringConvertible {
         let open: @Sendable () async throws -> any PipelineStore = {
             try await PostgresPipelineStore.connect(url: url, clock: clock, retryPolicy: policy, jitter: { jitter })
         }
-        return StoreHarness(store: try await open(), clock: clock, policy: policy, reopen: open, keepAlive: nil)
+        return StoreHarness(
+            store: try await open(), clock: clock, policy: policy, reopen: open,
+            // One statement on the wire: a DO block runs several.
+            execute: { sql in try await TestPostgres.execute(url, "DO $jr$ BEGIN \(sql); END $jr$") }, keepAlive: nil)
     }
 
     /// PostgreSQL joins when the test command started a server (it always does; a bare

@@ -1,6 +1,7 @@
 import Logging
 import Foundation
 import JobrunnerCore
+import JobrunnerStages
 
 /// Builders for deliveries and pipelines as intake would record them.
 public enum Fixtures {
@@ -55,3 +56,8 @@ public final class TemporaryDirectory: Sendable {
 
 /// A logger that discards everything, so expected failures do not clutter test output.
 public let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+extension SourceScopePolicy {
+    /// `jobs/` and `jobrunner-logs/`, as a default configuration has them.
+    public static let test = SourceScopePolicy(jobsDirectory: "jobs", logsDirectory: "jobrunner-logs", treeLimit: 64 << 20)
+}

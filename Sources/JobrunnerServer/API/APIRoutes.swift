@@ -9,7 +9,7 @@ import NIOFoundationCompat
 /// `/api/v1`: pipelines for scripts and tools, with `Authorization: Bearer <dashboard token>`.
 /// Every route is listed in `operations`, which `docs/openapi.yaml` must match (a test checks).
 struct APIRoutes: Sendable {
-    let store: any PipelineStore
+    let store: any PipelineRecordsReader
     let operations: PipelineOperations
     let authenticator: OperatorAuthenticator
     let links: RepositoryLinks
@@ -18,22 +18,48 @@ struct APIRoutes: Sendable {
 
     static let linkHeader = HTTPField.Name("Link")!
 
-    /// Method and OpenAPI path of every route.
-    static let operations: [(method: HTTPRequest.Method, path: String)] = [
-        (.get, "/api/v1/pipelines"),
-        (.get, "/api/v1/pipelines/{id}"),
-        (.post, "/api/v1/pipelines/{id}/stages/{kind}/retry"),
-        (.post, "/api/v1/pipelines/{id}/cancel"),
-    ]
+    /// Every route, by name: its method and OpenAPI path.
+    enum Operation: CaseIterable {
+        case listPipelines
+        case showPipeline
+        case retryStage
+        case cancelPipeline
+
+        var method: HTTPRequest.Method {
+            switch self {
+            case .listPipelines, .showPipeline: .get
+            case .retryStage, .cancelPipeline: .post
+            }
+        }
+
+        var path: String {
+            switch self {
+            case .listPipelines: "/api/v1/pipelines"
+            case .showPipeline: "/api/v1/pipelines/{id}"
+            case .retryStage: "/api/v1/pipelines/{id}/stages/{kind}/retry"
+            case .cancelPipeline: "/api/v1/pipelines/{id}/cancel"
+            }
+        }
+
+        /// `{id}` → `:id`: the router's spelling of the OpenAPI path.
+        var routerPath: RouterPath {
+            RouterPath(
+                path.split(separator: "/").map { $0.hasPrefix("{") ? ":" + $0.dropFirst().dropLast() : String($0) }
+                    .joined(separator: "/"))
+        }
+    }
+
+    /// Method and OpenAPI path of every route (`docs/openapi.yaml` must match).
+    static let operations: [(method: HTTPRequest.Method, path: String)] = Operation.allCases.map { ($0.method, $0.path) }
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get(Self.routerPath(0)) { request, _ in
+        router.on(Operation.listPipelines.routerPath, method: Operation.listPipelines.method) { request, _ in
             await authenticated(request) { _ in try await list(request) }
         }
-        router.get(Self.routerPath(1)) { request, context in
+        router.on(Operation.showPipeline.routerPath, method: Operation.showPipeline.method) { request, context in
             await authenticated(request) { _ in try await show(try Self.pipelineID(context)) }
         }
-        router.post(Self.routerPath(2)) { request, context in
+        router.on(Operation.retryStage.routerPath, method: Operation.retryStage.method) { request, context in
             await authenticated(request) { identity in
                 var request = request
                 return try await retry(
@@ -41,20 +67,12 @@ struct APIRoutes: Sendable {
                     by: identity)
             }
         }
-        router.post(Self.routerPath(3)) { request, context in
+        router.on(Operation.cancelPipeline.routerPath, method: Operation.cancelPipeline.method) { request, context in
             await authenticated(request) { identity in
                 var request = request
                 return try await cancel(try Self.pipelineID(context), body: try await Self.body(&request), by: identity)
             }
         }
-    }
-
-    /// `{id}` → `:id`: the router's spelling of an OpenAPI path.
-    static func routerPath(_ index: Int) -> RouterPath {
-        RouterPath(
-            operations[index].path.split(separator: "/").map {
-                $0.hasPrefix("{") ? ":" + $0.dropFirst().dropLast() : String($0)
-            }.joined(separator: "/"))
     }
 
     // MARK: Handlers

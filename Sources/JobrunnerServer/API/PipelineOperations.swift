@@ -6,10 +6,10 @@ import JobrunnerStore
 /// Retry and cancel as operators ask for them, from the dashboard or the API: the same checks,
 /// the same records, the same errors.
 public struct PipelineOperations: Sendable {
-    public let store: any PipelineStore
+    public let store: any OperatorControls & PipelineLookup
     public let workAvailable: Beacon
 
-    public init(store: any PipelineStore, workAvailable: Beacon) {
+    public init(store: any OperatorControls & PipelineLookup, workAvailable: Beacon) {
         self.store = store
         self.workAvailable = workAvailable
     }

@@ -6,6 +6,8 @@ import JobrunnerCore
 /// retry and cancel, so the committed log can say who re-ran a production script.
 public struct OperatorIdentity: Sendable, Equatable {
     public var name: String
+
+    public init(name: String) { self.name = name }
 }
 
 /// Checks operator tokens and dashboard sessions.

@@ -10,7 +10,7 @@ import NIOCore
 /// every POST needs the session's CSRF token and, when the browser sends one, a same-origin
 /// `Origin`.
 struct DashboardRoutes: Sendable {
-    let store: any PipelineStore
+    let store: any PipelineRecordsReader
     let operations: PipelineOperations
     let authenticator: OperatorAuthenticator
     let templates: DashboardTemplates

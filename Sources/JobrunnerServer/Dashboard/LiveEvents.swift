@@ -10,11 +10,11 @@ import NIOCore
 /// Ends with `event: end` once nothing of the pipeline is queued or running; a stream that
 /// lasts longer than `maximumDuration` just closes (the browser reconnects).
 struct LiveEvents: Sendable {
-    let store: any PipelineStore
+    let store: any PipelineLookup & RunRecords
     let interval: Duration
     let maximumDuration: Duration
 
-    init(store: any PipelineStore, interval: Duration = .milliseconds(500), maximumDuration: Duration = .seconds(600)) {
+    init(store: any PipelineLookup & RunRecords, interval: Duration = .milliseconds(500), maximumDuration: Duration = .seconds(600)) {
         self.store = store
         self.interval = interval
         self.maximumDuration = maximumDuration

@@ -13,7 +13,7 @@ import NIOFoundationCompat
 /// (400), read the JSON in either content type (400/415), decide, record durably, answer.
 struct WebhookRoutes: Sendable {
     let verifier: WebhookVerifier
-    let store: any PipelineStore
+    let store: any DeliveryRecording & PipelineLookup
     let intake: PushIntake
     let maxBodySize: Int
     let workAvailable: Beacon

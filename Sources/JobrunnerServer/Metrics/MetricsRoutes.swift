@@ -8,7 +8,7 @@ import Prometheus
 /// `GET /metrics` in the Prometheus text format. Needs a dashboard token as Bearer unless
 /// `JOBRUNNER_METRICS_PUBLIC=true`.
 struct MetricsRoutes: Sendable {
-    let store: any PipelineStore
+    let store: any PipelineLookup
     let metrics: PrometheusServiceMetrics
     let authenticator: OperatorAuthenticator
     let isPublic: Bool

@@ -1,5 +1,6 @@
 import Foundation
 import JobrunnerCore
+import JobrunnerStages
 
 /// Reads from repositories on this machine (a bare repository, or a clone) with `git`.
 /// `location` maps a repository name to its git directory.
@@ -19,18 +20,29 @@ public struct GitRepositoryReader: ScriptSourceReader {
         self.maxDirectorySize = maxDirectorySize
     }
 
-    public func read(repository: RepositoryName, commit: String, path: String, jobsDirectory: String) async throws -> ScriptSource {
+    public func read(repository: RepositoryName, commit: String, path: String, scope: SourceScope) async throws -> ScriptSource {
         let gitDirectory = location(repository)
         let exists = try await git(gitDirectory, repository, ["cat-file", "-e", "\(commit)^{commit}"], allowFailure: true)
         guard exists.succeeded else { throw SourceReadError.commitNotFound(repository: repository.rawValue, commit: commit) }
-        let listing = try await git(gitDirectory, repository, ["ls-tree", "-r", "-l", "-z", commit, "--", jobsDirectory + "/"])
+        var limit = maxDirectorySize
+        var listed = ["ls-tree", "-r", "-l", "-z", commit]
+        switch scope {
+        case .jobsDirectory(let directory): listed += ["--", directory + "/", path]
+        case .repository(_, let treeLimit): limit = treeLimit
+        }
+        let listing = try await git(gitDirectory, repository, listed)
         var entries: [String: (mode: String, sha: String, size: Int)] = [:]
         for record in listing.stdout.bytes.split(separator: 0) {
             let text = String(decoding: record, as: UTF8.self)
             guard let tab = text.firstIndex(of: "\t") else { continue }
             let fields = text[..<tab].split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count == 4 else { continue }
-            entries[String(text[text.index(after: tab)...])] = (String(fields[0]), String(fields[2]), Int(fields[3]) ?? 0)
+            let name = String(text[text.index(after: tab)...])
+            guard name == path || scope.includes(name) else { continue }
+            entries[name] = (String(fields[0]), String(fields[2]), Int(fields[3]) ?? 0)
+        }
+        if case .repository(_, let treeLimit) = scope, entries.values.reduce(0, { $0 + $1.size }) > treeLimit {
+            throw SourceReadError.treeTooLarge(repository: repository.rawValue, commit: commit, limit: treeLimit)
         }
         guard let script = entries[path] else {
             throw SourceReadError.fileNotFound(repository: repository.rawValue, commit: commit, path: path)
@@ -42,8 +54,8 @@ public struct GitRepositoryReader: ScriptSourceReader {
         var total = 0
         // The script first, then its neighbours (modules it may import) while they fit.
         for (name, entry) in [(path, script)] + entries.filter({ $0.key != path }).sorted(by: { $0.key < $1.key }) {
-            guard entry.mode == "100644" || entry.mode == "100755", total + entry.size <= maxDirectorySize else { continue }
-            let blob = try await git(gitDirectory, repository, ["cat-file", "blob", entry.sha], limit: maxFileSize + 1)
+            guard entry.mode == "100644" || entry.mode == "100755", total + entry.size <= limit else { continue }
+            let blob = try await git(gitDirectory, repository, ["cat-file", "blob", entry.sha], limit: max(maxFileSize, entry.size) + 1)
             files[name] = blob.stdout.bytes
             total += entry.size
         }

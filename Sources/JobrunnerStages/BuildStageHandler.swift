@@ -2,24 +2,26 @@ import JobrunnerCore
 import JobrunnerStore
 import Logging
 
-/// PROCESS: check the approval policy, read the script at the pushed commit, build it, store
-/// the artifact (with the pull request and its approvers, for the log).
-public struct ProcessStageHandler: StageHandler {
-    public let store: any PipelineStore
+/// The PROCESS stage (named for what it does, so it is not mistaken for the process runner):
+/// check the approval policy, read the script at the pushed commit — with the repository tree
+/// at that commit for toolchains that bundle imports — build it, store the artifact (with the
+/// pull request and its approvers, for the log).
+public struct BuildStageHandler: StageHandler {
+    public let store: any RunRecords
     public let reader: any ScriptSourceReader
     public let builder: ScriptBuilder
-    public let jobsDirectory: String
+    public let scopes: SourceScopePolicy
     public let approvalGate: (any ApprovalGate)?
     public let feedback: FeedbackDispatcher?
 
     public init(
-        store: any PipelineStore, reader: any ScriptSourceReader, builder: ScriptBuilder, jobsDirectory: String,
+        store: any RunRecords, reader: any ScriptSourceReader, builder: ScriptBuilder, scopes: SourceScopePolicy,
         approvalGate: (any ApprovalGate)? = nil, feedback: FeedbackDispatcher? = nil
     ) {
         self.store = store
         self.reader = reader
         self.builder = builder
-        self.jobsDirectory = jobsDirectory
+        self.scopes = scopes
         self.approvalGate = approvalGate
         self.feedback = feedback
     }
@@ -31,7 +33,8 @@ public struct ProcessStageHandler: StageHandler {
         }
         let approval = try await approvalGate?.check(stage.pipeline)
         let script = try await reader.read(
-            repository: source.repository, commit: source.commit, path: source.scriptPath, jobsDirectory: jobsDirectory)
+            repository: source.repository, commit: source.commit, path: source.scriptPath,
+            scope: scopes.scope(for: builder.toolchain(for: source.scriptPath)))
         var artifact = try await builder.build(script)
         artifact.approval = approval
         try await store.saveArtifact(artifact, lease: stage.lease)

@@ -17,14 +17,10 @@ public struct GitHubAccess: Sendable {
         self.settings = settings
         requester = GitHubRequester(baseURL: settings.githubAPIURL, clock: clock)
         if let appID = settings.githubAppID, let keyPath = settings.githubAppPrivateKeyPath {
-            let pem: String
             do {
-                pem = try String(contentsOfFile: keyPath, encoding: .utf8)
-            } catch {
-                throw SettingsError(.githubAppPrivateKeyPath, "\(keyPath) cannot be read: \(error.localizedDescription)")
-            }
-            do {
-                credentials = try GitHubAppCredentials(appID: appID, privateKeyPEM: pem, requester: requester, clock: clock)
+                credentials = try GitHubAppCredentials(
+                    appID: appID, privateKeyPEM: try GitHubAppCredentials.privateKey(atPath: keyPath), requester: requester,
+                    clock: clock)
             } catch {
                 throw SettingsError(.githubAppPrivateKeyPath, "\(error)")
             }
@@ -42,11 +38,7 @@ public struct GitHubAccess: Sendable {
     /// quick retry, no waiting for rate limits.
     public var intakeAPI: (any GitHubAPI)? {
         credentials.map {
-            RESTGitHubClient(
-                requester: GitHubRequester(
-                    baseURL: settings.githubAPIURL, timeout: .seconds(8), maxAttempts: 2, backoff: [.milliseconds(300)],
-                    maxRateLimitWait: .zero),
-                credentials: $0)
+            RESTGitHubClient(requester: .forIntake(baseURL: settings.githubAPIURL), credentials: $0)
         }
     }
 
@@ -58,19 +50,6 @@ public struct GitHubAccess: Sendable {
     /// The approval policy, or only the pull request lookup for the log when the policy is off.
     public var approvalGate: (any ApprovalGate)? {
         api.map { GitHubApprovalGate(api: $0, requiredApprovals: settings.requiredApprovals) }
-    }
-
-    /// Commit statuses and pull request comments (with API access), and signed callbacks.
-    public var feedbackChannels: [any FeedbackChannel] {
-        var channels: [any FeedbackChannel] = []
-        if let api {
-            channels.append(CommitStatusChannel(api: api, dashboardURL: settings.publicURL))
-            channels.append(PullRequestCommentChannel(api: api))
-        }
-        if !settings.callbackURLs.isEmpty, let secret = settings.callbackSecret {
-            channels.append(CallbackChannel(urls: settings.callbackURLs, secret: secret))
-        }
-        return channels
     }
 
     /// Links to a committed file: on the GitHub the API points at, or on github.com when that is

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import JobrunnerCore
+import JobrunnerGitHub
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -31,8 +32,18 @@ public struct CallbackChannel: FeedbackChannel {
         self.backoff = backoff
     }
 
+    /// The channel `JOBRUNNER_CALLBACK_URLS` and `JOBRUNNER_CALLBACK_SECRET` configure; nil when off.
+    public init?(settings: Settings) {
+        guard !settings.callbackURLs.isEmpty, let secret = settings.callbackSecret else { return nil }
+        self.init(urls: settings.callbackURLs, secret: secret)
+    }
+
     public func deliver(_ event: PipelineEvent, for pipeline: PipelineRecord) async throws -> [String] {
-        guard event != .started, !urls.isEmpty else { return [] }
+        switch event {
+        case .started, .waiting: return []
+        case .finished, .failed: break
+        }
+        guard !urls.isEmpty else { return [] }
         let body = try Self.payload(event, pipeline: pipeline, at: clock.now())
         let signature = WebhookVerifier.signature(for: body, secret: secret)
         let delivery = UUID().uuidString.lowercased()
@@ -87,7 +98,7 @@ public struct CallbackChannel: FeedbackChannel {
             ] as [String: Any],
         ]
         switch event {
-        case .started:
+        case .started, .waiting:
             break
         case .finished(let report):
             var execution: [String: Any] = ["outcome": report.outcome.rawValue, "exit_status": report.exitCode.map { Int($0) as Any } ?? NSNull()]

@@ -1,0 +1,217 @@
+import Foundation
+import Hummingbird
+import JobrunnerCore
+import JobrunnerGit
+import JobrunnerGitHub
+import JobrunnerStages
+import JobrunnerStore
+import Logging
+import ServiceLifecycle
+
+/// A Jobrunner process, assembled from `Settings` in one place: the store, the toolchains, the
+/// git backend, GitHub access, the feedback channels, the stage handlers, the worker pool and
+/// the HTTP application. `serve`, `worker`, `demo` and the tests all call `assemble`, so what a
+/// test runs is wired exactly as production is; `Overrides` replaces only what a test must
+/// control (a store with a short retry policy, a clock, faster intervals).
+public struct ServiceAssembly: Sendable {
+    /// What the process does.
+    public enum Role: Sendable, Equatable {
+        /// Intake, dashboard, API and (with `JOBRUNNER_WORKERS` > 0) workers.
+        case serve
+        /// Workers, with health, readiness and metrics only.
+        case worker
+    }
+
+    /// What a test or the demo replaces; everything else comes from the settings.
+    public struct Overrides: Sendable {
+        /// A store opened by the caller (e.g. with a test retry policy) instead of the configured one.
+        public var store: (any PipelineStore)?
+        public var clock: (any JobClock)?
+        /// The service's environment: values of `JOBRUNNER_SCRIPT_ENV` and `JOBRUNNER_SECRETS`.
+        public var environment: [String: String]?
+        public var gitBackend: (any GitBackend)?
+        /// Replaces the channels the settings turn on.
+        public var feedbackChannels: [any FeedbackChannel]?
+        public var workerPool: WorkerPoolConfiguration?
+        public var templates: DashboardTemplates?
+        /// How often a pipeline page's live view reads the store.
+        public var liveInterval: Duration?
+        /// How often a running script's output is written to the store.
+        public var outputFlushInterval: Duration?
+
+        public init() {}
+    }
+
+    public let role: Role
+    public let settings: Settings
+    public let store: any PipelineStore
+    public let toolchains: [Toolchain]
+    public let github: GitHubAccess
+    public let git: any GitBackend
+    public let feedback: FeedbackDispatcher
+    public let handlers: StageHandlers
+    /// Rung when intake or an operator queues work, so idle workers start at once.
+    public let workAvailable: Beacon
+    public let logger: Logger
+    /// What the HTTP application is built from; `application()` uses it.
+    public let context: ApplicationContext
+    public let poolConfiguration: WorkerPoolConfiguration
+
+    /// Builds everything. Throws `AssemblyError`: a configuration problem (exit 78) or a store
+    /// that cannot be opened (exit 69).
+    public static func assemble(
+        _ settings: Settings, role: Role, logger: Logger, overrides: Overrides = Overrides()
+    ) async throws -> ServiceAssembly {
+        let clock = overrides.clock ?? SystemClock()
+        let environment = overrides.environment ?? ProcessInfo.processInfo.environment
+        let toolchains: [Toolchain]
+        let github: GitHubAccess
+        do {
+            toolchains = try ToolchainFile.toolchains(settings: settings)
+            github = try GitHubAccess(settings: settings, clock: clock)
+        } catch {
+            throw AssemblyError.configuration("\(error)")
+        }
+        var templates = overrides.templates
+        if role == .serve && templates == nil {
+            do {
+                templates = try DashboardTemplates.bundled()
+            } catch {
+                throw AssemblyError.configuration("\(error)")
+            }
+        }
+        let store: any PipelineStore
+        if let given = overrides.store {
+            store = given
+        } else {
+            do {
+                store = try await StoreFactory.open(settings, clock: clock)
+            } catch {
+                throw AssemblyError.storeUnavailable("\(error)")
+            }
+        }
+        let git = overrides.gitBackend ?? gitBackend(settings, github: github)
+        let feedback = FeedbackDispatcher(
+            channels: overrides.feedbackChannels ?? FeedbackChannelRegistry.channels(settings, github: github), store: store,
+            clock: clock)
+        let workAvailable = Beacon()
+        var context = ApplicationContext(
+            settings: settings, store: store, workAvailable: workAvailable, github: github.intakeAPI, logger: logger)
+        context.scriptExtensions = Set(toolchains.flatMap(\.extensions))
+        context.templates = templates
+        context.servesDashboardAndIntake = role == .serve
+        context.clock = clock
+        if let interval = overrides.liveInterval { context.liveInterval = interval }
+
+        let executor = ScriptExecutor(
+            settings: settings, environment: environment,
+            secretValues: SettingsTable.secretValues(of: settings, environment: environment))
+        var handlers = StageHandlers()
+        handlers[.process] = BuildStageHandler(
+            store: store, reader: git,
+            builder: ScriptBuilder(toolchains: toolchains, scratchDirectory: settings.dataDirectory + "/work"),
+            scopes: SourceScopePolicy(settings: settings), approvalGate: github.approvalGate, feedback: feedback)
+        handlers[.execute] = ExecuteStageHandler(
+            store: store, executor: executor, flushInterval: overrides.outputFlushInterval ?? .milliseconds(250),
+            metrics: context.metrics, deployGate: deployGate(settings, git: git, clock: clock, overrides: overrides))
+        handlers[.cleanup] = CleanupStageHandler(
+            store: store, committer: git, logsDirectory: settings.logsDirectory, masker: executor.currentMasker(),
+            authorName: settings.botName, authorEmail: settings.botEmail, skipCI: settings.skipCI,
+            fileURLTemplate: github.fileURLTemplate, feedback: feedback, toolchains: toolchains)
+
+        return ServiceAssembly(
+            role: role, settings: settings, store: store, toolchains: toolchains, github: github, git: git,
+            feedback: feedback, handlers: handlers, workAvailable: workAvailable, logger: logger, context: context,
+            poolConfiguration: overrides.workerPool ?? poolConfiguration(settings))
+    }
+
+    /// Whether this process runs stage workers.
+    public var runsWorkers: Bool { role == .worker || settings.workers > 0 }
+
+    /// The stage workers with this assembly's handlers.
+    public func workerPool() -> WorkerPool {
+        WorkerPool(
+            store: store, handlers: handlers, configuration: poolConfiguration, clock: context.clock, logger: logger,
+            workAvailable: workAvailable, feedback: feedback, metrics: context.metrics)
+    }
+
+    /// The long-running parts, in start order (they stop in reverse): the store (PostgreSQL
+    /// connections close last), wake-ups from other nodes, retention, then the workers.
+    public func services() -> [any Service] {
+        var services: [any Service] = []
+        if let service = store as? any Service { services.append(service) }
+        if runsWorkers, let notifying = store as? any WorkNotifying {
+            services.append(WorkWakeUps(source: notifying, workAvailable: workAvailable))
+        }
+        if let retention = settings.retention {
+            services.append(RetentionService(store: store, retention: retention, clock: context.clock, logger: logger))
+        }
+        if runsWorkers { services.append(workerPool()) }
+        return services
+    }
+
+    /// The HTTP application running `services` (by default all of this process's services).
+    public func application(services: [any Service]? = nil) -> some ApplicationProtocol {
+        buildApplication(context, services: services ?? self.services())
+    }
+
+    /// `JOBRUNNER_GIT_BACKEND`: libgit2 on a cached clone under the data directory (any host,
+    /// a local path too), or the GitHub API (the settings made sure there are credentials).
+    static func gitBackend(_ settings: Settings, github: GitHubAccess) -> any GitBackend {
+        if settings.gitBackend == .githubAPI, let backend = github.gitBackend { return backend }
+        return Libgit2Backend(
+            remoteTemplate: settings.gitRemoteTemplate, cacheDirectory: settings.dataDirectory + "/repos",
+            credentials: github.credentials)
+    }
+
+    /// `JOBRUNNER_APP_REVISION`: EXECUTE waits for the deploy of its commit.
+    static func deployGate(
+        _ settings: Settings, git: any GitBackend, clock: any JobClock, overrides: Overrides
+    ) -> DeployGate? {
+        guard let location = settings.appRevision else { return nil }
+        let source: any DeployedRevisionSource =
+            switch location {
+            case .file(let path): FileRevisionSource(path: path)
+            case .url(let url): HTTPRevisionSource(url: url)
+            }
+        return DeployGate(
+            source: source, ancestry: git, location: location.description, maxWait: settings.deployWait, clock: clock)
+    }
+
+    static func poolConfiguration(_ settings: Settings) -> WorkerPoolConfiguration {
+        WorkerPoolConfiguration(
+            workers: max(1, settings.workers), nodeName: nodeName(),
+            leaseDuration: settings.leaseDuration, renewInterval: settings.leaseDuration / 4,
+            // Expired leases are noticed within half a lease (at most 30 s) by any node.
+            rescueInterval: min(settings.leaseDuration / 2, .seconds(30)),
+            shutdownGracePeriod: settings.shutdownGracePeriod)
+    }
+
+    /// A lease-owner name that identifies this process: host, pid and a random suffix.
+    public static func nodeName() -> String {
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        return "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(suffix)"
+    }
+}
+
+/// Why a process could not be assembled.
+public enum AssemblyError: Error, Sendable, CustomStringConvertible {
+    /// A setting, or a file one names, is unusable (exit 78, EX_CONFIG).
+    case configuration(String)
+    /// The store cannot be opened (exit 69, EX_UNAVAILABLE).
+    case storeUnavailable(String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let problem), .storeUnavailable(let problem): problem
+        }
+    }
+
+    /// The exit status that says it (sysexits.h).
+    public var exitCode: Int32 {
+        switch self {
+        case .configuration: 78
+        case .storeUnavailable: 69
+        }
+    }
+}

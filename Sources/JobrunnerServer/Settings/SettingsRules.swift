@@ -1,0 +1,69 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerGitHub
+import JobrunnerStages
+
+/// Checks that span several settings, or read the files settings name: run after every setting
+/// was read, so all problems are reported in one message.
+enum SettingsRules {
+    static func problems(_ settings: Settings, purpose: SettingsLoader.Purpose) -> [SettingsError] {
+        var errors: [SettingsError] = []
+        func require(_ condition: Bool, _ setting: Setting, _ problem: String) {
+            if !condition { errors.append(SettingsError(setting, problem)) }
+        }
+        if (settings.githubAppID == nil) != (settings.githubAppPrivateKeyPath == nil) {
+            errors.append(SettingsError(
+                settings.githubAppID == nil ? .githubAppID : .githubAppPrivateKeyPath,
+                "a GitHub App needs both JOBRUNNER_GITHUB_APP_ID and JOBRUNNER_GITHUB_APP_PRIVATE_KEY_PATH"))
+        }
+        require(
+            settings.requiredApprovals == 0 || settings.hasGitHubAPIAccess, .requiredApprovals,
+            "needs GitHub API access: set JOBRUNNER_GITHUB_TOKEN or a GitHub App (JOBRUNNER_GITHUB_APP_ID)")
+        require(
+            settings.gitBackend != .githubAPI || settings.hasGitHubAPIAccess, .gitBackend,
+            "github-api needs JOBRUNNER_GITHUB_TOKEN or a GitHub App (JOBRUNNER_GITHUB_APP_ID)")
+        require(
+            settings.callbackURLs.isEmpty || settings.callbackSecret != nil, .callbackSecret,
+            "is required with JOBRUNNER_CALLBACK_URLS: receivers verify callbacks with it")
+        if case .serve(let development) = purpose, !development {
+            require(
+                !settings.webhookSecrets.isEmpty, .webhookSecret,
+                "is required: without it webhooks cannot be verified (set it to the secret configured on the GitHub webhook, or use `serve --dev` to generate one for local use)")
+            require(
+                !settings.repositories.isEmpty, .repositories,
+                "is required: name the repositories (owner/name, comma-separated) whose pushes may run scripts")
+        }
+        errors += fileProblems(settings)
+        return errors
+    }
+
+    /// What is wrong inside the files the settings name — found now, with everything else,
+    /// rather than when the service first needs them.
+    static func fileProblems(_ settings: Settings) -> [SettingsError] {
+        var errors: [SettingsError] = []
+        if let path = settings.toolchainsFile, FileManager.default.isReadableFile(atPath: path) {
+            do {
+                _ = try ToolchainFile.load(path)
+            } catch let problem as ToolchainFile.Problem {
+                errors.append(SettingsError(.toolchainsFile, "\(path): \(problem.message)"))
+            } catch {
+                errors.append(SettingsError(.toolchainsFile, "\(path): \(error)"))
+            }
+        }
+        if let path = settings.scriptEnvironmentFile, FileManager.default.isReadableFile(atPath: path) {
+            do {
+                _ = try EnvironmentFile.parse(try String(contentsOfFile: path, encoding: .utf8))
+            } catch {
+                errors.append(SettingsError(.scriptEnvironmentFile, "\(path): \(error)"))
+            }
+        }
+        if let path = settings.githubAppPrivateKeyPath, settings.githubAppID != nil {
+            do {
+                _ = try GitHubAppCredentials.privateKey(atPath: path)
+            } catch {
+                errors.append(SettingsError(.githubAppPrivateKeyPath, "\(error)"))
+            }
+        }
+        return errors
+    }
+}

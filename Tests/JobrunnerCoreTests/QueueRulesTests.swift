@@ -1,0 +1,98 @@
+import Foundation
+import JobrunnerCore
+import Testing
+
+/// The queue's rules as Core states them; the drivers' agreement with them is checked in
+/// `QueueRuleAgreementTests` (JobrunnerStoreTests).
+@Suite("Queue rules")
+struct QueueRulesTests {
+    static let now = Date(timeIntervalSince1970: 1_700_000_000)
+
+    static func stage(_ kind: StageKind, _ state: StageState, attempt: Int = 1, stopRequested: Bool = false) -> StageRecord {
+        StageRecord(
+            id: StageID(Int64(kind == .process ? 1 : kind == .execute ? 2 : 3)), pipelineID: PipelineID(1), kind: kind,
+            state: state, attempt: attempt, maxAttempts: 3, runAfter: now, createdAt: now,
+            cancelRequestedAt: stopRequested ? now : nil)
+    }
+
+    @Test
+    func aTransientFailureWithAttemptsLeftIsRetriedAfterTheBackoffAnythingElseFails() {
+        let policy = RetryPolicy(baseDelay: .seconds(4))
+        let retried = policy.decide(after: .transient("503"), attempt: 1, maxAttempts: 3, now: Self.now, jitter: 1)
+        #expect(retried.disposition == .willRetry(at: Self.now.addingTimeInterval(4)))
+        #expect(retried.stageError == "attempt 1 of 3: 503")
+        #expect(policy.decide(after: .transient("503"), attempt: 3, maxAttempts: 3, now: Self.now, jitter: 0).disposition == .failed)
+        #expect(policy.decide(after: .permanent("syntax"), attempt: 1, maxAttempts: 3, now: Self.now, jitter: 0).disposition == .failed)
+        #expect(policy.maxAttemptsAfterOperatorRetry(kind: .execute, attemptsUsed: 1) == 2, "exactly one more run")
+    }
+
+    @Test(arguments: StageKind.allCases)
+    func aLostLeaseNeverRerunsAStageThatIsNotIdempotent(kind: StageKind) {
+        let withAttempts = kind.rescued(attempt: 1, maxAttempts: 3, owner: "w", expiredAt: Self.now)
+        let lastAttempt = kind.rescued(attempt: 3, maxAttempts: 3, owner: "w", expiredAt: Self.now)
+        let released = kind.released(reason: "shutdown")
+        if kind.isIdempotent {
+            #expect(withAttempts.state == .queued && withAttempts.attemptOutcome == .abandoned && !withAttempts.refundsAttempt)
+            #expect(lastAttempt.state == .failed)
+            #expect(released.state == .queued && released.refundsAttempt)
+        } else {
+            #expect(withAttempts.state == .interrupted && lastAttempt.state == .interrupted)
+            #expect(withAttempts.message.contains("not re-run automatically"))
+            #expect(released.state == .interrupted && !released.refundsAttempt)
+        }
+    }
+
+    @Test
+    func theSuccessorsRunProcessExecuteCleanupThenNothing() {
+        #expect(StageKind.process.next == .execute)
+        #expect(StageKind.execute.next == .cleanup)
+        #expect(StageKind.cleanup.next == nil)
+    }
+
+    @Test
+    func cancelTakesTheCurrentStageStopsARunningScriptOnceAndRefusesTheRest() {
+        #expect(CancelRule.decide([]) == .noStages)
+        let queued = [Self.stage(.process, .succeeded), Self.stage(.execute, .queued)]
+        #expect(CancelRule.decide(queued) == .cancel(queued[1]))
+        let running = [Self.stage(.process, .succeeded), Self.stage(.execute, .running)]
+        #expect(CancelRule.decide(running) == .requestStop(running[1]))
+        let asked = [Self.stage(.process, .succeeded), Self.stage(.execute, .running, stopRequested: true)]
+        #expect(CancelRule.decide(asked) == .refuse(asked[1]))
+        let building = [Self.stage(.process, .running)]
+        #expect(CancelRule.decide(building) == .refuse(building[0]), "a running PROCESS cannot be stopped")
+    }
+
+    @Test
+    func operatorsRetryFailedOrInterruptedStagesOfPipelinesNotCancelled() {
+        let policy = RetryPolicy()
+        let failed = Self.stage(.process, .failed, attempt: 5)
+        #expect(OperatorRetryRule.decide(failed, in: [failed], policy: policy) == .queue(maxAttempts: 10))
+        let succeeded = Self.stage(.process, .succeeded)
+        #expect(OperatorRetryRule.decide(succeeded, in: [succeeded], policy: policy) == .refuse(from: .succeeded))
+        // A stopped script's CLEANUP may be retried; a pipeline cancelled before it ran may not.
+        let stoppedCleanup = [Self.stage(.process, .succeeded), Self.stage(.execute, .cancelled), Self.stage(.cleanup, .failed)]
+        #expect(OperatorRetryRule.decide(stoppedCleanup[2], in: stoppedCleanup, policy: policy) == .queue(maxAttempts: 9))
+        let cancelledEarly = [Self.stage(.process, .cancelled), Self.stage(.execute, .interrupted)]
+        #expect(OperatorRetryRule.decide(cancelledEarly[1], in: cancelledEarly, policy: policy) == .refuse(from: .cancelled))
+    }
+
+    @Test
+    func theStatusRuleTakesTheFirstConditionThatHolds() {
+        #expect(PipelineStatus(stages: []) == .queued)
+        #expect(PipelineStatus(stages: [Self.stage(.process, .running)]) == .running)
+        #expect(PipelineStatus(stages: [Self.stage(.process, .failed), Self.stage(.execute, .cancelled)]) == .cancelled)
+        #expect(
+            PipelineStatus(stages: [Self.stage(.process, .succeeded), Self.stage(.execute, .succeeded), Self.stage(.cleanup, .succeeded)])
+                == .succeeded)
+        #expect(PipelineStatus.allCases.filter(\.isAtRest) == [.succeeded, .failed, .interrupted, .cancelled])
+    }
+
+    @Test(arguments: [
+        (Duration.seconds(90 * 86_400), "90d"), (.seconds(12 * 3600), "12h"), (.seconds(600), "10m"), (.seconds(90), "90s"),
+        (.milliseconds(250), "250ms"), (.seconds(3600), "1h"),
+    ])
+    func durationsAreShownInTheirLargestWholeUnitAndReadBack(duration: Duration, text: String) {
+        #expect(DurationParser.format(duration) == text)
+        #expect(DurationParser.parse(text) == duration)
+    }
+}

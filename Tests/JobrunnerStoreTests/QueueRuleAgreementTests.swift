@@ -1,0 +1,137 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStore
+import JobrunnerTestSupport
+import Testing
+
+/// The queue's rules live in Core; where a driver needs one in SQL (the status filter, the
+/// successor inside PostgreSQL's `jobrunner_complete`), these tests prove the SQL and the Swift
+/// rule agree for every combination, on every driver.
+@Suite("Queue rules: SQL agrees with Core")
+struct QueueRuleAgreementTests {
+    /// Every combination of stage states a pipeline can be stored with: PROCESS in each state,
+    /// EXECUTE and CLEANUP each absent or in each state.
+    static let combinations: [(process: StageState, execute: StageState?, cleanup: StageState?)] = {
+        let optional: [StageState?] = [nil] + StageState.allCases.map { $0 }
+        return StageState.allCases.flatMap { process in
+            optional.flatMap { execute in optional.map { cleanup in (process, execute, cleanup) } }
+        }
+    }()
+
+    @Test(arguments: StoreDriver.all)
+    func theStatusFilterAndTheDerivedStatusAgreeForEveryCombination(driver: StoreDriver) async throws {
+        let harness = try await driver.open(RetryPolicy(), 0)
+        let store = harness.store
+        let combinations = Self.combinations
+        var ids: [PipelineID] = []
+        for chunk in stride(from: 0, to: combinations.count, by: 25) {
+            ids += try await store.recordDelivery(
+                Fixtures.delivery("combinations-\(chunk)"),
+                pipelines: (chunk..<min(chunk + 25, combinations.count)).map {
+                    Fixtures.pipeline("jobs/c\($0).sh", repository: "acme/r\($0)")
+                }
+            ).pipelines.map(\.id)
+        }
+        var sql: [String] = []
+        for (id, combination) in zip(ids, combinations) {
+            sql.append("UPDATE stages SET state = '\(combination.process.rawValue)' WHERE pipeline_id = \(id.rawValue)")
+            for (kind, state) in [(StageKind.execute, combination.execute), (.cleanup, combination.cleanup)] {
+                guard let state else { continue }
+                sql.append("""
+                    INSERT INTO stages (pipeline_id, repository, kind, state, attempt, max_attempts, run_after, created_at)
+                    VALUES (\(id.rawValue), 'acme/x', '\(kind.rawValue)', '\(state.rawValue)', 0, 1, 0, 0)
+                    """)
+            }
+        }
+        try await harness.execute(sql.joined(separator: ";\n"))
+
+        var filtered: [PipelineID: PipelineStatus] = [:]
+        for status in PipelineStatus.allCases {
+            for summary in try await store.pipelines(PipelineFilter(status: status, limit: 1000)) {
+                #expect(filtered[summary.pipeline.id] == nil, "pipeline \(summary.pipeline.id) matched two status filters")
+                filtered[summary.pipeline.id] = status
+            }
+        }
+        let statistics = try await store.statistics()
+        for (id, combination) in zip(ids, combinations) {
+            let stages = try #require(try await store.pipeline(id)).summary.stages
+            let swift = PipelineStatus(stages: stages)
+            #expect(filtered[id] == swift, "\(combination): SQL says \(String(describing: filtered[id])), Core says \(swift)")
+        }
+        for status in PipelineStatus.allCases {
+            #expect(statistics.pipelinesByStatus[status, default: 0] == filtered.values.filter { $0 == status }.count)
+        }
+    }
+
+    @Test(arguments: StoreDriver.all)
+    func completingEachKindQueuesTheSuccessorCoreNames(driver: StoreDriver) async throws {
+        let policy = RetryPolicy(maxAttempts: [.process: 3, .execute: 1, .cleanup: 7])
+        let harness = try await driver.open(policy, 0)
+        let store = harness.store
+        let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
+            .pipelines[0].id
+        for kind in StageKind.allCases.sorted() {
+            let claimed = try await store.mustClaim(kind)
+            try await store.complete(claimed.lease, summary: nil)
+            let stages = try #require(try await store.pipeline(id)).summary.stages
+            #expect(stages.last?.kind == (kind.next ?? kind), "after \(kind)")
+            if let next = kind.next {
+                let created = try #require(stages.first { $0.kind == next })
+                #expect(created.state == .queued && created.maxAttempts == policy.attempts(for: next))
+            } else {
+                #expect(stages.count == StageKind.allCases.count, "nothing follows \(kind)")
+            }
+        }
+        #expect(try await store.status(id) == .succeeded)
+    }
+
+    @Test(arguments: StoreDriver.all)
+    func rescueAndReleaseDoWhatCoreDecidesForEveryKind(driver: StoreDriver) async throws {
+        let harness = try await driver.open(RetryPolicy(maxAttempts: [.process: 2, .cleanup: 2]), 0)
+        let store = harness.store
+        var number = 0
+        /// A pipeline of its own whose stages before `kind` succeeded.
+        func pipeline(reaching kind: StageKind) async throws -> PipelineID {
+            number += 1
+            let id = try await store.recordDelivery(
+                Fixtures.delivery("d\(number)"), pipelines: [Fixtures.pipeline("jobs/s\(number).sh", repository: "acme/r\(number)")]
+            ).pipelines[0].id
+            for earlier in StageKind.allCases.sorted() where earlier < kind { try await store.runToSuccess(earlier) }
+            return id
+        }
+        /// Nothing of a checked pipeline stays claimable for the next case.
+        func settle(_ id: PipelineID) async throws {
+            if try await store.status(id) == .queued { try await store.cancel(pipeline: id, operatorName: "test", reason: nil) }
+        }
+        for kind in StageKind.allCases.sorted() {
+            for attemptsLeft in [true, false] {
+                let id = try await pipeline(reaching: kind)
+                if !attemptsLeft && kind.isIdempotent {
+                    let first = try await store.mustClaim(kind)
+                    try await store.fail(first.lease, failure: .transient("flaky"))
+                    harness.clock.advance(by: .seconds(3600))
+                }
+                let claimed = try await store.mustClaim(kind, lease: .seconds(10))
+                #expect(claimed.pipeline.id == id)
+                harness.clock.advance(by: .seconds(11))
+                _ = try await store.rescueExpiredLeases()
+                let stage = try #require(try await store.stage(id, kind))
+                let expected = kind.rescued(
+                    attempt: claimed.lease.attempt, maxAttempts: stage.maxAttempts, owner: "w1", expiredAt: claimed.lease.expiresAt)
+                #expect(stage.state == expected.state, "\(kind), attempts left: \(attemptsLeft)")
+                #expect(stage.lastError == expected.message)
+                try await settle(id)
+            }
+            // Handing back at shutdown.
+            let id = try await pipeline(reaching: kind)
+            let claimed = try await store.mustClaim(kind)
+            #expect(claimed.pipeline.id == id)
+            try await store.release(claimed.lease, reason: "shutdown")
+            let stage = try #require(try await store.stage(id, kind))
+            let expected = kind.released(reason: "shutdown")
+            #expect(stage.state == expected.state, "\(kind)")
+            #expect(stage.attempt == claimed.lease.attempt - (expected.refundsAttempt ? 1 : 0))
+            try await settle(id)
+        }
+    }
+}
