@@ -72,6 +72,14 @@ public struct ExecutionLog: Sendable, Equatable {
         facts.append(("started_at", Self.quote(iso.string(from: execution.startedAt))))
         facts.append(("finished_at", execution.finishedAt.map { Self.quote(iso.string(from: $0)) } ?? "null"))
         facts.append(("duration_seconds", execution.duration.map { String(format: "%.3f", $0.secondsDouble) } ?? "null"))
+        if let application = execution.application {
+            facts.append(("app_dir", Self.quote(application.directory)))
+            facts.append(("app_revision", application.revision.map(Self.quote) ?? "null"))
+            if let lockfile = application.lockfile, let digest = application.lockfileDigest {
+                facts.append(("app_lockfile", Self.quote(lockfile)))
+                facts.append(("app_lockfile_sha256", Self.quote(digest)))
+            }
+        }
         facts.append(("toolchain", Self.quote(artifact.toolchainVersion)))
         facts.append(("artifact_sha256", Self.quote(artifact.digest)))
         facts.append(("source_sha256", Self.quote(artifact.sourceDigest)))

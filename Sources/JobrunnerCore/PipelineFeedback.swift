@@ -9,8 +9,9 @@ public enum PipelineEvent: Sendable, Equatable {
     case finished(PipelineReport)
     /// A stage failed for good (until an operator retries it).
     case failed(stage: StageKind, reason: String)
-    /// EXECUTE waits before it starts (the deploy gate), for this reason.
-    case waiting(reason: String)
+    /// EXECUTE waits before it starts (the deploy gate), for this reason; `pullRequest` is the
+    /// merged pull request when PROCESS found it.
+    case waiting(reason: String, pullRequest: Int?)
 
     public var name: String {
         switch self {

@@ -32,7 +32,7 @@ public struct CommitStatusChannel: FeedbackChannel {
             status = CommitStatus(
                 state: report.outcome == .succeeded ? .success : .failure, targetURL: report.logURL ?? pipelineURL,
                 description: description + "; log committed", context: Self.context(source.scriptPath))
-        case .waiting(let reason):
+        case .waiting(let reason, _):
             // GitHub keeps 140 characters of a description.
             status = CommitStatus(
                 state: .pending, targetURL: pipelineURL, description: String("pipeline \(pipeline.id.rawValue): \(reason)".prefix(140)),
@@ -61,7 +61,7 @@ public struct PullRequestCommentChannel: FeedbackChannel {
 
     public func deliver(_ event: PipelineEvent, for pipeline: PipelineRecord) async throws -> [String] {
         let source = pipeline.source
-        if case .waiting(let reason) = event, let number = source.pullRequest {
+        if case .waiting(let reason, let pullRequest) = event, let number = pullRequest ?? source.pullRequest {
             let body = "⏳ Jobrunner has not started `\(source.scriptPath)` yet (pipeline \(pipeline.id.rawValue)): \(reason)."
             return [try await api.createComment(body, onIssue: number, in: source.repository)]
         }

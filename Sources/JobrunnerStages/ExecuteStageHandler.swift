@@ -41,7 +41,8 @@ public struct ExecuteStageHandler: StageHandler {
             case .open(let running):
                 revision = running
             case .wait(let reason, let until):
-                throw StageDeferral(until: until, reason: reason)
+                throw StageDeferral(
+                    until: until, reason: reason, pullRequest: artifact.approval?.number ?? stage.pipeline.source.pullRequest)
             case .expired(let reason):
                 throw StageFailure.permanent(reason)
             }

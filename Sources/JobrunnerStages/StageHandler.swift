@@ -17,10 +17,13 @@ public protocol StageHandler: Sendable {
 public struct StageDeferral: Error, Sendable, Equatable {
     public var until: Date
     public var reason: String
+    /// The merged pull request, to tell it why (when PROCESS found it).
+    public var pullRequest: Int?
 
-    public init(until: Date, reason: String) {
+    public init(until: Date, reason: String, pullRequest: Int? = nil) {
         self.until = until
         self.reason = reason
+        self.pullRequest = pullRequest
     }
 }
 

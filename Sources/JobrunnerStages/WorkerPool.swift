@@ -220,7 +220,8 @@ public struct WorkerPool: Service {
             }
             if began == true {
                 logger.info("stage waits", metadata: ["reason": "\(deferral.reason)"])
-                await feedback?.report(.waiting(reason: deferral.reason), for: claimed.pipeline, logger: logger)
+                await feedback?.report(
+                    .waiting(reason: deferral.reason, pullRequest: deferral.pullRequest), for: claimed.pipeline, logger: logger)
             }
         case .finished(.failure(let error)):
             let failure = StageFailure(classifying: error)

@@ -71,6 +71,9 @@ struct ShowCommand: AsyncParsableCommand {
         print("  branch      \(p.source.branch)   delivery \(p.deliveryID)   created \(format(p.createdAt))")
         for stage in detail.summary.stages {
             print("  \(stage.kind.displayName.padding(toLength: 8, withPad: " ", startingAt: 0)) \(stage.state.rawValue) (stage \(stage.id), attempt \(stage.attempt)/\(stage.maxAttempts))\(stage.lastError.map { " — \($0)" } ?? "")")
+            if let reason = stage.waitReason, stage.state == .queued {
+                print("           \(reason) (since \(format(stage.waitingSince)), next check \(format(stage.runAfter)))")
+            }
         }
         for attempt in detail.attempts {
             print("  attempt \(attempt.kind.rawValue)#\(attempt.attempt) by \(attempt.worker): \(attempt.outcome.rawValue) \(format(attempt.startedAt)) → \(format(attempt.finishedAt))\(attempt.error.map { " — \($0)" } ?? "")")

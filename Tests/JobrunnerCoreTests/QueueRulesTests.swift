@@ -96,3 +96,38 @@ struct QueueRulesTests {
         #expect(DurationParser.parse(text) == duration)
     }
 }
+
+@Suite("The application's settings file and revisions")
+struct ApplicationSettingsTests {
+    @Test
+    func readsTheFormatSystemdAndDockerReadAndFindsWhatLooksSecret() throws {
+        let variables = try EnvironmentFile.parse(
+            """
+            # comment
+            GREETING=hello world
+            export DATABASE_URL="postgres://app:pa55@db:5432/app"
+            QUOTED='single $kept'
+            ESCAPED="line\\nnext \\"quoted\\""
+            STRIPE_API_KEY=sk_live_1
+            AUTHOR=alice
+
+            """)
+        #expect(variables.map(\.name) == ["GREETING", "DATABASE_URL", "QUOTED", "ESCAPED", "STRIPE_API_KEY", "AUTHOR"])
+        #expect(variables[1].value == "postgres://app:pa55@db:5432/app")
+        #expect(variables[2].value == "single $kept")
+        #expect(variables[3].value == "line\nnext \"quoted\"")
+        #expect(Set(EnvironmentFile.secretValues(variables)) == ["pa55", "sk_live_1"])
+        #expect(throws: EnvironmentFile.Problem.self) { _ = try EnvironmentFile.parse("JUST A LINE\n") }
+    }
+
+    @Test
+    func aRevisionIsReadAsTheFirstFullCommitId() {
+        let commit = String(repeating: "a1", count: 20)
+        #expect(RevisionLocation.commit(in: "{\"sha\": \"\(commit)\"}") == commit)
+        #expect(RevisionLocation.commit(in: "deadbeef \(commit.uppercased())\n") == commit)
+        #expect(RevisionLocation.commit(in: String(repeating: "a", count: 41)) == nil, "41 hex digits are not a commit id")
+        #expect(RevisionLocation(parsing: "file:/srv/app/REVISION") == .file("/srv/app/REVISION"))
+        #expect(RevisionLocation(parsing: "https://app.internal/version") == .url("https://app.internal/version"))
+        #expect(RevisionLocation(parsing: "/srv/app/REVISION") == nil)
+    }
+}

@@ -232,6 +232,11 @@ struct GitHubAccessTests {
         #expect(try await statuses.deliver(.started, for: pipeline()).count == 1)
         #expect(try await comments.deliver(.started, for: pipeline()).isEmpty, "nothing to say yet")
         #expect(try await callbacks.deliver(.started, for: pipeline()).isEmpty)
+        // Waiting for the deploy: the status says why, and so does the pull request.
+        let waiting = "waiting for the deploy of 1a2b3c4; the application runs 9f8e7d6"
+        #expect(try await statuses.deliver(.waiting(reason: waiting, pullRequest: 5), for: pipeline()).count == 1)
+        #expect(try await comments.deliver(.waiting(reason: waiting, pullRequest: 5), for: pipeline()).count == 1)
+        #expect(try await callbacks.deliver(.waiting(reason: waiting, pullRequest: 5), for: pipeline()).isEmpty)
         #expect(try await statuses.deliver(.finished(report), for: pipeline()).count == 1)
         let commented = try await comments.deliver(.finished(report), for: pipeline())
         #expect(commented == ["https://github.example/pull/5#comment"])
@@ -246,12 +251,15 @@ struct GitHubAccessTests {
 
         let requests = try await github.requests()
         let posted = try requests.filter { $0.path == "/repos/acme/ops/statuses/\(Self.commit)" }.map { try $0.json() }
-        #expect(posted.map { $0["state"] as? String } == ["pending", "success", "error"])
+        #expect(posted.map { $0["state"] as? String } == ["pending", "pending", "success", "error"])
         #expect(posted.allSatisfy { $0["context"] as? String == "jobrunner: jobs/fix.ts" })
         #expect(posted[0]["target_url"] as? String == "https://jobrunner.example/pipelines/7")
-        #expect(posted[1]["target_url"] as? String == report.logURL)
-        #expect((posted[2]["description"] as? String)?.contains("approval policy") == true)
-        let comment = try #require(try requests.first { $0.path == "/repos/acme/ops/issues/5/comments" }?.json())
+        #expect((posted[1]["description"] as? String)?.contains(waiting) == true)
+        #expect(posted[2]["target_url"] as? String == report.logURL)
+        #expect((posted[3]["description"] as? String)?.contains("approval policy") == true)
+        let posts = try requests.filter { $0.path == "/repos/acme/ops/issues/5/comments" }.map { try $0.json() }
+        #expect((posts.first?["body"] as? String)?.contains(waiting) == true)
+        let comment = try #require(posts.last)
         #expect((comment["body"] as? String)?.contains("`jobs/fix.ts`") == true)
         #expect((comment["body"] as? String)?.contains(report.logURL!) == true)
 

@@ -150,6 +150,34 @@ struct HelmChartTests {
     }
 
     @Test
+    func theChartPutsScriptsInTheApplicationsContext() async throws {
+        let rendered = try await onDedicatedThread {
+            try Self.render([
+                "secrets.JOBRUNNER_WEBHOOK_SECRET=hook", "config.JOBRUNNER_REPOSITORIES=acme/app", "appDir=/app",
+                "appRevision=http://app.acme.svc/version", "deployWait=30m", "scriptEnvSecret.name=app-settings",
+            ])
+        }
+        #expect(rendered.status == 0, "\(rendered.error)")
+        let config = try #require(try Self.document("ConfigMap", in: rendered)["data"] as? [String: String])
+        #expect(config["JOBRUNNER_APP_DIR"] == "/app")
+        #expect(config["JOBRUNNER_APP_REVISION"] == "http://app.acme.svc/version")
+        #expect(config["JOBRUNNER_DEPLOY_WAIT"] == "30m")
+        #expect(config["JOBRUNNER_SCRIPT_ENV_FILE"] == "/etc/jobrunner/app-env/app.env")
+        let pod = try #require(
+            ((try Self.document("Deployment", in: rendered)["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"]
+                as? [String: Any])
+        let volumes = try #require(pod["volumes"] as? [[String: Any]])
+        #expect(volumes.contains { ($0["secret"] as? [String: Any])?["secretName"] as? String == "app-settings" })
+        let container = try #require((pod["containers"] as? [[String: Any]])?.first)
+        let mounts = try #require(container["volumeMounts"] as? [[String: Any]])
+        #expect(mounts.contains { $0["mountPath"] as? String == "/etc/jobrunner/app-env" && $0["readOnly"] as? Bool == true })
+        // The image beside the application's code adds the binary to the application's image.
+        let dockerfile = try DeploymentFilesTests.read("deploy/Dockerfile.app")
+        #expect(dockerfile.contains("FROM ${APP_IMAGE}"))
+        #expect(dockerfile.contains("COPY --from=jobrunner /usr/local/bin/jobrunner /usr/local/bin/jobrunner"))
+    }
+
+    @Test
     func aSingleSQLiteReplicaWithItsVolumeSecretAndProbes() async throws {
         let rendered = try await onDedicatedThread {
             try Self.render(["secrets.JOBRUNNER_WEBHOOK_SECRET=hook", "config.JOBRUNNER_REPOSITORIES=acme/ops"])

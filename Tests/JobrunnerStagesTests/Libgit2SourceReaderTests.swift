@@ -16,6 +16,31 @@ struct Libgit2SourceReaderTests {
     }
 
     @Test
+    func readsTheWholeTreeWithoutTheLogsAndRefusesATreeOverTheLimit() async throws {
+        let git = try GitFixture()
+        let cache = try TemporaryDirectory("cache")
+        let commit = try git.commit([
+            "jobs/a.ts": "import { db } from '../src/db';\n", "src/db.ts": "export const db = 1;\n",
+            "jobrunner-logs/2026-01-01-old-p1.md": String(repeating: "log ", count: 1000),
+        ])
+        let reader = reader(git, cache: cache)
+        let tree = try await reader.read(
+            repository: repository, commit: commit, path: "jobs/a.ts", scope: .repository(excluding: ["jobrunner-logs"], limit: 1 << 20))
+        #expect(Set(tree.files.keys) == ["jobs/a.ts", "src/db.ts"])
+        await #expect(throws: SourceReadError.treeTooLarge(repository: "acme/ops", commit: commit, limit: 40)) {
+            _ = try await reader.read(
+                repository: repository, commit: commit, path: "jobs/a.ts", scope: .repository(excluding: [], limit: 40))
+        }
+        #expect(SourceReadError.treeTooLarge(repository: "acme/ops", commit: commit, limit: 64 << 20).description
+            .contains("JOBRUNNER_REPOSITORY_TREE_LIMIT"))
+        // The deploy gate's question, answered from the history.
+        let later = try git.commit(["jobs/b.sh": "echo b\n"])
+        #expect(try await reader.contains(repository: repository, revision: later, commit: commit))
+        #expect(try await reader.contains(repository: repository, revision: commit, commit: commit))
+        #expect(try await !reader.contains(repository: repository, revision: commit, commit: later))
+    }
+
+    @Test
     func readsTheScriptAndItsDirectoryAtTheCommitInPlaceFromALocalPath() async throws {
         let git = try GitFixture()
         let cache = try TemporaryDirectory("cache")

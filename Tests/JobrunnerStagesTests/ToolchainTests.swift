@@ -83,6 +83,32 @@ struct ToolchainTests {
     }
 
     @Test
+    func theRepositorysTypeScriptAliasesAreBundledAndAMissingModuleIsAPermanentErrorNamingIt() async throws {
+        let directory = try TemporaryDirectory("toolchain")
+        let files: [String: [UInt8]] = [
+            "tsconfig.base.json": Array(#"{ "compilerOptions": { "baseUrl": ".", "paths": { "@app/*": ["src/app/*"] } } }"#.utf8),
+            // Comments and trailing commas, as tsconfig files have them; `extends` a relative file.
+            "tsconfig.json": Array("{\n  // shared settings\n  \"extends\": \"./tsconfig.base.json\",\n  /* no more */\n}\n".utf8),
+            "src/app/orders.ts": Array("export const orders = () => 'ORDERS-MODULE';\n".utf8),
+            "src/util.ts": Array("export const util = 'UTIL-BY-BASEURL';\n".utf8),
+            "jobs/a.ts": Array("import { orders } from '@app/orders';\nimport { util } from 'src/util';\nimport pg from 'pg';\nconsole.log(orders(), util, typeof pg);\n".utf8),
+        ]
+        let artifact = try await builder(directory).build(ScriptSource(path: "jobs/a.ts", files: files))
+        let text = String(decoding: artifact.content, as: UTF8.self)
+        #expect(text.contains("ORDERS-MODULE") && text.contains("UTIL-BY-BASEURL"), "aliases resolve into the bundle")
+        #expect(text.contains("from \"pg\""), "packages stay external")
+
+        var missing = files
+        missing["jobs/a.ts"] = Array("import { gone } from '../src/app/missing';\nconsole.log(gone);\n".utf8)
+        await #expect {
+            _ = try await builder(directory).build(ScriptSource(path: "jobs/a.ts", files: missing))
+        } throws: { error in
+            guard let build = error as? BuildError, case .failed(_, _, let output) = build else { return false }
+            return build.failureKind == .permanent && output.contains("Could not resolve \"../src/app/missing\"")
+        }
+    }
+
+    @Test
     func directivesLimitsAndUnknownExtensionsAreChecked() async throws {
         let directory = try TemporaryDirectory("toolchain")
         let timed = try await builder(directory).build(

@@ -15,6 +15,8 @@ Every answer follows the shapes GitHub documents (https://docs.github.com/en/res
   GET   /repos/{o}/{r}/commits/{sha}/pulls           GET   /repos/{o}/{r}/pulls/{n}
   GET   /repos/{o}/{r}/pulls/{n}/reviews (paginated) POST  /repos/{o}/{r}/statuses/{sha}
   POST  /repos/{o}/{r}/issues/{n}/comments
+  GET   /repos/{o}/{r}/tarball/{ref} (302 to the archive, as GitHub redirects to codeload)
+  GET   /repos/{o}/{r}/compare/{base}...{head} (status identical / ahead / behind / diverged)
 
 CONFIG_JSON:
   repositories  {"owner/name": "/path/to/bare.git"}
@@ -52,6 +54,13 @@ REQUESTS = []
 LOCK = threading.Lock()
 ZERO = "0" * 40
 DOCS = "https://docs.github.com/rest"
+
+
+class Raw:
+    """An answer that is not JSON (an archive)."""
+    def __init__(self, data, content_type):
+        self.data = data
+        self.content_type = content_type
 
 
 class Answer(Exception):
@@ -193,9 +202,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(status, answer, headers)
 
     def reply(self, status, body, headers=None):
-        data = b"" if status == 204 else json.dumps(body).encode()  # 204 has no body
+        raw = isinstance(body, Raw)
+        data = body.data if raw else (b"" if status in (204, 302) else json.dumps(body).encode())  # 204 has no body
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", body.content_type if raw else "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-RateLimit-Limit", "5000")
         for name, value in (headers or {}).items():
@@ -242,6 +252,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, REQUESTS, {}
         if path.startswith("/callbacks/") and method == "POST":
             return 204, {}, {}
+        m = re.fullmatch(r"/_standin/codeload/([^/]+/[^/]+)/([0-9a-f]{40})\.tar\.gz", path)
+        if m and method == "GET":
+            # What codeload.github.com serves: a gzipped tar with one top folder, owner-repo-sha.
+            if m.group(1) not in REPOSITORIES:
+                raise not_found()
+            prefix = m.group(1).replace("/", "-") + "-" + m.group(2)[:7] + "/"
+            archive = git(REPOSITORIES[m.group(1)], "archive", "--format=tar.gz", "--prefix=" + prefix, m.group(2)).stdout
+            return 200, Raw(archive, "application/x-gzip"), {}
         m = re.fullmatch(r"/app/installations/(\d+)/access_tokens", path)
         if m and method == "POST":
             self.require_jwt()
@@ -270,6 +288,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.repository_route(method, rest, query, body, repo, name, base)
 
     def repository_route(self, method, rest, query, body, repo, name, base):
+        m = re.fullmatch(r"/tarball/(.+)", rest)
+        if m and method == "GET":
+            sha = resolve(repo, m.group(1), "commit")
+            root = f"http://{self.headers.get('Host')}"
+            return 302, {}, {"Location": f"{root}/_standin/codeload/{name}/{sha}.tar.gz"}
+        m = re.fullmatch(r"/compare/([^.]+)\.\.\.(.+)", rest)
+        if m and method == "GET":
+            head_base, head = resolve(repo, m.group(1), "commit"), resolve(repo, m.group(2), "commit")
+            ancestor = lambda a, b: git(repo, "merge-base", "--is-ancestor", a, b, check=False).returncode == 0
+            count = lambda spec: int(git(repo, "rev-list", "--count", spec).stdout.decode().strip() or 0)
+            status = ("identical" if head_base == head else "ahead" if ancestor(head_base, head)
+                      else "behind" if ancestor(head, head_base) else "diverged")
+            return 200, {"status": status, "ahead_by": count(f"{head_base}..{head}"), "behind_by": count(f"{head}..{head_base}"),
+                         "total_commits": count(f"{head_base}..{head}"), "commits": [], "files": [],
+                         "base_commit": commit_json(base, repo, head_base)}, {}
         m = re.fullmatch(r"/git/ref/heads/(.+)", rest)
         if m and method == "GET":
             sha = resolve(repo, "refs/heads/" + m.group(1), "commit")

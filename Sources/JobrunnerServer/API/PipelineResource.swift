@@ -21,6 +21,9 @@ struct PipelineResource: Encodable {
         var summary: String?
         var cancelRequestedBy: String?
         var cancelRequestedAt: Date?
+        /// Why a queued EXECUTE has not started (the deploy gate).
+        var waitReason: String?
+        var waitingSince: Date?
 
         init(_ stage: StageRecord) {
             id = stage.id.rawValue
@@ -38,6 +41,8 @@ struct PipelineResource: Encodable {
             summary = stage.summary
             cancelRequestedBy = stage.cancelRequestedBy
             cancelRequestedAt = stage.cancelRequestedAt
+            waitReason = stage.waitReason
+            waitingSince = stage.waitingSince
         }
     }
 
@@ -153,6 +158,8 @@ struct PipelineDetailResource: Encodable {
         var stderrBytes: Int
         var stdoutTruncated: Bool
         var stderrTruncated: Bool
+        /// The application it ran in (`JOBRUNNER_APP_DIR`).
+        var application: ApplicationFacts?
 
         init(_ record: ExecutionRecord) {
             id = record.id
@@ -170,6 +177,7 @@ struct PipelineDetailResource: Encodable {
             stderrBytes = record.stderrBytes
             stdoutTruncated = record.stdoutTruncated
             stderrTruncated = record.stderrTruncated
+            application = record.application
         }
     }
     struct Feedback: Encodable {

@@ -33,6 +33,9 @@ struct DashboardPages: Sendable {
         values["stages"] = summary.stages.map {
             ["kind": $0.kind.rawValue, "state": $0.state.rawValue, "letter": String($0.kind.displayName.prefix(1))]
         }
+        if let waiting = summary.stages.first(where: { $0.state == .queued && $0.waitReason != nil })?.waitReason {
+            values["waitReason"] = waiting
+        }
         return values
     }
 
@@ -67,6 +70,7 @@ struct DashboardPages: Sendable {
             if let text = stage.summary { row["summary"] = text }
             if let text = stage.lastError, stage.state != .succeeded { row["lastError"] = text }
             if let who = stage.cancelRequestedBy { row["cancelRequestedBy"] = who }
+            if let reason = stage.waitReason, stage.state == .queued { row["waitReason"] = reason }
             return row
         }
         values["attempts"] = detail.attempts.map { attempt -> [String: Any] in
