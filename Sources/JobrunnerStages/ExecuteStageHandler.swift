@@ -36,7 +36,9 @@ public struct ExecuteStageHandler: StageHandler {
         }
         var revision: String?
         if let deployGate {
-            let waitingSince = try await store.pipeline(stage.pipeline.id)?.summary.stage(.execute)?.waitingSince
+            // Unreadable: the wait is measured from now; the gate still decides (a failed read must
+            // not fail an EXECUTE that never started).
+            let waitingSince = (try? await store.pipeline(stage.pipeline.id))??.summary.stage(.execute)?.waitingSince
             switch await deployGate.check(stage.pipeline, waitingSince: waitingSince) {
             case .open(let running):
                 revision = running
