@@ -25,9 +25,11 @@ final class ScaleOutCluster: Sendable {
 
         """
 
-    init(repositories count: Int) async throws {
+    /// - Parameter server: a PostgreSQL server of the test's own (`TestPostgres.PrivateServer`);
+    ///   default the shared one.
+    init(repositories count: Int, server: String? = nil) async throws {
         directory = try TemporaryDirectory("scale-out")
-        databaseURL = try await TestPostgres.freshDatabase()
+        databaseURL = try await TestPostgres.freshDatabase(on: server)
         repositories = (0..<count).map { "acme/r\($0)" }
         fixtures = try (0..<count).map { _ in
             let fixture = try GitFixture()

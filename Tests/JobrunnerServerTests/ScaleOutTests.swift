@@ -115,7 +115,9 @@ struct ScaleOutTests {
 
     @Test
     func aDatabaseRestartMidRunLosesNothingAcknowledgedAndRunsNothingTwice() async throws {
-        let cluster = try await ScaleOutCluster(repositories: 2)
+        // A server of its own: restarting the shared one would cut every other test's connections.
+        let server = try TestPostgres.RestartServer()
+        let cluster = try await ScaleOutCluster(repositories: 2, server: server.url)
         // Both rounds are committed before anything runs: the repositories are local paths, and
         // a push racing CLEANUP's libgit2 push to a path can be lost (docs/scaling.md).
         let before = try cluster.commitScripts(commits: 2, scriptsPerCommit: 10)
@@ -133,7 +135,7 @@ struct ScaleOutTests {
             try cluster.journalEntries().filter { $0.event == "end" }.count >= 5
         }
         progress("restarting the database")
-        try await TestPostgres.restart()
+        try await server.restart()
         progress("restarted")
 
         // GitHub redelivers what was not acknowledged; what was acknowledged must be there.

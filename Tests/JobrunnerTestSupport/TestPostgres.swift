@@ -18,9 +18,9 @@ public enum TestPostgres {
         public var description: String { "JOBRUNNER_TEST_POSTGRES_URL is not set: run the tests with scripts/test" }
     }
 
-    /// Creates an empty database and returns its URL.
-    public static func freshDatabase() async throws -> String {
-        guard let url else { throw NotConfigured() }
+    /// Creates an empty database (on the shared server, or the one at `server`) and returns its URL.
+    public static func freshDatabase(on server: String? = nil) async throws -> String {
+        guard let url = server ?? url else { throw NotConfigured() }
         let name = "jobrunner_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await execute(url, "CREATE DATABASE \(name)")
         var components = try require(URLComponents(string: url))
@@ -37,8 +37,10 @@ public enum TestPostgres {
     }
 
     /// Restarts the server (fast shutdown: open connections are cut) and waits until it answers.
-    public static func restart() async throws {
-        guard let control else { throw NotConfigured() }
+    /// Without arguments the shared one — which cuts every test's connections; a test that
+    /// restarts its database should use the `RestartServer`.
+    public static func restart(control: String? = nil, url server: String? = nil) async throws {
+        guard let control = control ?? self.control else { throw NotConfigured() }
         // No pipes: the restarted server is a daemon that may inherit the test process's open
         // descriptors, and a pipe it holds would never reach end-of-file. pg_ctl itself exits
         // once the server accepts connections; its output goes to a file.
@@ -63,7 +65,7 @@ public enum TestPostgres {
             kill(pid, SIGKILL)
             throw RestartFailed(output: text)
         }
-        guard let url else { throw NotConfigured() }
+        guard let url = server ?? url else { throw NotConfigured() }
         do {
             try await execute(url, "SELECT 1")
         } catch {
@@ -81,6 +83,28 @@ public enum TestPostgres {
     public struct RestartFailed: Error, CustomStringConvertible {
         public var output: String
         public var description: String { "pg_ctl restart failed: \(output)" }
+    }
+}
+
+extension TestPostgres {
+    /// The second server the test command starts (`jobrunner_start_restart_test_postgres`) for
+    /// the test that restarts its database, so the restart cuts no other test's connections.
+    /// Started by the test command, not the test: a test waiting on a child process blocks one
+    /// of Swift's few cooperative threads (and Foundation does not always see that child end).
+    public struct RestartServer: Sendable {
+        public let url: String
+        public let control: String
+
+        public init() throws {
+            let environment = ProcessInfo.processInfo.environment
+            guard let url = environment["JOBRUNNER_TEST_POSTGRES_RESTART_URL"],
+                let control = environment["JOBRUNNER_TEST_POSTGRES_RESTART_CTL"]
+            else { throw NotConfigured() }
+            self.url = url
+            self.control = control
+        }
+
+        public func restart() async throws { try await TestPostgres.restart(control: control, url: url) }
     }
 }
 

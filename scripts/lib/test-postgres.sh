@@ -42,6 +42,7 @@ CTL
     -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c shared_buffers=64MB" >/dev/null \
     || { cat "$dir/server.log" >&2; return 1; }
   JOBRUNNER_TEST_POSTGRES_DIR="$dir"
+  JOBRUNNER_TEST_POSTGRES_DIRS="${JOBRUNNER_TEST_POSTGRES_DIRS:-} $dir"
   export JOBRUNNER_TEST_POSTGRES_URL="postgres://postgres:$password@127.0.0.1:$port/postgres?sslmode=disable"
   export JOBRUNNER_TEST_POSTGRES_CTL="$dir/pg_ctl"
   trap jobrunner_stop_test_postgres EXIT
@@ -49,8 +50,21 @@ CTL
 }
 
 jobrunner_stop_test_postgres() {
-  if [ -n "${JOBRUNNER_TEST_POSTGRES_DIR:-}" ]; then
-    "$JOBRUNNER_TEST_POSTGRES_DIR/pg_ctl" stop -m immediate >/dev/null 2>&1 || true
-    rm -rf "$JOBRUNNER_TEST_POSTGRES_DIR"
-  fi
+  local dir
+  for dir in ${JOBRUNNER_TEST_POSTGRES_DIRS:-}; do
+    "$dir/pg_ctl" stop -m immediate >/dev/null 2>&1 || true
+    rm -rf "$dir"
+  done
+}
+
+# A second server for the one test that restarts its database (so the restart cuts no other
+# test's connections), exported as JOBRUNNER_TEST_POSTGRES_RESTART_URL and _CTL. Started by the
+# test command rather than by the test: a test blocking on a child process stalls Swift's
+# cooperative thread pool.
+jobrunner_start_restart_test_postgres() {
+  local shared_url="${JOBRUNNER_TEST_POSTGRES_URL:-}" shared_ctl="${JOBRUNNER_TEST_POSTGRES_CTL:-}"
+  jobrunner_start_test_postgres || return 1
+  export JOBRUNNER_TEST_POSTGRES_RESTART_URL="$JOBRUNNER_TEST_POSTGRES_URL"
+  export JOBRUNNER_TEST_POSTGRES_RESTART_CTL="$JOBRUNNER_TEST_POSTGRES_CTL"
+  export JOBRUNNER_TEST_POSTGRES_URL="$shared_url" JOBRUNNER_TEST_POSTGRES_CTL="$shared_ctl"
 }
