@@ -49,7 +49,7 @@ public struct Artifact: Sendable, Equatable {
 }
 
 /// How one run of a script ended.
-public enum ExecutionOutcome: String, Sendable, Codable, Equatable {
+public enum ExecutionOutcome: String, Sendable, Codable, Equatable, Hashable, CaseIterable {
     case running
     /// Exit status 0.
     case succeeded
@@ -61,6 +61,9 @@ public enum ExecutionOutcome: String, Sendable, Codable, Equatable {
     case killed
     /// Stopped by an operator or shutdown.
     case cancelled
+
+    /// The outcomes of a script that ran and failed: the script's failure, not the service's.
+    public static let scriptFailures: Set<ExecutionOutcome> = [.failed, .timedOut, .killed]
 }
 
 /// One run of a script, as recorded while it runs and when it ends.
@@ -83,14 +86,18 @@ public struct ExecutionRecord: Sendable, Equatable {
     public var stderrTruncated: Bool
     /// Where it ran, when `JOBRUNNER_APP_DIR` gave it the application's context.
     public var application: ApplicationFacts?
+    /// The latest `::progress` it reported.
+    public var progress: ProgressReport?
 
     public init(
         id: Int64, pipelineID: PipelineID, attempt: Int, startedAt: Date, finishedAt: Date? = nil,
         outcome: ExecutionOutcome = .running, exitCode: Int32? = nil, signal: Int32? = nil, timedOut: Bool = false,
         stdout: [UInt8] = [], stderr: [UInt8] = [], stdoutBytes: Int = 0, stderrBytes: Int = 0,
-        stdoutTruncated: Bool = false, stderrTruncated: Bool = false, application: ApplicationFacts? = nil
+        stdoutTruncated: Bool = false, stderrTruncated: Bool = false, application: ApplicationFacts? = nil,
+        progress: ProgressReport? = nil
     ) {
         self.application = application
+        self.progress = progress
         self.id = id
         self.pipelineID = pipelineID
         self.attempt = attempt

@@ -61,20 +61,38 @@ public struct RecordedDelivery: Sendable, Equatable {
     public var isRedelivery: Bool
     /// The pipelines, in arrival order, each with whether this call created it.
     public var pipelines: [(id: PipelineID, path: String, created: Bool)]
+    /// Modified scripts that start nothing (`ModifiedScriptRule`), and why.
+    public var skipped: [ScriptDetector.Skipped]
 
     public init(
         record: DeliveryRecord, isRedelivery: Bool,
-        pipelines: [(id: PipelineID, path: String, created: Bool)]
+        pipelines: [(id: PipelineID, path: String, created: Bool)], skipped: [ScriptDetector.Skipped] = []
     ) {
         self.record = record
         self.isRedelivery = isRedelivery
         self.pipelines = pipelines
+        self.skipped = skipped
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.record == rhs.record && lhs.isRedelivery == rhs.isRedelivery
             && lhs.pipelines.map(\.id) == rhs.pipelines.map(\.id)
             && lhs.pipelines.map(\.path) == rhs.pipelines.map(\.path)
-            && lhs.pipelines.map(\.created) == rhs.pipelines.map(\.created)
+            && lhs.pipelines.map(\.created) == rhs.pipelines.map(\.created) && lhs.skipped == rhs.skipped
+    }
+}
+
+/// How scripts the store skipped change what a delivery records: its reason keeps every skip (the
+/// audit trail says why a modified script did not run), and a delivery left with no pipeline is
+/// `ignored`.
+public enum DeliverySkips {
+    /// The outcome and reason to record instead, or `nil` when nothing was skipped.
+    public static func outcome(of delivery: NewDelivery, created pipelines: Int, skipped: [ScriptDetector.Skipped])
+        -> (outcome: DeliveryOutcome, reason: String)?
+    {
+        guard !skipped.isEmpty else { return nil }
+        let list = skipped.map { "\($0.path): \($0.reason)" }.joined(separator: "; ")
+        if pipelines == 0 { return (.ignored, "nothing to run — \(list)") }
+        return (delivery.outcome, "skipped \(list)")
     }
 }

@@ -80,6 +80,10 @@ public struct ExecutionLog: Sendable, Equatable {
                 facts.append(("app_lockfile_sha256", Self.quote(digest)))
             }
         }
+        if let progress = execution.progress {
+            facts.append(("progress", Self.quote(progress.text)))
+            facts.append(("progress_rate_per_second", progress.ratePerSecond.map { String(format: "%.3f", $0) } ?? "null"))
+        }
         facts.append(("toolchain", Self.quote(artifact.toolchainVersion)))
         facts.append(("artifact_sha256", Self.quote(artifact.digest)))
         facts.append(("source_sha256", Self.quote(artifact.sourceDigest)))

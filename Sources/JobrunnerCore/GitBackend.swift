@@ -2,7 +2,7 @@
 /// "remove this script and add this log" on the branch tip. Two implementations: libgit2 on a
 /// cached clone (any git host) and the GitHub REST API (Git Data API). Both are idempotent:
 /// reads have no side effects, and a CLEANUP whose log is already on the branch commits nothing.
-public protocol GitBackend: ScriptSourceReader, LogCommitter, CommitAncestry {
+public protocol GitBackend: ScriptSourceReader, LogCommitter, CommitAncestry, BranchDirectoryReader {
     /// One file at a commit, with its mode and blob id.
     func file(repository: RepositoryName, commit: String, path: String) async throws -> GitFile
 }
@@ -34,4 +34,23 @@ public enum GitFileMode: String, Sendable, Equatable {
 
     /// Whether a script may have this mode: only plain files run.
     public var isRegularFile: Bool { self == .regular || self == .executable }
+}
+
+/// What is in one directory at the tip of a branch: how the scan for scripts left behind in the
+/// jobs directory (no live pipeline) sees the branch.
+public protocol BranchDirectoryReader: Sendable {
+    /// The regular files directly in `directory` at the tip of `branch` (none when it is absent).
+    func filesAtTip(repository: RepositoryName, branch: String, directory: String) async throws -> BranchDirectory
+}
+
+public struct BranchDirectory: Sendable, Equatable {
+    /// The tip that was read.
+    public var commit: String
+    /// Repository paths (`jobs/x.ts`), sorted.
+    public var paths: [String]
+
+    public init(commit: String, paths: [String]) {
+        self.commit = commit
+        self.paths = paths.sorted()
+    }
 }

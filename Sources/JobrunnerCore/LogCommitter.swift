@@ -95,10 +95,16 @@ public enum ExecutionLogPath {
 /// The CLEANUP commit message: script, outcome, pipeline, `[skip ci]` (configurable), and the
 /// `Jobrunner-Cleanup:` trailer intake uses to ignore the bot's own pushes.
 public enum CleanupCommitMessage {
-    public static func make(scriptPath: String, outcome: String, pipeline: PipelineID, skipCI: Bool = true) -> String {
-        var message = "jobrunner: ran \(scriptPath) — \(outcome) (pipeline \(pipeline.rawValue))"
+    /// `discardedBy`: the operator who discarded the pipeline; the script did not run (or may have).
+    public static func make(
+        scriptPath: String, outcome: String, pipeline: PipelineID, skipCI: Bool = true, discardedBy: String? = nil
+    ) -> String {
+        let verb = discardedBy == nil ? "ran" : "discarded"
+        var message = "jobrunner: \(verb) \(scriptPath) — \(outcome) (pipeline \(pipeline.rawValue))"
         if skipCI { message += " [skip ci]" }
-        message += "\n\nRemoves the script and adds its execution log.\n\n\(BotCommitMarker.trailer) pipeline \(pipeline.rawValue)\n"
+        let body = discardedBy.map { "Discarded by \($0): removes the script and adds a log saying why." }
+            ?? "Removes the script and adds its execution log."
+        message += "\n\n\(body)\n\n\(BotCommitMarker.trailer) pipeline \(pipeline.rawValue)\n"
         return message
     }
 }

@@ -6,6 +6,8 @@ public struct OperatorAction: Sendable, Equatable {
     public enum Kind: String, Sendable, Codable {
         case retry
         case cancel
+        /// Gave up on the script: CLEANUP removes it and logs that it did not (or may have) run.
+        case discard
     }
 
     public var id: Int64

@@ -6,6 +6,8 @@
 ///   may import — and never run. Hidden files and other extensions are skipped.
 /// - Every commit of the push counts, not only the head commit; a file removed again later in
 ///   the same push is not a script of this push.
+/// - A script the push only *modifies* (it was in the jobs directory before the push) comes out
+///   with `modifiesExisting`: whether it runs depends on its earlier pipeline (`ModifiedScriptRule`).
 /// - Files added by the bot's own commits (see `BotCommitMarker`) are ignored.
 /// - Unsafe names (`..`, control characters, backslashes, a leading `-` or `.`) are rejected.
 /// - Scripts come out in arrival order: the order of the commit that first added them, then path.
@@ -48,12 +50,19 @@ public struct ScriptDetector: Sendable {
         public var commit: String
         /// Author (login or name) of the commit that added the script.
         public var author: String?
+        /// The push modified the script rather than adding it.
+        public var modifiesExisting: Bool = false
     }
 
     /// A file in the jobs directory that is not a script, and why.
     public struct Skipped: Sendable, Equatable {
         public var path: String
         public var reason: String
+
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
     }
 
     public struct Result: Sendable, Equatable {
@@ -69,6 +78,7 @@ public struct ScriptDetector: Sendable {
             var order: Int
             var commit: String
             var author: String?
+            var modifiesExisting = false
         }
         var candidates: [String: Candidate] = [:]
         var skipped: [String: String] = [:]
@@ -93,8 +103,12 @@ public struct ScriptDetector: Sendable {
                     break
                 }
             }
-            for path in commit.modified where candidates[path] != nil {
-                candidates[path]?.commit = commit.id
+            for path in commit.modified {
+                if candidates[path] != nil {
+                    candidates[path]?.commit = commit.id
+                } else if classify(path) == .script {
+                    candidates[path] = Candidate(order: index, commit: commit.id, author: commit.author, modifiesExisting: true)
+                }
             }
             for path in commit.removed {
                 candidates[path] = nil
@@ -103,10 +117,15 @@ public struct ScriptDetector: Sendable {
         }
         result.scripts = candidates.sorted { lhs, rhs in
             (lhs.value.order, lhs.key) < (rhs.value.order, rhs.key)
-        }.map { Script(path: $0.key, commit: $0.value.commit, author: $0.value.author) }
+        }.map {
+            Script(path: $0.key, commit: $0.value.commit, author: $0.value.author, modifiesExisting: $0.value.modifiesExisting)
+        }
         result.skipped = skipped.sorted { $0.key < $1.key }.map { Skipped(path: $0.key, reason: $0.value) }
         return result
     }
+
+    /// Whether `path` is a script that could run (directly in the jobs directory, supported, safe).
+    public func isScript(_ path: String) -> Bool { classify(path) == .script }
 
     enum Classification: Equatable {
         case script

@@ -23,6 +23,10 @@ public struct Libgit2Backend: GitBackend {
         try await reader.file(repository: repository, commit: commit, path: path)
     }
 
+    public func filesAtTip(repository: RepositoryName, branch: String, directory: String) async throws -> BranchDirectory {
+        try await reader.filesAtTip(repository: repository, branch: branch, directory: directory)
+    }
+
     public func commitCleanup(_ request: CleanupRequest) async throws -> CleanupResult {
         try await committer.commitCleanup(request)
     }

@@ -53,6 +53,14 @@ public struct Libgit2SourceReader: ScriptSourceReader {
         }
     }
 
+    /// The files directly in `directory` at the tip of `branch`, fetched first.
+    public func filesAtTip(repository: RepositoryName, branch: String, directory: String) async throws -> BranchDirectory {
+        let request = request(repository, commit: "", path: directory, scope: nil, token: try await credentials?.token(for: repository))
+        return try await locks.withLock(request.cache) {
+            try await onDedicatedThread { try request.list(branch: branch) }
+        }
+    }
+
     private func run(
         repository: RepositoryName, commit: String, path: String, scope: SourceScope?
     ) async throws -> (script: GitFile, files: [String: [UInt8]]) {
@@ -114,6 +122,45 @@ private struct ReadRequest: Sendable {
         let answer = git_graph_descendant_of(repo, &revision, &ancestorID)
         try GitError.check(answer < 0 ? answer : 0, "comparing \(ancestor) with \(commit)", repository: repository)
         return answer == 1
+    }
+
+    /// The regular files directly in `path` at the tip of `branch` (the remote's, fetched now; a
+    /// repository on a local path is read where it is).
+    func list(branch: String) throws -> BranchDirectory {
+        let local = GitCache.openLocal(url)
+        let repo = try local ?? GitCache.open(cache, repository: repository)
+        defer { git_repository_free(repo) }
+        let reference: String
+        if local == nil {
+            try GitCache.fetch(
+                repo, url: url, token: token, refspec: "+refs/heads/\(branch):refs/remotes/origin/\(branch)", repository: repository)
+            reference = "refs/remotes/origin/\(branch)"
+        } else {
+            reference = "refs/heads/\(branch)"
+        }
+        var oid = git_oid()
+        try GitError.check(git_reference_name_to_id(&oid, repo, reference), "resolving \(reference)", repository: repository)
+        let tip = GitCache.hex(oid)
+        var commitHandle: OpaquePointer?
+        try GitError.check(git_commit_lookup(&commitHandle, repo, &oid), "reading \(tip)", repository: repository)
+        defer { git_commit_free(commitHandle) }
+        var tree: OpaquePointer?
+        try GitError.check(git_commit_tree(&tree, commitHandle), "reading the tree of \(tip)", repository: repository)
+        defer { git_tree_free(tree) }
+        var entry: OpaquePointer?
+        guard git_tree_entry_bypath(&entry, tree, path) == 0 else { return BranchDirectory(commit: tip, paths: []) }
+        defer { git_tree_entry_free(entry) }
+        var directory: OpaquePointer?
+        guard git_tree_entry_filemode(entry) == GIT_FILEMODE_TREE, git_tree_lookup(&directory, repo, git_tree_entry_id(entry)) == 0
+        else { return BranchDirectory(commit: tip, paths: []) }
+        defer { git_tree_free(directory) }
+        var paths: [String] = []
+        for index in 0..<git_tree_entrycount(directory) {
+            guard let child = git_tree_entry_byindex(directory, index), let name = git_tree_entry_name(child) else { continue }
+            let mode = git_tree_entry_filemode(child)
+            if mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE { paths.append(path + "/" + String(cString: name)) }
+        }
+        return BranchDirectory(commit: tip, paths: paths)
     }
 
     func run() throws -> (script: GitFile, files: [String: [UInt8]]) {

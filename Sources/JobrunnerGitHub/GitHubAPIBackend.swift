@@ -58,6 +58,18 @@ public struct GitHubAPIBackend: GitBackend {
         return ScriptSource(path: path, files: files, blobID: script.blobID)
     }
 
+    /// The tip of the branch, then its tree (one request each).
+    public func filesAtTip(repository: RepositoryName, branch: String, directory: String) async throws -> BranchDirectory {
+        let session = try await Session(backend: self, repository: repository)
+        let tip = try await session.tip(of: branch)
+        let prefix = directory + "/"
+        let paths = try await session.tree(ofCommit: tip).filter { entry in
+            entry.type == "blob" && entry.path.hasPrefix(prefix) && !entry.path.dropFirst(prefix.count).contains("/")
+                && (GitFileMode(rawValue: entry.mode)?.isRegularFile ?? false)
+        }.map(\.path)
+        return BranchDirectory(commit: tip, paths: paths)
+    }
+
     /// `GET /compare/{commit}...{revision}`: `identical` or `ahead` means the revision contains
     /// the commit.
     public func contains(repository: RepositoryName, revision: String, commit: String) async throws -> Bool {

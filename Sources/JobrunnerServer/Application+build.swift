@@ -29,6 +29,8 @@ public struct ApplicationContext: Sendable {
     public var clock: any JobClock = SystemClock()
     /// How often the live view of a pipeline page reads the store.
     public var liveInterval: Duration = .milliseconds(500)
+    /// Finds scripts left in the jobs directory, for the dashboard and `/metrics`.
+    public var orphanScan: OrphanScriptScan?
 
     public init(
         settings: Settings, store: any PipelineStore, workAvailable: Beacon = Beacon(),
@@ -53,7 +55,7 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
     HealthRoutes(store: context.readiness ?? context.store).register(on: router)
     MetricsRoutes(
         store: context.store, metrics: context.metrics, authenticator: authenticator, isPublic: settings.metricsPublic,
-        clock: context.clock
+        clock: context.clock, orphanScan: context.orphanScan
     ).register(on: router)
     if context.servesDashboardAndIntake {
         if !settings.webhookSecrets.isEmpty {
@@ -83,7 +85,8 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
                 templates: try context.templates ?? DashboardTemplates.bundled(),
                 pages: DashboardPages(links: links, logsDirectory: settings.logsDirectory, repositories: settings.repositories),
                 live: LiveEvents(store: context.store, interval: context.liveInterval),
-                secureCookies: settings.publicURL?.hasPrefix("https://") ?? false, publicURL: settings.publicURL
+                secureCookies: settings.publicURL?.hasPrefix("https://") ?? false, publicURL: settings.publicURL,
+                orphanScan: context.orphanScan, clock: context.clock
             ).register(on: router)
         } catch {
             context.logger.error("the dashboard is unavailable", metadata: ["error": "\(error)"])

@@ -42,6 +42,7 @@ public struct CleanupStageHandler: StageHandler {
     }
 
     public func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess {
+        if let discard = stage.pipeline.discard { return try await commitDiscard(stage.pipeline, discard, logger: logger) }
         let pipeline = stage.pipeline
         guard let detail = try await store.pipeline(pipeline.id),
             let artifact = try await store.artifact(for: pipeline.id),
@@ -65,10 +66,7 @@ public struct CleanupStageHandler: StageHandler {
                     skipCI: skipCI),
                 authorName: authorName, authorEmail: authorEmail))
         logger.info("log committed", metadata: ["commit": "\(result.commit)", "log": "\(path)"])
-        let logURL = fileURLTemplate.map {
-            $0.replacingOccurrences(of: "{repository}", with: source.repository.rawValue)
-                .replacingOccurrences(of: "{commit}", with: result.commit).replacingOccurrences(of: "{path}", with: path)
-        }
+        let logURL = self.logURL(source.repository, commit: result.commit, path: path)
         await feedback?.report(
             .finished(
                 PipelineReport(
@@ -76,6 +74,44 @@ public struct CleanupStageHandler: StageHandler {
                     logURL: logURL, logCommit: result.commit,
                     pullRequest: artifact.approval?.number ?? source.pullRequest)),
             for: pipeline, logger: logger)
+        return StageSuccess(summary: Self.summary(result, path: path))
+    }
+
+    /// A discarded pipeline: the same commit (remove the script, add the log), with a log that
+    /// says it did not run — or may have run — who discarded it and why.
+    private func commitDiscard(_ pipeline: PipelineRecord, _ discard: PipelineDiscard, logger: Logger) async throws
+        -> StageSuccess
+    {
+        guard let detail = try await store.pipeline(pipeline.id) else {
+            throw StageFailure.permanent("pipeline \(pipeline.id) does not exist")
+        }
+        let stopped = detail.summary.stages.last { $0.kind != .cleanup }
+        let log = DiscardLog(
+            pipeline: pipeline, discard: discard, stoppedBecause: stopped?.lastError,
+            operatorActions: detail.operatorActions, artifact: try await store.artifact(for: pipeline.id),
+            execution: discard.mayHaveRun ? try await store.executions(for: pipeline.id).last : nil, toolchains: toolchains)
+        let source = pipeline.source
+        let path = ExecutionLogPath.path(for: pipeline, logsDirectory: logsDirectory)
+        let result = try await committer.commitCleanup(
+            CleanupRequest(
+                repository: source.repository, branch: source.branch, scriptPath: source.scriptPath,
+                sourceCommit: source.commit, logPath: path, logContent: log.render(masking: masking()),
+                message: CleanupCommitMessage.make(
+                    scriptPath: source.scriptPath, outcome: log.outcome, pipeline: pipeline.id, skipCI: skipCI,
+                    discardedBy: discard.operatorName),
+                authorName: authorName, authorEmail: authorEmail))
+        logger.info("discard log committed", metadata: ["commit": "\(result.commit)", "log": "\(path)"])
+        return StageSuccess(summary: Self.summary(result, path: path))
+    }
+
+    private func logURL(_ repository: RepositoryName, commit: String, path: String) -> String? {
+        fileURLTemplate.map {
+            $0.replacingOccurrences(of: "{repository}", with: repository.rawValue)
+                .replacingOccurrences(of: "{commit}", with: commit).replacingOccurrences(of: "{path}", with: path)
+        }
+    }
+
+    static func summary(_ result: CleanupResult, path: String) -> String {
         let what =
             switch result.script {
             case .removed?: "script removed"
@@ -83,6 +119,6 @@ public struct CleanupStageHandler: StageHandler {
             case .changedOnBranch?: "script changed on the branch, left in place"
             case nil: "log was already on the branch"
             }
-        return StageSuccess(summary: "\(result.committed ? "committed" : "found") \(result.commit.prefix(12)): \(path), \(what)")
+        return "\(result.committed ? "committed" : "found") \(result.commit.prefix(12)): \(path), \(what)"
     }
 }

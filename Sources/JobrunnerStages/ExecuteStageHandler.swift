@@ -82,7 +82,8 @@ public struct ExecuteStageHandler: StageHandler {
         }
         flusher.cancel()
         await live.flush()
-        let record = ExecutionRecord(run, id: executionID, pipelineID: stage.pipeline.id, attempt: stage.lease.attempt)
+        var record = ExecutionRecord(run, id: executionID, pipelineID: stage.pipeline.id, attempt: stage.lease.attempt)
+        record.progress = await live.progress
         // Recorded even when the stage is being stopped: the run happened.
         try await Task { try await store.finishExecution(record) }.value
         metrics?.executionFinished(outcome: run.outcome)
@@ -93,13 +94,17 @@ public struct ExecuteStageHandler: StageHandler {
 }
 
 /// Batches live output into the store, up to a limit per stream (the final record keeps head
-/// and tail; the live view needs only what a person can read while it runs).
+/// and tail; the live view needs only what a person can read while it runs), and keeps the
+/// script's latest `::progress` report (written with the next batch).
 actor LiveOutput {
     let store: any RunRecords
     let execution: Int64
     let limit: Int
     private var pending: (stdout: [UInt8], stderr: [UInt8]) = ([], [])
     private var written: (stdout: Int, stderr: Int) = (0, 0)
+    private var scanner = ProgressScanner()
+    private(set) var progress: ProgressReport?
+    private var progressChanged = false
 
     init(store: any RunRecords, execution: Int64, limit: Int) {
         self.store = store
@@ -108,6 +113,15 @@ actor LiveOutput {
     }
 
     func append(_ stream: StandardStream, _ bytes: [UInt8]) {
+        if stream == .stdout {
+            // Every line counts, also those past what the live view keeps.
+            for line in scanner.feed(bytes) {
+                let now = Date()
+                progress = progress?.updated(with: line, at: now)
+                    ?? ProgressReport(done: line.done, total: line.total, unit: line.unit, firstDone: line.done, firstAt: now, at: now)
+                progressChanged = true
+            }
+        }
         switch stream {
         case .stdout:
             let room = max(0, limit - written.stdout - pending.stdout.count)
@@ -119,6 +133,10 @@ actor LiveOutput {
     }
 
     func flush() async {
+        if progressChanged, let progress {
+            progressChanged = false
+            try? await store.recordProgress(execution: execution, progress: progress)
+        }
         let batch = pending
         guard !batch.stdout.isEmpty || !batch.stderr.isEmpty else { return }
         pending = ([], [])

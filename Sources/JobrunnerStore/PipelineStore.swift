@@ -84,6 +84,11 @@ public protocol OperatorControls: Sendable {
     /// acts on by killing the script (`cancelRequested`, then `finishCancelled`).
     @discardableResult
     func cancel(pipeline: PipelineID, operatorName: String, reason: String?) async throws -> CancelOutcome
+
+    /// An operator gives up on a pipeline's script (`DiscardRule`): the pipeline is marked
+    /// discarded, with who and why, and CLEANUP is queued to remove the script and commit a log
+    /// saying it did not run (or may have run) — in one transaction.
+    func discard(pipeline: PipelineID, operatorName: String, reason: String) async throws
 }
 
 /// Reading pipelines and deliveries: lists, pages, statistics.
@@ -118,7 +123,10 @@ public protocol RunRecords: Sendable {
     /// Appends output while the script runs, so a live view and a crash both see it.
     func appendOutput(execution: Int64, stdout: [UInt8], stderr: [UInt8]) async throws
 
-    /// Writes how the run ended: final (capped, masked) output, status, times.
+    /// Keeps the latest progress the running script reported.
+    func recordProgress(execution: Int64, progress: ProgressReport) async throws
+
+    /// Writes how the run ended: final (capped, masked) output, status, times, last progress.
     func finishExecution(_ record: ExecutionRecord) async throws
 
     /// Every run of a pipeline's script, oldest first.
@@ -177,6 +185,10 @@ public enum PipelineStoreError: Error, Sendable, Equatable, CustomStringConverti
     case pipelineNotFound(PipelineID)
     /// The stage is not in a state the operator action applies to.
     case invalidTransition(StageID, kind: StageKind, from: StageState, action: String)
+    /// The pipeline was superseded or discarded; the action would run a script that must not run.
+    case pipelineClosed(PipelineID, PipelineMark, action: String)
+    /// An operator may not discard the pipeline (`DiscardRule`); the text says what to do instead.
+    case discardRefused(PipelineID, String)
     /// The database was written by a newer Jobrunner; opening it could corrupt its data.
     case databaseIsNewer(location: String, unknownMigrations: [String])
     /// The database could not be opened or used.
@@ -192,6 +204,12 @@ public enum PipelineStoreError: Error, Sendable, Equatable, CustomStringConverti
             "pipeline \(pipeline) does not exist"
         case let .invalidTransition(stage, kind, from, action):
             "cannot \(action) \(kind.displayName) stage \(stage): it is \(from.rawValue)"
+        case let .pipelineClosed(pipeline, .superseded, action):
+            "cannot \(action) pipeline \(pipeline): it was superseded by a fix of its script, which runs in a later pipeline"
+        case let .pipelineClosed(pipeline, .discarded, action):
+            "cannot \(action) pipeline \(pipeline): it was discarded; only its CLEANUP can be retried"
+        case let .discardRefused(_, why):
+            "cannot discard: \(why)"
         case let .databaseIsNewer(location, unknown):
             "the database at \(location) was migrated by a newer Jobrunner (unknown migrations: \(unknown.joined(separator: ", "))); run that version or restore a backup — refusing to open it"
         case let .unavailable(location, reason):

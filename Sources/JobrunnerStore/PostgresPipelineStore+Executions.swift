@@ -70,6 +70,19 @@ extension PostgresPipelineStore {
         }
     }
 
+    public func recordProgress(execution: Int64, progress: ProgressReport) async throws {
+        let logger = logger
+        try await statement("recording the progress of execution \(execution)") { db in
+            try await db.run(
+                """
+                UPDATE executions SET progress_done = \(progress.done), progress_total = \(progress.total),
+                    progress_unit = \(progress.unit), progress_first_done = \(progress.firstDone),
+                    progress_first_at = \(progress.firstAt.storedValue), progress_at = \(progress.at.storedValue)
+                WHERE id = \(execution) AND outcome = 'running'
+                """, logger: logger)
+        }
+    }
+
     public func finishExecution(_ record: ExecutionRecord) async throws {
         let logger = logger
         try await transaction("recording how execution \(record.id) ended") { db in
@@ -82,7 +95,10 @@ extension PostgresPipelineStore {
                     stderr_bytes = \(record.stderrBytes), stdout_truncated = \(record.stdoutTruncated),
                     stderr_truncated = \(record.stderrTruncated), app_dir = \(record.application?.directory),
                     app_revision = \(record.application?.revision), app_lockfile = \(record.application?.lockfile),
-                    app_lockfile_digest = \(record.application?.lockfileDigest)
+                    app_lockfile_digest = \(record.application?.lockfileDigest),
+                    progress_done = \(record.progress?.done), progress_total = \(record.progress?.total),
+                    progress_unit = \(record.progress?.unit), progress_first_done = \(record.progress?.firstDone),
+                    progress_first_at = \(record.progress?.firstAt.storedValue), progress_at = \(record.progress?.at.storedValue)
                 WHERE id = \(record.id)
                 """, logger: logger)
         }

@@ -16,9 +16,12 @@ extension PostgresPipelineStore {
                 """, logger: logger
             ).map(StoredRecords.stage)
             guard let target = stages.first(where: { $0.id == stage }) else { throw PipelineStoreError.stageNotFound(stage) }
-            switch OperatorRetryRule.decide(target, in: stages, policy: policy) {
+            let marks = try await Self.fetchPipeline(db, target.pipelineID.rawValue, logger: logger).marks
+            switch OperatorRetryRule.decide(target, in: stages, marks: marks, policy: policy) {
             case .refuse(let state):
                 throw PipelineStoreError.invalidTransition(stage, kind: target.kind, from: state, action: "retry")
+            case .refuseClosed(let mark):
+                throw PipelineStoreError.pipelineClosed(target.pipelineID, mark, action: "retry")
             case .queue(let maxAttempts):
                 try await db.run(
                     """
@@ -68,6 +71,39 @@ extension PostgresPipelineStore {
                 db, pipeline: pipeline.rawValue, stage: current.id.rawValue, kind: current.kind, action: "cancel",
                 operatorName: operatorName, reason: reason, now: now, logger: logger)
             return outcome
+        }
+    }
+
+    public func discard(pipeline: PipelineID, operatorName: String, reason: String) async throws {
+        let now = clock.now().storedValue
+        let policy = retryPolicy
+        let logger = logger
+        try await transaction("discarding pipeline \(pipeline)") { db in
+            let stages = try await db.rows(
+                "SELECT * FROM stages WHERE pipeline_id = \(pipeline.rawValue) ORDER BY id FOR UPDATE", logger: logger
+            ).map(StoredRecords.stage)
+            let record = try await Self.fetchPipeline(db, pipeline.rawValue, logger: logger)
+            let summary = PipelineSummary(pipeline: record, stages: stages)
+            switch DiscardRule.decide(summary) {
+            case .refuse(let why):
+                throw PipelineStoreError.discardRefused(pipeline, why)
+            case .discard(let mayHaveRun):
+                try await db.run(
+                    """
+                    UPDATE pipelines SET discarded_by = \(operatorName), discarded_at = \(now), discard_reason = \(reason),
+                        discard_may_have_run = \(mayHaveRun ? 1 : 0)
+                    WHERE id = \(pipeline.rawValue)
+                    """, logger: logger)
+                try await Self.insertStage(
+                    db, pipeline: pipeline.rawValue, kind: .cleanup, maxAttempts: policy.attempts(for: .cleanup), now: now,
+                    logger: logger)
+                if let current = summary.stages.last {
+                    try await Self.recordAction(
+                        db, pipeline: pipeline.rawValue, stage: current.id.rawValue, kind: current.kind, action: "discard",
+                        operatorName: operatorName, reason: reason, now: now, logger: logger)
+                }
+                try await Self.notifyWork(db, logger: logger)
+            }
         }
     }
 

@@ -17,6 +17,9 @@ extension PostgresPipelineStore {
         if let before = filter.before {
             conditions.append("p.id < \(placeholder(before.rawValue))")
         }
+        if let path = filter.scriptPath {
+            conditions.append("p.script_path = \(placeholder(path))")
+        }
         if let text = filter.text, !text.isEmpty {
             // ILIKE: SQLite's LIKE ignores ASCII case, and both drivers must answer alike.
             let pattern = placeholder("%" + StoredSQL.escapeLike(text) + "%")
@@ -35,7 +38,8 @@ extension PostgresPipelineStore {
         return try await read("listing pipelines") { db in
             let pipelines = try await db.rows(query, logger: logger).map(StoredRecords.pipeline)
             let stages = try await Self.stagesByPipeline(db, pipelines.map(\.id), logger: logger)
-            return pipelines.map { PipelineSummary(pipeline: $0, stages: stages[$0.id] ?? []) }
+            let scripts = try await Self.latestScripts(db, pipelines.map(\.id), logger: logger)
+            return pipelines.map { PipelineSummary(pipeline: $0, stages: stages[$0.id] ?? [], script: scripts[$0.id]) }
         }
     }
 
@@ -60,8 +64,10 @@ extension PostgresPipelineStore {
             let actions = try await db.rows(
                 "SELECT * FROM operator_actions WHERE pipeline_id = \(id.rawValue) ORDER BY id", logger: logger
             ).map(StoredRecords.operatorAction)
+            let script = try await Self.latestScripts(db, [id], logger: logger)[id]
             return PipelineDetail(
-                summary: PipelineSummary(pipeline: pipeline, stages: stages), attempts: attempts, operatorActions: actions)
+                summary: PipelineSummary(pipeline: pipeline, stages: stages, script: script), attempts: attempts,
+                operatorActions: actions)
         }
     }
 
@@ -70,6 +76,17 @@ extension PostgresPipelineStore {
         return try await transaction("reading delivery \(id.rawValue)") { db in
             try await Self.fetchDelivery(db, id, logger: logger)
         }
+    }
+
+    static func latestScripts(_ db: PostgresConnection, _ ids: [PipelineID], logger: Logger) async throws
+        -> [PipelineID: ScriptResult]
+    {
+        guard !ids.isEmpty else { return [:] }
+        let query = PostgresQuery(
+            unsafeSQL: StoredSQL.latestScripts.replacingOccurrences(of: "%@", with: "= ANY($1)"),
+            binds: try { var binds = PostgresBindings(); try binds.append(ids.map(\.rawValue)); return binds }())
+        let rows = try await db.rows(query, logger: logger)
+        return Dictionary(try rows.map(StoredRecords.script), uniquingKeysWith: { first, _ in first })
     }
 
     static func stagesByPipeline(_ db: PostgresConnection, _ ids: [PipelineID], logger: Logger) async throws

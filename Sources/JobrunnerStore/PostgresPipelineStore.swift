@@ -257,7 +257,8 @@ public final class PostgresPipelineStore: PipelineStore, Service {
                         \(delivery.headCommit), \(delivery.sender), \(delivery.outcome.rawValue), \(delivery.reason), \(now))
                 """, logger: logger)
             var results: [(id: PipelineID, path: String, created: Bool)] = []
-            for (position, pipeline) in pipelines.enumerated() {
+            var skipped: [ScriptDetector.Skipped] = []
+            for pipeline in pipelines {
                 let id: Int64
                 let created: Bool
                 if let existing = try await db.row(
@@ -269,33 +270,84 @@ public final class PostgresPipelineStore: PipelineStore, Service {
                     id = try existing.int64("id")
                     created = false
                 } else {
+                    var earlier: PipelineID?
+                    var cancelling: [StageRecord] = []
+                    if pipeline.modifiesExisting {
+                        switch ModifiedScriptRule.decide(latest: try await Self.latestSummary(db, of: pipeline, logger: logger)) {
+                        case .skip(let reason):
+                            skipped.append(ScriptDetector.Skipped(path: pipeline.scriptPath, reason: reason))
+                            continue
+                        case .supersede(let replaced, let stages):
+                            earlier = replaced
+                            cancelling = stages
+                        }
+                    }
                     let inserted = try await db.row(
                         """
                         INSERT INTO pipelines (repository, branch, script_path, commit_sha, blob_sha, pusher,
-                                               pull_request, author, delivery_id, created_at)
+                                               pull_request, author, delivery_id, created_at, supersedes)
                         VALUES (\(pipeline.repository.rawValue), \(pipeline.branch), \(pipeline.scriptPath), \(pipeline.commit),
                                 \(pipeline.blob), \(pipeline.pusher), \(pipeline.pullRequest), \(pipeline.author),
-                                \(delivery.id.rawValue), \(now))
+                                \(delivery.id.rawValue), \(now), \(earlier?.rawValue))
                         RETURNING id
                         """, logger: logger)
                     id = try inserted!.int64("id")
                     created = true
                     try await Self.insertStage(db, pipeline: id, kind: .process, maxAttempts: processAttempts, now: now, logger: logger)
+                    if let earlier {
+                        try await db.run(
+                            "UPDATE pipelines SET superseded_by = \(id) WHERE id = \(earlier.rawValue)", logger: logger)
+                        let why = ModifiedScriptRule.cancelReason(supersededBy: PipelineID(id))
+                        for stage in cancelling {
+                            try await db.run(
+                                """
+                                UPDATE stages SET state = 'cancelled', finished_at = \(now), last_error = \(why), lease_owner = NULL,
+                                    lease_expires_at = NULL WHERE id = \(stage.id.rawValue)
+                                """, logger: logger)
+                        }
+                    }
                 }
                 try await db.run(
                     """
                     INSERT INTO delivery_pipelines (delivery_id, pipeline_id, position)
-                    VALUES (\(delivery.id.rawValue), \(id), \(position)) ON CONFLICT DO NOTHING
+                    VALUES (\(delivery.id.rawValue), \(id), \(results.count)) ON CONFLICT DO NOTHING
                     """, logger: logger)
                 results.append((PipelineID(id), pipeline.scriptPath, created))
             }
+            var recorded = delivery
+            if let outcome = DeliverySkips.outcome(of: delivery, created: results.count, skipped: skipped) {
+                recorded.outcome = outcome.outcome
+                recorded.reason = outcome.reason
+                try await db.run(
+                    """
+                    UPDATE deliveries SET outcome = \(outcome.outcome.rawValue), reason = \(outcome.reason)
+                    WHERE id = \(delivery.id.rawValue)
+                    """, logger: logger)
+            }
             let record = DeliveryRecord(
-                delivery: delivery, receivedAt: Date(timeIntervalSince1970: now), pipelineIDs: results.map(\.id))
-            return RecordedDelivery(record: record, isRedelivery: false, pipelines: results)
+                delivery: recorded, receivedAt: Date(timeIntervalSince1970: now), pipelineIDs: results.map(\.id))
+            return RecordedDelivery(record: record, isRedelivery: false, pipelines: results, skipped: skipped)
         }
     }
 
     /// Queues a stage and tells every node's workers (delivered at commit).
+    /// The latest pipeline of `pipeline`'s script path, with its stages (locked: intake holds
+    /// the intake lock, and a worker finishing one of them waits).
+    static func latestSummary(_ db: PostgresConnection, of pipeline: NewPipeline, logger: Logger) async throws
+        -> PipelineSummary?
+    {
+        let text = StoredSQL.latestPipelineOfScript(repository: "$1", path: "$2")
+        var bindings = PostgresBindings()
+        bindings.append(pipeline.repository.rawValue)
+        bindings.append(pipeline.scriptPath)
+        guard let row = try await db.row(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger) else { return nil }
+        let record = try StoredRecords.pipeline(row)
+        let stages = try await db.rows(
+            "SELECT * FROM stages WHERE pipeline_id = \(record.id.rawValue) ORDER BY id FOR UPDATE", logger: logger
+        ).map(StoredRecords.stage)
+        return PipelineSummary(pipeline: record, stages: stages)
+    }
+
     static func insertStage(
         _ db: PostgresConnection, pipeline: Int64, kind: StageKind, maxAttempts: Int, now: Double, logger: Logger
     ) async throws {

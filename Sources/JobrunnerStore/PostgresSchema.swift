@@ -154,5 +154,7 @@ enum PostgresSchema {
         Migration(identifier: "v7-claim-function", sql: PostgresFunctions.claim, isOneStatement: true),
         Migration(identifier: "v8-complete-function", sql: PostgresFunctions.complete, isOneStatement: true),
         Migration(identifier: "v9-application-context", sql: StoredSQL.applicationContextMigration),
+        Migration(identifier: "v10-progress", sql: StoredSQL.progressMigration),
+        Migration(identifier: "v11-lifecycle", sql: StoredSQL.lifecycleMigration),
     ]
 }

@@ -62,18 +62,35 @@ extension SQLitePipelineStore {
         }
     }
 
+    public func recordProgress(execution: Int64, progress: ProgressReport) async throws {
+        try await immediate { db in
+            try db.executeCached("""
+                    UPDATE executions SET progress_done = ?, progress_total = ?, progress_unit = ?, progress_first_done = ?,
+                        progress_first_at = ?, progress_at = ?
+                    WHERE id = ? AND outcome = 'running'
+                    """, [
+                    progress.done, progress.total, progress.unit, progress.firstDone, progress.firstAt.storedValue,
+                    progress.at.storedValue, execution,
+                ])
+        }
+    }
+
     public func finishExecution(_ record: ExecutionRecord) async throws {
         try await immediate { db in
             try db.executeCached("""
                     UPDATE executions SET finished_at = ?, outcome = ?, exit_code = ?, signal = ?, timed_out = ?,
                         stdout = ?, stderr = ?, stdout_bytes = ?, stderr_bytes = ?, stdout_truncated = ?,
-                        stderr_truncated = ?, app_dir = ?, app_revision = ?, app_lockfile = ?, app_lockfile_digest = ?
+                        stderr_truncated = ?, app_dir = ?, app_revision = ?, app_lockfile = ?, app_lockfile_digest = ?,
+                        progress_done = ?, progress_total = ?, progress_unit = ?, progress_first_done = ?,
+                        progress_first_at = ?, progress_at = ?
                     WHERE id = ?
                     """, [
                     record.finishedAt?.storedValue, record.outcome.rawValue, record.exitCode, record.signal,
                     record.timedOut, Data(record.stdout), Data(record.stderr), record.stdoutBytes, record.stderrBytes,
                     record.stdoutTruncated, record.stderrTruncated, record.application?.directory,
-                    record.application?.revision, record.application?.lockfile, record.application?.lockfileDigest, record.id,
+                    record.application?.revision, record.application?.lockfile, record.application?.lockfileDigest,
+                    record.progress?.done, record.progress?.total, record.progress?.unit, record.progress?.firstDone,
+                    record.progress?.firstAt.storedValue, record.progress?.at.storedValue, record.id,
                 ])
         }
     }

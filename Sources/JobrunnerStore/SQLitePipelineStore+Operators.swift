@@ -14,9 +14,12 @@ extension SQLitePipelineStore {
                 arguments: [stage.rawValue]
             ).map(StoredRecords.stage)
             guard let target = stages.first(where: { $0.id == stage }) else { throw PipelineStoreError.stageNotFound(stage) }
-            switch OperatorRetryRule.decide(target, in: stages, policy: policy) {
+            let marks = try Self.fetchPipeline(db, target.pipelineID.rawValue).marks
+            switch OperatorRetryRule.decide(target, in: stages, marks: marks, policy: policy) {
             case .refuse(let state):
                 throw PipelineStoreError.invalidTransition(stage, kind: target.kind, from: state, action: "retry")
+            case .refuseClosed(let mark):
+                throw PipelineStoreError.pipelineClosed(target.pipelineID, mark, action: "retry")
             case .queue(let maxAttempts):
                 try db.executeCached("""
                         UPDATE stages SET state = 'queued', run_after = ?, max_attempts = ?, finished_at = NULL,
@@ -47,6 +50,32 @@ extension SQLitePipelineStore {
                 try db.executeCached("UPDATE stages SET cancel_requested_by = ?, cancel_requested_at = ? WHERE id = ?", [operatorName, now, current.id.rawValue])
                 try Self.recordAction(db, .cancel, current, operatorName: operatorName, reason: reason, now: now)
                 return .stopRequested
+            }
+        }
+    }
+
+    public func discard(pipeline: PipelineID, operatorName: String, reason: String) async throws {
+        let now = clock.now().storedValue
+        let policy = retryPolicy
+        try await immediate { db in
+            let record = try Self.fetchPipeline(db, pipeline.rawValue)
+            let stages = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM stages WHERE pipeline_id = ?"), arguments: [pipeline.rawValue]
+            ).map(StoredRecords.stage)
+            let summary = PipelineSummary(pipeline: record, stages: stages)
+            switch DiscardRule.decide(summary) {
+            case .refuse(let why):
+                throw PipelineStoreError.discardRefused(pipeline, why)
+            case .discard(let mayHaveRun):
+                try db.executeCached("""
+                        UPDATE pipelines SET discarded_by = ?, discarded_at = ?, discard_reason = ?, discard_may_have_run = ?
+                        WHERE id = ?
+                        """, [operatorName, now, reason, mayHaveRun ? 1 : 0, pipeline.rawValue])
+                try Self.insertStage(
+                    db, pipeline: pipeline.rawValue, kind: .cleanup, maxAttempts: policy.attempts(for: .cleanup), now: now)
+                if let current = summary.stages.last {
+                    try Self.recordAction(db, .discard, current, operatorName: operatorName, reason: reason, now: now)
+                }
             }
         }
     }

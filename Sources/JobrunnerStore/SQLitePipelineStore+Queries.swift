@@ -14,6 +14,10 @@ extension SQLitePipelineStore {
             conditions.append("p.id < ?")
             arguments += [before.rawValue]
         }
+        if let path = filter.scriptPath {
+            conditions.append("p.script_path = ?")
+            arguments += [path]
+        }
         if let text = filter.text, !text.isEmpty {
             let pattern = "%" + StoredSQL.escapeLike(text) + "%"
             conditions.append(
@@ -34,7 +38,8 @@ extension SQLitePipelineStore {
         return try await pool.read { db in
             let pipelines = try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(StoredRecords.pipeline)
             let stages = try Self.stagesByPipeline(db, pipelines.map(\.id))
-            return pipelines.map { PipelineSummary(pipeline: $0, stages: stages[$0.id] ?? []) }
+            let scripts = try Self.latestScripts(db, pipelines.map(\.id))
+            return pipelines.map { PipelineSummary(pipeline: $0, stages: stages[$0.id] ?? [], script: scripts[$0.id]) }
         }
     }
 
@@ -59,13 +64,23 @@ extension SQLitePipelineStore {
                 arguments: [id.rawValue]
             ).map(StoredRecords.operatorAction)
             return PipelineDetail(
-                summary: PipelineSummary(pipeline: pipeline, stages: stages), attempts: attempts,
+                summary: PipelineSummary(pipeline: pipeline, stages: stages, script: try Self.latestScripts(db, [id])[id]),
+                attempts: attempts,
                 operatorActions: actions)
         }
     }
 
     public func delivery(_ id: DeliveryID) async throws -> DeliveryRecord? {
         try await pool.read { db in try Self.fetchDelivery(db, id) }
+    }
+
+    static func latestScripts(_ db: Database, _ ids: [PipelineID]) throws -> [PipelineID: ScriptResult] {
+        guard !ids.isEmpty else { return [:] }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        let rows = try Row.fetchAll(
+            db, sql: StoredSQL.latestScripts.replacingOccurrences(of: "%@", with: "IN (\(placeholders))"),
+            arguments: StatementArguments(ids.map(\.rawValue)))
+        return Dictionary(try rows.map(StoredRecords.script), uniquingKeysWith: { first, _ in first })
     }
 
     static func stagesByPipeline(_ db: Database, _ ids: [PipelineID]) throws -> [PipelineID: [StageRecord]] {

@@ -94,7 +94,8 @@ public final class SQLitePipelineStore: PipelineStore {
                     delivery.headCommit, delivery.sender, delivery.outcome.rawValue, delivery.reason, now,
                 ])
             var results: [(id: PipelineID, path: String, created: Bool)] = []
-            for (position, pipeline) in pipelines.enumerated() {
+            var skipped: [ScriptDetector.Skipped] = []
+            for pipeline in pipelines {
                 let id: Int64
                 let created: Bool
                 if let existing = try Int64.fetchOne(
@@ -104,26 +105,68 @@ public final class SQLitePipelineStore: PipelineStore {
                     id = existing
                     created = false
                 } else {
+                    var earlier: PipelineID?
+                    var cancelling: [StageRecord] = []
+                    if pipeline.modifiesExisting {
+                        switch ModifiedScriptRule.decide(latest: try Self.latestSummary(db, of: pipeline)) {
+                        case .skip(let reason):
+                            skipped.append(ScriptDetector.Skipped(path: pipeline.scriptPath, reason: reason))
+                            continue
+                        case .supersede(let replaced, let stages):
+                            earlier = replaced
+                            cancelling = stages
+                        }
+                    }
                     try db.executeCached("""
                             INSERT INTO pipelines (repository, branch, script_path, commit_sha, blob_sha, pusher,
-                                                   pull_request, author, delivery_id, created_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                   pull_request, author, delivery_id, created_at, supersedes)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """, [
                             pipeline.repository.rawValue, pipeline.branch, pipeline.scriptPath, pipeline.commit,
                             pipeline.blob, pipeline.pusher, pipeline.pullRequest, pipeline.author,
-                            delivery.id.rawValue, now,
+                            delivery.id.rawValue, now, earlier?.rawValue,
                         ])
                     id = db.lastInsertedRowID
                     created = true
                     try Self.insertStage(db, pipeline: id, kind: .process, maxAttempts: processAttempts, now: now)
+                    if let earlier {
+                        try db.executeCached("UPDATE pipelines SET superseded_by = ? WHERE id = ?", [id, earlier.rawValue])
+                        let why = ModifiedScriptRule.cancelReason(supersededBy: PipelineID(id))
+                        for stage in cancelling {
+                            try db.executeCached("""
+                                    UPDATE stages SET state = 'cancelled', finished_at = ?, last_error = ?, lease_owner = NULL,
+                                        lease_expires_at = NULL WHERE id = ?
+                                    """, [now, why, stage.id.rawValue])
+                        }
+                    }
                 }
-                try db.executeCached("INSERT OR IGNORE INTO delivery_pipelines (delivery_id, pipeline_id, position) VALUES (?, ?, ?)", [delivery.id.rawValue, id, position])
+                try db.executeCached("INSERT OR IGNORE INTO delivery_pipelines (delivery_id, pipeline_id, position) VALUES (?, ?, ?)", [delivery.id.rawValue, id, results.count])
                 results.append((PipelineID(id), pipeline.scriptPath, created))
             }
+            var recorded = delivery
+            if let outcome = DeliverySkips.outcome(of: delivery, created: results.count, skipped: skipped) {
+                recorded.outcome = outcome.outcome
+                recorded.reason = outcome.reason
+                try db.executeCached("UPDATE deliveries SET outcome = ?, reason = ? WHERE id = ?", [outcome.outcome.rawValue, outcome.reason, delivery.id.rawValue])
+            }
             let record = DeliveryRecord(
-                delivery: delivery, receivedAt: Date(timeIntervalSince1970: now), pipelineIDs: results.map(\.id))
-            return RecordedDelivery(record: record, isRedelivery: false, pipelines: results)
+                delivery: recorded, receivedAt: Date(timeIntervalSince1970: now), pipelineIDs: results.map(\.id))
+            return RecordedDelivery(record: record, isRedelivery: false, pipelines: results, skipped: skipped)
         }
+    }
+
+    /// The latest pipeline of `pipeline`'s script path, with its stages.
+    static func latestSummary(_ db: Database, of pipeline: NewPipeline) throws -> PipelineSummary? {
+        let sql = StoredSQL.latestPipelineOfScript(repository: "?", path: "?")
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: sql), arguments: [pipeline.repository.rawValue, pipeline.scriptPath])
+        else { return nil }
+        let record = try StoredRecords.pipeline(row)
+        let stages = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM stages WHERE pipeline_id = ?"), arguments: [record.id.rawValue]
+        ).map(StoredRecords.stage)
+        return PipelineSummary(pipeline: record, stages: stages)
     }
 
     static func insertStage(_ db: Database, pipeline: Int64, kind: StageKind, maxAttempts: Int, now: Double) throws {

@@ -162,6 +162,12 @@ enum SQLiteSchema {
         migrator.registerMigration("v9-application-context") { db in
             try db.execute(sql: StoredSQL.applicationContextMigration)
         }
+        migrator.registerMigration("v10-progress") { db in
+            try db.execute(sql: StoredSQL.progressMigration)
+        }
+        migrator.registerMigration("v11-lifecycle") { db in
+            try db.execute(sql: StoredSQL.lifecycleMigration)
+        }
         return migrator
     }
 }

@@ -8,7 +8,10 @@ enum StoredRecords {
         p.id AS p_id, p.repository AS p_repository, p.branch AS p_branch,
         p.script_path AS p_script_path, p.commit_sha AS p_commit_sha, p.blob_sha AS p_blob_sha,
         p.pusher AS p_pusher, p.pull_request AS p_pull_request, p.author AS p_author,
-        p.delivery_id AS p_delivery_id, p.created_at AS p_created_at
+        p.delivery_id AS p_delivery_id, p.created_at AS p_created_at,
+        p.supersedes AS p_supersedes, p.superseded_by AS p_superseded_by, p.discarded_by AS p_discarded_by,
+        p.discarded_at AS p_discarded_at, p.discard_reason AS p_discard_reason,
+        p.discard_may_have_run AS p_discard_may_have_run
         """
 
     static func pipeline(_ row: some StoredRow) throws -> PipelineRecord {
@@ -16,6 +19,9 @@ enum StoredRecords {
         guard let repository = RepositoryName(rawValue: repositoryText) else {
             throw StoredRowError(description: "stored repository name is invalid: \(repositoryText)")
         }
+        let supersedes: Int64? = try row.optionalInt64("p_supersedes")
+        let supersededBy: Int64? = try row.optionalInt64("p_superseded_by")
+        let discard: PipelineDiscard? = try Self.discard(row)
         return PipelineRecord(
             id: PipelineID(try row.int64("p_id")),
             source: NewPipeline(
@@ -29,8 +35,20 @@ enum StoredRecords {
                 author: try row.optionalString("p_author")
             ),
             deliveryID: DeliveryID(try row.string("p_delivery_id")),
-            createdAt: try row.date("p_created_at")
+            createdAt: try row.date("p_created_at"),
+            supersedes: supersedes.map { PipelineID($0) },
+            supersededBy: supersededBy.map { PipelineID($0) },
+            discard: discard
         )
+    }
+
+    static func discard(_ row: some StoredRow) throws -> PipelineDiscard? {
+        guard let by = try row.optionalString("p_discarded_by"), let at = try row.optionalDate("p_discarded_at") else {
+            return nil
+        }
+        return PipelineDiscard(
+            operatorName: by, at: at, reason: try row.optionalString("p_discard_reason") ?? "",
+            mayHaveRun: (try row.optionalInt64("p_discard_may_have_run") ?? 0) != 0)
     }
 
     static func stage(_ row: some StoredRow) throws -> StageRecord {
@@ -152,7 +170,24 @@ enum StoredRecords {
                 ApplicationFacts(
                     directory: directory, revision: try row.optionalString("app_revision"),
                     lockfile: try row.optionalString("app_lockfile"), lockfileDigest: try row.optionalString("app_lockfile_digest"))
+            },
+            progress: try row.optionalDouble("progress_done").map { done in
+                ProgressReport(
+                    done: done, total: try row.optionalDouble("progress_total"), unit: try row.optionalString("progress_unit"),
+                    firstDone: try row.optionalDouble("progress_first_done") ?? done,
+                    firstAt: Date(timeIntervalSince1970: try row.optionalDouble("progress_first_at") ?? 0),
+                    at: Date(timeIntervalSince1970: try row.optionalDouble("progress_at") ?? 0))
             })
+    }
+
+    /// A row of `StoredSQL.latestScripts`.
+    static func script(_ row: some StoredRow) throws -> (PipelineID, ScriptResult) {
+        (
+            PipelineID(try row.int64("pipeline_id")),
+            ScriptResult(
+                outcome: ExecutionOutcome(rawValue: try row.string("outcome")) ?? .running, exitCode: try row.optionalInt32("exit_code"),
+                signal: try row.optionalInt32("signal"))
+        )
     }
 
     static func feedback(_ row: some StoredRow) throws -> FeedbackRecord {
@@ -170,17 +205,39 @@ enum StoredSQL {
     /// agree for every combination of stage states.
     static let statusExpression: String = {
         let branches = PipelineStatus.rule.map { entry in
-            let condition: String
-            switch entry.condition {
-            case .anyStage(let state):
-                condition = "x.state = '\(state.rawValue)'"
-            case .stage(let kind, let state):
-                condition = "x.kind = '\(kind.rawValue)' AND x.state = '\(state.rawValue)'"
-            }
-            return "WHEN EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND \(condition)) THEN '\(entry.status.rawValue)'"
+            "WHEN \(sql(entry.condition)) THEN '\(entry.status.rawValue)'"
         }
         return "CASE " + branches.joined(separator: " ") + " ELSE '\(PipelineStatus.otherwise.rawValue)' END"
     }()
+
+    /// A status condition as SQL over pipelines `p`.
+    static func sql(_ condition: StageCondition) -> String {
+        switch condition {
+        case .anyStage(let state):
+            return "EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = '\(state.rawValue)')"
+        case .stage(let kind, let state):
+            return "EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.kind = '\(kind.rawValue)' AND x.state = '\(state.rawValue)')"
+        case .scriptEnded(let outcomes):
+            let list = outcomes.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+            return "COALESCE((\(latestScriptOutcome)) IN (\(list)), FALSE)"
+        case .marked(.superseded):
+            return "(p.superseded_by IS NOT NULL)"
+        case .marked(.discarded):
+            return "(p.discarded_at IS NOT NULL)"
+        case .both(let first, let second):
+            return "(\(sql(first)) AND \(sql(second)))"
+        }
+    }
+
+    /// The outcome of the latest script run of pipeline `p`.
+    static let latestScriptOutcome = "SELECT e.outcome FROM executions e WHERE e.pipeline_id = p.id ORDER BY e.id DESC LIMIT 1"
+
+    /// The latest run of each of some pipelines; `%@` is the driver's test for a pipeline id
+    /// among them (`IN (?, ?)` or `= ANY($1)`).
+    static let latestScripts = """
+        SELECT e.pipeline_id, e.outcome, e.exit_code, e.signal FROM executions e
+        WHERE e.id IN (SELECT MAX(x.id) FROM executions x WHERE x.pipeline_id %@ GROUP BY x.pipeline_id)
+        """
 
     /// An EXECUTE `s` may start: no EXECUTE of its repository is running and no earlier pipeline
     /// of that repository still has PROCESS or EXECUTE ahead of it. Stages carry their
@@ -217,6 +274,34 @@ enum StoredSQL {
         ALTER TABLE executions ADD COLUMN app_lockfile TEXT;
         ALTER TABLE executions ADD COLUMN app_lockfile_digest TEXT;
         """
+
+    /// A run keeps the latest `::progress` its script reported. The same for both drivers.
+    static let progressMigration = """
+        ALTER TABLE executions ADD COLUMN progress_done DOUBLE PRECISION;
+        ALTER TABLE executions ADD COLUMN progress_total DOUBLE PRECISION;
+        ALTER TABLE executions ADD COLUMN progress_unit TEXT;
+        ALTER TABLE executions ADD COLUMN progress_first_done DOUBLE PRECISION;
+        ALTER TABLE executions ADD COLUMN progress_first_at DOUBLE PRECISION;
+        ALTER TABLE executions ADD COLUMN progress_at DOUBLE PRECISION;
+        """
+
+    /// A fix of a script replaces a pipeline that never ran (links both ways), and an operator
+    /// can discard a pipeline. The same for both drivers; `discard_may_have_run` is 0 or 1.
+    static let lifecycleMigration = """
+        ALTER TABLE pipelines ADD COLUMN supersedes BIGINT;
+        ALTER TABLE pipelines ADD COLUMN superseded_by BIGINT;
+        ALTER TABLE pipelines ADD COLUMN discarded_by TEXT;
+        ALTER TABLE pipelines ADD COLUMN discarded_at DOUBLE PRECISION;
+        ALTER TABLE pipelines ADD COLUMN discard_reason TEXT;
+        ALTER TABLE pipelines ADD COLUMN discard_may_have_run INTEGER;
+        CREATE INDEX pipelines_by_script ON pipelines(repository, script_path, id);
+        """
+
+    /// The latest pipeline of a script path: what a modifying push is decided against.
+    /// `repository` and `path` are the driver's placeholders.
+    static func latestPipelineOfScript(repository: String, path: String) -> String {
+        "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p WHERE p.repository = \(repository) AND p.script_path = \(path) ORDER BY p.id DESC LIMIT 1"
+    }
 
     /// A pipeline at rest: no stage queued or running.
     static let atRest = "NOT EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state IN ('queued', 'running'))"

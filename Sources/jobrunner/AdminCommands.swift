@@ -41,14 +41,22 @@ struct PipelinesCommand: AsyncParsableCommand {
         }
         let store = try await adminStore(options)
         let rows = try await store.pipelines(filter)
-        print("ID\tSTATUS\tSTAGES\tREPOSITORY\tSCRIPT\tCOMMIT\tCREATED")
+        print("ID\tSTATUS\tOUTCOME\tSTAGES\tREPOSITORY\tSCRIPT\tCOMMIT\tCREATED")
         for row in rows {
             let stages = row.stages.map { "\($0.kind.rawValue):\($0.state.rawValue)" }.joined(separator: ",")
             let source = row.pipeline.source
             print(
-                "\(row.pipeline.id)\t\(row.status.rawValue)\t\(stages)\t\(source.repository)\t\(source.scriptPath)\t\(source.commit.prefix(12))\t\(format(row.pipeline.createdAt))"
+                "\(row.pipeline.id)\t\(row.status.rawValue)\t\(Self.outcome(row))\t\(stages)\t\(source.repository)\t\(source.scriptPath)\t\(source.commit.prefix(12))\t\(format(row.pipeline.createdAt))"
             )
         }
+    }
+}
+
+extension PipelinesCommand {
+    /// The script's result: `exited-non-zero (3)`, `timed-out`, `not-run`.
+    static func outcome(_ summary: PipelineSummary) -> String {
+        guard summary.outcome == .exitedNonZero, let code = summary.script?.exitCode else { return summary.outcome.rawValue }
+        return "exited-non-zero (\(code))"
     }
 }
 
@@ -66,9 +74,14 @@ struct ShowCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let p = detail.summary.pipeline
-        print("pipeline \(p.id): \(detail.summary.status.rawValue)")
+        print("pipeline \(p.id): \(detail.summary.status.rawValue) — script \(PipelinesCommand.outcome(detail.summary))")
         print("  script      \(p.source.repository) \(p.source.scriptPath) @ \(p.source.commit)")
         print("  branch      \(p.source.branch)   delivery \(p.deliveryID)   created \(format(p.createdAt))")
+        if let earlier = p.supersedes { print("  replaces    pipeline \(earlier) (a fix of this script pushed before that one ran)") }
+        if let later = p.supersededBy { print("  superseded  by pipeline \(later) (a fix of this script; this one never runs)") }
+        if let discard = p.discard {
+            print("  discarded   by \(discard.operatorName) at \(format(discard.at)): \(discard.reason)\(discard.mayHaveRun ? " (its run was interrupted: it may have run)" : "")")
+        }
         for stage in detail.summary.stages {
             print("  \(stage.kind.displayName.padding(toLength: 8, withPad: " ", startingAt: 0)) \(stage.state.rawValue) (stage \(stage.id), attempt \(stage.attempt)/\(stage.maxAttempts))\(stage.lastError.map { " — \($0)" } ?? "")")
             if let reason = stage.waitReason, stage.state == .queued {
@@ -159,6 +172,29 @@ struct CancelCommand: AsyncParsableCommand {
         case .stopRequested:
             print("asked the worker running pipeline \(pipeline) to stop its script; CLEANUP will commit the log")
         }
+    }
+}
+
+struct DiscardCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "discard",
+        abstract: "Give up on a pipeline that failed or was cancelled before EXECUTE, or whose EXECUTE was interrupted: CLEANUP removes its script and commits a log saying why.")
+
+    @OptionGroup var options: SettingsOptions
+    @Argument(help: "Pipeline id.") var pipeline: Int64
+    @Option(name: .customLong("operator"), help: "Who is asking (recorded in the log).") var operatorName: String
+    @Option(help: "Why it will not run (required; committed in the log).") var reason: String
+
+    func run() async throws {
+        let store = try await adminStore(options)
+        do {
+            try await PipelineOperations(store: store, workAvailable: Beacon()).discard(
+                pipeline: PipelineID(pipeline), by: OperatorIdentity(name: operatorName), reason: reason)
+        } catch let error as OperatorActionError {
+            printError("jobrunner: \(error)")
+            throw ExitCode(1)
+        }
+        print("discarded pipeline \(pipeline): CLEANUP will remove its script and commit a log saying why")
     }
 }
 

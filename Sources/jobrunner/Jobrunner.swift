@@ -16,7 +16,7 @@ struct Jobrunner: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, WorkerCommand.self, TranspileCommand.self, RunCommand.self,
             CheckCommand.self, DemoCommand.self, PipelinesCommand.self, ShowCommand.self,
-            RetryCommand.self, CancelCommand.self, SettingsCommand.self,
+            RetryCommand.self, CancelCommand.self, DiscardCommand.self, SettingsCommand.self,
         ]
     )
 }

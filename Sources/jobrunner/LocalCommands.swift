@@ -81,10 +81,25 @@ struct RunCommand: AsyncParsableCommand {
             settings: executorSettings, environment: environment,
             secretValues: SettingsTable.secretValues(of: settings, environment: environment))
         let facts = RunFacts(pipelineID: "local", repository: "local", commit: "working-tree", scriptPath: source.path, attempt: 1)
+        let progress = Locked((scanner: ProgressScanner(), report: ProgressReport?.none))
         let run = try await executor.execute(artifact, facts: facts) { stream, bytes in
             (stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError).write(Data(bytes))
+            guard stream == .stdout else { return }
+            // `::progress` lines, as the dashboard shows them: done, rate, time left.
+            for report in progress.withLock({ state -> [ProgressReport] in
+                state.scanner.feed(bytes).map { line in
+                    let now = Date()
+                    let next = state.report?.updated(with: line, at: now)
+                        ?? ProgressReport(done: line.done, total: line.total, unit: line.unit, firstDone: line.done, firstAt: now, at: now)
+                    state.report = next
+                    return next
+                }
+            }) {
+                printError("jobrunner: progress " + ProgressText.describe(report))
+            }
         }
-        let record = ExecutionRecord(run, id: 0, pipelineID: PipelineID(0), attempt: 1)
+        var record = ExecutionRecord(run, id: 0, pipelineID: PipelineID(0), attempt: 1)
+        record.progress = progress.value.report
         let log = ExecutionLog(scriptPath: source.path, artifact: artifact, source: source.content, execution: record)
         print("\n----- execution log (what CLEANUP would commit) -----\n")
         print(log.render(masking: executor.currentMasker()))

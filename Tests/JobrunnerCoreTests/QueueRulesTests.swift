@@ -84,7 +84,7 @@ struct QueueRulesTests {
         #expect(
             PipelineStatus(stages: [Self.stage(.process, .succeeded), Self.stage(.execute, .succeeded), Self.stage(.cleanup, .succeeded)])
                 == .succeeded)
-        #expect(PipelineStatus.allCases.filter(\.isAtRest) == [.succeeded, .failed, .interrupted, .cancelled])
+        #expect(PipelineStatus.allCases.filter(\.isAtRest) == [.succeeded, .failed, .interrupted, .cancelled, .superseded, .discarded])
     }
 
     @Test(arguments: [
@@ -130,4 +130,44 @@ struct ApplicationSettingsTests {
         #expect(RevisionLocation(parsing: "https://app.internal/version") == .url("https://app.internal/version"))
         #expect(RevisionLocation(parsing: "/srv/app/REVISION") == nil)
     }
+}
+
+@Suite("A pipeline's outcome")
+struct PipelineOutcomeTests {
+    static let now = Date(timeIntervalSince1970: 1_700_000_000)
+
+    static func stages(_ states: [(StageKind, StageState)]) -> [StageRecord] {
+        states.enumerated().map { index, pair in
+            StageRecord(
+                id: StageID(Int64(index + 1)), pipelineID: PipelineID(1), kind: pair.0, state: pair.1, attempt: 1, maxAttempts: 1,
+                runAfter: now, createdAt: now)
+        }
+    }
+
+    @Test
+    func aScriptThatFailedMakesTheFinishedPipelineFailedAndSaysHow() {
+        let logged = Self.stages([(.process, .succeeded), (.execute, .succeeded), (.cleanup, .succeeded)])
+        let cases: [(ScriptResult, PipelineOutcome)] = [
+            (ScriptResult(outcome: .failed, exitCode: 3), .exitedNonZero), (ScriptResult(outcome: .timedOut), .timedOut),
+            (ScriptResult(outcome: .killed, signal: 9), .killed),
+        ]
+        for (script, outcome) in cases {
+            let summary = PipelineSummary(pipeline: Self.pipeline, stages: logged, script: script)
+            #expect(summary.status == .failed, "the list and the filter say the script failed")
+            #expect(summary.outcome == outcome)
+            #expect(summary.stages.allSatisfy { $0.state == .succeeded }, "stage states keep their meaning")
+        }
+        #expect(PipelineSummary(pipeline: Self.pipeline, stages: logged, script: ScriptResult(outcome: .succeeded, exitCode: 0)).status == .succeeded)
+        // While its log is still being committed, the pipeline is not finished.
+        let committing = Self.stages([(.process, .succeeded), (.execute, .succeeded), (.cleanup, .queued)])
+        let pending = PipelineSummary(pipeline: Self.pipeline, stages: committing, script: ScriptResult(outcome: .failed, exitCode: 3))
+        #expect(pending.status == .queued && pending.outcome == .exitedNonZero)
+        #expect(PipelineSummary(pipeline: Self.pipeline, stages: Self.stages([(.process, .failed)])).outcome == .notRun)
+        #expect(PipelineSummary(pipeline: Self.pipeline, stages: Self.stages([(.process, .succeeded), (.execute, .interrupted)]),
+            script: ScriptResult(outcome: .running)).outcome == .interrupted)
+    }
+
+    static let pipeline = PipelineRecord(
+        id: PipelineID(1), source: NewPipeline(repository: RepositoryName(rawValue: "acme/ops")!, branch: "main", scriptPath: "jobs/x.sh", commit: String(repeating: "a", count: 40)),
+        deliveryID: DeliveryID("d"), createdAt: now)
 }

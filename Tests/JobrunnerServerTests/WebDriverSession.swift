@@ -107,6 +107,12 @@ final class WebDriverSession: Sendable {
         return nil
     }
 
+    /// A DOM property of the element (`value`, `max`), or nil.
+    func property(_ selector: String, _ name: String) async throws -> Any? {
+        guard let element = try await element(selector) else { return nil }
+        return try await command("GET", "/element/\(element)/property/\(name)")
+    }
+
     func type(_ selector: String, _ text: String) async throws {
         guard let element = try await element(selector) else { throw Failure(description: "no element \(selector)") }
         _ = try await command("POST", "/element/\(element)/value", ["text": text])

@@ -88,8 +88,10 @@ struct ProcessExecuteStageTests {
         ])
         let id = try await record(setup, path: "jobs/chain.sh", commit: commit)
         let running = RunningPool.start(pool(setup))
-        try await eventually("the pipeline finished") { try await setup.store.status(id) == .succeeded }
+        try await eventually("the pipeline finished") { try await setup.store.stage(id, .cleanup)?.state == .succeeded }
         try await running.shutdown()
+        let summary = try #require(try await setup.store.pipeline(id)).summary
+        #expect(summary.status == .failed && summary.outcome == .exitedNonZero, "the script failed, and the pipeline says so")
 
         let bare = setup.git.bare
         func git(_ arguments: [String]) throws -> String {
@@ -116,8 +118,9 @@ struct ProcessExecuteStageTests {
         let commit = try setup.git.commit(["jobs/fails.py": "import sys\nprint('partial work')\nsys.exit(5)\n"])
         let id = try await record(setup, path: "jobs/fails.py", commit: commit)
         let running = RunningPool.start(pool(setup))
-        try await eventually("the pipeline finished") { try await setup.store.status(id) == .succeeded }
+        try await eventually("the pipeline finished") { try await setup.store.stage(id, .cleanup)?.state == .succeeded }
         try await running.shutdown()
+        #expect(try await setup.store.status(id) == .failed)
         let execution = try #require(try await setup.store.executions(for: id).first)
         #expect(execution.outcome == .failed)
         #expect(execution.exitCode == 5)

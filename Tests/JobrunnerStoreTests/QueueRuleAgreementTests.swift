@@ -10,13 +10,22 @@ import Testing
 @Suite("Queue rules: SQL agrees with Core")
 struct QueueRuleAgreementTests {
     /// Every combination of stage states a pipeline can be stored with: PROCESS in each state,
-    /// EXECUTE and CLEANUP each absent or in each state.
-    static let combinations: [(process: StageState, execute: StageState?, cleanup: StageState?)] = {
+    /// EXECUTE and CLEANUP each absent or in each state; and, after a PROCESS that succeeded,
+    /// every EXECUTE and CLEANUP state with every outcome of a script run.
+    static let combinations: [(process: StageState, execute: StageState?, cleanup: StageState?, script: ExecutionOutcome?)] = {
         let optional: [StageState?] = [nil] + StageState.allCases.map { $0 }
-        return StageState.allCases.flatMap { process in
-            optional.flatMap { execute in optional.map { cleanup in (process, execute, cleanup) } }
+        let stagesOnly = StageState.allCases.flatMap { process in
+            optional.flatMap { execute in optional.map { cleanup in (process, execute, cleanup, ExecutionOutcome?.none) } }
         }
+        let withScripts = StageState.allCases.flatMap { execute in
+            optional.flatMap { cleanup in
+                ExecutionOutcome.allCases.map { script in (StageState.succeeded, StageState?.some(execute), cleanup, Optional(script)) }
+            }
+        }
+        return stagesOnly + withScripts
     }()
+
+    static let markSets: [Set<PipelineMark>] = [[], [.superseded], [.discarded], [.superseded, .discarded]]
 
     @Test(arguments: StoreDriver.all)
     func theStatusFilterAndTheDerivedStatusAgreeForEveryCombination(driver: StoreDriver) async throws {
@@ -42,20 +51,41 @@ struct QueueRuleAgreementTests {
                     VALUES (\(id.rawValue), 'acme/x', '\(kind.rawValue)', '\(state.rawValue)', 0, 1, 0, 0)
                     """)
             }
+            // The pipeline's marks cycle through every subset; the cycle (4) and the innermost
+            // dimension (CLEANUP: 7 values) are coprime, so every mark set meets every CLEANUP state.
+            let marks = Self.markSets[ids.firstIndex(of: id)! % Self.markSets.count]
+            if marks.contains(.superseded) { sql.append("UPDATE pipelines SET superseded_by = \(id.rawValue + 100000) WHERE id = \(id.rawValue)") }
+            if marks.contains(.discarded) {
+                sql.append("UPDATE pipelines SET discarded_by = 'ops', discarded_at = 1, discard_reason = 'x', discard_may_have_run = 0 WHERE id = \(id.rawValue)")
+            }
+            if let script = combination.script {
+                // An earlier run that succeeded, then the latest: only the latest counts.
+                sql.append("INSERT INTO executions (pipeline_id, attempt, started_at, outcome) VALUES (\(id.rawValue), 1, 0, 'succeeded')")
+                sql.append("""
+                    INSERT INTO executions (pipeline_id, attempt, started_at, outcome, exit_code)
+                    VALUES (\(id.rawValue), 2, 1, '\(script.rawValue)', 3)
+                    """)
+            }
         }
         try await harness.execute(sql.joined(separator: ";\n"))
 
         var filtered: [PipelineID: PipelineStatus] = [:]
         for status in PipelineStatus.allCases {
             for summary in try await store.pipelines(PipelineFilter(status: status, limit: 1000)) {
+                #expect(summary.status == status, "the list's own status agrees with the filter")
                 #expect(filtered[summary.pipeline.id] == nil, "pipeline \(summary.pipeline.id) matched two status filters")
                 filtered[summary.pipeline.id] = status
             }
         }
         let statistics = try await store.statistics()
+        let summaries = Dictionary(
+            uniqueKeysWithValues: try await store.pipelines(PipelineFilter(limit: 1000)).map { ($0.pipeline.id, $0) })
+        #expect(summaries.count == ids.count)
         for (id, combination) in zip(ids, combinations) {
-            let stages = try #require(try await store.pipeline(id)).summary.stages
-            let swift = PipelineStatus(stages: stages)
+            let summary = try #require(summaries[id])
+            #expect(summary.script?.outcome == combination.script)
+            #expect(summary.pipeline.marks == Self.markSets[ids.firstIndex(of: id)! % Self.markSets.count])
+            let swift = PipelineStatus(stages: summary.stages, script: summary.script, marks: summary.pipeline.marks)
             #expect(filtered[id] == swift, "\(combination): SQL says \(String(describing: filtered[id])), Core says \(swift)")
         }
         for status in PipelineStatus.allCases {

@@ -30,14 +30,22 @@ public enum OperatorRetryRule {
         case queue(maxAttempts: Int)
         /// Refused: the stage is in this state (or its pipeline was cancelled).
         case refuse(from: StageState)
+        /// Refused: the pipeline was superseded by a fix, or discarded — its script must not run.
+        case refuseClosed(PipelineMark)
     }
 
     /// Failed and interrupted stages may be retried, with a fresh budget of attempts (for
     /// EXECUTE exactly one more run). A cancelled pipeline stays cancelled — except the CLEANUP
     /// that follows a stopped EXECUTE, which must still be able to commit its log.
-    public static func decide(_ stage: StageRecord, in pipelineStages: [StageRecord], policy: RetryPolicy) -> Decision {
+    /// A superseded pipeline is never retried (its fix runs instead), and of a discarded one only
+    /// the CLEANUP that commits its log.
+    public static func decide(
+        _ stage: StageRecord, in pipelineStages: [StageRecord], marks: Set<PipelineMark> = [], policy: RetryPolicy
+    ) -> Decision {
+        if marks.contains(.superseded) { return .refuseClosed(.superseded) }
+        if marks.contains(.discarded) && stage.kind != .cleanup { return .refuseClosed(.discarded) }
         guard stage.state.isRetryable else { return .refuse(from: stage.state) }
-        if pipelineStages.contains(where: { $0.state == .cancelled && $0.kind.isIdempotent }) {
+        if !marks.contains(.discarded) && pipelineStages.contains(where: { $0.state == .cancelled && $0.kind.isIdempotent }) {
             return .refuse(from: .cancelled)
         }
         return .queue(maxAttempts: policy.maxAttemptsAfterOperatorRetry(kind: stage.kind, attemptsUsed: stage.attempt))

@@ -24,11 +24,12 @@ struct APIRoutes: Sendable {
         case showPipeline
         case retryStage
         case cancelPipeline
+        case discardPipeline
 
         var method: HTTPRequest.Method {
             switch self {
             case .listPipelines, .showPipeline: .get
-            case .retryStage, .cancelPipeline: .post
+            case .retryStage, .cancelPipeline, .discardPipeline: .post
             }
         }
 
@@ -38,6 +39,7 @@ struct APIRoutes: Sendable {
             case .showPipeline: "/api/v1/pipelines/{id}"
             case .retryStage: "/api/v1/pipelines/{id}/stages/{kind}/retry"
             case .cancelPipeline: "/api/v1/pipelines/{id}/cancel"
+            case .discardPipeline: "/api/v1/pipelines/{id}/discard"
             }
         }
 
@@ -71,6 +73,12 @@ struct APIRoutes: Sendable {
             await authenticated(request) { identity in
                 var request = request
                 return try await cancel(try Self.pipelineID(context), body: try await Self.body(&request), by: identity)
+            }
+        }
+        router.on(Operation.discardPipeline.routerPath, method: Operation.discardPipeline.method) { request, context in
+            await authenticated(request) { identity in
+                var request = request
+                return try await discard(try Self.pipelineID(context), body: try await Self.body(&request), by: identity)
             }
         }
     }
@@ -133,6 +141,14 @@ struct APIRoutes: Sendable {
             .accepted,
             CancelAnswer(
                 outcome: outcome.rawValue, pipeline: PipelineResource(summary, links: links, logsDirectory: logsDirectory)))
+    }
+
+    func discard(_ id: PipelineID, body: ActionBody, by identity: OperatorIdentity) async throws -> Response {
+        try await operations.discard(pipeline: id, by: identity, reason: body.reason)
+        guard let summary = try await store.pipeline(id)?.summary else { throw OperatorActionError.pipelineNotFound(id) }
+        return Self.json(
+            .accepted,
+            CancelAnswer(outcome: "discarded", pipeline: PipelineResource(summary, links: links, logsDirectory: logsDirectory)))
     }
 
     // MARK: Plumbing

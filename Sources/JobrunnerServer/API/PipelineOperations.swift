@@ -3,7 +3,7 @@ import JobrunnerCore
 import JobrunnerStages
 import JobrunnerStore
 
-/// Retry and cancel as operators ask for them, from the dashboard or the API: the same checks,
+/// Retry, cancel and discard as operators ask for them, from the dashboard or the API: the same checks,
 /// the same records, the same errors.
 public struct PipelineOperations: Sendable {
     public let store: any OperatorControls & PipelineLookup
@@ -42,6 +42,20 @@ public struct PipelineOperations: Sendable {
         }
     }
 
+    /// Gives up on a pipeline's script: CLEANUP removes it and commits a log saying it did not
+    /// run (or may have run), naming the operator. The reason is required: the log must say why.
+    public func discard(pipeline id: PipelineID, by identity: OperatorIdentity, reason: String?) async throws {
+        guard let reason = Self.clean(reason) else { throw OperatorActionError.reasonRequired(id) }
+        do {
+            try await store.discard(pipeline: id, operatorName: identity.name, reason: reason)
+        } catch PipelineStoreError.pipelineNotFound {
+            throw OperatorActionError.pipelineNotFound(id)
+        } catch let error as PipelineStoreError {
+            throw OperatorActionError.refused(error)
+        }
+        workAvailable.signal()
+    }
+
     /// Reasons are free text from a form: trimmed, bounded, empty means none.
     static func clean(_ reason: String?) -> String? {
         guard let trimmed = reason?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
@@ -55,6 +69,8 @@ public enum OperatorActionError: Error, Sendable, Equatable, CustomStringConvert
     case stageNotFound(PipelineID, StageKind)
     /// Retrying EXECUTE runs the script again; the request must say so explicitly.
     case confirmationRequired(PipelineID)
+    /// Discarding needs a reason: the committed log says why the script did not run.
+    case reasonRequired(PipelineID)
     /// The stage is not in a state the action applies to.
     case refused(PipelineStoreError)
 
@@ -65,6 +81,8 @@ public enum OperatorActionError: Error, Sendable, Equatable, CustomStringConvert
             "pipeline \(id) has no \(kind.displayName) stage yet (a stage exists once the one before it finished)"
         case .confirmationRequired(let id):
             "retrying EXECUTE of pipeline \(id) runs the script again in production: confirm it explicitly (\"confirm\": true)"
+        case .reasonRequired(let id):
+            "discarding pipeline \(id) needs a reason: the log committed in place of its script says why it did not run (\"reason\": \"…\")"
         case .refused(let error): "\(error)"
         }
     }
@@ -73,7 +91,7 @@ public enum OperatorActionError: Error, Sendable, Equatable, CustomStringConvert
     public var status: Int {
         switch self {
         case .pipelineNotFound, .stageNotFound: 404
-        case .confirmationRequired: 422
+        case .confirmationRequired, .reasonRequired: 422
         case .refused: 409
         }
     }

@@ -48,6 +48,10 @@ struct PipelineResource: Encodable {
 
     var id: Int64
     var status: String
+    /// What came of the script: succeeded, exited-non-zero, timed-out, killed, stopped, … (`PipelineOutcome`).
+    var outcome: String
+    /// The script's exit status, when it ran and exited.
+    var exitStatus: Int32?
     var repository: String
     var branch: String
     var script: String
@@ -64,13 +68,27 @@ struct PipelineResource: Encodable {
     var durationSeconds: Double?
     var logPath: String
     var logUrl: String?
+    /// The earlier pipeline of the same script this one replaced (its fix).
+    var supersedes: Int64?
+    /// The later pipeline that replaced this one; this one never runs.
+    var supersededBy: Int64?
+    var discard: DiscardResource?
     var stages: [Stage]
+
+    struct DiscardResource: Encodable {
+        var by: String
+        var at: Date
+        var reason: String
+        var mayHaveRun: Bool
+    }
 
     init(_ summary: PipelineSummary, links: RepositoryLinks, logsDirectory: String) {
         let pipeline = summary.pipeline
         let source = pipeline.source
         id = pipeline.id.rawValue
         status = summary.status.rawValue
+        outcome = summary.outcome.rawValue
+        exitStatus = summary.script?.exitCode
         repository = source.repository.rawValue
         branch = source.branch
         script = source.scriptPath
@@ -89,7 +107,35 @@ struct PipelineResource: Encodable {
         logPath = ExecutionLogPath.path(for: pipeline, logsDirectory: logsDirectory)
         let committed = summary.stage(.cleanup)?.state == .succeeded
         logUrl = committed ? links.file(source.repository, ref: source.branch, path: logPath) : nil
+        supersedes = pipeline.supersedes?.rawValue
+        supersededBy = pipeline.supersededBy?.rawValue
+        discard = pipeline.discard.map {
+            DiscardResource(by: $0.operatorName, at: $0.at, reason: $0.reason, mayHaveRun: $0.mayHaveRun)
+        }
         stages = summary.stages.map(Stage.init)
+    }
+}
+
+/// A script's progress as the API shows it: what it reported, and the rate and time left.
+struct ProgressResource: Encodable {
+    var done: Double
+    var total: Double?
+    var unit: String?
+    var fraction: Double?
+    var ratePerSecond: Double?
+    var secondsLeft: Double?
+    var updatedAt: Date
+    var text: String
+
+    init(_ report: ProgressReport) {
+        done = report.done
+        total = report.total
+        unit = report.unit
+        fraction = report.fraction
+        ratePerSecond = report.ratePerSecond
+        secondsLeft = report.secondsLeft
+        updatedAt = report.at
+        text = ProgressText.describe(report)
     }
 }
 
@@ -160,6 +206,8 @@ struct PipelineDetailResource: Encodable {
         var stderrTruncated: Bool
         /// The application it ran in (`JOBRUNNER_APP_DIR`).
         var application: ApplicationFacts?
+        /// The latest `::progress` the script reported.
+        var progress: ProgressResource?
 
         init(_ record: ExecutionRecord) {
             id = record.id
@@ -178,6 +226,7 @@ struct PipelineDetailResource: Encodable {
             stdoutTruncated = record.stdoutTruncated
             stderrTruncated = record.stderrTruncated
             application = record.application
+            progress = record.progress.map(ProgressResource.init)
         }
     }
     struct Feedback: Encodable {

@@ -102,6 +102,12 @@ public struct ServiceAssembly: Sendable {
         context.servesDashboardAndIntake = role == .serve
         context.clock = clock
         if let interval = overrides.liveInterval { context.liveInterval = interval }
+        if role == .serve {
+            context.orphanScan = OrphanScriptScan(
+                reader: git, store: store,
+                detector: ScriptDetector(jobsDirectory: settings.jobsDirectory, supportedExtensions: context.scriptExtensions),
+                repositories: settings.repositories, branch: settings.branch, clock: clock, logger: logger)
+        }
 
         let executor = ScriptExecutor(
             settings: settings, environment: environment,

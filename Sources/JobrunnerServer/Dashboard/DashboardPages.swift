@@ -1,5 +1,6 @@
 import Foundation
 import JobrunnerCore
+import JobrunnerStages
 import JobrunnerStore
 
 /// Turns store records into the values the mustache templates show. Missing values are left
@@ -23,6 +24,54 @@ struct DashboardPages: Sendable {
             var older = parameters
             older["before"] = String(next.rawValue)
             values["olderURL"] = "/?" + DashboardQuery.encode(older)
+        }
+        return values
+    }
+
+    /// The overview's values.
+    func overview(_ overview: QueueOverview, now: Date) -> [String: Any] {
+        func item(_ summary: PipelineSummary, _ extra: [String: Any] = [:]) -> [String: Any] {
+            var values: [String: Any] = [
+                "id": summary.pipeline.id.rawValue, "script": summary.pipeline.source.scriptPath,
+                "repository": summary.pipeline.source.repository.rawValue, "status": summary.status.rawValue,
+                "outcomeText": Self.outcomeText(summary.outcome.rawValue, exitStatus: summary.script?.exitCode),
+            ]
+            values.merge(extra) { _, new in new }
+            return values
+        }
+        let count = { (status: PipelineStatus) in overview.counts[status] ?? 0 }
+        var values: [String: Any] = [
+            "runningCount": count(.running), "queuedCount": count(.queued),
+            "attentionCount": count(.failed) + count(.interrupted),
+            "running": overview.running.map { summary in
+                let stage = summary.stages.last { $0.state == .running }
+                return item(summary, [
+                    "stage": stage?.kind.displayName ?? "", "since": DashboardFormat.time(stage?.startedAt),
+                ])
+            },
+            "queued": overview.queued.map { item($0, ["why": QueueOverview.waitReason($0, now: now)]) },
+            "attention": overview.needingAttention.map { summary in
+                let stopped = summary.stages.last { $0.state == .failed || $0.state == .interrupted }
+                return item(summary, ["why": stopped?.lastError ?? summary.status.rawValue])
+            },
+            "recent": overview.recent.map { summary in
+                item(summary, [
+                    "runTime": DashboardFormat.duration(seconds: QueueOverview.runTime(summary)),
+                    "finished": DashboardFormat.time(summary.stage(.execute)?.finishedAt),
+                ])
+            },
+        ]
+        if let orphans = overview.orphans {
+            values["orphanCount"] = orphans.scripts.count
+            values["orphansScanned"] = DashboardFormat.time(orphans.scannedAt)
+            values["orphans"] = orphans.scripts.map { script -> [String: Any] in
+                var row: [String: Any] = [
+                    "path": script.path, "repository": script.repository.rawValue, "advice": script.advice,
+                ]
+                if let latest = script.latest { row["pipeline"] = latest.pipeline.id.rawValue }
+                return row
+            }
+            values["orphanProblems"] = orphans.problems
         }
         return values
     }
@@ -55,7 +104,22 @@ struct DashboardPages: Sendable {
         let status = summary.status
         let current = summary.stages.last
         let stoppable = current?.kind == .execute && current?.state == .running && current?.cancelRequestedAt == nil
-        values["canCancel"] = status != .cancelled && (current?.state == .queued || stoppable)
+        values["canCancel"] = status != .cancelled && status != .superseded && (current?.state == .queued || stoppable)
+        if case .discard(let mayHaveRun) = DiscardRule.decide(summary) {
+            values["canDiscard"] = true
+            values["discardNote"] =
+                mayHaveRun
+                ? "Its run was interrupted: the log will say the script may have run, with the output captured so far."
+                : "The script did not run: the log will say so."
+        }
+        if let earlier = summary.pipeline.supersedes { values["supersedes"] = earlier.rawValue }
+        if let later = summary.pipeline.supersededBy { values["supersededBy"] = later.rawValue }
+        if let discard = summary.pipeline.discard {
+            values["discard"] = [
+                "by": discard.operatorName, "at": DashboardFormat.time(discard.at), "reason": discard.reason,
+                "mayHaveRun": discard.mayHaveRun,
+            ] as [String: Any]
+        }
         values["cancelLabel"] = stoppable ? "Stop the script (kill EXECUTE)" : "Cancel pipeline"
         values["live"] = summary.stages.contains { $0.state == .queued || $0.state == .running }
         values["stages"] = summary.stages.map { stage -> [String: Any] in
@@ -63,8 +127,9 @@ struct DashboardPages: Sendable {
                 "kind": stage.kind.rawValue, "label": stage.kind.displayName, "state": stage.state.rawValue,
                 "attempt": stage.attempt, "maxAttempts": stage.maxAttempts, "started": DashboardFormat.time(stage.startedAt),
                 "finished": DashboardFormat.time(stage.finishedAt),
-                // After a stopped EXECUTE the pipeline is cancelled, but its CLEANUP must still be retryable.
-                "retryable": stage.state.isRetryable && (status != .cancelled || stage.kind == .cleanup),
+                // The operator rule decides (a stopped EXECUTE's CLEANUP stays retryable, a superseded
+                // pipeline never is); the attempt budget does not matter here.
+                "retryable": Self.retryable(stage, in: summary),
                 "needsConfirmation": stage.kind == .execute,
             ]
             if let text = stage.summary { row["summary"] = text }
@@ -85,7 +150,7 @@ struct DashboardPages: Sendable {
         values["hasActions"] = !detail.operatorActions.isEmpty
         values["actions"] = detail.operatorActions.map { action -> [String: Any] in
             var row: [String: Any] = [
-                "operator": action.operatorName, "action": action.kind == .retry ? "retried" : "cancelled",
+                "operator": action.operatorName, "action": Self.actionVerb(action.kind),
                 "at": DashboardFormat.time(action.at),
             ]
             if let kind = action.stageKind { row["stage"] = kind.displayName }
@@ -126,6 +191,13 @@ struct DashboardPages: Sendable {
         return values
     }
 
+    static func retryable(_ stage: StageRecord, in summary: PipelineSummary) -> Bool {
+        if case .queue = OperatorRetryRule.decide(stage, in: summary.stages, marks: summary.pipeline.marks, policy: RetryPolicy()) {
+            return true
+        }
+        return false
+    }
+
     private func execution(_ run: ExecutionRecord) -> [String: Any] {
         var values: [String: Any] = [
             "attempt": run.attempt, "outcome": run.outcome.rawValue,
@@ -136,6 +208,15 @@ struct DashboardPages: Sendable {
         // A string, so exit status 0 still shows (a number 0 would hide its section).
         if let code = run.exitCode { values["exitCode"] = "\(code)" }
         if let duration = run.duration { values["duration"] = DashboardFormat.duration(seconds: duration.secondsDouble) }
+        if let progress = run.progress { values["progress"] = Self.progress(progress) }
+        return values
+    }
+
+    /// The progress bar's values (the live view sends the same).
+    static func progress(_ report: ProgressReport) -> [String: Any] {
+        var values: [String: Any] = ["text": ProgressText.describe(report), "done": report.done]
+        if let total = report.total { values["max"] = total }
+        if let fraction = report.fraction { values["percent"] = Int((fraction * 100).rounded()) }
         return values
     }
 
@@ -151,6 +232,28 @@ struct DashboardPages: Sendable {
         if let number = resource.pullRequest { values["pullRequest"] = "\(number)" }
         if let url = resource.pullRequestUrl { values["pullRequestURL"] = url }
         if let author = resource.author { values["author"] = author }
+        values["outcome"] = resource.outcome
+        values["outcomeText"] = Self.outcomeText(resource.outcome, exitStatus: resource.exitStatus)
         return values
+    }
+
+    static func actionVerb(_ kind: OperatorAction.Kind) -> String {
+        switch kind {
+        case .retry: "retried"
+        case .cancel: "cancelled"
+        case .discard: "discarded"
+        }
+    }
+
+    /// The script's result in words, for the badge: "exit 3", "timed out", "not run".
+    static func outcomeText(_ outcome: String, exitStatus: Int32?) -> String {
+        switch PipelineOutcome(rawValue: outcome) {
+        case .exitedNonZero?: exitStatus.map { "exit \($0)" } ?? "exited non-zero"
+        case .succeeded?: "exit 0"
+        case .timedOut?: "timed out"
+        case .notRun?: "not run"
+        case let other?: other.rawValue
+        case nil: outcome
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JobrunnerCore
+import JobrunnerStages
 import JobrunnerStore
 import NIOCore
 
@@ -19,6 +20,9 @@ struct DashboardRoutes: Sendable {
     /// Set the Secure attribute on cookies (the public URL is https).
     let secureCookies: Bool
     let publicURL: String?
+    /// Scripts left in the jobs directory, for the overview (none on a worker-less test app).
+    var orphanScan: OrphanScriptScan? = nil
+    var clock: any JobClock = SystemClock()
 
     static let sessionCookie = "jobrunner_session"
     static let loginCookie = "jobrunner_login"
@@ -68,6 +72,14 @@ struct DashboardRoutes: Sendable {
                 return Self.redirect("/pipelines/\(id.rawValue)?done=\(outcome.rawValue)")
             }
         }
+        router.post("/pipelines/:id/discard") { request, context in
+            var request = request
+            return await withForm(&request) { session, form in
+                let id = try APIRoutes.pipelineID(context)
+                try await operations.discard(pipeline: id, by: session.identity, reason: form["reason"])
+                return Self.redirect("/pipelines/\(id.rawValue)?done=discarded")
+            }
+        }
     }
 
     // MARK: Pages
@@ -76,6 +88,11 @@ struct DashboardRoutes: Sendable {
         let filter = try DashboardQuery.filter(from: request.uri.queryParameters)
         let (summaries, older) = try await PipelineQueries.page(store, filter)
         var values = pages.list(summaries, filter: filter, olderThan: older)
+        // The overview answers "what needs me now", so it opens the first page, not a filtered one.
+        if filter.status == nil && filter.text == nil && filter.before == nil {
+            let overview = try await QueueOverview.read(store, repository: filter.repository, orphans: orphanScan)
+            values["overview"] = pages.overview(overview, now: clock.now())
+        }
         values.merge(chrome(session)) { _, new in new }
         return html(.ok, templates.render("pipelines", values))
     }
@@ -100,6 +117,7 @@ struct DashboardRoutes: Sendable {
         "retry-cleanup": "CLEANUP was queued again.",
         "cancelled": "The pipeline was cancelled.",
         "stop-requested": "The worker was asked to stop the script; CLEANUP will commit its log.",
+        "discarded": "The pipeline was discarded: CLEANUP removes the script and commits a log saying why.",
     ]
 
     // MARK: Sign-in
@@ -203,7 +221,8 @@ struct DashboardRoutes: Sendable {
             let back: String =
                 switch error {
                 case .pipelineNotFound: "/"
-                case .stageNotFound(let id, _), .confirmationRequired(let id): "/pipelines/\(id.rawValue)"
+                case .stageNotFound(let id, _), .confirmationRequired(let id), .reasonRequired(let id):
+                    "/pipelines/\(id.rawValue)"
                 case .refused: "/"
                 }
             return message(

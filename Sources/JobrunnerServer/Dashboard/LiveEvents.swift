@@ -60,6 +60,7 @@ struct LiveEvents: Sendable {
         var execution: Int64?
         var finished = false
         var sent = (stdout: 0, stderr: 0)
+        var progress = ""
 
         mutating func stageEvents(_ summary: PipelineSummary) -> [String] {
             let object: [String: Any] = [
@@ -83,6 +84,13 @@ struct LiveEvents: Sendable {
             }
             finished = run.finishedAt != nil
             var events: [String] = []
+            if let report = run.progress {
+                let json = LiveEvents.json(DashboardPages.progress(report))
+                if json != progress {
+                    progress = json
+                    events.append("event: progress\ndata: \(json)\n\n")
+                }
+            }
             for stream in ["stdout", "stderr"] {
                 let bytes = stream == "stdout" ? run.stdout : run.stderr
                 let offset = stream == "stdout" ? sent.stdout : sent.stderr

@@ -3,7 +3,7 @@ import JobrunnerCore
 import JobrunnerGitHub
 
 /// Decides what a verified push means: which configured repository and branch it is for, and
-/// which scripts it adds. No I/O but the compare API call for incomplete payloads.
+/// which scripts it adds or modifies. No I/O but the compare API call for incomplete payloads.
 struct PushIntake: Sendable {
     var repositories: Set<RepositoryName>
     var branch: String?
@@ -62,11 +62,12 @@ struct PushIntake: Sendable {
                 return .ignored("only the bot's own commits")
             }
             let added = comparison.files.filter { ["added", "copied", "renamed"].contains($0.status) }.map(\.filename)
+            let modified = comparison.files.filter { $0.status == "modified" || $0.status == "changed" }.map(\.filename)
             let headMessage = comparison.commits.last?.message ?? push.headCommit?.message ?? ""
             commits = [
                 ScriptDetector.Commit(
                     id: push.after, message: BotCommitMarker.isBotCommit(message: headMessage) ? "" : headMessage,
-                    author: comparison.commits.last?.authorLogin, added: added)
+                    author: comparison.commits.last?.authorLogin, added: added, modified: modified)
             ]
         } else {
             commits = push.commits.map { commit in
@@ -80,13 +81,14 @@ struct PushIntake: Sendable {
             return .ignored("only the bot's own commits")
         }
         guard !detected.scripts.isEmpty else {
-            return .ignored("no scripts added under \(detector.jobsDirectory)/", skipped: detected.skipped)
+            return .ignored("no scripts added or modified under \(detector.jobsDirectory)/", skipped: detected.skipped)
         }
         let pullRequest = push.headCommit.flatMap { PullRequestReference.number(inCommitMessage: $0.message) }
         let pipelines = detected.scripts.map { script in
             NewPipeline(
                 repository: repository, branch: branch, scriptPath: script.path, commit: script.commit, blob: nil,
-                pusher: push.pusher.name, pullRequest: pullRequest, author: script.author)
+                pusher: push.pusher.name, pullRequest: pullRequest, author: script.author,
+                modifiesExisting: script.modifiesExisting)
         }
         return .accepted(pipelines, skipped: detected.skipped)
     }

@@ -119,7 +119,7 @@ struct WebhookRoutes: Sendable {
             logger.info(
                 "push accepted",
                 metadata: ["pipelines": "\(recorded.pipelines.map { "\($0.id):\($0.path)" })", "repository": "\(push.repository.fullName)"])
-            return Self.answer(.accepted, IntakeAnswer(recorded, skipped: skipped))
+            return Self.answer(.accepted, IntakeAnswer(recorded, skipped: skipped + recorded.skipped))
         case .ignored(let reason, let skipped):
             delivery.outcome = .ignored
             delivery.reason = reason

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import JobrunnerCore
+import JobrunnerStages
 import JobrunnerStore
 import NIOCore
 import Prometheus
@@ -13,6 +14,7 @@ struct MetricsRoutes: Sendable {
     let authenticator: OperatorAuthenticator
     let isPublic: Bool
     let clock: any JobClock
+    var orphanScan: OrphanScriptScan? = nil
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/metrics") { request, _ in
@@ -23,6 +25,10 @@ struct MetricsRoutes: Sendable {
             // Queue gauges from the store; if it is down, the process counters still answer.
             if let statistics = try? await store.statistics() {
                 metrics.update(from: statistics, now: clock.now())
+            }
+            if let orphanScan {
+                let report = await orphanScan.report(maxAge: .seconds(60))
+                metrics.update(orphans: report.counts(of: orphanScan.repositories))
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -60,6 +60,17 @@ public struct PrometheusServiceMetrics: ServiceMetrics {
         ).set(age)
     }
 
+    /// Scripts on the branch tip with no live pipeline, per repository (`OrphanScriptScan`).
+    public func update(orphans counts: [RepositoryName: Int]) {
+        for (repository, count) in counts {
+            registry.makeGauge(
+                descriptor: Self.name(
+                    "orphan_scripts", help: "Scripts in the jobs directory at the branch tip with no live pipeline"),
+                labels: [("repository", repository.rawValue)]
+            ).set(Double(count))
+        }
+    }
+
     static func name(_ metric: String, unit: String? = nil, help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "jobrunner", metricName: metric, unitName: unit, helpText: help)
     }

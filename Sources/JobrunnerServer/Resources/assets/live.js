@@ -26,6 +26,15 @@
     if (data.reset) element.textContent = "";
     element.textContent += data.text;
   });
+  source.addEventListener("progress", function (event) {
+    var data = JSON.parse(event.data);
+    var section = document.getElementById("progress-section");
+    var bar = document.getElementById("progress");
+    if (!section || !bar) return;
+    section.hidden = false;
+    if (data.max !== undefined) { bar.max = data.max; bar.value = data.done; } else { bar.removeAttribute("value"); }
+    document.getElementById("progress-text").textContent = data.text;
+  });
   source.addEventListener("stages", function (event) {
     var data = JSON.parse(event.data);
     var status = document.getElementById("status");
