@@ -94,6 +94,20 @@ struct GitBackendConformanceTests {
     }
 
     @Test(arguments: Kind.allCases)
+    func theFilesOfTheJobsDirectoryAtTheBranchTipAreListed(_ kind: Kind) async throws {
+        let git = try GitFixture()
+        let first = try git.commit(["jobs/a.sh": "echo a\n", "jobs/lib/x.sh": "x\n", "README.md": "r\n"], symlinks: ["jobs/l.sh": "a.sh"])
+        let tip = try git.commit(["jobs/b.py": "print(1)\n", "jobs/a.sh": nil])
+        let harness = try await Self.harness(kind, git)
+        defer { harness.stop() }
+        let listed = try await harness.backend.filesAtTip(repository: Self.repository, branch: "main", directory: "jobs")
+        #expect(listed.commit == tip && listed.commit != first)
+        #expect(listed.paths == ["jobs/b.py"], "regular files directly in the directory, at the tip")
+        let none = try await harness.backend.filesAtTip(repository: Self.repository, branch: "main", directory: "scripts")
+        #expect(none.paths.isEmpty)
+    }
+
+    @Test(arguments: Kind.allCases)
     func oneCommitRemovesTheScriptAndAddsTheLogAndARetryCommitsNothing(_ kind: Kind) async throws {
         let git = try GitFixture()
         let source = try git.commit(["jobs/a.sh": "echo a\n", "jobs/keep.sh": "echo keep\n"])
