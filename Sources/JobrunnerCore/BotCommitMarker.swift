@@ -4,8 +4,9 @@
 public enum BotCommitMarker {
     public static let trailer = "Jobrunner-Cleanup:"
 
+    /// Any line break ends a line: a message with CRLF endings (one `Character` in Swift) counts.
     public static func isBotCommit(message: String) -> Bool {
-        message.split(separator: "\n", omittingEmptySubsequences: false).contains { line in
+        message.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).contains { line in
             line.trimmingPrefixWhitespace().hasPrefix(trailer)
         }
     }

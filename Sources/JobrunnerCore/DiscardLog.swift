@@ -31,15 +31,13 @@ public struct DiscardLog: Sendable, Equatable {
     /// `discarded-not-run` or `discarded-may-have-run`: the log's outcome and the commit message's.
     public var outcome: String { discard.mayHaveRun ? "discarded-may-have-run" : "discarded-not-run" }
 
+    /// Each value masked on its own, as `ExecutionLog.render` does.
     public func render(masking masker: SecretMasker = SecretMasker(values: [])) -> String {
-        masker.mask(unmasked())
-    }
-
-    private func unmasked() -> String {
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let source = pipeline.source
-        let quote = ExecutionLog.quote
+        let quote = { (value: String) in ExecutionLog.quote(masker.mask(value)) }
+        let m = { (value: String) in masker.mask(value) }
         var facts: [(String, String)] = [
             ("script", quote(source.scriptPath)), ("repository", quote(source.repository.rawValue)),
             ("commit", quote(source.commit)), ("pipeline", String(pipeline.id.rawValue)),
@@ -72,25 +70,25 @@ public struct DiscardLog: Sendable, Equatable {
                 if let reason = action.reason { text += "    reason: \(quote(reason))\n" }
             }
         }
-        text += "---\n\n# \(source.scriptPath)\n\n"
+        text += "---\n\n# \(m(source.scriptPath))\n\n"
         if discard.mayHaveRun {
             text += "Outcome: **discarded — the script may have run**. Its run was interrupted (the worker running it vanished), so it may have done some or all of its work; the output captured until then is below. It was not run again.\n\n"
         } else {
             text += "Outcome: **discarded — the script did not run**.\n\n"
         }
-        text += "Discarded by **\(discard.operatorName)** on \(iso.string(from: discard.at)): \(discard.reason)\n\n"
-        if let stoppedBecause { text += "The pipeline had stopped because: \(stoppedBecause)\n\n" }
+        text += "Discarded by **\(m(discard.operatorName))** on \(iso.string(from: discard.at)): \(m(discard.reason))\n\n"
+        if let stoppedBecause { text += "The pipeline had stopped because: \(m(stoppedBecause))\n\n" }
         if let artifact {
             text += "## Source\n\n" + ExecutionLog.fence(
-                artifact.source, language: Toolchain.forPath(source.scriptPath, in: toolchains)?.sourceLanguage ?? "")
+                masker.mask(artifact.source), language: Toolchain.forPath(source.scriptPath, in: toolchains)?.sourceLanguage ?? "")
         } else {
-            text += "## Source\n\nNot built; the script is in commit `\(source.commit)` at `\(source.scriptPath)`.\n\n"
+            text += "## Source\n\nNot built; the script is in commit `\(m(source.commit))` at `\(m(source.scriptPath))`.\n\n"
         }
         if let execution {
             text += "## stdout (partial)\n\n" + ExecutionLog.output(
-                execution.stdout, truncated: execution.stdoutTruncated, total: execution.stdoutBytes)
+                masker.mask(execution.stdout), truncated: execution.stdoutTruncated, total: execution.stdoutBytes)
             text += "## stderr (partial)\n\n" + ExecutionLog.output(
-                execution.stderr, truncated: execution.stderrTruncated, total: execution.stderrBytes)
+                masker.mask(execution.stderr), truncated: execution.stderrTruncated, total: execution.stderrBytes)
         }
         return text
     }

@@ -41,52 +41,52 @@ public struct ExecutionLog: Sendable, Equatable {
     }
 
     /// The log text, with every configured secret value masked — source and artifact included.
+    /// Each value is masked on its own, never the assembled document, so a secret that happens to
+    /// equal a word of the format (`false`, `null`, a key) cannot corrupt the front matter.
     public func render(masking masker: SecretMasker = SecretMasker(values: [])) -> String {
-        masker.mask(unmasked())
-    }
-
-    private func unmasked() -> String {
+        let quote = { (value: String) in Self.quote(masker.mask(value)) }
+        let m = { (value: String) in masker.mask(value) }
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        var facts: [(String, String)] = [("script", Self.quote(scriptPath))]
-        if let repository { facts.append(("repository", Self.quote(repository))) }
-        if let commit { facts.append(("commit", Self.quote(commit))) }
+        var facts: [(String, String)] = [("script", quote(scriptPath))]
+        if let repository { facts.append(("repository", quote(repository))) }
+        if let commit { facts.append(("commit", quote(commit))) }
         if let pipelineID { facts.append(("pipeline", String(pipelineID.rawValue))) }
         if let approval = artifact.approval {
             facts.append(("pull_request", String(approval.number)))
-            facts.append(("pull_request_url", Self.quote(approval.url)))
-            facts.append(("pull_request_author", Self.quote(approval.author)))
-            facts.append(("approved_by", "[" + approval.approvers.map(Self.quote).joined(separator: ", ") + "]"))
-            facts.append(("merged_by", approval.mergedBy.map(Self.quote) ?? "null"))
+            facts.append(("pull_request_url", quote(approval.url)))
+            facts.append(("pull_request_author", quote(approval.author)))
+            facts.append(("approved_by", "[" + approval.approvers.map(quote).joined(separator: ", ") + "]"))
+            facts.append(("merged_by", approval.mergedBy.map(quote) ?? "null"))
             if approval.requiredApprovals > 0 { facts.append(("required_approvals", String(approval.requiredApprovals))) }
         } else if let pullRequest {
             facts.append(("pull_request", String(pullRequest)))
         }
-        if let author { facts.append(("author", Self.quote(author))) }
-        if let pusher { facts.append(("pusher", Self.quote(pusher))) }
+        if let author { facts.append(("author", quote(author))) }
+        if let pusher { facts.append(("pusher", quote(pusher))) }
         if let executeAttempt { facts.append(("execute_attempt", String(executeAttempt))) }
         facts.append(("outcome", execution.outcome.rawValue))
         facts.append(("exit_status", execution.exitCode.map(String.init) ?? "null"))
         facts.append(("signal", execution.signal.map(String.init) ?? "null"))
         facts.append(("timed_out", execution.timedOut ? "true" : "false"))
-        facts.append(("started_at", Self.quote(iso.string(from: execution.startedAt))))
-        facts.append(("finished_at", execution.finishedAt.map { Self.quote(iso.string(from: $0)) } ?? "null"))
+        facts.append(("started_at", quote(iso.string(from: execution.startedAt))))
+        facts.append(("finished_at", execution.finishedAt.map { quote(iso.string(from: $0)) } ?? "null"))
         facts.append(("duration_seconds", execution.duration.map { String(format: "%.3f", $0.secondsDouble) } ?? "null"))
         if let application = execution.application {
-            facts.append(("app_dir", Self.quote(application.directory)))
-            facts.append(("app_revision", application.revision.map(Self.quote) ?? "null"))
+            facts.append(("app_dir", quote(application.directory)))
+            facts.append(("app_revision", application.revision.map(quote) ?? "null"))
             if let lockfile = application.lockfile, let digest = application.lockfileDigest {
-                facts.append(("app_lockfile", Self.quote(lockfile)))
-                facts.append(("app_lockfile_sha256", Self.quote(digest)))
+                facts.append(("app_lockfile", quote(lockfile)))
+                facts.append(("app_lockfile_sha256", quote(digest)))
             }
         }
         if let progress = execution.progress {
-            facts.append(("progress", Self.quote(progress.text)))
+            facts.append(("progress", quote(progress.text)))
             facts.append(("progress_rate_per_second", progress.ratePerSecond.map { String(format: "%.3f", $0) } ?? "null"))
         }
-        facts.append(("toolchain", Self.quote(artifact.toolchainVersion)))
-        facts.append(("artifact_sha256", Self.quote(artifact.digest)))
-        facts.append(("source_sha256", Self.quote(artifact.sourceDigest)))
+        facts.append(("toolchain", quote(artifact.toolchainVersion)))
+        facts.append(("artifact_sha256", quote(artifact.digest)))
+        facts.append(("source_sha256", quote(artifact.sourceDigest)))
         facts.append(("stdout_bytes", String(execution.stdoutBytes)))
         facts.append(("stderr_bytes", String(execution.stderrBytes)))
         var text = "---\n" + facts.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
@@ -95,25 +95,25 @@ public struct ExecutionLog: Sendable, Equatable {
             for action in operatorActions {
                 text += "  - action: \(action.kind.rawValue)\n"
                 if let stage = action.stageKind { text += "    stage: \(stage.rawValue)\n" }
-                text += "    by: \(Self.quote(action.operatorName))\n    at: \(Self.quote(iso.string(from: action.at)))\n"
-                if let reason = action.reason { text += "    reason: \(Self.quote(reason))\n" }
+                text += "    by: \(quote(action.operatorName))\n    at: \(quote(iso.string(from: action.at)))\n"
+                if let reason = action.reason { text += "    reason: \(quote(reason))\n" }
             }
         }
         text += "---\n\n"
-        text += "# \(scriptPath)\n\n"
+        text += "# \(m(scriptPath))\n\n"
         text += "Outcome: **\(execution.outcome.rawValue)**"
         if let code = execution.exitCode { text += ", exit status \(code)" }
         if let signal = execution.signal { text += ", signal \(signal)" }
         text += ".\n\n"
-        text += "## Source\n\n" + Self.fence(source, language: Toolchain.forPath(scriptPath, in: toolchains)?.sourceLanguage ?? "")
+        text += "## Source\n\n" + Self.fence(masker.mask(source), language: Toolchain.forPath(scriptPath, in: toolchains)?.sourceLanguage ?? "")
         if artifact.isText && artifact.content != source {
             text += "## Executed artifact (\(artifact.toolchain))\n\n" + Self.fence(
-                artifact.content, language: toolchains.first { $0.name == artifact.toolchain }?.artifactLanguage ?? "")
+                masker.mask(artifact.content), language: toolchains.first { $0.name == artifact.toolchain }?.artifactLanguage ?? "")
         } else if !artifact.isText {
             text += "## Executed artifact (\(artifact.toolchain))\n\nA binary of \(artifact.content.count) bytes, sha256 `\(artifact.digest)`.\n\n"
         }
-        text += "## stdout\n\n" + Self.output(execution.stdout, truncated: execution.stdoutTruncated, total: execution.stdoutBytes)
-        text += "## stderr\n\n" + Self.output(execution.stderr, truncated: execution.stderrTruncated, total: execution.stderrBytes)
+        text += "## stdout\n\n" + Self.output(masker.mask(execution.stdout), truncated: execution.stdoutTruncated, total: execution.stdoutBytes)
+        text += "## stderr\n\n" + Self.output(masker.mask(execution.stderr), truncated: execution.stderrTruncated, total: execution.stderrBytes)
         return text
     }
 

@@ -124,6 +124,10 @@ public struct ScriptDetector: Sendable {
         return result
     }
 
+    /// A script's file name becomes part of its log's (`DATE-NAME-pPIPELINE.md`), and file systems
+    /// refuse names over 255 bytes.
+    public static let maximumNameLength = 200
+
     /// Whether `path` is a script that could run (directly in the jobs directory, supported, safe).
     public func isScript(_ path: String) -> Bool { classify(path) == .script }
 
@@ -145,6 +149,9 @@ public struct ScriptDetector: Sendable {
             return .skip("in a sub-folder of \(jobsDirectory)/: support files there never run")
         }
         if name.hasPrefix(".") { return .skip("hidden file") }
+        if name.utf8.count > Self.maximumNameLength {
+            return .skip("name longer than \(Self.maximumNameLength) bytes: its execution log's file name would be too long for git checkouts")
+        }
         if name.hasPrefix("-") { return .skip("unsafe name: starts with '-'") }
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else {
             return .skip("no extension: not a script")

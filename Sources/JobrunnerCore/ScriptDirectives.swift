@@ -12,10 +12,12 @@ public struct ScriptDirectives: Sendable, Equatable {
         public var description: String { "line \(line): \(message)" }
     }
 
-    /// Reads directives from the first 20 lines.
+    /// Reads directives from the first 20 lines. Lines end at any line break: a script saved
+    /// with CRLF line endings (one `Character` in Swift, so not split at "\n") keeps its directives.
     public static func parse(_ source: String) throws(Problem) -> ScriptDirectives {
         var directives = ScriptDirectives()
-        for (offset, rawLine) in source.split(separator: "\n", omittingEmptySubsequences: false).prefix(20).enumerated() {
+        let lines = source.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        for (offset, rawLine) in lines.prefix(20).enumerated() {
             var line = rawLine.drop { $0 == " " || $0 == "\t" }
             if line.hasPrefix("//") {
                 line = line.dropFirst(2)
@@ -26,7 +28,7 @@ public struct ScriptDirectives: Sendable, Equatable {
             }
             line = line.drop { $0 == " " || $0 == "\t" }
             guard line.hasPrefix("jobrunner:") else { continue }
-            for setting in line.dropFirst("jobrunner:".count).split(whereSeparator: { $0 == " " || $0 == "," }) {
+            for setting in line.dropFirst("jobrunner:".count).split(whereSeparator: { $0 == " " || $0 == "," || $0.isWhitespace }) {
                 let parts = setting.split(separator: "=", maxSplits: 1)
                 guard parts.count == 2 else {
                     throw Problem(line: offset + 1, message: "'\(setting)' is not name=value")

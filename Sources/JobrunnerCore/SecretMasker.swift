@@ -1,38 +1,55 @@
-/// Replaces the values of configured secrets with `***` in bytes that are stored or committed.
+/// Replaces the values of configured secrets — and their base64, base64url, hex and
+/// percent-encoded forms (`SecretEncodings`) — with `***` in bytes that are stored or committed.
 ///
 /// Output arrives in chunks, and a secret can straddle two of them; `StreamMasker` holds back
 /// just enough of each chunk's end to catch that.
 public struct SecretMasker: Sendable {
     public static let mask: [UInt8] = Array("***".utf8)
-    /// Secret values, longest first so a secret containing another is masked whole.
-    public let secrets: [[UInt8]]
+    /// The configured values (3 bytes or longer), to extend a masker with more.
+    public let values: [String]
+    /// Every form masked, by first byte, longest first so a form containing another is masked whole.
+    private let patterns: [[[UInt8]]]
+    let longest: Int
 
     /// Values shorter than 3 bytes are not masked: they would mask ordinary text everywhere.
     public init(values: [String]) {
-        secrets = Set(values.filter { $0.utf8.count >= 3 }).map { Array($0.utf8) }.sorted { $0.count > $1.count }
+        let secrets = Set(values.filter { $0.utf8.count >= 3 })
+        self.values = secrets.sorted()
+        var forms = Set<[UInt8]>()
+        for secret in secrets {
+            let bytes = Array(secret.utf8)
+            forms.insert(bytes)
+            forms.formUnion(SecretEncodings.forms(of: bytes))
+        }
+        var table = Array(repeating: [[UInt8]](), count: 256)
+        for form in forms { table[Int(form[0])].append(form) }
+        patterns = table.map { $0.sorted { $0.count > $1.count || ($0.count == $1.count && $0.lexicographicallyPrecedes($1)) } }
+        longest = forms.map(\.count).max() ?? 0
     }
 
-    public var isEmpty: Bool { secrets.isEmpty }
+    public var isEmpty: Bool { values.isEmpty }
 
-    /// The secret values, to extend a masker with more.
-    public var values: [String] { secrets.map { String(decoding: $0, as: UTF8.self) } }
-    var longest: Int { secrets.first?.count ?? 0 }
+    /// The length of the form that starts at `index`, if one does (it must fit in `bytes`).
+    func match(at index: Int, in bytes: [UInt8]) -> Int? {
+        for form in patterns[Int(bytes[index])] where bytes.count - index >= form.count {
+            if bytes[index..<(index + form.count)].elementsEqual(form) { return form.count }
+        }
+        return nil
+    }
 
     public func mask(_ bytes: [UInt8]) -> [UInt8] {
-        guard !secrets.isEmpty, !bytes.isEmpty else { return bytes }
+        guard !isEmpty, !bytes.isEmpty else { return bytes }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var index = 0
-        outer: while index < bytes.count {
-            for secret in secrets where bytes.count - index >= secret.count {
-                if bytes[index] == secret[0] && bytes[index..<(index + secret.count)].elementsEqual(secret) {
-                    output += Self.mask
-                    index += secret.count
-                    continue outer
-                }
+        while index < bytes.count {
+            if let length = match(at: index, in: bytes) {
+                output += Self.mask
+                index += length
+            } else {
+                output.append(bytes[index])
+                index += 1
             }
-            output.append(bytes[index])
-            index += 1
         }
         return output
     }
@@ -42,26 +59,38 @@ public struct SecretMasker: Sendable {
     }
 }
 
-/// Masks a stream chunk by chunk without missing secrets split across chunks.
+/// Masks a stream chunk by chunk without missing secrets split across chunks. It holds back at
+/// most the longest masked form minus one byte, whatever the stream contains.
 public struct StreamMasker: Sendable {
     private let masker: SecretMasker
     private var pending: [UInt8] = []
 
     public init(_ masker: SecretMasker) { self.masker = masker }
 
+    /// Bytes the masker holds back (at most the longest form minus one).
+    public var heldBack: Int { pending.count }
+
     /// Masked bytes that are safe to emit now.
     public mutating func feed(_ chunk: [UInt8]) -> [UInt8] {
         guard !masker.isEmpty else { return chunk }
         pending += chunk
-        let masked = masker.mask(pending)
-        // Keep back the tail that could be the start of a secret.
-        let keep = min(masker.longest - 1, masked.count)
-        var cut = masked.count - keep
-        // Never cut inside a mask that was just written.
-        while cut > 0 && cut < masked.count && masked[cut - 1] == UInt8(ascii: "*") { cut -= 1 }
-        let emitted = Array(masked[..<cut])
-        pending = Array(masked[cut...])
-        return emitted
+        // A form starting before `cut` lies wholly within `pending`, so it is decided now; one
+        // starting at or after it might continue in the next chunk.
+        let cut = max(0, pending.count - (masker.longest - 1))
+        var output: [UInt8] = []
+        output.reserveCapacity(cut)
+        var index = 0
+        while index < cut {
+            if let length = masker.match(at: index, in: pending) {
+                output += SecretMasker.mask
+                index += length
+            } else {
+                output.append(pending[index])
+                index += 1
+            }
+        }
+        pending.removeFirst(index)
+        return output
     }
 
     /// Whatever is left at the end of the stream.

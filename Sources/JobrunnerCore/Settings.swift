@@ -109,7 +109,7 @@ public struct Settings: Sendable, Equatable {
     public var logFormat: LogFormat
 
     public init(
-        webhookSecrets: [String] = [], webhookMaxBodySize: Int = 5 * 1024 * 1024, repositories: [RepositoryName] = [], branch: String? = nil,
+        webhookSecrets: [String] = [], webhookMaxBodySize: Int = 25 * 1024 * 1024, repositories: [RepositoryName] = [], branch: String? = nil,
         jobsDirectory: String = "jobs", logsDirectory: String = "jobrunner-logs",
         dataDirectory: String = "data", database: DatabaseLocation? = nil,
         gitBackend: GitBackendKind = .libgit2,

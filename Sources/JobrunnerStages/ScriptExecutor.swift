@@ -211,7 +211,15 @@ public struct ScriptExecutor: Sendable {
         environment.merge(facts.variables) { _, fact in fact }
 
         let timeout = artifact.timeout ?? defaultTimeout
+        // Masked as it arrives, then kept (head and tail): masking before the cut means no
+        // fragment of a secret can survive at either side of it.
         let maskers = Locked((stdout: StreamMasker(masker), stderr: StreamMasker(masker)))
+        let captures = Locked((stdout: OutputCapture(limit: outputLimit), stderr: OutputCapture(limit: outputLimit)))
+        let keep: @Sendable (StandardStream, [UInt8]) -> Void = { stream, bytes in
+            captures.withLock { captures in
+                if stream == .stdout { captures.stdout.append(bytes) } else { captures.stderr.append(bytes) }
+            }
+        }
         let result = try await runner.run(
             ProcessSpec(
                 executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
@@ -220,11 +228,17 @@ public struct ScriptExecutor: Sendable {
             let masked = maskers.withLock { maskers in
                 stream == .stdout ? maskers.stdout.feed(bytes) : maskers.stderr.feed(bytes)
             }
-            if !masked.isEmpty { await onOutput(stream, masked) }
+            if !masked.isEmpty {
+                keep(stream, masked)
+                await onOutput(stream, masked)
+            }
         }
         let rests = maskers.withLock { ($0.stdout.finish(), $0.stderr.finish()) }
+        keep(.stdout, rests.0)
+        keep(.stderr, rests.1)
         if !rests.0.isEmpty { await onOutput(.stdout, rests.0) }
         if !rests.1.isEmpty { await onOutput(.stderr, rests.1) }
+        let output = captures.value
 
         let outcome: ExecutionOutcome =
             if result.cancelled { .cancelled }
@@ -233,9 +247,9 @@ public struct ScriptExecutor: Sendable {
             else { .killed }
         return ScriptRun(
             outcome: outcome, exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut,
-            timeout: timeout, stdout: masker.mask(result.stdout.bytes), stderr: masker.mask(result.stderr.bytes),
-            stdoutBytes: result.stdout.totalBytes, stderrBytes: result.stderr.totalBytes,
-            stdoutTruncated: result.stdout.isTruncated, stderrTruncated: result.stderr.isTruncated,
+            timeout: timeout, stdout: output.stdout.bytes, stderr: output.stderr.bytes,
+            stdoutBytes: output.stdout.totalBytes, stderrBytes: output.stderr.totalBytes,
+            stdoutTruncated: output.stdout.isTruncated, stderrTruncated: output.stderr.isTruncated,
             startedAt: result.startedAt, finishedAt: result.finishedAt, application: applicationFacts(revision: revision))
     }
 }

@@ -175,7 +175,10 @@ struct DashboardAuthTests {
     @Test
     func nextOnlyLeadsToPagesOfThisSite() {
         #expect(DashboardRoutes.safeNext("/pipelines/3") == "/pipelines/3")
-        for hostile in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/login"] {
+        for hostile in [
+            "https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/login",
+            "/\t/evil.example", "/\n/evil.example", "/\r//evil.example", "/ /evil.example", "/\u{3000}/evil.example",
+        ] {
             #expect(DashboardRoutes.safeNext(hostile) == "/", "\(hostile)")
         }
     }

@@ -345,6 +345,21 @@ struct WebhookIntakeTests {
     }
 
     @Test
+    func anUnsignedRequestIsRefusedBeforeItsBodyIsRead() async throws {
+        let harness = try Harness { $0.webhookMaxBodySize = 4096 }
+        let body = try Self.mutated("push-pr-merge") { $0["padding"] = String(repeating: "x", count: 8192) }
+        var unsigned = Self.headers(body, delivery: "unsigned")
+        unsigned[HTTPField.Name("X-Hub-Signature-256")!] = nil
+        let headers = unsigned
+        try await harness.app().test(.live) { client in
+            let (status, _, _) = try await Self.post(client, body, headers: headers)
+            #expect(status == .unauthorized, "refused for the missing signature, not for the size it never read")
+        }
+        #expect(try await harness.store.delivery(DeliveryID("unsigned")) == nil)
+        #expect(Settings().webhookMaxBodySize >= 25 * 1000 * 1000, "GitHub's 25 MB payloads are accepted by default")
+    }
+
+    @Test
     func anOversizedBodyIsRefusedWith413() async throws {
         let harness = try Harness { $0.webhookMaxBodySize = 4096 }
         let body = try Self.mutated("push-pr-merge") { $0["padding"] = String(repeating: "x", count: 8192) }

@@ -39,6 +39,27 @@ struct ProcessRunnerTests {
     }
 
     @Test
+    func aSecretAtEitherSideOfTheTruncationCutLeavesNoFragment() async throws {
+        let secret = "ghs_16C7e42F292c6912E7710c838347Ae178B4a"
+        // 64 KiB kept: the first 32 KiB and the last 32 KiB. One secret straddles the end of the
+        // head, another the start of the tail.
+        let script = """
+            head -c 32760 /dev/zero | tr '\\0' 'x'; printf '%s' "$TOKEN"
+            head -c 100000 /dev/zero | tr '\\0' 'y'
+            printf '%s' "$TOKEN"; head -c 32750 /dev/zero | tr '\\0' 'z'
+
+            """
+        let result = try await run(script, limit: 64 * 1024, secrets: [secret], passThrough: ["TOKEN": secret])
+        #expect(result.stdoutTruncated)
+        let text = String(decoding: result.stdout, as: UTF8.self)
+        let characters = Array(secret)
+        for start in 0...(characters.count - 6) {
+            let fragment = String(characters[start..<(start + 6)])
+            #expect(!text.contains(fragment), "a fragment of the secret survived the cut: \(fragment)")
+        }
+    }
+
+    @Test
     func binaryOutputIsKeptByteForByte() async throws {
         let result = try await run("printf '\\000\\377\\376A\\n\\200'")
         #expect(result.stdout == [0x00, 0xFF, 0xFE, 0x41, 0x0A, 0x80])

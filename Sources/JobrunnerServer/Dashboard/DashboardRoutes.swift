@@ -167,8 +167,12 @@ struct DashboardRoutes: Sendable {
     }
 
     /// Only local paths, so `next` cannot send a signed-in operator to another site.
+    /// Browsers drop tabs and line breaks from URLs (`/\t/evil.example` becomes `//evil.example`),
+    /// so any control character, space or non-ASCII character refuses the target.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.hasPrefix("/login") else {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.hasPrefix("/login"),
+            next.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        else {
             return "/"
         }
         return next

@@ -8,8 +8,9 @@ import JobrunnerStore
 import Logging
 import NIOFoundationCompat
 
-/// `POST /webhooks/github`: the front door. In order: read at most `maxBodySize` bytes (413),
-/// verify the signature before anything else (401), require the event and delivery headers
+/// `POST /webhooks/github`: the front door. In order: refuse a request without a signature
+/// header before reading its body (401), read at most `maxBodySize` bytes (413), verify the
+/// signature before anything else (401), require the event and delivery headers
 /// (400), read the JSON in either content type (400/415), decide, record durably, answer.
 struct WebhookRoutes: Sendable {
     let verifier: WebhookVerifier
@@ -35,6 +36,16 @@ struct WebhookRoutes: Sendable {
     }
 
     func handle(_ request: Request) async -> Response {
+        // Without a SHA-256 signature nothing can verify: refuse before reading (buffering) a
+        // byte of the body, so unsigned uploads cost no memory.
+        if request.headers[Self.signatureHeader] == nil {
+            do {
+                try verifier.verify(body: Data(), signature: nil, legacySignature: request.headers[Self.legacySignatureHeader])
+            } catch {
+                logger.warning("webhook refused", metadata: ["reason": "\(error)"])
+                return Self.answer(.unauthorized, ["error": "\(error)"])
+            }
+        }
         let body: Data
         do {
             var request = request

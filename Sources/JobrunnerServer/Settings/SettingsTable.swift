@@ -40,7 +40,7 @@ public enum SettingsTable {
             }
         case .webhookMaxBodySize:
             SettingDeclaration(
-                setting, "largest webhook body accepted, e.g. 5MiB or 5242880; larger bodies get 413",
+                setting, "largest webhook body accepted, e.g. 25MiB or 26214400 (GitHub caps payloads at 25 MB); larger bodies get 413",
                 default: ByteSizeParser.format(Settings().webhookMaxBodySize)
             ) { input, settings in
                 guard let text = input.text else { return nil }
