@@ -108,9 +108,18 @@ final class WebDriverSession: Sendable {
     }
 
     /// A DOM property of the element (`value`, `max`), or nil.
+    /// Like `text`, found again when the page reloaded under the command (the live view reloads
+    /// itself when the pipeline's stages change).
     func property(_ selector: String, _ name: String) async throws -> Any? {
-        guard let element = try await element(selector) else { return nil }
-        return try await command("GET", "/element/\(element)/property/\(name)")
+        for attempt in 1...10 {
+            guard let element = try await element(selector) else { return nil }
+            do {
+                return try await command("GET", "/element/\(element)/property/\(name)")
+            } catch let failure as Failure where failure.isReplacedElement && attempt < 10 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        return nil
     }
 
     func type(_ selector: String, _ text: String) async throws {
