@@ -46,11 +46,14 @@ public protocol BranchDirectoryReader: Sendable {
 public struct BranchDirectory: Sendable, Equatable {
     /// The tip that was read.
     public var commit: String
-    /// Repository paths (`jobs/x.ts`), sorted.
-    public var paths: [String]
+    /// Repository path (`jobs/x.ts`) → blob id, for each regular file.
+    public var blobs: [String: String]
 
-    public init(commit: String, paths: [String]) {
+    public init(commit: String, blobs: [String: String]) {
         self.commit = commit
-        self.paths = paths.sorted()
+        self.blobs = blobs
     }
+
+    /// The paths, sorted.
+    public var paths: [String] { blobs.keys.sorted() }
 }

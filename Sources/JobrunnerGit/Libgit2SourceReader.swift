@@ -148,19 +148,21 @@ private struct ReadRequest: Sendable {
         try GitError.check(git_commit_tree(&tree, commitHandle), "reading the tree of \(tip)", repository: repository)
         defer { git_tree_free(tree) }
         var entry: OpaquePointer?
-        guard git_tree_entry_bypath(&entry, tree, path) == 0 else { return BranchDirectory(commit: tip, paths: []) }
+        guard git_tree_entry_bypath(&entry, tree, path) == 0 else { return BranchDirectory(commit: tip, blobs: [:]) }
         defer { git_tree_entry_free(entry) }
         var directory: OpaquePointer?
         guard git_tree_entry_filemode(entry) == GIT_FILEMODE_TREE, git_tree_lookup(&directory, repo, git_tree_entry_id(entry)) == 0
-        else { return BranchDirectory(commit: tip, paths: []) }
+        else { return BranchDirectory(commit: tip, blobs: [:]) }
         defer { git_tree_free(directory) }
-        var paths: [String] = []
+        var blobs: [String: String] = [:]
         for index in 0..<git_tree_entrycount(directory) {
             guard let child = git_tree_entry_byindex(directory, index), let name = git_tree_entry_name(child) else { continue }
             let mode = git_tree_entry_filemode(child)
-            if mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE { paths.append(path + "/" + String(cString: name)) }
+            if mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE {
+                blobs[path + "/" + String(cString: name)] = GitCache.hex(git_tree_entry_id(child)!.pointee)
+            }
         }
-        return BranchDirectory(commit: tip, paths: paths)
+        return BranchDirectory(commit: tip, blobs: blobs)
     }
 
     func run() throws -> (script: GitFile, files: [String: [UInt8]]) {

@@ -58,16 +58,23 @@ public struct GitHubAPIBackend: GitBackend {
         return ScriptSource(path: path, files: files, blobID: script.blobID)
     }
 
-    /// The tip of the branch, then its tree (one request each).
+    /// The tip of the branch, then one tree per path component (never the recursive tree, which
+    /// GitHub truncates for large repositories).
     public func filesAtTip(repository: RepositoryName, branch: String, directory: String) async throws -> BranchDirectory {
         let session = try await Session(backend: self, repository: repository)
         let tip = try await session.tip(of: branch)
-        let prefix = directory + "/"
-        let paths = try await session.tree(ofCommit: tip).filter { entry in
-            entry.type == "blob" && entry.path.hasPrefix(prefix) && !entry.path.dropFirst(prefix.count).contains("/")
-                && (GitFileMode(rawValue: entry.mode)?.isRegularFile ?? false)
-        }.map(\.path)
-        return BranchDirectory(commit: tip, paths: paths)
+        var tree = try await session.treeID(ofCommit: tip)
+        for component in directory.split(separator: "/") {
+            guard let next = try await session.entries(ofTree: tree).first(where: { $0.path == component && $0.type == "tree" })
+            else { return BranchDirectory(commit: tip, blobs: [:]) }
+            tree = next.sha ?? ""
+        }
+        var blobs: [String: String] = [:]
+        for entry in try await session.entries(ofTree: tree)
+        where entry.type == "blob" && (GitFileMode(rawValue: entry.mode)?.isRegularFile ?? false) {
+            blobs[directory + "/" + entry.path] = entry.sha ?? ""
+        }
+        return BranchDirectory(commit: tip, blobs: blobs)
     }
 
     /// `GET /compare/{commit}...{revision}`: `identical` or `ahead` means the revision contains
@@ -172,6 +179,19 @@ public struct GitHubAPIBackend: GitBackend {
                 throw SourceReadError.git(
                     repository: repository.rawValue,
                     message: "the tree of \(commit) is too large for one GitHub API answer; use JOBRUNNER_GIT_BACKEND=libgit2")
+            }
+            return tree.tree
+        }
+
+        /// The entries directly in a tree (names, not paths).
+        func entries(ofTree id: String) async throws -> [TreeEntry] {
+            struct Tree: Decodable {
+                var tree: [TreeEntry]
+                var truncated: Bool
+            }
+            let tree = try await send(.GET, "/git/trees/\(id)").decode(Tree.self, url: base + "/git/trees")
+            if tree.truncated {
+                throw SourceReadError.git(repository: repository.rawValue, message: "tree \(id) is too large for one GitHub API answer")
             }
             return tree.tree
         }

@@ -59,11 +59,32 @@ public struct GitHubRequester: Sendable {
         }
     }
 
-    /// `path` is relative to the API root (`/repos/…`) or an absolute URL (a `Link` header's).
+    /// Same scheme, host and port.
+    static func sameOrigin(_ url: String, _ base: String) -> Bool {
+        guard let target = URLComponents(string: url), let api = URLComponents(string: base),
+            let host = target.host?.lowercased(), !host.isEmpty
+        else { return false }
+        func port(_ components: URLComponents) -> Int? { components.port ?? (components.scheme == "https" ? 443 : components.scheme == "http" ? 80 : nil) }
+        return target.scheme == api.scheme && host == api.host?.lowercased() && port(target) == port(api)
+    }
+
+    /// `path` is relative to the API root (`/repos/…`) or an absolute URL (a `Link` header's)
+    /// on the API's own host.
     public func send(
         _ method: HTTPMethod, _ path: String, token: String, body: (any Encodable & Sendable)? = nil
     ) async throws -> Response {
-        let url = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : baseURL + path
+        let url: String
+        if path.hasPrefix("http://") || path.hasPrefix("https://") {
+            // A `Link` from an answer: followed only to the configured API, or the token would go
+            // to whichever host the answer names.
+            guard Self.sameOrigin(path, baseURL) else {
+                throw GitHubAPIError.invalidResponse(
+                    url: path, reason: "it points outside the configured API \(baseURL) (JOBRUNNER_GITHUB_API_URL); the token is not sent there")
+            }
+            url = path
+        } else {
+            url = baseURL + path
+        }
         let payload = try body.map { try JSONEncoder().encode($0) }
         var attempt = 0
         while true {

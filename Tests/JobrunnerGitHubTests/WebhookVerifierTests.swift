@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import JobrunnerCore
 @testable import JobrunnerGitHub
 import Testing
@@ -82,6 +83,28 @@ struct WebhookPayloadTests {
         #expect(RESTGitHubClient.nextLink(header) == "https://api.github.com/repositories/1/compare/a...b?per_page=100&page=3")
         #expect(RESTGitHubClient.nextLink(#"<https://x/?page=1>; rel="first""#) == nil)
         #expect(RESTGitHubClient.nextLink(nil) == nil)
+    }
+
+    @Test
+    func aNextLinkToAnotherHostIsNotFollowedWithTheToken() async throws {
+        #expect(GitHubRequester.sameOrigin("https://api.github.com/repositories/1?page=2", "https://api.github.com"))
+        #expect(GitHubRequester.sameOrigin("https://API.github.com:443/x", "https://api.github.com"))
+        #expect(!GitHubRequester.sameOrigin("https://evil.example/x", "https://api.github.com"))
+        #expect(!GitHubRequester.sameOrigin("http://api.github.com/x", "https://api.github.com"))
+        #expect(!GitHubRequester.sameOrigin("https://api.github.com:8443/x", "https://api.github.com"))
+        #expect(!GitHubRequester.sameOrigin("https://api.github.com.evil.example/x", "https://api.github.com"))
+        // A closed port stands for the other host: the request must be refused before any connection.
+        let requester = GitHubRequester(baseURL: "http://127.0.0.1:9/api", maxAttempts: 1)
+        do {
+            _ = try await requester.send(.GET, "http://127.0.0.1:1/steal", token: "ghs_secret")
+            Issue.record("a request was sent")
+        } catch let error as GitHubAPIError {
+            guard case .invalidResponse(_, let reason) = error else {
+                Issue.record("the request went out: \(error)")
+                return
+            }
+            #expect(reason.contains("outside the configured API"))
+        }
     }
 
     @Test

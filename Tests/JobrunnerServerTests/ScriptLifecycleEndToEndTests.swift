@@ -258,3 +258,30 @@ struct ScriptLifecycleEndToEndTests {
         }
     }
 }
+
+extension ScriptLifecycleEndToEndTests {
+    @Test
+    func aReplayedPushAfterRetentionPrunedThePipelineRunsNothing() async throws {
+        let service = try await Service([:])
+        let marker = service.directory.file("runs.txt")
+        try await service.assembly.application().test(.live) { client in
+            let base = try Self.head(service.git)
+            let commit = try service.git.commit(["jobs/once.sh": "echo ran >> \(marker)\n"])
+            _ = try await Self.push(client, delivery: "d1", before: base, commit: commit, added: ["jobs/once.sh"])
+            try await eventually("it ran and was logged", timeout: .seconds(60)) {
+                try await service.store.status(PipelineID(1)) == .succeeded
+            }
+            // Retention forgets the pipeline and its delivery; then the old push arrives again.
+            #expect(try await service.store.prune(finishedBefore: Date().addingTimeInterval(86_400), limit: 100) == 1)
+            _ = try await Self.push(client, delivery: "d1", before: base, commit: commit, added: ["jobs/once.sh"])
+            let replayed = try #require(try await service.store.pipelines(PipelineFilter()).first)
+            try await eventually("EXECUTE refuses", timeout: .seconds(60)) {
+                try await service.store.status(replayed.pipeline.id) == .failed
+            }
+            let execute = try #require(try await service.store.stage(replayed.pipeline.id, .execute))
+            #expect(execute.lastError?.contains("jobs/once.sh is no longer on main") == true, "\(execute.lastError ?? "")")
+            #expect(try await service.store.executions(for: replayed.pipeline.id).isEmpty)
+        }
+        #expect(try String(contentsOfFile: marker, encoding: .utf8) == "ran\n", "the script ran once")
+    }
+}

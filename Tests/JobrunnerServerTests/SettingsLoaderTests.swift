@@ -168,3 +168,13 @@ struct ReadmeSettingsTableTests {
         }
     }
 }
+
+extension SettingsLoaderTests {
+    @Test
+    func retentionShorterThanGitHubsRedeliveryWindowIsRefused() async throws {
+        let problems = await problems(["JOBRUNNER_RETENTION": "2d"])
+        #expect(problems == ["JOBRUNNER_RETENTION"], "\(problems)")
+        #expect(try await load(["JOBRUNNER_RETENTION": "3d"]).retention == .seconds(3 * 86_400))
+        #expect(try await load(["JOBRUNNER_RETENTION": "0"]).retention == nil)
+    }
+}

@@ -103,6 +103,7 @@ struct GitBackendConformanceTests {
         let listed = try await harness.backend.filesAtTip(repository: Self.repository, branch: "main", directory: "jobs")
         #expect(listed.commit == tip && listed.commit != first)
         #expect(listed.paths == ["jobs/b.py"], "regular files directly in the directory, at the tip")
+        #expect(listed.blobs["jobs/b.py"] == (try bare(git, ["rev-parse", "\(tip):jobs/b.py"]).trimmingCharacters(in: .whitespacesAndNewlines)))
         let none = try await harness.backend.filesAtTip(repository: Self.repository, branch: "main", directory: "scripts")
         #expect(none.paths.isEmpty)
     }

@@ -119,7 +119,8 @@ public struct ServiceAssembly: Sendable {
             scopes: SourceScopePolicy(settings: settings), approvalGate: github.approvalGate, feedback: feedback)
         handlers[.execute] = ExecuteStageHandler(
             store: store, executor: executor, flushInterval: overrides.outputFlushInterval ?? .milliseconds(250),
-            metrics: context.metrics, deployGate: deployGate(settings, git: git, clock: clock, overrides: overrides))
+            metrics: context.metrics, deployGate: deployGate(settings, git: git, clock: clock, overrides: overrides),
+            branch: git)
         handlers[.cleanup] = CleanupStageHandler(
             store: store, committer: git, logsDirectory: settings.logsDirectory, masker: executor.currentMasker(),
             authorName: settings.botName, authorEmail: settings.botEmail, skipCI: settings.skipCI,

@@ -224,7 +224,10 @@ public enum SettingsTable {
                 guard let value = input.value(DurationSetting.self)?.duration, value > .zero else {
                     return "'\(text)' is not a duration (examples: 90s, 10m, 1h)"
                 }
-                guard value >= .seconds(3600) else { return "must be at least 1h (or 0 to keep everything)" }
+                // GitHub lets a delivery be redelivered for 3 days; its pipeline must still be known then.
+                guard value >= .seconds(3 * 86_400) else {
+                    return "must be at least 3d, GitHub's redelivery window (or 0 to keep everything)"
+                }
                 settings.retention = value
                 return nil
             }
