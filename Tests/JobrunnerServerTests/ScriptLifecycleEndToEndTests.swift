@@ -285,3 +285,42 @@ extension ScriptLifecycleEndToEndTests {
         #expect(try String(contentsOfFile: marker, encoding: .utf8) == "ran\n", "the script ran once")
     }
 }
+
+extension ScriptLifecycleEndToEndTests {
+    @Test
+    func anOperatorDiscardsFromTheCommandLine() async throws {
+        let service = try await Service([:])
+        let environment = ["JOBRUNNER_DATA_DIR": service.directory.path]
+        try await service.assembly.application().test(.live) { client in
+            let base = try Self.head(service.git)
+            let broken = try service.git.commit(["jobs/typo.sh": "if then fi\n"])
+            _ = try await Self.push(client, delivery: "d1", before: base, commit: broken, added: ["jobs/typo.sh"])
+            try await eventually("PROCESS fails", timeout: .seconds(60)) {
+                try await service.store.status(PipelineID(1)) == .failed
+            }
+            let unexplained = try await JobrunnerBinary.run(
+                ["discard", "1", "--operator", "carol"], environment: environment, directory: service.directory.path)
+            #expect(unexplained.status != 0, "a reason is required")
+            let discarded = try await JobrunnerBinary.run(
+                ["discard", "1", "--operator", "carol", "--reason", "superseded by hand"], environment: environment,
+                directory: service.directory.path)
+            #expect(discarded.status == 0, "\(discarded.stderr)")
+            #expect(discarded.stdout.contains("discarded pipeline 1"))
+            try await eventually("CLEANUP commits the discard", timeout: .seconds(60)) {
+                try await service.store.status(PipelineID(1)) == .discarded
+            }
+            let again = try await JobrunnerBinary.run(
+                ["discard", "1", "--operator", "carol", "--reason", "twice"], environment: environment,
+                directory: service.directory.path)
+            #expect(again.status == 1)
+            #expect(again.stderr.contains("already discarded"), "\(again.stderr)")
+            let shown = try await JobrunnerBinary.run(["show", "1"], environment: environment, directory: service.directory.path)
+            #expect(shown.stdout.contains("discarded   by carol"), "\(shown.stdout)")
+            let listed = try await JobrunnerBinary.run(
+                ["pipelines", "--status", "discarded"], environment: environment, directory: service.directory.path)
+            #expect(listed.stdout.contains("jobs/typo.sh"))
+        }
+        let log = try GitFixture.git(["log", "-1", "--format=%B", "main"], in: service.git.bare)
+        #expect(log.contains("Discarded by carol"))
+    }
+}
