@@ -18,15 +18,11 @@ public struct ExecuteStageHandler: StageHandler {
     public let flushInterval: Duration
     /// Counts runs by outcome for `/metrics`.
     public let metrics: (any ServiceMetrics)?
-    /// Reads the branch tip before a run (`ScriptOnBranchRule`); nil skips the check (tests of
-    /// the handler alone).
-    public let branch: (any GitBackend)?
 
     public init(
         store: any RunRecords & PipelineLookup, executor: ScriptExecutor, flushInterval: Duration = .milliseconds(250),
-        metrics: (any ServiceMetrics)? = nil, deployGate: DeployGate? = nil, branch: (any GitBackend)? = nil
+        metrics: (any ServiceMetrics)? = nil, deployGate: DeployGate? = nil
     ) {
-        self.branch = branch
         self.deployGate = deployGate
         self.metrics = metrics
         self.store = store
@@ -53,7 +49,6 @@ public struct ExecuteStageHandler: StageHandler {
                 throw StageFailure.permanent(reason)
             }
         }
-        if let branch { try await checkStillOnBranch(stage, builtSource: artifact.source, git: branch) }
         let executionID = try await store.startExecution(lease: stage.lease)
         let live = LiveOutput(store: store, execution: executionID, limit: executor.outputLimit)
         let flusher = Task {
@@ -95,31 +90,6 @@ public struct ExecuteStageHandler: StageHandler {
         if run.outcome == .cancelled { throw CancellationError() }
         logger.info("script finished", metadata: ["outcome": "\(run.outcome.rawValue)", "summary": "\(run.summary)"])
         return StageSuccess(summary: run.summary)
-    }
-}
-
-extension ExecuteStageHandler {
-    /// The script must still be on the branch tip with the content that was built. A git read
-    /// that fails puts the stage back (no attempt counted) rather than failing a script that never
-    /// started.
-    func checkStillOnBranch(_ stage: ClaimedStage, builtSource: [UInt8], git: any GitBackend) async throws {
-        let pipeline = stage.pipeline
-        let source = pipeline.source
-        let decision: ScriptOnBranchRule.Decision
-        do {
-            let directory = (source.scriptPath as NSString).deletingLastPathComponent
-            let tip = try await git.filesAtTip(repository: source.repository, branch: source.branch, directory: directory)
-            let contains = try await git.contains(repository: source.repository, revision: tip.commit, commit: source.commit)
-            decision = ScriptOnBranchRule.decide(
-                pipeline: pipeline, tip: tip.commit, tipContainsCommit: contains, tipBlob: tip.blobs[source.scriptPath],
-                builtBlob: GitBlobID.of(builtSource))
-        } catch {
-            throw StageDeferral(
-                until: Date().addingTimeInterval(30),
-                reason: "could not read \(source.branch) of \(source.repository) to check the script is still there: \(error); trying again",
-                pullRequest: source.pullRequest)
-        }
-        if case .refuse(let reason) = decision { throw StageFailure.permanent(reason) }
     }
 }
 

@@ -275,11 +275,12 @@ extension ScriptLifecycleEndToEndTests {
             #expect(try await service.store.prune(finishedBefore: Date().addingTimeInterval(86_400), limit: 100) == 1)
             _ = try await Self.push(client, delivery: "d1", before: base, commit: commit, added: ["jobs/once.sh"])
             let replayed = try #require(try await service.store.pipelines(PipelineFilter()).first)
-            try await eventually("EXECUTE refuses", timeout: .seconds(60)) {
+            try await eventually("PROCESS refuses", timeout: .seconds(60)) {
                 try await service.store.status(replayed.pipeline.id) == .failed
             }
-            let execute = try #require(try await service.store.stage(replayed.pipeline.id, .execute))
-            #expect(execute.lastError?.contains("jobs/once.sh is no longer on main") == true, "\(execute.lastError ?? "")")
+            let process = try #require(try await service.store.stage(replayed.pipeline.id, .process))
+            #expect(process.lastError?.contains("jobs/once.sh is no longer on main") == true, "\(process.lastError ?? "")")
+            #expect(try await service.store.stage(replayed.pipeline.id, .execute) == nil, "it never reaches EXECUTE")
             #expect(try await service.store.executions(for: replayed.pipeline.id).isEmpty)
         }
         #expect(try String(contentsOfFile: marker, encoding: .utf8) == "ran\n", "the script ran once")

@@ -10,22 +10,16 @@ public enum ScriptOnBranchRule {
     }
 
     /// - Parameters:
-    ///   - tip: the branch tip that was read; `tipContainsCommit`: whether it contains the
-    ///     pipeline's commit; `tipBlob` / `builtBlob`: the script's blob at the tip (nil: not
-    ///     there) and at the pipeline's commit.
-    public static func decide(
-        pipeline: PipelineRecord, tip: String, tipContainsCommit: Bool, tipBlob: String?, builtBlob: String
-    ) -> Decision {
+    ///   - tip: the branch tip that was read; `tipBlob` / `builtBlob`: the script's blob at the
+    ///     tip (nil: not there) and in what PROCESS built.
+    public static func decide(pipeline: PipelineRecord, tip: String, tipBlob: String?, builtBlob: String) -> Decision {
         let source = pipeline.source
-        let where_ = "\(source.branch) of \(source.repository) (tip \(tip.prefix(12)))"
-        guard tipContainsCommit else {
-            return .refuse("\(where_) does not contain commit \(source.commit.prefix(12)) any more (force-pushed away, or an old delivery replayed) — nothing was run")
-        }
+        let branch = "\(source.branch) of \(source.repository) (tip \(tip.prefix(12)))"
         guard let tipBlob else {
-            return .refuse("\(source.scriptPath) is no longer on \(where_): it already ran and CLEANUP removed it, or it was deleted — nothing was run")
+            return .refuse("\(source.scriptPath) is no longer on \(branch): it already ran and CLEANUP removed it, or it was deleted — nothing was run")
         }
         guard tipBlob == builtBlob else {
-            return .refuse("\(source.scriptPath) changed on \(where_) since commit \(source.commit.prefix(12)) — nothing was run; the change runs through its own pipeline")
+            return .refuse("\(source.scriptPath) changed on \(branch) since commit \(source.commit.prefix(12)) — nothing was run; the change runs through its own pipeline")
         }
         return .run
     }

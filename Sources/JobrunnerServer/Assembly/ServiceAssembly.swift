@@ -116,11 +116,11 @@ public struct ServiceAssembly: Sendable {
         handlers[.process] = BuildStageHandler(
             store: store, reader: git,
             builder: ScriptBuilder(toolchains: toolchains, scratchDirectory: settings.dataDirectory + "/work"),
-            scopes: SourceScopePolicy(settings: settings), approvalGate: github.approvalGate, feedback: feedback)
+            scopes: SourceScopePolicy(settings: settings), approvalGate: github.approvalGate, feedback: feedback,
+            branch: git)
         handlers[.execute] = ExecuteStageHandler(
             store: store, executor: executor, flushInterval: overrides.outputFlushInterval ?? .milliseconds(250),
-            metrics: context.metrics, deployGate: deployGate(settings, git: git, clock: clock, overrides: overrides),
-            branch: git)
+            metrics: context.metrics, deployGate: deployGate(settings, git: git, clock: clock, overrides: overrides))
         handlers[.cleanup] = CleanupStageHandler(
             store: store, committer: git, logsDirectory: settings.logsDirectory, masker: executor.currentMasker(),
             authorName: settings.botName, authorEmail: settings.botEmail, skipCI: settings.skipCI,
