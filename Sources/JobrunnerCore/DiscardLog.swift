@@ -60,17 +60,8 @@ public struct DiscardLog: Sendable, Equatable {
             facts.append(("toolchain", quote(artifact.toolchainVersion)))
             facts.append(("source_sha256", quote(artifact.sourceDigest)))
         }
-        var text = "---\n" + facts.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
-        if !operatorActions.isEmpty {
-            text += "operator_actions:\n"
-            for action in operatorActions {
-                text += "  - action: \(action.kind.rawValue)\n"
-                if let stage = action.stageKind { text += "    stage: \(stage.rawValue)\n" }
-                text += "    by: \(quote(action.operatorName))\n    at: \(quote(iso.string(from: action.at)))\n"
-                if let reason = action.reason { text += "    reason: \(quote(reason))\n" }
-            }
-        }
-        text += "---\n\n# \(m(source.scriptPath))\n\n"
+        var text = ExecutionLog.frontMatter(facts, operatorActions: operatorActions, quote: quote, iso: iso)
+        text += "# \(m(source.scriptPath))\n\n"
         if discard.mayHaveRun {
             text += "Outcome: **discarded — the script may have run**. Its run was interrupted (the worker running it vanished), so it may have done some or all of its work; the output captured until then is below. It was not run again.\n\n"
         } else {

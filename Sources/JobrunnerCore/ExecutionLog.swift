@@ -89,17 +89,7 @@ public struct ExecutionLog: Sendable, Equatable {
         facts.append(("source_sha256", quote(artifact.sourceDigest)))
         facts.append(("stdout_bytes", String(execution.stdoutBytes)))
         facts.append(("stderr_bytes", String(execution.stderrBytes)))
-        var text = "---\n" + facts.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
-        if !operatorActions.isEmpty {
-            text += "operator_actions:\n"
-            for action in operatorActions {
-                text += "  - action: \(action.kind.rawValue)\n"
-                if let stage = action.stageKind { text += "    stage: \(stage.rawValue)\n" }
-                text += "    by: \(quote(action.operatorName))\n    at: \(quote(iso.string(from: action.at)))\n"
-                if let reason = action.reason { text += "    reason: \(quote(reason))\n" }
-            }
-        }
-        text += "---\n\n"
+        var text = Self.frontMatter(facts, operatorActions: operatorActions, quote: quote, iso: iso)
         text += "# \(m(scriptPath))\n\n"
         text += "Outcome: **\(execution.outcome.rawValue)**"
         if let code = execution.exitCode { text += ", exit status \(code)" }
@@ -115,6 +105,24 @@ public struct ExecutionLog: Sendable, Equatable {
         text += "## stdout\n\n" + Self.output(masker.mask(execution.stdout), truncated: execution.stdoutTruncated, total: execution.stdoutBytes)
         text += "## stderr\n\n" + Self.output(masker.mask(execution.stderr), truncated: execution.stderrTruncated, total: execution.stderrBytes)
         return text
+    }
+
+    /// The YAML front matter both logs open with: the facts, then who did what (already quoted
+    /// values in `facts`; `quote` masks and quotes the operator actions' text).
+    static func frontMatter(
+        _ facts: [(String, String)], operatorActions: [OperatorAction], quote: (String) -> String, iso: ISO8601DateFormatter
+    ) -> String {
+        var text = "---\n" + facts.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
+        if !operatorActions.isEmpty {
+            text += "operator_actions:\n"
+            for action in operatorActions {
+                text += "  - action: \(action.kind.rawValue)\n"
+                if let stage = action.stageKind { text += "    stage: \(stage.rawValue)\n" }
+                text += "    by: \(quote(action.operatorName))\n    at: \(quote(iso.string(from: action.at)))\n"
+                if let reason = action.reason { text += "    reason: \(quote(reason))\n" }
+            }
+        }
+        return text + "---\n\n"
     }
 
     static func output(_ bytes: [UInt8], truncated: Bool, total: Int) -> String {

@@ -56,15 +56,8 @@ public struct CleanupStageHandler: StageHandler {
             pipelineID: pipeline.id, pullRequest: source.pullRequest, author: source.author, pusher: source.pusher,
             executeAttempt: execution.attempt, operatorActions: detail.operatorActions, artifact: artifact,
             source: artifact.source, execution: execution, toolchains: toolchains)
-        let path = ExecutionLogPath.path(for: pipeline, logsDirectory: logsDirectory)
-        let result = try await committer.commitCleanup(
-            CleanupRequest(
-                repository: source.repository, branch: source.branch, scriptPath: source.scriptPath,
-                sourceCommit: source.commit, logPath: path, logContent: log.render(masking: masking()),
-                message: CleanupCommitMessage.make(
-                    scriptPath: source.scriptPath, outcome: execution.outcome.rawValue, pipeline: pipeline.id,
-                    skipCI: skipCI),
-                authorName: authorName, authorEmail: authorEmail))
+        let (result, path) = try await commit(
+            pipeline, log: log.render(masking: masking()), outcome: execution.outcome.rawValue, discardedBy: nil)
         logger.info("log committed", metadata: ["commit": "\(result.commit)", "log": "\(path)"])
         let logURL = self.logURL(source.repository, commit: result.commit, path: path)
         await feedback?.report(
@@ -90,18 +83,27 @@ public struct CleanupStageHandler: StageHandler {
             pipeline: pipeline, discard: discard, stoppedBecause: stopped?.lastError,
             operatorActions: detail.operatorActions, artifact: try await store.artifact(for: pipeline.id),
             execution: discard.mayHaveRun ? try await store.executions(for: pipeline.id).last : nil, toolchains: toolchains)
+        let (result, path) = try await commit(
+            pipeline, log: log.render(masking: masking()), outcome: log.outcome, discardedBy: discard.operatorName)
+        logger.info("discard log committed", metadata: ["commit": "\(result.commit)", "log": "\(path)"])
+        return StageSuccess(summary: Self.summary(result, path: path))
+    }
+
+    /// The one commit either log goes into: the script removed (the version that ran), the log added.
+    private func commit(_ pipeline: PipelineRecord, log: String, outcome: String, discardedBy: String?) async throws
+        -> (result: CleanupResult, path: String)
+    {
         let source = pipeline.source
         let path = ExecutionLogPath.path(for: pipeline, logsDirectory: logsDirectory)
         let result = try await committer.commitCleanup(
             CleanupRequest(
                 repository: source.repository, branch: source.branch, scriptPath: source.scriptPath,
-                sourceCommit: source.commit, logPath: path, logContent: log.render(masking: masking()),
+                sourceCommit: source.commit, logPath: path, logContent: log,
                 message: CleanupCommitMessage.make(
-                    scriptPath: source.scriptPath, outcome: log.outcome, pipeline: pipeline.id, skipCI: skipCI,
-                    discardedBy: discard.operatorName),
+                    scriptPath: source.scriptPath, outcome: outcome, pipeline: pipeline.id, skipCI: skipCI,
+                    discardedBy: discardedBy),
                 authorName: authorName, authorEmail: authorEmail))
-        logger.info("discard log committed", metadata: ["commit": "\(result.commit)", "log": "\(path)"])
-        return StageSuccess(summary: Self.summary(result, path: path))
+        return (result, path)
     }
 
     private func logURL(_ repository: RepositoryName, commit: String, path: String) -> String? {

@@ -10,6 +10,19 @@ private func adminStore(_ options: SettingsOptions) async throws -> any Pipeline
     try await openStore(try await options.load(for: .local))
 }
 
+/// Runs an operator's action through the same `PipelineOperations` the dashboard and the API
+/// use; a refusal is printed with what to do and exits 1.
+private func operatorAction<T: Sendable>(
+    on store: any PipelineStore, _ body: (PipelineOperations) async throws -> T
+) async throws -> T {
+    do {
+        return try await body(PipelineOperations(store: store, workAvailable: Beacon()))
+    } catch let error as OperatorActionError {
+        printError("jobrunner: \(error)")
+        throw ExitCode(1)
+    }
+}
+
 private func format(_ date: Date?) -> String {
     date.map { $0.formatted(.iso8601) } ?? "-"
 }
@@ -137,6 +150,7 @@ struct RetryCommand: AsyncParsableCommand {
             _ = try await PipelineOperations(store: store, workAvailable: Beacon()).retry(
                 pipeline: id, kind: kind, by: OperatorIdentity(name: operatorName), reason: reason, confirmed: executeAgain)
         } catch OperatorActionError.confirmationRequired {
+            // The CLI's own spelling of the confirmation; every other refusal as `operatorAction` prints it.
             printError("jobrunner: retrying EXECUTE runs the script again; add --execute-again to confirm")
             throw ExitCode(1)
         } catch let error as OperatorActionError {
@@ -158,14 +172,8 @@ struct CancelCommand: AsyncParsableCommand {
     @Option(help: "Why (recorded).") var reason: String?
 
     func run() async throws {
-        let store = try await adminStore(options)
-        let outcome: CancelOutcome
-        do {
-            outcome = try await PipelineOperations(store: store, workAvailable: Beacon()).cancel(
-                pipeline: PipelineID(pipeline), by: OperatorIdentity(name: operatorName), reason: reason)
-        } catch let error as OperatorActionError {
-            printError("jobrunner: \(error)")
-            throw ExitCode(1)
+        let outcome = try await operatorAction(on: try await adminStore(options)) {
+            try await $0.cancel(pipeline: PipelineID(pipeline), by: OperatorIdentity(name: operatorName), reason: reason)
         }
         switch outcome {
         case .cancelled: print("cancelled pipeline \(pipeline)")
@@ -186,13 +194,8 @@ struct DiscardCommand: AsyncParsableCommand {
     @Option(help: "Why it will not run (required; committed in the log).") var reason: String
 
     func run() async throws {
-        let store = try await adminStore(options)
-        do {
-            try await PipelineOperations(store: store, workAvailable: Beacon()).discard(
-                pipeline: PipelineID(pipeline), by: OperatorIdentity(name: operatorName), reason: reason)
-        } catch let error as OperatorActionError {
-            printError("jobrunner: \(error)")
-            throw ExitCode(1)
+        try await operatorAction(on: try await adminStore(options)) {
+            try await $0.discard(pipeline: PipelineID(pipeline), by: OperatorIdentity(name: operatorName), reason: reason)
         }
         print("discarded pipeline \(pipeline): CLEANUP will remove its script and commit a log saying why")
     }
