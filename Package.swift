@@ -91,6 +91,8 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // prctl(2) for the service's own hardening (non-dumpable), wrapped for Swift.
+        .systemLibrary(name: "CProcessControl"),
         // libgit2 from the system (Debian: libgit2-dev), found through pkg-config.
         .systemLibrary(
             name: "CLibgit2",
@@ -109,6 +111,7 @@ let package = Package(
             dependencies: [
                 "JobrunnerCore",
                 "JobrunnerStore",
+                "CProcessControl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

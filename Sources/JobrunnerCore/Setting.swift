@@ -36,6 +36,8 @@ public enum Setting: String, CaseIterable, Sendable {
     case scriptEnvironment = "JOBRUNNER_SCRIPT_ENV"
     case secrets = "JOBRUNNER_SECRETS"
     case executeTimeout = "JOBRUNNER_EXECUTE_TIMEOUT"
+    case scriptIsolation = "JOBRUNNER_SCRIPT_ISOLATION"
+    case scriptSharedDirectories = "JOBRUNNER_SCRIPT_SHARED_DIRS"
     case appDirectory = "JOBRUNNER_APP_DIR"
     case scriptEnvironmentFile = "JOBRUNNER_SCRIPT_ENV_FILE"
     case python = "JOBRUNNER_PYTHON"

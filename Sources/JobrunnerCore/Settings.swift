@@ -89,6 +89,12 @@ public struct Settings: Sendable, Equatable {
     public var scriptEnvironment: [String]
     public var secretNames: [String]
     public var executeTimeout: Duration
+    /// How scripts are kept from the service (bubblewrap unless explicitly turned off).
+    public var scriptIsolation: ScriptIsolation = .bubblewrap
+    /// Directories scripts may write inside the sandbox besides their run directory (reports, exports).
+    public var scriptSharedDirectories: [String] = []
+    /// The config file the settings were read from (`JOBRUNNER_CONFIG_FILE`/`--config`): hidden from scripts.
+    public var configFile: String?
     /// The deployed application scripts run in (`JOBRUNNER_APP_DIR`); nil: a scratch directory.
     public var appDirectory: String?
     /// The application's own `KEY=value` settings, given to every script.

@@ -99,7 +99,10 @@ private struct CommitJob: Sendable {
         defer { git_tree_free(tipTree) }
 
         // Idempotent: the log on the branch means a previous attempt's push went through.
-        if let existing = try? blobID(tipTree, request.logPath), existing != nil {
+        if let existing = try blobID(tipTree, request.logPath) {
+            guard request.isOwnLog(try blobContent(repo, existing)) else {
+                throw LogPathTaken(repository: repository, branch: request.branch, path: request.logPath)
+            }
             return .alreadyThere(GitCache.hex(tipOid))
         }
         // Remove only the version that ran.
@@ -167,6 +170,16 @@ private struct CommitJob: Sendable {
         try GitError.check(git_commit_tree(&tree, commit), "reading the source commit", repository: repository)
         defer { git_tree_free(tree) }
         return try blobID(tree, request.scriptPath)
+    }
+
+    func blobContent(_ repo: OpaquePointer?, _ id: git_oid) throws -> [UInt8] {
+        var oid = id
+        var blob: OpaquePointer?
+        try GitError.check(git_blob_lookup(&blob, repo, &oid), "reading the file at the log path", repository: repository)
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        guard size > 0, let raw = git_blob_rawcontent(blob) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: raw, count: size))
     }
 
     func blobID(_ tree: OpaquePointer?, _ path: String) throws -> git_oid? {

@@ -105,7 +105,11 @@ public struct GitHubAPIBackend: GitBackend {
         var lastRejection = ""
         for attempt in 0..<maxAttempts {
             let tip = try await session.tip(of: request.branch)
-            if try await session.blobID(at: tip, path: request.logPath) != nil {
+            if let existing = try await session.blobID(at: tip, path: request.logPath) {
+                let content = try await session.file(TreeEntry(path: request.logPath, mode: GitFileMode.regular.rawValue, type: "blob", sha: existing))
+                guard request.isOwnLog(content.content) else {
+                    throw LogPathTaken(repository: request.repository.rawValue, branch: request.branch, path: request.logPath)
+                }
                 return CleanupResult(commit: tip, committed: false, script: nil, retries: attempt)
             }
             let tipBlob = try await session.blobID(at: tip, path: request.scriptPath)

@@ -15,6 +15,10 @@ public struct ProcessSpec: Sendable, Equatable {
     public var gracePeriod: Duration
     /// Bytes kept per stream (head and tail).
     public var outputLimit: Int
+    /// The executable only launches the real process and reports its exit (bubblewrap): SIGTERM
+    /// goes to what it launched, not to it, so it stays to report how that ended; an exit status
+    /// above 128 is read as the launched process's signal, as shells report it.
+    public var isLauncher: Bool = false
 
     public init(
         executable: String, arguments: [String] = [], environment: [String: String], workingDirectory: String,

@@ -91,6 +91,8 @@ public struct ScriptExecutor: Sendable {
     public let passThrough: [String: String]
     public let masker: SecretMasker
     public let searchPath: String
+    /// The sandbox scripts run in; nil: none (`JOBRUNNER_SCRIPT_ISOLATION=none`).
+    public var sandbox: BubblewrapSandbox?
 
     public init(
         runner: any ProcessRunner = SubprocessRunner(), scratchDirectory: String = NSTemporaryDirectory(),
@@ -124,6 +126,7 @@ public struct ScriptExecutor: Sendable {
             searchPath: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         appDirectory = settings.appDirectory
         environmentFile = settings.scriptEnvironmentFile
+        sandbox = settings.scriptIsolation == .bubblewrap ? BubblewrapSandbox(settings: settings) : nil
         pythonInterpreter = settings.pythonInterpreter
     }
 
@@ -220,11 +223,23 @@ public struct ScriptExecutor: Sendable {
                 if stream == .stdout { captures.stdout.append(bytes) } else { captures.stderr.append(bytes) }
             }
         }
-        let result = try await runner.run(
-            ProcessSpec(
-                executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
-                workingDirectory: appDirectory ?? directory, timeout: timeout, gracePeriod: gracePeriod, outputLimit: outputLimit)
-        ) { stream, bytes in
+        let workingDirectory = appDirectory ?? directory
+        var spec = ProcessSpec(
+            executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
+            workingDirectory: workingDirectory, timeout: timeout, gracePeriod: gracePeriod, outputLimit: outputLimit)
+        if let sandbox {
+            // Checked at every run: a script is never run unisolated because the sandbox broke.
+            try await sandbox.check(runner: runner, scratchDirectory: directory + "/tmp")
+            // The interpreter may be installed outside the system directories (pyenv, nvm).
+            let interpreter = ExecutableLookup.resolve(command[0], path: environment["PATH"]).map(BubblewrapSandbox.installation)
+            let wrapped = sandbox.wrap(
+                command, runDirectory: directory, readOnly: [appDirectory, interpreter].compactMap { $0 },
+                workingDirectory: workingDirectory)
+            spec.executable = wrapped[0]
+            spec.arguments = Array(wrapped.dropFirst())
+            spec.isLauncher = true
+        }
+        let result = try await runner.run(spec) { stream, bytes in
             let masked = maskers.withLock { maskers in
                 stream == .stdout ? maskers.stdout.feed(bytes) : maskers.stderr.feed(bytes)
             }

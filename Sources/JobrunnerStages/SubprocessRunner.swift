@@ -9,11 +9,13 @@ import Glibc
 
 /// `ProcessRunner` on swift-subprocess.
 ///
-/// The process leads its own process group, so every descendant can be signalled at once. At
-/// the timeout (or on cancellation) the group gets SIGTERM, then SIGKILL after the grace
-/// period. When the process itself exits, anything it left behind in its group is killed, so
-/// no grandchild outlives a run. Standard input is /dev/null; stdout and stderr are read
-/// concurrently, each kept to its head and tail.
+/// The process leads its own session and process group (no controlling terminal). At the
+/// timeout or on cancellation it gets SIGTERM — with its group and every descendant, including
+/// those that left the group with `setsid` — then SIGKILL after the grace period. When the
+/// process itself exits, anything it left behind is killed, so no descendant outlives a run.
+/// Every signal is sent while the process is not yet reaped (its PID and group cannot be
+/// reused), and descendants are signalled by pidfd (`ProcessTree`). Standard input is
+/// /dev/null; stdout and stderr are read concurrently, each kept to its head and tail.
 public struct SubprocessRunner: ProcessRunner {
     public init() {}
 
@@ -21,8 +23,12 @@ public struct SubprocessRunner: ProcessRunner {
         -> ProcessResult
     {
         var options = PlatformOptions()
-        options.processGroupID = 0
-        options.teardownSequence = [.send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: spec.gracePeriod)]
+        options.createSession = true
+        // Termination is ours (`Termination`); swift-subprocess's own teardown on cancellation
+        // only waits, then kills the process itself if it is somehow still there.
+        options.teardownSequence = [
+            .send(signal: Signal(rawValue: 0), toProcessGroup: false, allowedDurationToNextStep: spec.gracePeriod + .seconds(10))
+        ]
         var environment: [Environment.Key: String] = [:]
         for (name, value) in spec.environment {
             if let key = Environment.Key(rawValue: name) { environment[key] = value }
@@ -36,7 +42,7 @@ public struct SubprocessRunner: ProcessRunner {
         }
         let executable = Executable.path(FilePath(resolved))
         let startedAt = Date()
-        let timedOut = Locked(false)
+        let watch = Locked(WatchState())
         let captures = Locked((stdout: OutputCapture(limit: spec.outputLimit), stderr: OutputCapture(limit: spec.outputLimit)))
         let result: ExecutionResult<Void, SequenceOutput, SequenceOutput>
         do {
@@ -46,46 +52,35 @@ public struct SubprocessRunner: ProcessRunner {
                 input: .none, output: .sequence, error: .sequence
             ) { execution in
                 let pid = execution.processIdentifier.value
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        do {
-                            for try await chunk in execution.standardOutput {
-                                let bytes = chunk.withUnsafeBytes { Array($0) }
-                                captures.withLock { $0.stdout.append(bytes) }
-                                await onOutput(.stdout, bytes)
-                            }
-                        } catch {}
-                    }
-                    group.addTask {
-                        do {
-                            for try await chunk in execution.standardError {
-                                let bytes = chunk.withUnsafeBytes { Array($0) }
-                                captures.withLock { $0.stderr.append(bytes) }
-                                await onOutput(.stderr, bytes)
-                            }
-                        } catch {}
-                    }
-                    // Watches the time limit and the process's own exit (to reap what it left behind).
-                    let watcher = Task {
-                        let deadline = spec.timeout.map { ContinuousClock.now + $0 }
-                        while !Task.isCancelled {
-                            try? await Task.sleep(for: .milliseconds(50))
-                            if Self.hasExited(pid) {
-                                kill(-pid, SIGKILL)
-                                return
-                            }
-                            if let deadline, ContinuousClock.now >= deadline {
-                                timedOut.withLock { $0 = true }
-                                kill(-pid, SIGTERM)
-                                try? await Task.sleep(for: spec.gracePeriod)
-                                kill(-pid, SIGKILL)
-                                return
-                            }
+                // Not a child task: it must go on signalling after this task is cancelled, and
+                // is awaited below, before swift-subprocess reaps the process.
+                let watcher = Task { await Self.watch(pid, spec: spec, state: watch) }
+                await withTaskCancellationHandler {
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            do {
+                                for try await chunk in execution.standardOutput {
+                                    let bytes = chunk.withUnsafeBytes { Array($0) }
+                                    captures.withLock { $0.stdout.append(bytes) }
+                                    await onOutput(.stdout, bytes)
+                                }
+                            } catch {}
                         }
+                        group.addTask {
+                            do {
+                                for try await chunk in execution.standardError {
+                                    let bytes = chunk.withUnsafeBytes { Array($0) }
+                                    captures.withLock { $0.stderr.append(bytes) }
+                                    await onOutput(.stderr, bytes)
+                                }
+                            } catch {}
+                        }
+                        await group.waitForAll()
                     }
-                    await group.waitForAll()
-                    watcher.cancel()
+                } onCancel: {
+                    watch.withLock { $0.stopRequested = true }
                 }
+                await watcher.value
             }
         } catch let error as CancellationError {
             throw error
@@ -96,12 +91,63 @@ public struct SubprocessRunner: ProcessRunner {
         var exitCode: Int32?
         var signal: Int32?
         switch result.terminationStatus {
-        case .exited(let code): exitCode = code
+        case .exited(let code):
+            if spec.isLauncher, code > 128, code <= 128 + 64 { signal = code - 128 } else { exitCode = code }
         case .signaled(let number): signal = number
         }
+        let state = watch.value
         return ProcessResult(
-            exitCode: exitCode, signal: signal, timedOut: timedOut.withLock { $0 }, cancelled: Task.isCancelled,
+            exitCode: exitCode, signal: signal, timedOut: state.timedOut, cancelled: state.stopRequested || Task.isCancelled,
             stdout: finished.stdout, stderr: finished.stderr, startedAt: startedAt, finishedAt: Date())
+    }
+
+    struct WatchState: Sendable {
+        var stopRequested = false
+        var timedOut = false
+    }
+
+    /// Until the process has ended: stops it at the time limit or when asked to, and kills what
+    /// it left behind once it exits.
+    static func watch(_ pid: pid_t, spec: ProcessSpec, state: Locked<WatchState>) async {
+        let deadline = spec.timeout.map { ContinuousClock.now + $0 }
+        while true {
+            if hasExited(pid) {
+                signalEverything(pid, SIGKILL, includingLeader: true)
+                return
+            }
+            let stop = state.withLock { state -> Bool in
+                if let deadline, ContinuousClock.now >= deadline { state.timedOut = true }
+                return state.timedOut || state.stopRequested
+            }
+            if stop {
+                await terminate(pid, spec: spec)
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// SIGTERM to the process (unless it is a launcher), its group and its descendants; after the
+    /// grace period, or as soon as all of them are gone, SIGKILL to whatever remains.
+    static func terminate(_ pid: pid_t, spec: ProcessSpec) async {
+        signalEverything(pid, SIGTERM, includingLeader: !spec.isLauncher)
+        let deadline = ContinuousClock.now + spec.gracePeriod
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+            if hasExited(pid) && ProcessTree.descendants(of: pid).isEmpty { break }
+        }
+        signalEverything(pid, SIGKILL, includingLeader: true)
+    }
+
+    /// `pid` is not reaped yet (swift-subprocess reaps after the body returns), so neither it nor
+    /// its group id can name another process.
+    static func signalEverything(_ pid: pid_t, _ signal: Int32, includingLeader: Bool) {
+        // Read before anything dies: a child whose parent died is re-parented out of the tree.
+        let descendants = ProcessTree.descendants(of: pid)
+        if includingLeader { kill(-pid, signal) }
+        for member in descendants {
+            ProcessTree.signal(member, signal)
+        }
     }
 
     /// Whether the process has ended — reaped, or a zombie waiting to be — while descendants

@@ -37,3 +37,29 @@ func loadToolchains(_ settings: Settings) throws -> [Toolchain] {
         throw ExitCode(78)
     }
 }
+
+/// Before a service process runs any script: hardens itself (`ServiceHardening`), and says at
+/// start what isolation scripts get — a warning without it, an error when the sandbox cannot start
+/// here (scripts then fail to start, with the same explanation, until it is fixed).
+func prepareToRunScripts(_ settings: Settings, logger: Logger) async throws {
+    do {
+        var databaseFile: String?
+        if case .sqlite(let path) = settings.database { databaseFile = path }
+        try ServiceHardening.apply(dataDirectory: settings.dataDirectory, databaseFile: databaseFile)
+    } catch {
+        printError("jobrunner: \(error)")
+        throw ExitCode(73)
+    }
+    guard settings.workers > 0 else { return }
+    switch settings.scriptIsolation {
+    case .none:
+        logger.warning(
+            "JOBRUNNER_SCRIPT_ISOLATION=none: scripts run without a sandbox, as the service's user, and can read what it can read (docs/security.md)")
+    case .bubblewrap:
+        do {
+            try await BubblewrapSandbox(settings: settings).check(scratchDirectory: settings.dataDirectory + "/work/sandbox-check")
+        } catch {
+            logger.error("\(error)")
+        }
+    }
+}

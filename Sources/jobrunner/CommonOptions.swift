@@ -12,7 +12,9 @@ struct SettingsOptions: ParsableArguments {
     func load(for purpose: SettingsLoader.Purpose) async throws -> Settings {
         do {
             let reader = try await SettingsLoader.reader(configFile: config)
-            return try SettingsLoader.load(from: reader, purpose: purpose)
+            var settings = try SettingsLoader.load(from: reader, purpose: purpose)
+            if let config { settings.configFile = URL(fileURLWithPath: config).standardizedFileURL.path }
+            return settings
         } catch let error as SettingsErrors {
             printError("jobrunner: \(error)")
             throw ExitCode(78)

@@ -46,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         if settings.repositories.isEmpty {
             logger.warning("no repositories configured (JOBRUNNER_REPOSITORIES): every push will be ignored")
         }
+        try await prepareToRunScripts(settings, logger: logger)
         let app = try await assemble(settings, role: .serve, logger: logger).application()
         logger.info(
             "jobrunner serving",
@@ -71,6 +72,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let settings = try await options.load(for: .worker)
         LoggingSetup.bootstrap(settings)
         let logger = Logger(label: "jobrunner")
+        try await prepareToRunScripts(settings, logger: logger)
         try await assemble(settings, role: .worker, logger: logger).application().runService()
     }
 }

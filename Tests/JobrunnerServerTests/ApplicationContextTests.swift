@@ -136,7 +136,12 @@ struct ApplicationContextTests {
         let revision = directory.file("REVISION")
         try (app.base + "\n").write(toFile: revision, atomically: true, encoding: .utf8)
         let (process, port) = try Self.serve(
-            app, ["JOBRUNNER_APP_REVISION": "file:" + revision, "JOBRUNNER_DEPLOY_WAIT": "10m"], directory: directory)
+            app,
+            [
+                "JOBRUNNER_APP_REVISION": "file:" + revision, "JOBRUNNER_DEPLOY_WAIT": "10m",
+                // The journal is a host directory the scripts write: shared into their sandbox.
+                "JOBRUNNER_SCRIPT_SHARED_DIRS": journals.path,
+            ], directory: directory)
         defer { kill(process.processIdentifier, SIGTERM) }
         let body = try ApplicationFixture.push(
             before: app.base, commits: [(first, "first (#1)", ["jobs/first.sh"]), (second, "second (#2)", ["jobs/second.sh"])])
@@ -196,7 +201,8 @@ struct ApplicationContextTests {
         try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
             let directory = try TemporaryDirectory("gate-http")
             let url = "http://127.0.0.1:\(try #require(client.port))/version"
-            let (process, port) = try Self.serve(app, ["JOBRUNNER_APP_REVISION": url], directory: directory)
+            let (process, port) = try Self.serve(
+                app, ["JOBRUNNER_APP_REVISION": url, "JOBRUNNER_SCRIPT_SHARED_DIRS": journals.path], directory: directory)
             defer { kill(process.processIdentifier, SIGTERM) }
             let body = try ApplicationFixture.push(before: app.base, commits: [(commit, "only (#3)", ["jobs/only.sh"])])
             #expect(try await JobrunnerBinary.pushWebhook(body, port: port, secret: "app-context-secret", delivery: "h-1") == 202)
@@ -229,7 +235,9 @@ struct ApplicationContextTests {
         let revision = directory.file("REVISION")
         try app.base.write(toFile: revision, atomically: true, encoding: .utf8)
         let (process, port) = try Self.serve(
-            app, ["JOBRUNNER_APP_REVISION": "file:" + revision, "JOBRUNNER_DEPLOY_WAIT": "3s"], directory: directory)
+            app,
+            ["JOBRUNNER_APP_REVISION": "file:" + revision, "JOBRUNNER_DEPLOY_WAIT": "3s", "JOBRUNNER_SCRIPT_SHARED_DIRS": journals.path],
+            directory: directory)
         defer { kill(process.processIdentifier, SIGTERM) }
         let body = try ApplicationFixture.push(before: app.base, commits: [(commit, "late (#4)", ["jobs/late.sh"])])
         #expect(try await JobrunnerBinary.pushWebhook(body, port: port, secret: "app-context-secret", delivery: "e-1") == 202)

@@ -28,9 +28,12 @@ struct JobrunnerBinary {
         let stderr: Task<String, any Error>
     }
 
-    static func start(_ arguments: [String], environment: [String: String], directory: String) throws -> Started {
+    /// - Parameter executable: another program that runs `jobrunner` (e.g. as another user).
+    static func start(_ arguments: [String], environment: [String: String], directory: String, executable: String? = nil) throws
+        -> Started
+    {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: executable ?? path)
         process.arguments = arguments
         process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { mine, _ in mine }
         process.currentDirectoryURL = URL(fileURLWithPath: directory)

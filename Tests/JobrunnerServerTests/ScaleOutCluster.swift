@@ -41,7 +41,9 @@ final class ScaleOutCluster: Sendable {
             try FileManager.default.createSymbolicLink(
                 atPath: directory.file("remotes/\(name).git"), withDestinationPath: fixture.bare)
         }
-        journal = directory.file("journal")
+        // In a directory shared into the scripts' sandbox (JOBRUNNER_SCRIPT_SHARED_DIRS).
+        try FileManager.default.createDirectory(atPath: directory.file("shared"), withIntermediateDirectories: true)
+        journal = directory.file("shared/journal")
         FileManager.default.createFile(atPath: journal, contents: nil)
     }
 
@@ -59,7 +61,8 @@ final class ScaleOutCluster: Sendable {
                 "JOBRUNNER_GIT_REMOTE": directory.file("remotes") + "/{repository}.git",
                 "JOBRUNNER_WORKERS": "\(workers)", "JOBRUNNER_HTTP_PORT": "\(port)",
                 "JOBRUNNER_LEASE_DURATION": "3s", "JOBRUNNER_SHUTDOWN_GRACE_PERIOD": "5s",
-                "JOBRUNNER_SCRIPT_ENV": "JOURNAL,SCRIPT_PAUSE", "JOURNAL": journal, "JOBRUNNER_LOG_LEVEL": ProcessInfo.processInfo.environment["SCALEOUT_LOG_LEVEL"] ?? "warning",
+                "JOBRUNNER_SCRIPT_ENV": "JOURNAL,SCRIPT_PAUSE", "JOURNAL": journal,
+                "JOBRUNNER_SCRIPT_SHARED_DIRS": directory.file("shared"), "JOBRUNNER_LOG_LEVEL": ProcessInfo.processInfo.environment["SCALEOUT_LOG_LEVEL"] ?? "warning",
             ].merging(scriptPause.map { ["SCRIPT_PAUSE": $0] } ?? [:]) { $1 },
             directory: data)
     }

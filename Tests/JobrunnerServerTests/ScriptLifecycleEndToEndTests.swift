@@ -262,8 +262,10 @@ struct ScriptLifecycleEndToEndTests {
 extension ScriptLifecycleEndToEndTests {
     @Test
     func aReplayedPushAfterRetentionPrunedThePipelineRunsNothing() async throws {
-        let service = try await Service([:])
-        let marker = service.directory.file("runs.txt")
+        // Outside the data directory, which scripts never see.
+        let shared = try TemporaryDirectory("runs")
+        let service = try await Service([:], sharedDirectories: [shared.path])
+        let marker = shared.file("runs.txt")
         try await service.assembly.application().test(.live) { client in
             let base = try Self.head(service.git)
             let commit = try service.git.commit(["jobs/once.sh": "echo ran >> \(marker)\n"])

@@ -19,7 +19,8 @@ struct ScriptOutcomeAndProgressTests {
         let assembly: ServiceAssembly
         var store: any PipelineStore { assembly.store }
 
-        init(_ scripts: [String: String]) async throws {
+        /// - Parameter sharedDirectories: host directories the scripts may write (outside the data directory).
+        init(_ scripts: [String: String], sharedDirectories: [String] = []) async throws {
             git = try GitFixture()
             directory = try TemporaryDirectory("life")
             let remotes = directory.file("remotes")
@@ -29,6 +30,7 @@ struct ScriptOutcomeAndProgressTests {
             settings.dashboardTokens = [OperatorToken(name: "alice", token: OperatorHarness.aliceToken)]
             settings.gitRemoteTemplate = remotes + "/{repository}.git"
             settings.dataDirectory = directory.path
+            settings.scriptSharedDirectories = sharedDirectories
             settings.httpPort = 0
             var overrides = ServiceAssembly.Overrides()
             overrides.environment = [:]

@@ -136,6 +136,29 @@ struct GitBackendConformanceTests {
     }
 
     @Test(arguments: Kind.allCases)
+    func aLogForgedAheadAtThePathIsAConflictNotTheRunsLog(_ kind: Kind) async throws {
+        let git = try GitFixture()
+        // Merged before the run, at the predictable path: looks like a log, is not this run's.
+        var forgedRequest = request("")
+        forgedRequest.logContent = "---\npipeline: 9\nstarted_at: \"2026-11-22T10:00:00.000Z\"\nartifact_sha256: \"abc\"\n---\nall fine\n"
+        let source = try git.commit(["jobs/a.sh": "echo a\n", "jobrunner-logs/2026-11-22-a-p9.md": forgedRequest.logContent])
+        let harness = try await Self.harness(kind, git)
+        defer { harness.stop() }
+        var real = request(source)
+        real.logContent = "---\npipeline: 9\nstarted_at: \"2026-11-22T10:00:03.123Z\"\nartifact_sha256: \"abc\"\n---\nthe real run\n"
+        await #expect(throws: LogPathTaken.self) { try await harness.backend.commitCleanup(real) }
+        #expect(try bare(git, ["rev-parse", "main"]).hasPrefix(source), "nothing committed")
+        #expect(try bare(git, ["show", "main:jobs/a.sh"]) == "echo a\n", "the script is still there, the stage failed saying why")
+
+        // The run's own log (same run, e.g. an operator action recorded since) is accepted as committed.
+        let own = try git.commit(["jobrunner-logs/2026-11-22-a-p9.md": real.logContent + "operator note\n"])
+        var retried = real
+        retried.sourceCommit = own
+        let again = try await harness.backend.commitCleanup(retried)
+        #expect(!again.committed)
+    }
+
+    @Test(arguments: Kind.allCases)
     func aScriptThatChangedOrVanishedOnTheBranchIsNotDeleted(_ kind: Kind) async throws {
         let git = try GitFixture()
         let source = try git.commit(["jobs/a.sh": "echo a\n", "jobs/b.sh": "echo b\n"])

@@ -189,3 +189,105 @@ struct RelativeDirectoryTests {
         #expect(String(decoding: run.stdout, as: UTF8.self) == "relative ok\n")
     }
 }
+
+/// The same executor inside bubblewrap (`JOBRUNNER_SCRIPT_ISOLATION=bubblewrap`, the default).
+@Suite("Running scripts in the sandbox")
+struct SandboxedRunTests {
+    func run(
+        _ script: String, sandboxed: Bool = true, timeout: Duration? = nil, grace: Duration = .seconds(2),
+        appDirectory: String? = nil, cancelAfter: Duration? = nil
+    ) async throws -> ScriptRun {
+        let directory = try TemporaryDirectory("sandboxed")
+        let artifact = Artifact(
+            toolchain: "bash", toolchainVersion: "bash", fileName: "script.sh", runCommand: ["bash", "{artifact}"],
+            content: Array(script.utf8), digest: "", sourceDigest: "", buildDuration: .zero, isText: true, timeout: timeout)
+        var executor = ScriptExecutor(scratchDirectory: directory.file("data/work"), gracePeriod: grace)
+        executor.appDirectory = appDirectory
+        if sandboxed { executor.sandbox = BubblewrapSandbox(hiddenPaths: [directory.file("data")]) }
+        let facts = RunFacts(pipelineID: "7", repository: "acme/ops", commit: "abc", scriptPath: "jobs/x.sh", attempt: 1)
+        let task = Task { try await executor.execute(artifact, facts: facts) }
+        if let cancelAfter {
+            try await Task.sleep(for: cancelAfter)
+            task.cancel()
+        }
+        return try await task.value
+    }
+
+    /// Processes whose command line contains `marker`, anywhere on the machine.
+    func processes(named marker: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return names.filter { Int32($0) != nil }.filter { pid in
+            guard let line = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: line, as: UTF8.self).contains(marker)
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func aDescendantThatLeftTheProcessGroupIsStoppedWithTheRun(sandboxed: Bool) async throws {
+        // `setsid` puts the sleeper in a session and group of its own: a group kill misses it.
+        let marker = "escapee-\(UUID().uuidString.prefix(8))"
+        let result = try await run(
+            "setsid bash -c 'exec -a \(marker) sleep 300' &\necho started\nwait\n", sandboxed: sandboxed,
+            timeout: .milliseconds(800), grace: .milliseconds(300))
+        #expect(result.outcome == .timedOut)
+        try await eventually("the escapee is gone", timeout: .seconds(5)) { processes(named: marker).isEmpty }
+    }
+
+    @Test
+    func anOrphanedSetsidDaemonDiesWithItsSandbox() async throws {
+        // Double fork: the daemon is no longer anyone's descendant; only the PID namespace holds it.
+        let marker = "daemon-\(UUID().uuidString.prefix(8))"
+        let result = try await run("(setsid bash -c 'exec -a \(marker) sleep 300' &)\necho detached\n", timeout: .seconds(30))
+        #expect(result.outcome == .succeeded)
+        try await eventually("the daemon is gone", timeout: .seconds(5)) { processes(named: marker).isEmpty }
+    }
+
+    @Test
+    func atTheTimeLimitTheScriptGetsSIGTERMAndItsGracePeriod() async throws {
+        let result = try await run(
+            "trap 'echo stopping; sleep 0.2; echo stopped; exit 0' TERM\necho running\nsleep 300 & wait\n",
+            timeout: .milliseconds(700), grace: .seconds(3))
+        #expect(result.outcome == .timedOut)
+        #expect(String(decoding: result.stdout, as: UTF8.self) == "running\nstopping\nstopped\n")
+    }
+
+    @Test
+    func deathBySignalInsideTheSandboxIsRecordedAsSuch() async throws {
+        let result = try await run("echo before; kill -SEGV $$")
+        #expect(result.outcome == .killed)
+        #expect(result.signal == SIGSEGV)
+        let failed = try await run("exit 3")
+        #expect(failed.outcome == .failed)
+        #expect(failed.exitCode == 3)
+    }
+
+    @Test
+    func cancellingStopsEverythingInTheSandbox() async throws {
+        let marker = "cancelled-\(UUID().uuidString.prefix(8))"
+        let result = try await run(
+            "bash -c 'exec -a \(marker) sleep 300' &\nwait\n", timeout: .seconds(60), grace: .milliseconds(300),
+            cancelAfter: .milliseconds(500))
+        #expect(result.outcome == .cancelled)
+        try await eventually("the sleeper is gone", timeout: .seconds(5)) { processes(named: marker).isEmpty }
+    }
+
+    @Test
+    func theScriptSeesItsRunDirectoryTheApplicationReadOnlyAndNothingOfTheService() async throws {
+        let application = try TemporaryDirectory("application")
+        let hostTemporary = "/tmp/host-only-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: hostTemporary, contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: hostTemporary) }
+        try "app code\n".write(toFile: application.file("module.txt"), atomically: true, encoding: .utf8)
+        let result = try await run(
+            """
+            cat module.txt
+            touch module.txt 2>/dev/null && echo app-writable || echo app-read-only
+            echo note > "$HOME/note" && cat "$HOME/note"
+            test -e \(hostTemporary) && echo host-tmp || echo private-tmp
+            ls "$HOME/../.." | tr '\\n' ' '; echo
+            echo "pid $$"
+            """, appDirectory: application.path)
+        let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines == ["app code", "app-read-only", "note", "private-tmp", "work ", "pid 2"], "\(lines) \(String(decoding: result.stderr, as: UTF8.self))")
+    }
+}

@@ -17,8 +17,9 @@ JOBRUNNER_BUILD_PACKAGES=(
 
 # Packages the service needs at run time: the toolchains PROCESS builds with and EXECUTE runs with
 # (esbuild for TypeScript, node, python3, bash), git to read repositories, binutils' objcopy to make
-# Swift artifacts reproducible.
+# Swift artifacts reproducible, bubblewrap to run every script in a sandbox (docs/security.md).
 JOBRUNNER_RUNTIME_PACKAGES=(
+  bubblewrap
   esbuild
   nodejs
   python3

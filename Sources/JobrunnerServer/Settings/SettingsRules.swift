@@ -16,6 +16,12 @@ enum SettingsRules {
                 settings.githubAppID == nil ? .githubAppID : .githubAppPrivateKeyPath,
                 "a GitHub App needs both JOBRUNNER_GITHUB_APP_ID and JOBRUNNER_GITHUB_APP_PRIVATE_KEY_PATH"))
         }
+        let data = URL(fileURLWithPath: settings.dataDirectory).standardizedFileURL.path
+        for shared in settings.scriptSharedDirectories
+        where BubblewrapSandbox.isInside(shared, data) || BubblewrapSandbox.isInside(data, shared) {
+            errors.append(SettingsError(
+                .scriptSharedDirectories, "\(shared) overlaps the data directory \(data): scripts must never reach the service's data"))
+        }
         require(
             settings.requiredApprovals == 0 || settings.hasGitHubAPIAccess, .requiredApprovals,
             "needs GitHub API access: set JOBRUNNER_GITHUB_TOKEN or a GitHub App (JOBRUNNER_GITHUB_APP_ID)")

@@ -18,7 +18,11 @@ public enum SettingsTable {
     static func declaration(_ setting: Setting) -> SettingDeclaration {
         switch setting {
         case .configFile:
-            SettingDeclaration(setting, "optional file of KEY=value lines with any of these settings; the environment wins", default: nil) { _, _ in nil }
+            SettingDeclaration(setting, "optional file of KEY=value lines with any of these settings; the environment wins", default: nil) {
+                input, settings in
+                settings.configFile = input.text.map(absolutePath)
+                return nil
+            }
         case .webhookSecret:
             SettingDeclaration(
                 setting, "secret of the GitHub webhook (required by `serve`; `serve --dev` generates one)", default: nil, secret: true,
@@ -156,6 +160,29 @@ public enum SettingsTable {
             .variableNames(setting, \.secretNames, "names of environment variables whose values are masked (***) in everything stored or committed")
         case .executeTimeout:
             .duration(setting, \.executeTimeout, "time limit of one script run, e.g. 90s, 10m, 1h")
+        case .scriptIsolation:
+            SettingDeclaration(
+                setting,
+                "bubblewrap: scripts run in a sandbox that hides the service's data, keys, config and processes (docs/security.md); none: without (a warning at start)",
+                default: Settings().scriptIsolation.rawValue
+            ) { input, settings in
+                guard let text = input.text else { return nil }
+                guard let isolation = ScriptIsolation(rawValue: text.lowercased()) else {
+                    return "'\(text)' is not one of \(ScriptIsolation.allCases.map(\.rawValue).joined(separator: ", "))"
+                }
+                settings.scriptIsolation = isolation
+                return nil
+            }
+        case .scriptSharedDirectories:
+            SettingDeclaration(
+                setting, "directories scripts may write inside the sandbox besides their own run directory, comma-separated (e.g. an export directory)",
+                default: nil
+            ) { input, settings in
+                let directories = input.list.map(absolutePath)
+                if let missing = directories.first(where: { !isDirectory($0) }) { return "\(missing) is not a directory" }
+                settings.scriptSharedDirectories = directories
+                return nil
+            }
         case .appDirectory:
             .optionalText(
                 setting, \.appDirectory,
