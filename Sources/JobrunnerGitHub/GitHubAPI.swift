@@ -13,6 +13,8 @@ public protocol GitHubAPI: Sendable {
     func pullRequest(_ number: Int, in repository: RepositoryName) async throws -> PullRequest
     /// `GET /repos/{owner}/{repo}/pulls/{number}/reviews`, every page, oldest first.
     func reviews(of number: Int, in repository: RepositoryName) async throws -> [PullRequestReview]
+    /// `GET /repos/{owner}/{repo}/pulls/{number}/commits`, every page (GitHub lists up to 250).
+    func commits(of number: Int, in repository: RepositoryName) async throws -> [PullRequestCommit]
     /// `POST /repos/{owner}/{repo}/statuses/{sha}`.
     func createStatus(_ status: CommitStatus, commit: String, in repository: RepositoryName) async throws
     /// `POST /repos/{owner}/{repo}/issues/{number}/comments`; returns the comment's URL.
@@ -69,12 +71,18 @@ public struct PullRequest: Sendable, Equatable, Decodable {
         public var ref: String
         public init(ref: String) { self.ref = ref }
     }
+    public struct Head: Sendable, Equatable, Decodable {
+        public var sha: String
+        public init(sha: String) { self.sha = sha }
+    }
 
     public var number: Int
     public var title: String
     public var htmlURL: String
     public var user: User
     public var base: Base
+    /// The pull request's final head commit: approvals of older heads are stale.
+    public var head: Head?
     public var mergedAt: String?
     public var mergeCommitSHA: String?
     /// Only in the single pull request answer.
@@ -83,7 +91,7 @@ public struct PullRequest: Sendable, Equatable, Decodable {
     public var isMerged: Bool { mergedAt != nil }
 
     enum CodingKeys: String, CodingKey {
-        case number, title, user, base
+        case number, title, user, base, head
         case htmlURL = "html_url"
         case mergedAt = "merged_at"
         case mergeCommitSHA = "merge_commit_sha"
@@ -92,8 +100,9 @@ public struct PullRequest: Sendable, Equatable, Decodable {
 
     public init(
         number: Int, title: String, htmlURL: String, user: User, base: Base, mergedAt: String?, mergeCommitSHA: String?,
-        mergedBy: User? = nil
+        mergedBy: User? = nil, head: Head? = nil
     ) {
+        self.head = head
         self.number = number
         self.title = title
         self.htmlURL = htmlURL
@@ -112,11 +121,33 @@ public struct PullRequestReview: Sendable, Equatable, Decodable {
     public var user: PullRequest.User?
     /// APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING.
     public var state: String
+    /// The head commit the review was given on.
+    public var commitID: String?
 
-    public init(id: Int, user: PullRequest.User?, state: String) {
+    enum CodingKeys: String, CodingKey {
+        case id, user, state
+        case commitID = "commit_id"
+    }
+
+    public init(id: Int, user: PullRequest.User?, state: String, commitID: String? = nil) {
         self.id = id
         self.user = user
         self.state = state
+        self.commitID = commitID
+    }
+}
+
+/// One commit of a pull request, with the GitHub accounts that wrote and committed it.
+public struct PullRequestCommit: Sendable, Equatable, Decodable {
+    public var sha: String
+    /// Nil when the commit's e-mail belongs to no GitHub account.
+    public var author: PullRequest.User?
+    public var committer: PullRequest.User?
+
+    public init(sha: String, author: PullRequest.User?, committer: PullRequest.User?) {
+        self.sha = sha
+        self.author = author
+        self.committer = committer
     }
 }
 

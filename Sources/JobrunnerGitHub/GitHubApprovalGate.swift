@@ -1,10 +1,12 @@
 import JobrunnerCore
 
 /// The approval policy through the GitHub API: the pushed commit must come from a merged pull
-/// request into the branch with at least `requiredApprovals` approving reviews from people other
-/// than its author (a reviewer's latest decision counts; a later "changes requested" or a
-/// dismissal withdraws an approval). With `requiredApprovals == 0` it only looks the pull request
-/// up for the log, and never fails the pipeline for it.
+/// request into the branch — the one that merged it (its merge commit), not any pull request
+/// that happens to contain it — with at least `requiredApprovals` approving reviews given on its
+/// final head commit (an approval of an earlier head is stale) by people who neither opened it nor
+/// wrote or committed any of its commits. A reviewer's latest decision counts; a later "changes
+/// requested" or a dismissal withdraws an approval. With `requiredApprovals == 0` it only looks
+/// the pull request up for the log, and never fails the pipeline for it.
 public struct GitHubApprovalGate: ApprovalGate {
     public let api: any GitHubAPI
     public let requiredApprovals: Int
@@ -28,25 +30,38 @@ public struct GitHubApprovalGate: ApprovalGate {
     private func evaluate(_ source: NewPipeline) async throws -> PullRequestApproval? {
         let pulls = try await api.pullRequests(containing: source.commit, in: source.repository)
         let merged = pulls.filter { $0.isMerged && $0.base.ref == source.branch }
-        guard let found = merged.first(where: { $0.mergeCommitSHA == source.commit }) ?? merged.first else {
+        // The pull request whose merge made the commit; a rebase or fast-forward merge leaves no
+        // merge commit, so then exactly one merged pull request may contain it.
+        let merging = merged.first { $0.mergeCommitSHA == source.commit } ?? (merged.count == 1 ? merged.first : nil)
+        guard let found = merging else {
             guard requiredApprovals > 0 else { return nil }
+            let why = merged.isEmpty
+                ? "did not come from a merged pull request into \(source.branch)"
+                : "is contained in \(merged.count) merged pull requests (\(merged.map { "#\($0.number)" }.joined(separator: ", "))) and none of them merged it"
             throw StageFailure.permanent(
-                "approval policy: \(source.commit.prefix(12)) in \(source.repository) did not come from a merged pull request into \(source.branch); \(requiredApprovals) approving review(s) are required before a script runs. Open a pull request for \(source.scriptPath) instead of pushing to \(source.branch).")
+                "approval policy: \(source.commit.prefix(12)) in \(source.repository) \(why); \(requiredApprovals) approving review(s) are required before a script runs. Open a pull request for \(source.scriptPath) instead of pushing to \(source.branch).")
         }
         let pull = try await api.pullRequest(found.number, in: source.repository)
-        var latest: [String: String] = [:]
+        var latest: [String: PullRequestReview] = [:]
         for review in try await api.reviews(of: pull.number, in: source.repository) {
             guard let login = review.user?.login, review.state != "COMMENTED", review.state != "PENDING" else { continue }
-            latest[login] = review.state
+            latest[login] = review
         }
-        let approvers = latest.filter { $0.value == "APPROVED" && $0.key != pull.user.login }.keys.sorted()
+        // Whoever wrote or committed the code cannot approve it (GitHub's web-flow commits merges
+        // made in the browser for their author).
+        let contributors = try await api.commits(of: pull.number, in: source.repository)
+            .flatMap { [$0.author?.login, $0.committer?.login] }.compactMap { $0 }.filter { $0 != "web-flow" }
+        let excluded = Set([pull.user.login] + contributors)
+        let approvers = latest.filter { login, review in
+            review.state == "APPROVED" && !excluded.contains(login) && review.commitID != nil && review.commitID == pull.head?.sha
+        }.keys.sorted()
         let approval = PullRequestApproval(
             number: pull.number, url: pull.htmlURL, title: pull.title, author: pull.user.login, approvers: approvers,
             mergedBy: pull.mergedBy?.login, requiredApprovals: requiredApprovals)
         if approvers.count < requiredApprovals {
             let who = approvers.isEmpty ? "none" : approvers.joined(separator: ", ")
             throw StageFailure.permanent(
-                "approval policy: pull request #\(pull.number) (\(pull.htmlURL)) has \(approvers.count) approving review(s) from someone other than its author \(pull.user.login) (\(who)); \(requiredApprovals) required. \(source.scriptPath) will not run; merge it again through an approved pull request.")
+                "approval policy: pull request #\(pull.number) (\(pull.htmlURL)) has \(approvers.count) approving review(s) of its final commit \((pull.head?.sha).map { String($0.prefix(12)) } ?? "unknown") from someone other than its author and committers \(excluded.sorted().joined(separator: ", ")) (\(who)); \(requiredApprovals) required. \(source.scriptPath) will not run; merge it again through an approved pull request.")
         }
         return approval
     }

@@ -71,6 +71,14 @@ public struct RESTGitHubClient: GitHubAPI {
         return reviews
     }
 
+    public func commits(of number: Int, in repository: RepositoryName) async throws -> [PullRequestCommit] {
+        var commits: [PullRequestCommit] = []
+        try await eachPage("\(Self.path(repository))/pulls/\(number)/commits?per_page=100", repository) {
+            (page: [PullRequestCommit]) in commits += page
+        }
+        return commits
+    }
+
     public func createStatus(_ status: CommitStatus, commit: String, in repository: RepositoryName) async throws {
         _ = try await requester.send(
             .POST, "\(Self.path(repository))/statuses/\(Self.escape(commit))", token: credentials.token(for: repository),

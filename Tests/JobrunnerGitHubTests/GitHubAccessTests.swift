@@ -13,6 +13,8 @@ struct GitHubAccessTests {
     static let repository = RepositoryName(rawValue: "acme/ops")!
     static let token = "ghs_static"
     static let commit = String(repeating: "c", count: 40)
+    /// The pull requests' final head commit: the approvals that count are given on it.
+    static let head = String(repeating: "f", count: 40)
 
     func pipeline(commit: String = GitHubAccessTests.commit, pullRequest: Int? = nil) -> PipelineRecord {
         PipelineRecord(
@@ -28,13 +30,21 @@ struct GitHubAccessTests {
         [
             "number": number, "title": "Fix the data", "html_url": "https://github.example/acme/ops/pull/\(number)",
             "state": "closed", "user": ["login": author], "base": ["ref": base, "sha": String(repeating: "b", count: 40)],
+            "head": ["ref": "fix", "sha": head],
             "merged_at": merged ? "2026-11-22T10:00:00Z" : NSNull(), "merge_commit_sha": commit,
             "merged_by": mergedBy.map { ["login": $0] as Any } ?? NSNull(),
         ]
     }
 
-    static func review(_ id: Int, _ login: String, _ state: String) -> [String: Any] {
-        ["id": id, "user": ["login": login], "state": state, "body": "", "submitted_at": "2026-11-22T09:00:00Z"]
+    static func review(_ id: Int, _ login: String, _ state: String, on commit: String = head) -> [String: Any] {
+        ["id": id, "user": ["login": login], "state": state, "body": "", "submitted_at": "2026-11-22T09:00:00Z", "commit_id": commit]
+    }
+
+    static func pullCommit(_ sha: String, author: String?, committer: String?) -> [String: Any] {
+        [
+            "sha": sha, "commit": ["message": "change"],
+            "author": author.map { ["login": $0] as Any } ?? NSNull(), "committer": committer.map { ["login": $0] as Any } ?? NSNull(),
+        ]
     }
 
     func standIn(pulls: [String: Any] = [:], app: [String: Any]? = nil, in directory: TemporaryDirectory) async throws
@@ -209,6 +219,49 @@ struct GitHubAccessTests {
         // Policy off: the pull request is only looked up for the log, and its absence is fine.
         #expect(try await GitHubApprovalGate(api: api, requiredApprovals: 0).check(pipeline(commit: other)) == nil)
         #expect(try await GitHubApprovalGate(api: api, requiredApprovals: 0).check(pipeline())?.approvers == ["bob"])
+    }
+
+    @Test
+    func onlyApprovalsOfTheFinalHeadFromNeitherAuthorNorCommittersOfTheMergingPullRequestCount() async throws {
+        let directory = try TemporaryDirectory("gh-strict")
+        let rebased = String(repeating: "a", count: 40)
+        var seven = Self.pull(7, author: "mallory")
+        seven["merge_commit_sha"] = String(repeating: "9", count: 40)
+        let github = try await standIn(
+            pulls: [
+                // 5 merged the commit; 7 merely contains it (and is approved): it must not lend its approvals.
+                "by_commit": [Self.commit: [7, 5], rebased: [7, 8]],
+                "pulls": ["5": Self.pull(5, author: "alice"), "7": seven, "8": Self.pull(8, author: "alice")],
+                "reviews": [
+                    "5": [
+                        Self.review(1, "bob", "APPROVED", on: String(repeating: "0", count: 40)),  // stale: an earlier head
+                        Self.review(2, "carol", "APPROVED"),  // committed one of the commits
+                        Self.review(3, "erin", "APPROVED"),  // wrote one of the commits
+                        Self.review(4, "dave", "APPROVED"),
+                    ],
+                    "7": [Self.review(5, "bob", "APPROVED"), Self.review(6, "frank", "APPROVED")],
+                ],
+                "commits": ["5": [
+                    Self.pullCommit(String(repeating: "1", count: 40), author: "alice", committer: "web-flow"),
+                    Self.pullCommit(String(repeating: "2", count: 40), author: "erin", committer: "carol"),
+                ]],
+            ], in: directory)
+        defer { github.stop() }
+        let api = client(github)
+        let found = try await GitHubApprovalGate(api: api, requiredApprovals: 1).check(pipeline())
+        #expect(found?.number == 5, "the pull request that merged the commit")
+        #expect(found?.approvers == ["dave"], "not the stale approval, not the author's or committers'")
+        await #expect {
+            _ = try await GitHubApprovalGate(api: api, requiredApprovals: 2).check(pipeline())
+        } throws: { error in
+            (error as? StageFailure)?.message.contains("1 approving review(s) of its final commit") == true
+        }
+        // Two merged pull requests contain it and neither merged it: which one's approvals would count?
+        await #expect {
+            _ = try await GitHubApprovalGate(api: api, requiredApprovals: 1).check(pipeline(commit: rebased))
+        } throws: { error in
+            (error as? StageFailure)?.message.contains("none of them merged it") == true
+        }
     }
 
     // MARK: Feedback

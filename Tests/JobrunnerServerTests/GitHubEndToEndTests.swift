@@ -20,7 +20,7 @@ struct GitHubEndToEndTests {
         let pull: [String: Any] = [
             "number": 5, "title": "Say hello", "html_url": "https://github.example/acme/ops/pull/5", "state": "closed",
             "user": ["login": "alice"], "base": ["ref": "main"], "merged_at": "2026-11-22T10:00:00Z",
-            "merge_commit_sha": approved, "merged_by": ["login": "carol"],
+            "merge_commit_sha": approved, "merged_by": ["login": "carol"], "head": ["ref": "alice/hello", "sha": approved],
         ]
         let directory = try TemporaryDirectory("gh-e2e")
         let github = try await GitHubAPIStandIn.start(
@@ -29,8 +29,8 @@ struct GitHubEndToEndTests {
                 "pulls": ["acme/ops": [
                     "by_commit": [approved: [5]], "pulls": ["5": pull],
                     "reviews": ["5": [
-                        ["id": 1, "user": ["login": "alice"], "state": "APPROVED"],
-                        ["id": 2, "user": ["login": "bob"], "state": "APPROVED"],
+                        ["id": 1, "user": ["login": "alice"], "state": "APPROVED", "commit_id": approved],
+                        ["id": 2, "user": ["login": "bob"], "state": "APPROVED", "commit_id": approved],
                     ]],
                 ]],
             ], in: directory)

@@ -14,6 +14,7 @@ Every answer follows the shapes GitHub documents (https://docs.github.com/en/res
   GET   /repos/{o}/{r}/installation (JWT)            POST  /app/installations/{id}/access_tokens (JWT)
   GET   /repos/{o}/{r}/commits/{sha}/pulls           GET   /repos/{o}/{r}/pulls/{n}
   GET   /repos/{o}/{r}/pulls/{n}/reviews (paginated) POST  /repos/{o}/{r}/statuses/{sha}
+  GET   /repos/{o}/{r}/pulls/{n}/commits (paginated)
   POST  /repos/{o}/{r}/issues/{n}/comments
   GET   /repos/{o}/{r}/tarball/{ref} (302 to the archive, as GitHub redirects to codeload)
   GET   /repos/{o}/{r}/compare/{base}...{head} (status identical / ahead / behind / diverged)
@@ -23,7 +24,8 @@ CONFIG_JSON:
   tokens        bearer tokens accepted on /repos (installation tokens minted here are added)
   app           {"id": "123", "installation_id": 42, "token_lifetime": 3600} — JWTs are checked for
                 shape, alg RS256, iss and lifetime; the test verifies the signature itself
-  pulls         {"owner/name": {"by_commit": {sha: [n]}, "pulls": {n: PR}, "reviews": {n: [REVIEW]}}}
+  pulls         {"owner/name": {"by_commit": {sha: [n]}, "pulls": {n: PR}, "reviews": {n: [REVIEW]},
+                 "commits": {n: [COMMIT]}}}
   race          shell command run once just before the first ref update is served
 Test controls (not GitHub): POST /_standin/faults [{method, path, status, times, headers, body,
 apply}] queues answers (apply: do the real work first, then answer with the fault — a lost
@@ -358,6 +360,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers = {}
             if page * per_page < len(reviews):
                 headers["Link"] = f'<{base}/pulls/{m.group(1)}/reviews?per_page={per_page}&page={page + 1}>; rel="next"'
+            return 200, chunk, headers
+        m = re.fullmatch(r"/pulls/(\d+)/commits", rest)
+        if m and method == "GET":
+            commits = pulls.get("commits", {}).get(m.group(1), [])
+            per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+            chunk = commits[(page - 1) * per_page: page * per_page]
+            headers = {}
+            if page * per_page < len(commits):
+                headers["Link"] = f'<{base}/pulls/{m.group(1)}/commits?per_page={per_page}&page={page + 1}>; rel="next"'
             return 200, chunk, headers
         m = re.fullmatch(r"/statuses/([0-9a-f]{40})", rest)
         if m and method == "POST":
