@@ -17,6 +17,8 @@ public enum Setting: String, CaseIterable, Sendable {
     case dataDirectory = "JOBRUNNER_DATA_DIR"
     case gitBackend = "JOBRUNNER_GIT_BACKEND"
     case gitRemote = "JOBRUNNER_GIT_REMOTE"
+    case gitTimeout = "JOBRUNNER_GIT_TIMEOUT"
+    case gitDeadline = "JOBRUNNER_GIT_DEADLINE"
     case botName = "JOBRUNNER_BOT_NAME"
     case botEmail = "JOBRUNNER_BOT_EMAIL"
     case skipCI = "JOBRUNNER_SKIP_CI"

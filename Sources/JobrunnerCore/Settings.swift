@@ -66,6 +66,10 @@ public struct Settings: Sendable, Equatable {
     public var database: DatabaseLocation
     public var gitBackend: GitBackendKind
     public var gitRemoteTemplate: String
+    /// A git fetch or push whose remote makes no progress for this long fails (transient).
+    public var gitTimeout: Duration = .seconds(30)
+    /// The longest one git fetch or push may take.
+    public var gitDeadline: Duration = .seconds(600)
     public var botName: String = "jobrunner[bot]"
     public var botEmail: String = "jobrunner[bot]@users.noreply.github.com"
     public var skipCI: Bool = true

@@ -1,11 +1,26 @@
 import CLibgit2
 import Foundation
+import JobrunnerCore
 
 /// The libgit2 work shared by reading and committing: the per-repository bare cache, fetch and
 /// push with token credentials. Synchronous, for use inside one confined closure; every handle
 /// a function creates is freed before it returns, except the repository `open` hands back.
 enum GitCache {
-    static let initialized: Bool = { git_libgit2_init() > 0 }()
+    static let initialized: Bool = {
+        let ready = git_libgit2_init() > 0
+        _ = jobrunner_git_set_timeout(Int32(clamping: Int64(limits.value.timeout.secondsDouble * 1000)))
+        return ready
+    }()
+
+    /// How long a connection may make no progress, and the longest one fetch or push may take.
+    static let limits = Locked(GitTimeouts())
+
+    /// Applies `timeouts` to every fetch and push from now on (`JOBRUNNER_GIT_TIMEOUT`, `JOBRUNNER_GIT_DEADLINE`).
+    static func configure(_ timeouts: GitTimeouts) {
+        _ = initialized
+        limits.withLock { $0 = timeouts }
+        _ = jobrunner_git_set_timeout(Int32(clamping: Int64(timeouts.timeout.secondsDouble * 1000)))
+    }
 
     /// Opens the bare cache at `path`, creating it on first use. The caller frees it.
     static func open(_ path: String, repository: String) throws -> OpaquePointer? {
@@ -48,8 +63,13 @@ enum GitCache {
             try withCallbacks(token: token) { payload in
                 options.callbacks.payload = payload
                 options.callbacks.credentials = credentialCallback
+                options.callbacks.transfer_progress = { _, payload in GitCache.deadlinePassed(payload) ? -1 : 0 }
+                options.callbacks.sideband_progress = { _, _, payload in GitCache.deadlinePassed(payload) ? -1 : 0 }
                 try withStrings([refspec]) { specs in
-                    try GitError.check(git_remote_fetch(remote, &specs, &options, "jobrunner fetch"), "fetching \(url)", repository: repository)
+                    jobrunner_git_begin_operation(Int64(limits.value.deadline.secondsDouble * 1000))
+                    let code = git_remote_fetch(remote, &specs, &options, "jobrunner fetch")
+                    try checkDeadline(payload, "fetching \(url)", repository: repository)
+                    try GitError.check(code, "fetching \(url)", repository: repository)
                 }
             }
         }
@@ -70,7 +90,12 @@ enum GitCache {
                     callbacks.pointee.rejection = strdup(status)
                     return 0
                 }
+                options.callbacks.push_transfer_progress = { _, _, _, payload in GitCache.deadlinePassed(payload) ? -1 : 0 }
+                options.callbacks.pack_progress = { _, _, _, payload in GitCache.deadlinePassed(payload) ? -1 : 0 }
+                options.callbacks.sideband_progress = { _, _, payload in GitCache.deadlinePassed(payload) ? -1 : 0 }
+                jobrunner_git_begin_operation(Int64(limits.value.deadline.secondsDouble * 1000))
                 let code = try withStrings([refspec]) { specs in git_remote_push(remote, &specs, &options) }
+                try checkDeadline(payload, "pushing to \(url)", repository: repository)
                 if let rejection = payload.assumingMemoryBound(to: CallbackPayload.self).pointee.rejection {
                     return String(cString: rejection)
                 }
@@ -92,7 +117,9 @@ enum GitCache {
 
     private static func withCallbacks<T>(token: String?, _ body: (UnsafeMutableRawPointer) throws -> T) throws -> T {
         let payload = UnsafeMutablePointer<CallbackPayload>.allocate(capacity: 1)
-        payload.initialize(to: CallbackPayload(token: token.map { strdup($0) } ?? nil, attempts: 0, rejection: nil))
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(limits.value.deadline.secondsDouble * 1_000_000_000)
+        payload.initialize(
+            to: CallbackPayload(token: token.map { strdup($0) } ?? nil, attempts: 0, rejection: nil, deadline: deadline))
         defer {
             free(payload.pointee.token)
             free(payload.pointee.rejection)
@@ -111,6 +138,21 @@ enum GitCache {
         }
     }
 
+    /// Whether the operation's deadline has passed; once it has, every progress callback cancels.
+    static func deadlinePassed(_ payload: UnsafeMutableRawPointer?) -> Bool {
+        guard let payload else { return false }
+        let callbacks = payload.assumingMemoryBound(to: CallbackPayload.self)
+        if DispatchTime.now().uptimeNanoseconds > callbacks.pointee.deadline { callbacks.pointee.pastDeadline = true }
+        return callbacks.pointee.pastDeadline
+    }
+
+    private static func checkDeadline(_ payload: UnsafeMutableRawPointer, _ operation: String, repository: String) throws {
+        guard payload.assumingMemoryBound(to: CallbackPayload.self).pointee.pastDeadline else { return }
+        throw GitError(
+            operation: operation, repository: repository, code: -1,
+            message: "gave up after \(limits.value.deadline) (JOBRUNNER_GIT_DEADLINE): the remote was still sending")
+    }
+
     /// Answers a credential request once with the token as user `x-access-token`; a second
     /// request means the token was refused.
     private static let credentialCallback: git_credential_acquire_cb = { out, _, _, _, payload in
@@ -127,4 +169,20 @@ struct CallbackPayload {
     var token: UnsafeMutablePointer<CChar>?
     var attempts: Int
     var rejection: UnsafeMutablePointer<CChar>?
+    /// `DispatchTime` nanoseconds after which the operation is cancelled.
+    var deadline: UInt64
+    var pastDeadline = false
+}
+
+/// Bounds on libgit2's network operations, which have no timeout of their own in libgit2 1.5.
+public struct GitTimeouts: Sendable, Equatable {
+    /// Connecting, or waiting for the remote's next bytes, longer than this fails the operation.
+    public var timeout: Duration
+    /// No fetch or push takes longer than this, however slowly the remote keeps sending.
+    public var deadline: Duration
+
+    public init(timeout: Duration = .seconds(30), deadline: Duration = .seconds(600)) {
+        self.timeout = timeout
+        self.deadline = deadline
+    }
 }

@@ -11,6 +11,11 @@ public struct Libgit2Backend: GitBackend {
         committer = Libgit2LogCommitter(remoteTemplate: remoteTemplate, cacheDirectory: cacheDirectory, credentials: credentials)
     }
 
+    /// Bounds every fetch and push of this process from now on (libgit2 1.5 has no timeout).
+    public static func configure(_ timeouts: GitTimeouts) {
+        GitCache.configure(timeouts)
+    }
+
     public func read(repository: RepositoryName, commit: String, path: String, scope: SourceScope) async throws -> ScriptSource {
         try await reader.read(repository: repository, commit: commit, path: path, scope: scope)
     }

@@ -166,6 +166,7 @@ public struct ServiceAssembly: Sendable {
     /// a local path too), or the GitHub API (the settings made sure there are credentials).
     static func gitBackend(_ settings: Settings, github: GitHubAccess) -> any GitBackend {
         if settings.gitBackend == .githubAPI, let backend = github.gitBackend { return backend }
+        Libgit2Backend.configure(GitTimeouts(timeout: settings.gitTimeout, deadline: settings.gitDeadline))
         return Libgit2Backend(
             remoteTemplate: settings.gitRemoteTemplate, cacheDirectory: settings.dataDirectory + "/repos",
             credentials: github.credentials)

@@ -88,6 +88,10 @@ public enum SettingsTable {
             .text(setting, \.dataDirectory, "where the database, clones and work directories live")
         case .gitBackend:
             .choice(setting, \.gitBackend, "how PROCESS reads scripts and CLEANUP commits logs")
+        case .gitTimeout:
+            .duration(setting, \.gitTimeout, "a git fetch or push (libgit2) whose remote connects or answers nothing for this long fails and is retried, e.g. 30s")
+        case .gitDeadline:
+            .duration(setting, \.gitDeadline, "the longest one git fetch or push (libgit2) may take, however slowly the remote sends, e.g. 10m")
         case .gitRemote:
             .text(
                 setting, \.gitRemoteTemplate, "clone URL template with {repository}",
