@@ -149,6 +149,8 @@ public struct WorkerPool: Service {
     private enum Ending: Sendable {
         case finished(Result<StageSuccess, any Error>)
         case leaseLost(any Error)
+        /// Renewals kept failing: stopped before the lease could expire (no overlap with a rescue).
+        case leaseExpiring(lastRenewed: Date)
         case shutdownDeadline
         /// An operator asked to stop this EXECUTE; the handler was cancelled (script killed).
         case cancelRequested
@@ -175,7 +177,7 @@ public struct WorkerPool: Service {
                     return .finished(.failure(error))
                 }
             }
-            group.addTask { await renewLoop(claimed.lease, logger: stageLogger) }
+            group.addTask { await renewLoop(claimed.lease, claimedBy: started, logger: stageLogger) }
             // Only a stage that is not idempotent (EXECUTE) can be stopped while it runs.
             if !claimed.kind.isIdempotent {
                 group.addTask { await cancelWatch(claimed.lease) }
@@ -239,6 +241,11 @@ public struct WorkerPool: Service {
         case .leaseLost(let error):
             record("lease-lost")
             logger.error("lease lost while the stage ran; its result is discarded", metadata: ["error": "\(error)"])
+        case .leaseExpiring(let lastRenewed):
+            record("lease-lost")
+            logger.error(
+                "the lease could not be renewed since \(lastRenewed); the stage was stopped \(configuration.fenceMargin) before it would expire, so a rescue on another node cannot overlap it",
+                metadata: ["lease_duration": "\(configuration.leaseDuration)"])
         case .cancelRequested:
             record("cancelled")
             await persist("recording the stop", logger: logger) {
@@ -265,18 +272,28 @@ public struct WorkerPool: Service {
         }
     }
 
-    /// Renews the lease until cancelled; returns `.leaseLost` if the store says it is gone.
-    private func renewLoop(_ lease: Lease, logger: Logger) async -> Ending? {
+    /// Renews the lease until cancelled; returns `.leaseLost` if the store says it is gone, and
+    /// `.leaseExpiring` when renewals kept failing until `fenceMargin` before the lease would
+    /// expire — the stage (its script) is then stopped here before any node may rescue it. The
+    /// lease is known to hold until the last successful renewal's *sending* time plus the lease:
+    /// measured on this node's clock as a duration, it does not depend on clocks agreeing.
+    private func renewLoop(_ lease: Lease, claimedBy started: Date, logger: Logger) async -> Ending? {
         var current = lease
+        var renewed = min(started, lease.expiresAt.addingTimeInterval(-configuration.leaseDuration.secondsDouble))
+        var fence: Date { renewed.addingTimeInterval((configuration.leaseDuration - configuration.fenceMargin).secondsDouble) }
         while true {
-            do { try await clock.sleep(for: configuration.renewInterval) } catch { return nil }
+            let untilFence = Duration.seconds(max(0, fence.timeIntervalSince(clock.now())))
+            do { try await clock.sleep(for: min(configuration.renewInterval, untilFence)) } catch { return nil }
+            if clock.now() >= fence { return .leaseExpiring(lastRenewed: renewed) }
+            let sent = clock.now()
             do {
                 current = try await store.renew(current, leaseDuration: configuration.leaseDuration)
+                renewed = sent
             } catch let error as PipelineStoreError {
                 if case .leaseLost = error { return .leaseLost(error) }
-                logger.warning("lease renewal failed; will try again", metadata: ["error": "\(error)"])
+                logger.warning("lease renewal failed; will try again", metadata: ["error": "\(error)", "stop_at": "\(fence)"])
             } catch {
-                logger.warning("lease renewal failed; will try again", metadata: ["error": "\(error)"])
+                logger.warning("lease renewal failed; will try again", metadata: ["error": "\(error)", "stop_at": "\(fence)"])
             }
         }
     }

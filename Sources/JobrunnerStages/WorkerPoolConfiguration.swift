@@ -9,6 +9,9 @@ public struct WorkerPoolConfiguration: Sendable, Equatable {
     public var leaseDuration: Duration
     /// How often a running stage's lease is renewed (well below `leaseDuration`).
     public var renewInterval: Duration
+    /// A stage whose lease could not be renewed is stopped this long before the lease would
+    /// expire, so a rescue on another node can never start it while it still runs here.
+    public var fenceMargin: Duration { leaseDuration / 4 }
     /// How long an idle worker waits before looking for work again when nothing woke it.
     public var pollInterval: Duration
     /// How often expired leases are looked for.

@@ -137,6 +137,8 @@ extension PostgresPipelineStore {
     }
 
     public func rescueExpiredLeases() async throws -> RescueReport {
+        // Expiry is decided on the database's time: measured again before every look.
+        try? await calibrateClock()
         let now = clock.now().storedValue
         let logger = logger
         return try await transaction("rescuing expired leases") { db -> RescueReport in

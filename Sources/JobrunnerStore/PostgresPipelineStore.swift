@@ -44,9 +44,11 @@ public final class PostgresPipelineStore: PipelineStore, Service {
 
     /// Connects, checks the database answers within `connectTimeout`, and migrates it.
     /// Throws `unavailable` (unreachable, refused, bad credentials) or `databaseIsNewer`.
+    /// - Parameter clock: by default the database server's time (`DatabaseTimeClock`); tests
+    ///   inject one they move by hand.
     public static func connect(
         url: String,
-        clock: any JobClock = SystemClock(),
+        clock: any JobClock = DatabaseTimeClock(),
         retryPolicy: RetryPolicy = RetryPolicy(),
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         connectTimeout: Duration = .seconds(10),
@@ -71,6 +73,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
                 }
             }
             try await PostgresMigrator(store: store).migrate()
+            try await store.calibrateClock()
         } catch {
             store.close()
             throw store.mapped(error)
@@ -93,6 +96,19 @@ public final class PostgresPipelineStore: PipelineStore, Service {
     }
 
     deinit { runTask.cancel() }
+
+    /// Measures the server's time for a `DatabaseTimeClock`; nothing for another clock.
+    func calibrateClock() async throws {
+        guard let databaseTime = clock as? DatabaseTimeClock else { return }
+        let logger = logger
+        try await databaseTime.calibrate {
+            try await statement("reading the database's time") { db in
+                guard let row = try await db.row("SELECT extract(epoch from clock_timestamp())::double precision AS now", logger: logger)
+                else { throw StoredRowError(description: "the database did not tell its time") }
+                return Date(timeIntervalSince1970: try row.double("now"))
+            }
+        }
+    }
 
     /// Closes every connection; the store is unusable afterwards.
     public func close() { runTask.cancel() }

@@ -103,3 +103,25 @@ struct ClaimAndLeaseTests {
         #expect(outcomes == [.released, .succeeded, .interrupted])
     }
 }
+
+/// On PostgreSQL, leases are stamped and compared on the database server's time.
+@Suite("Leases on the database's clock")
+struct DatabaseClockTests {
+    @Test
+    func aNodeWhoseClockIsAnHourWrongStillStampsLeasesOnTheDatabasesTime() async throws {
+        guard TestPostgres.url != nil || TestPostgres.isRequired else { return }
+        let url = try await TestPostgres.freshDatabase()
+        // This node's clock is an hour fast; the database's is right.
+        let wrong = ManualClock(start: Date().addingTimeInterval(3600))
+        let clock = DatabaseTimeClock(local: wrong)
+        let store = try await PostgresPipelineStore.connect(url: url, clock: clock)
+        defer { store.close() }
+        #expect(abs(clock.measuredOffset + 3600) < 5, "measured the hour: \(clock.measuredOffset)")
+        _ = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
+        let claimed = try #require(try await store.claimNext(owner: "n", kinds: [.process], leaseDuration: .seconds(60)))
+        let expires = claimed.lease.expiresAt.timeIntervalSince(Date())
+        #expect(expires > 50 && expires < 70, "60 s from the database's now, not from the node's: \(expires)")
+        // A rescue by this node does not find the lease expired though its own clock is an hour on.
+        #expect(try await store.rescueExpiredLeases().requeued.isEmpty)
+    }
+}
