@@ -13,6 +13,15 @@ public enum PipelineEvent: Sendable, Equatable {
     /// merged pull request when PROCESS found it.
     case waiting(reason: String, pullRequest: Int?)
 
+    /// The event with its free text (reasons) masked.
+    public func masked(_ masker: SecretMasker) -> PipelineEvent {
+        switch self {
+        case .started, .finished: self
+        case .failed(let stage, let reason): .failed(stage: stage, reason: masker.mask(reason))
+        case .waiting(let reason, let pullRequest): .waiting(reason: masker.mask(reason), pullRequest: pullRequest)
+        }
+    }
+
     public var name: String {
         switch self {
         case .started: "started"

@@ -64,6 +64,8 @@ public actor GitHubAppCredentials: AccessTokenProvider {
             throw GitHubAPIError.invalidResponse(url: path, reason: "expires_at \(minted.expires_at) is not ISO 8601")
         }
         tokens[installation] = (minted.token, expiresAt)
+        // A credential from now on: masked wherever text leaves the process.
+        SecretRegistry.process.add(minted.token)
         return minted.token
     }
 

@@ -13,7 +13,7 @@ public enum LoggingSetup {
                 case .json: JSONLinesLogHandler(label: label)
                 }
             handler.logLevel = level
-            return handler
+            return MaskingLogHandler(inner: handler, secrets: .process)
         }
     }
 }

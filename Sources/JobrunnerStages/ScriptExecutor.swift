@@ -183,7 +183,8 @@ public struct ScriptExecutor: Sendable {
         onOutput: @escaping @Sendable (StandardStream, [UInt8]) async -> Void = { _, _ in }
     ) async throws -> ScriptRun {
         let settings = try applicationSettings()
-        let masker = settings.secrets.isEmpty ? self.masker : SecretMasker(values: self.masker.values + settings.secrets)
+        // Also every secret the process learned since (installation tokens, the database password).
+        let masker = SecretMasker(values: self.masker.values + settings.secrets + SecretRegistry.process.masker.values)
         let directory = scratchDirectory + "/run-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

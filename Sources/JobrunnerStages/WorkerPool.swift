@@ -18,6 +18,8 @@ public struct WorkerPool: Service {
     public let workAvailable: Beacon
     /// Told when a stage fails for good (commit status, callbacks).
     public let feedback: FeedbackDispatcher?
+    /// Masks what the pool stores and reports (errors, summaries, reasons).
+    public let secrets: SecretRegistry
     /// Counts stage attempts for `/metrics`.
     public let metrics: (any ServiceMetrics)?
 
@@ -29,9 +31,11 @@ public struct WorkerPool: Service {
         logger: Logger,
         workAvailable: Beacon = Beacon(),
         feedback: FeedbackDispatcher? = nil,
+        secrets: SecretRegistry = .process,
         metrics: (any ServiceMetrics)? = nil
     ) {
         self.feedback = feedback
+        self.secrets = secrets
         self.metrics = metrics
         self.store = store
         self.handlers = handlers
@@ -208,7 +212,8 @@ public struct WorkerPool: Service {
         switch ending {
         case .finished(.success(let success)):
             record("succeeded")
-            await persist("completing", logger: logger) { try await store.complete(lease, summary: success.summary) }
+            let summary = success.summary.map(secrets.mask)
+            await persist("completing", logger: logger) { try await store.complete(lease, summary: summary) }
             logger.info("stage succeeded", metadata: ["summary": "\(success.summary ?? "")"])
             workAvailable.signal()
         case .finished(.failure(let error)) where error is CancellationError && (shutdown.hasFired || Task.isCancelled):
@@ -217,16 +222,19 @@ public struct WorkerPool: Service {
             logger.warning("stage stopped by shutdown and handed back")
         case .finished(.failure(let deferral as StageDeferral)):
             record("deferred")
+            let reason = secrets.mask(deferral.reason)
             let began = await persist("deferring", logger: logger) {
-                try await store.deferStage(lease, until: deferral.until, reason: deferral.reason)
+                try await store.deferStage(lease, until: deferral.until, reason: reason)
             }
             if began == true {
-                logger.info("stage waits", metadata: ["reason": "\(deferral.reason)"])
+                logger.info("stage waits", metadata: ["reason": "\(reason)"])
                 await feedback?.report(
-                    .waiting(reason: deferral.reason, pullRequest: deferral.pullRequest), for: claimed.pipeline, logger: logger)
+                    .waiting(reason: reason, pullRequest: deferral.pullRequest), for: claimed.pipeline, logger: logger)
             }
         case .finished(.failure(let error)):
-            let failure = StageFailure(classifying: error)
+            // Errors quote commands, URLs and output: masked before they are stored or sent anywhere.
+            let classified = StageFailure(classifying: error)
+            let failure = StageFailure(classified.kind, secrets.mask(classified.message))
             switch await persist("recording the failure", logger: logger, { try await store.fail(lease, failure: failure) }) {
             case .willRetry(let at)?:
                 record("retrying")

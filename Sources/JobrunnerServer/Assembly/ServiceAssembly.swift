@@ -112,6 +112,8 @@ public struct ServiceAssembly: Sendable {
         let executor = ScriptExecutor(
             settings: settings, environment: environment,
             secretValues: SettingsTable.secretValues(of: settings, environment: environment))
+        // Masked wherever text leaves the process: errors, feedback, logs (installation tokens join as they are minted).
+        SecretRegistry.process.add(executor.currentMasker().values + [settings.database.password].compactMap { $0 })
         var handlers = StageHandlers()
         handlers[.process] = BuildStageHandler(
             store: store, reader: git,
