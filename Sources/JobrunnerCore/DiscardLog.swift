@@ -61,7 +61,7 @@ public struct DiscardLog: Sendable, Equatable {
             facts.append(("source_sha256", quote(artifact.sourceDigest)))
         }
         var text = ExecutionLog.frontMatter(facts, operatorActions: operatorActions, quote: quote, iso: iso)
-        text += "# \(m(source.scriptPath))\n\n"
+        text += "# \(MarkdownText.visible(m(source.scriptPath)))\n\n"
         if discard.mayHaveRun {
             text += "Outcome: **discarded — the script may have run**. Its run was interrupted (the worker running it vanished), so it may have done some or all of its work; the output captured until then is below. It was not run again.\n\n"
         } else {

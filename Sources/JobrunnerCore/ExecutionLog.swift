@@ -90,7 +90,7 @@ public struct ExecutionLog: Sendable, Equatable {
         facts.append(("stdout_bytes", String(execution.stdoutBytes)))
         facts.append(("stderr_bytes", String(execution.stderrBytes)))
         var text = Self.frontMatter(facts, operatorActions: operatorActions, quote: quote, iso: iso)
-        text += "# \(m(scriptPath))\n\n"
+        text += "# \(MarkdownText.visible(m(scriptPath)))\n\n"
         text += "Outcome: **\(execution.outcome.rawValue)**"
         if let code = execution.exitCode { text += ", exit status \(code)" }
         if let signal = execution.signal { text += ", signal \(signal)" }
@@ -157,8 +157,11 @@ public struct ExecutionLog: Sendable, Equatable {
             case "\n": escaped += "\\n"
             case "\t": escaped += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
                     escaped += String(format: "\\x%02X", scalar.value)
+                } else if MarkdownText.isDeceptive(scalar) {
+                    // Line separators, BOM, zero-width and bidi controls: YAML's \u escape.
+                    escaped += String(format: "\\u%04X", scalar.value)
                 } else {
                     escaped.unicodeScalars.append(scalar)
                 }

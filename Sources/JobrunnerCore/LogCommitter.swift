@@ -44,10 +44,10 @@ extension CleanupRequest {
             logContent
         case .vanished:
             logContent
-                + "\n## Cleanup note\n\n`\(scriptPath)` was no longer on `\(branch)` when this log was committed; nothing was removed.\n"
+                + "\n## Cleanup note\n\n\(MarkdownText.codeSpan(scriptPath)) was no longer on \(MarkdownText.codeSpan(branch)) when this log was committed; nothing was removed.\n"
         case .changedOnBranch:
             logContent
-                + "\n## Cleanup note\n\n`\(scriptPath)` on `\(branch)` is not the version that ran (it changed after \(sourceCommit.prefix(12))); it was left in place.\n"
+                + "\n## Cleanup note\n\n\(MarkdownText.codeSpan(scriptPath)) on \(MarkdownText.codeSpan(branch)) is not the version that ran (it changed after \(sourceCommit.prefix(12))); it was left in place.\n"
         }
     }
 }

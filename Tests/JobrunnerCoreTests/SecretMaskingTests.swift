@@ -1,5 +1,5 @@
 import Foundation
-import JobrunnerCore
+@testable import JobrunnerCore
 import Testing
 
 /// Masking that holds: a secret is masked however it is printed — raw, base64 or base64url at any
@@ -112,5 +112,29 @@ struct ScriptNameLimitTests {
         #expect(result.scripts.map(\.path) == [longest])
         #expect(result.skipped.map(\.path) == [tooLong])
         #expect(result.skipped.first?.reason.contains("too long") == true)
+    }
+}
+
+/// Names from a repository cannot make the committed log read differently from what it records.
+@Suite("Deceptive characters in logs")
+struct DeceptiveCharacterTests {
+    static let name = "jobs/fix\u{202E}hs.exe\u{2028}\u{FEFF}\u{85}`x`.sh"
+
+    @Test
+    func theYAMLValueEscapesC1LineSeparatorsBOMAndBidiControls() {
+        let quoted = ExecutionLog.quote(Self.name)
+        #expect(quoted == "\"jobs/fix\\u202Ehs.exe\\u2028\\uFEFF\\x85`x`.sh\"")
+        #expect(!quoted.unicodeScalars.contains { MarkdownText.isDeceptive($0) })
+    }
+
+    @Test
+    func aBacktickInAScriptNameDoesNotBreakTheCleanupNoteOrItsHeading() {
+        let request = CleanupRequest(
+            repository: RepositoryName(rawValue: "acme/ops")!, branch: "main", scriptPath: "jobs/a`b``c.sh", sourceCommit: "abc",
+            logPath: "jobrunner-logs/x.md", logContent: "---\n---\n", message: "m", authorName: "bot", authorEmail: "bot@x")
+        let note = request.logContent(after: .vanished)
+        #expect(note.contains("```jobs/a`b``c.sh``` was no longer on `main`"), "\(note)")
+        #expect(MarkdownText.codeSpan("`edge`") == "`` `edge` ``")
+        #expect(MarkdownText.visible(Self.name) == "jobs/fix\\u{202E}hs.exe\\u{2028}\\u{FEFF}\\u{85}`x`.sh")
     }
 }
