@@ -55,6 +55,22 @@ public struct PushEvent: Decodable, Sendable, Equatable {
     public static let payloadCommitLimit = 2048
 
     public static let zeroCommit = String(repeating: "0", count: 40)
+
+    /// The push, once every commit id in it is an object id (40 hex digits, or 64 in a SHA-256
+    /// repository): ids are put into git commands, API paths and file names.
+    public func validated() throws -> PushEvent {
+        var ids: [(String, String)] = [("before", before), ("after", after)]
+        ids += commits.enumerated().map { ("commits[\($0.offset)].id", $0.element.id) }
+        if let headCommit { ids.append(("head_commit.id", headCommit.id)) }
+        for (field, id) in ids where !Self.isObjectID(id) {
+            throw WebhookPayloadError("field \(field) is not a commit id (40 or 64 hex digits): '\(id.prefix(80))'")
+        }
+        return self
+    }
+
+    public static func isObjectID(_ text: String) -> Bool {
+        (text.utf8.count == 40 || text.utf8.count == 64) && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
+    }
 }
 
 /// The `ping` GitHub sends when a webhook is created.

@@ -326,6 +326,15 @@ struct WebhookIntakeTests {
         cases.append(("xml", good, Self.headers(good, delivery: "m12", contentType: "application/xml"), .unsupportedMediaType))
         let form = Data("other=1".utf8)
         cases.append(("form without payload", form, Self.headers(form, delivery: "m13", contentType: "application/x-www-form-urlencoded"), .badRequest))
+        // Commit ids go into git, API paths and file names: only object ids are accepted.
+        let traversal = try Self.mutated("push-pr-merge") { $0["after"] = "../../../etc/passwd" }
+        cases.append(("after not a commit id", traversal, Self.headers(traversal, delivery: "m14"), .badRequest))
+        let shortID = try Self.mutated("push-pr-merge") { push in
+            var commits = push["commits"] as? [[String: Any]] ?? []
+            commits[0]["id"] = "5b35595"
+            push["commits"] = commits
+        }
+        cases.append(("abbreviated commit id", shortID, Self.headers(shortID, delivery: "m15"), .badRequest))
 
         let allCases = cases
         try await harness.app().test(.live) { client in
@@ -337,9 +346,11 @@ struct WebhookIntakeTests {
             }
             let missing = try await Self.post(client, missingRepository, headers: Self.headers(missingRepository))
             #expect(missing.2.contains("missing field repository"), "the problem is named: \(missing.2)")
+            let short = try await Self.post(client, shortID, headers: Self.headers(shortID))
+            #expect(short.2.contains("commits[0].id is not a commit id"), "\(short.2)")
         }
         #expect(try await harness.pipelines().isEmpty)
-        for id in (1...13).map({ "m\($0)" }) {
+        for id in (1...15).map({ "m\($0)" }) {
             #expect(try await harness.store.delivery(DeliveryID(id)) == nil, "\(id) stored nothing")
         }
     }

@@ -91,7 +91,7 @@ struct WebhookRoutes: Sendable {
                 logger.info("webhook ping", metadata: ["hook": "\(ping.hookID.map(String.init) ?? "-")"])
                 return Self.answer(.ok, IntakeAnswer(delivery: deliveryID.rawValue, outcome: "pong", reason: ping.zen))
             case "push":
-                let push = try WebhookPayload.decode(PushEvent.self, from: json)
+                let push = try WebhookPayload.decode(PushEvent.self, from: json).validated()
                 return try await handlePush(push, id: deliveryID, logger: logger)
             default:
                 let reason = "event \(event) is not handled"
