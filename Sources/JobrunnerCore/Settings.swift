@@ -52,6 +52,8 @@ public enum LogFormat: String, Sendable, CaseIterable {
 public struct Settings: Sendable, Equatable {
     /// The current secret first, then the one being rotated out, if any.
     public var webhookSecrets: [String]
+    /// `serve` refuses a shorter webhook secret.
+    public static let minimumWebhookSecretLength = 12
     public var webhookMaxBodySize: Int
     public var repositories: [RepositoryName]
     public var branch: String?

@@ -181,7 +181,7 @@ struct CommandLineTests {
         let serve = try JobrunnerBinary.start(
             ["serve"],
             environment: [
-                "JOBRUNNER_WEBHOOK_SECRET": "s", "JOBRUNNER_REPOSITORIES": "acme/ops",
+                "JOBRUNNER_WEBHOOK_SECRET": "health-check-secret", "JOBRUNNER_REPOSITORIES": "acme/ops",
                 "JOBRUNNER_HTTP_PORT": "\(port)", "JOBRUNNER_LOG_FORMAT": "json",
                 "JOBRUNNER_GIT_REMOTE": directory.file("no-such-remote/{repository}.git"),
             ],
@@ -205,7 +205,7 @@ struct CommandLineTests {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("push", forHTTPHeaderField: "X-GitHub-Event")
         request.setValue("e2e-delivery", forHTTPHeaderField: "X-GitHub-Delivery")
-        request.setValue(WebhookVerifier.signature(for: body, secret: "s"), forHTTPHeaderField: "X-Hub-Signature-256")
+        request.setValue(WebhookVerifier.signature(for: body, secret: "health-check-secret"), forHTTPHeaderField: "X-Hub-Signature-256")
         let (answer, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 202, "\(String(decoding: answer, as: UTF8.self))")
         var unsigned = request
@@ -337,7 +337,7 @@ struct ServeEndToEndTests {
         let process = try JobrunnerBinary.start(
             ["serve"],
             environment: [
-                "JOBRUNNER_WEBHOOK_SECRET": "e2e-secret", "JOBRUNNER_REPOSITORIES": "acme/ops",
+                "JOBRUNNER_WEBHOOK_SECRET": "e2e-webhook-secret", "JOBRUNNER_REPOSITORIES": "acme/ops",
                 "JOBRUNNER_HTTP_PORT": "\(port)", "JOBRUNNER_GIT_REMOTE": remotes.path + "/{repository}.git",
                 "JOBRUNNER_WORKERS": "2",
             ],
@@ -354,7 +354,7 @@ struct ServeEndToEndTests {
             "repository": ["full_name": "acme/ops", "default_branch": "main"],
             "pusher": ["name": "alice"], "sender": ["login": "alice"],
         ])
-        #expect(try await JobrunnerBinary.pushWebhook(body, port: port, secret: "e2e-secret", delivery: "e2e-1") == 202)
+        #expect(try await JobrunnerBinary.pushWebhook(body, port: port, secret: "e2e-webhook-secret", delivery: "e2e-1") == 202)
 
         let store = try SQLitePipelineStore(path: directory.file("data/jobrunner.sqlite"))
         var executed = false

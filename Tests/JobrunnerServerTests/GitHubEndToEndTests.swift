@@ -38,7 +38,7 @@ struct GitHubEndToEndTests {
 
         let port = Int.random(in: 20_000...40_000)
         let environment = [
-            "JOBRUNNER_WEBHOOK_SECRET": "e2e-secret", "JOBRUNNER_REPOSITORIES": "acme/ops", "JOBRUNNER_HTTP_PORT": "\(port)",
+            "JOBRUNNER_WEBHOOK_SECRET": "e2e-webhook-secret", "JOBRUNNER_REPOSITORIES": "acme/ops", "JOBRUNNER_HTTP_PORT": "\(port)",
             "JOBRUNNER_WORKERS": "2", "JOBRUNNER_GIT_BACKEND": "github-api", "JOBRUNNER_GITHUB_API_URL": github.baseURL,
             "JOBRUNNER_GITHUB_TOKEN": "ghs_e2e", "JOBRUNNER_REQUIRED_APPROVALS": "1",
             "JOBRUNNER_CALLBACK_URLS": github.baseURL + "/callbacks/ops", "JOBRUNNER_CALLBACK_SECRET": "callback-secret",
@@ -63,7 +63,7 @@ struct GitHubEndToEndTests {
             "repository": ["full_name": "acme/ops", "default_branch": "main"],
             "pusher": ["name": "alice"], "sender": ["login": "alice"],
         ])
-        #expect(try await JobrunnerBinary.pushWebhook(body, port: port, secret: "e2e-secret", delivery: "gh-e2e-1") == 202)
+        #expect(try await JobrunnerBinary.pushWebhook(body, port: port, secret: "e2e-webhook-secret", delivery: "gh-e2e-1") == 202)
 
         let store = try SQLitePipelineStore(path: directory.file("data/jobrunner.sqlite"))
         let hello = PipelineID(1)

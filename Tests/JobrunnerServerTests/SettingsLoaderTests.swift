@@ -45,9 +45,24 @@ struct SettingsLoaderTests {
     }
 
     @Test
+    func serveRefusesAWebhookSecretShorterThanTwelveCharacters() async throws {
+        await #expect {
+            _ = try await load(["JOBRUNNER_WEBHOOK_SECRET": "hunter2", "JOBRUNNER_REPOSITORIES": "acme/ops"], purpose: .serve(development: false))
+        } throws: { error in
+            "\(error)".contains("JOBRUNNER_WEBHOOK_SECRET: is 7 characters long; use at least 12")
+        }
+        await #expect(throws: SettingsErrors.self) {
+            _ = try await load(
+                ["JOBRUNNER_WEBHOOK_SECRET": "twelve-chars", "JOBRUNNER_WEBHOOK_PREVIOUS_SECRET": "old", "JOBRUNNER_REPOSITORIES": "acme/ops"],
+                purpose: .serve(development: false))
+        }
+        _ = try await load(["JOBRUNNER_WEBHOOK_SECRET": "twelve-chars", "JOBRUNNER_REPOSITORIES": "acme/ops"], purpose: .serve(development: false))
+    }
+
+    @Test
     func readsEveryDocumentedVariable() async throws {
         let settings = try await load([
-            "JOBRUNNER_WEBHOOK_SECRET": "s3cret", "JOBRUNNER_REPOSITORIES": "Acme/Ops, acme/web",
+            "JOBRUNNER_WEBHOOK_SECRET": "s3cret-webhook-value", "JOBRUNNER_REPOSITORIES": "Acme/Ops, acme/web",
             "JOBRUNNER_BRANCH": "release", "JOBRUNNER_JOBS_DIR": "ops/jobs/", "JOBRUNNER_LOGS_DIR": "ops/logs",
             "JOBRUNNER_DATA_DIR": "/var/lib/jobrunner", "JOBRUNNER_GIT_BACKEND": "github-api",
             "JOBRUNNER_GIT_REMOTE": "https://git.example/{repository}.git",
@@ -61,7 +76,7 @@ struct SettingsLoaderTests {
         #expect(settings.botName == "Ops Bot")
         #expect(settings.botEmail == "ops-bot@acme.example")
         #expect(!settings.skipCI)
-        #expect(settings.webhookSecrets == ["s3cret"])
+        #expect(settings.webhookSecrets == ["s3cret-webhook-value"])
         #expect(settings.repositories.map(\.rawValue) == ["acme/ops", "acme/web"])
         #expect(settings.branch == "release")
         #expect(settings.jobsDirectory == "ops/jobs")
@@ -121,13 +136,13 @@ struct SettingsLoaderTests {
         let file = directory.file("jobrunner.env")
         try """
             # Jobrunner settings
-            JOBRUNNER_WEBHOOK_SECRET=from-file
+            JOBRUNNER_WEBHOOK_SECRET=from-the-config-file
             JOBRUNNER_REPOSITORIES=acme/ops
             JOBRUNNER_HTTP_PORT=7000
             """.write(toFile: file, atomically: true, encoding: .utf8)
         let settings = try await load(
             ["JOBRUNNER_CONFIG_FILE": file, "JOBRUNNER_HTTP_PORT": "7001"], purpose: .serve(development: false))
-        #expect(settings.webhookSecrets == ["from-file"])
+        #expect(settings.webhookSecrets == ["from-the-config-file"])
         #expect(settings.repositories.map(\.rawValue) == ["acme/ops"])
         #expect(settings.httpPort == 7001)
 

@@ -31,6 +31,15 @@ enum SettingsRules {
         require(
             settings.callbackURLs.isEmpty || settings.callbackSecret != nil, .callbackSecret,
             "is required with JOBRUNNER_CALLBACK_URLS: receivers verify callbacks with it")
+        if case .serve = purpose {
+            // Whoever guesses the secret can create work; a short one can be guessed offline
+            // from any one signed delivery.
+            for (index, secret) in settings.webhookSecrets.enumerated() where secret.count < Settings.minimumWebhookSecretLength {
+                errors.append(SettingsError(
+                    index == 0 ? .webhookSecret : .webhookPreviousSecret,
+                    "is \(secret.count) characters long; use at least \(Settings.minimumWebhookSecretLength) (e.g. `openssl rand -hex 32`) and the same value on the GitHub webhook"))
+            }
+        }
         if case .serve(let development) = purpose, !development {
             require(
                 !settings.webhookSecrets.isEmpty, .webhookSecret,
