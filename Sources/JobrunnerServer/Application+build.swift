@@ -48,7 +48,7 @@ public struct ApplicationContext: Sendable {
 /// webhook intake (when a webhook secret is configured), the JSON API and the dashboard.
 /// `serve`, `worker`, `demo` and the tests call this same function.
 public func buildApplication(_ context: ApplicationContext, services: [any Service] = []) -> some ApplicationProtocol {
-    let router = Router()
+    let router = Router(context: ClientRequestContext.self)
     let settings = context.settings
     let authenticator = OperatorAuthenticator(
         tokens: settings.dashboardTokens, sessionLifetime: settings.sessionLifetime, clock: context.clock)
@@ -74,10 +74,11 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
             ).register(on: router)
         }
         let operations = PipelineOperations(store: context.store, workAvailable: context.workAvailable)
+        let throttle = SignInThrottle(clock: context.clock, logger: context.logger)
         let links = RepositoryLinks(settings: settings)
         APIRoutes(
             store: context.store, operations: operations, authenticator: authenticator, links: links,
-            logsDirectory: settings.logsDirectory, publicURL: settings.publicURL
+            logsDirectory: settings.logsDirectory, publicURL: settings.publicURL, throttle: throttle
         ).register(on: router)
         do {
             DashboardRoutes(
@@ -86,7 +87,7 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
                 pages: DashboardPages(links: links, logsDirectory: settings.logsDirectory, repositories: settings.repositories),
                 live: LiveEvents(store: context.store, interval: context.liveInterval),
                 secureCookies: settings.publicURL?.hasPrefix("https://") ?? false, publicURL: settings.publicURL,
-                orphanScan: context.orphanScan, clock: context.clock
+                orphanScan: context.orphanScan, clock: context.clock, throttle: throttle
             ).register(on: router)
         } catch {
             context.logger.error("the dashboard is unavailable", metadata: ["error": "\(error)"])

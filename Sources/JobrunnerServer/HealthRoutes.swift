@@ -7,7 +7,7 @@ import JobrunnerStore
 struct HealthRoutes: Sendable {
     let store: any StoreReadiness
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ClientRequestContext>) {
         router.get("/healthz") { _, _ in
             Self.json(.ok, ["status": "ok"])
         }

@@ -6,6 +6,7 @@ import JobrunnerCore
 @testable import JobrunnerServer
 import JobrunnerStore
 import JobrunnerTestSupport
+import Logging
 import NIOCore
 import Testing
 
@@ -181,5 +182,47 @@ struct DashboardAuthTests {
         ] {
             #expect(DashboardRoutes.safeNext(hostile) == "/", "\(hostile)")
         }
+    }
+
+    @Test
+    func failedSignInsAreLoggedAndAfterTenAClientIsRefusedForAWhile() async throws {
+        let harness = try OperatorHarness()
+        let lines = Locked<[String]>([])
+        let logger = Logger(label: "test") { _ in CapturingLogHandler(lines: lines) }
+        try await harness.app(logger: logger).test(.router) { client in
+            for guess in 1...10 {
+                let response = try await client.execute(
+                    uri: "/api/v1/pipelines", method: .get, headers: OperatorHarness.bearer("guess-\(guess)"))
+                #expect(response.status == .unauthorized)
+            }
+            // The eleventh attempt is not even looked at — the right token included.
+            let refused = try await client.execute(
+                uri: "/api/v1/pipelines", method: .get, headers: OperatorHarness.bearer(OperatorHarness.aliceToken))
+            #expect(refused.status == .tooManyRequests)
+            #expect(Int(refused.headers[.retryAfter] ?? "") ?? 0 > 0)
+            let form = try await client.execute(uri: "/login", method: .post, body: ByteBuffer(string: "token=x"))
+            #expect(form.status == .tooManyRequests, "the sign-in form is throttled for the same client")
+            // Once the failures are older than the window, the right token works again.
+            harness.clock.advance(by: .seconds(301))
+            let allowed = try await client.execute(
+                uri: "/api/v1/pipelines", method: .get, headers: OperatorHarness.bearer(OperatorHarness.aliceToken))
+            #expect(allowed.status == .ok)
+        }
+        #expect(lines.value.filter { $0.contains("sign-in failed") }.count == 10, "\(lines.value)")
+        #expect(lines.value.allSatisfy { !$0.contains("guess-") }, "the guessed token itself is never logged")
+    }
+}
+
+/// Keeps every line logged, with its metadata.
+struct CapturingLogHandler: LogHandler {
+    let lines: Locked<[String]>
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        lines.withLock { $0.append("\(event.message) \(metadata.merging(event.metadata ?? [:]) { $1 })") }
     }
 }

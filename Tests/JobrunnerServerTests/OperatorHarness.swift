@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -35,8 +36,8 @@ final class OperatorHarness: Sendable {
         self.settings = settings
     }
 
-    func app() -> some ApplicationProtocol {
-        var context = ApplicationContext(settings: settings, store: store, logger: quietLogger)
+    func app(logger: Logger = quietLogger) -> some ApplicationProtocol {
+        var context = ApplicationContext(settings: settings, store: store, logger: logger)
         context.clock = clock
         return buildApplication(context)
     }

@@ -15,6 +15,7 @@ struct APIRoutes: Sendable {
     let links: RepositoryLinks
     let logsDirectory: String
     let publicURL: String?
+    let throttle: SignInThrottle
 
     static let linkHeader = HTTPField.Name("Link")!
 
@@ -54,15 +55,15 @@ struct APIRoutes: Sendable {
     /// Method and OpenAPI path of every route (`docs/openapi.yaml` must match).
     static let operations: [(method: HTTPRequest.Method, path: String)] = Operation.allCases.map { ($0.method, $0.path) }
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.on(Operation.listPipelines.routerPath, method: Operation.listPipelines.method) { request, _ in
-            await authenticated(request) { _ in try await list(request) }
+    func register(on router: Router<ClientRequestContext>) {
+        router.on(Operation.listPipelines.routerPath, method: Operation.listPipelines.method) { request, context in
+            await authenticated(request, context) { _ in try await list(request) }
         }
         router.on(Operation.showPipeline.routerPath, method: Operation.showPipeline.method) { request, context in
-            await authenticated(request) { _ in try await show(try Self.pipelineID(context)) }
+            await authenticated(request, context) { _ in try await show(try Self.pipelineID(context)) }
         }
         router.on(Operation.retryStage.routerPath, method: Operation.retryStage.method) { request, context in
-            await authenticated(request) { identity in
+            await authenticated(request, context) { identity in
                 var request = request
                 return try await retry(
                     try Self.pipelineID(context), kind: try Self.stageKind(context), body: try await Self.body(&request),
@@ -70,13 +71,13 @@ struct APIRoutes: Sendable {
             }
         }
         router.on(Operation.cancelPipeline.routerPath, method: Operation.cancelPipeline.method) { request, context in
-            await authenticated(request) { identity in
+            await authenticated(request, context) { identity in
                 var request = request
                 return try await cancel(try Self.pipelineID(context), body: try await Self.body(&request), by: identity)
             }
         }
         router.on(Operation.discardPipeline.routerPath, method: Operation.discardPipeline.method) { request, context in
-            await authenticated(request) { identity in
+            await authenticated(request, context) { identity in
                 var request = request
                 return try await discard(try Self.pipelineID(context), body: try await Self.body(&request), by: identity)
             }
@@ -154,11 +155,21 @@ struct APIRoutes: Sendable {
     // MARK: Plumbing
 
     /// Runs `body` for a request with a valid Bearer token; turns errors into JSON answers.
-    func authenticated(_ request: Request, _ body: (OperatorIdentity) async throws -> Response) async -> Response {
+    func authenticated(
+        _ request: Request, _ context: ClientRequestContext, _ body: (OperatorIdentity) async throws -> Response
+    ) async -> Response {
         guard authenticator.isEnabled else {
             return Self.unauthorized("the API is closed: no JOBRUNNER_DASHBOARD_TOKEN is configured")
         }
+        if let wait = throttle.retryAfter(context.clientAddress) {
+            var response = Self.json(
+                .tooManyRequests, APIErrorResource(error: "too many failed sign-ins from \(context.clientAddress); try again in \(wait)"))
+            response.headers[.retryAfter] = String(Int(wait.secondsDouble))
+            return response
+        }
         guard let identity = authenticator.operatorFor(authorization: request.headers[.authorization]) else {
+            // A presented token that is wrong is a guess; no token at all is not.
+            if request.headers[.authorization] != nil { throttle.failed(context.clientAddress, channel: "api") }
             return Self.unauthorized("send a dashboard token as 'Authorization: Bearer <token>'")
         }
         do {
@@ -184,14 +195,14 @@ struct APIRoutes: Sendable {
             status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func pipelineID(_ context: BasicRequestContext) throws -> PipelineID {
+    static func pipelineID(_ context: ClientRequestContext) throws -> PipelineID {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
             throw APIRequestError(message: "the pipeline id must be a positive whole number")
         }
         return PipelineID(id)
     }
 
-    static func stageKind(_ context: BasicRequestContext) throws -> StageKind {
+    static func stageKind(_ context: ClientRequestContext) throws -> StageKind {
         guard let text = context.parameters.get("kind"), let kind = StageKind(rawValue: text) else {
             throw APIRequestError(message: "the stage must be one of process, execute, cleanup")
         }

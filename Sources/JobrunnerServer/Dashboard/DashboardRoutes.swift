@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import JobrunnerCore
 import JobrunnerStages
 import JobrunnerStore
@@ -23,16 +24,18 @@ struct DashboardRoutes: Sendable {
     /// Scripts left in the jobs directory, for the overview (none on a worker-less test app).
     var orphanScan: OrphanScriptScan? = nil
     var clock: any JobClock = SystemClock()
+    /// Failed sign-ins per client address (shared with the API).
+    var throttle = SignInThrottle(logger: Logger(label: "jobrunner"))
 
     static let sessionCookie = "jobrunner_session"
     static let loginCookie = "jobrunner_login"
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ClientRequestContext>) {
         router.get("/assets/:file") { _, context in asset(context.parameters.get("file") ?? "") }
         router.get("/login") { request, _ in loginPage(request) }
-        router.post("/login") { request, _ in
+        router.post("/login") { request, context in
             var request = request
-            return await login(&request)
+            return await login(&request, client: context.clientAddress)
         }
         router.post("/logout") { request, _ in
             var request = request
@@ -139,7 +142,14 @@ struct DashboardRoutes: Sendable {
         return response
     }
 
-    func login(_ request: inout Request) async -> Response {
+    func login(_ request: inout Request, client: String) async -> Response {
+        if let wait = throttle.retryAfter(client) {
+            var response = loginPage(
+                request, problem: "Too many failed sign-ins from your address. Try again in \(Int(wait.secondsDouble)) seconds.",
+                status: .tooManyRequests)
+            response.headers[.retryAfter] = String(Int(wait.secondsDouble))
+            return response
+        }
         guard let form = await Self.form(&request) else {
             return loginPage(request, problem: "The sign-in form could not be read.", status: .badRequest)
         }
@@ -149,8 +159,10 @@ struct DashboardRoutes: Sendable {
         guard let identity = authenticator.operatorFor(token: form["token"] ?? ""),
             let session = authenticator.newSession(for: identity)
         else {
+            throttle.failed(client, channel: "dashboard")
             return loginPage(request, problem: "That token is not valid.", status: .unauthorized)
         }
+        throttle.succeeded(client)
         var response = Self.redirect(Self.safeNext(form["next"]))
         response.setCookie(
             Cookie(
