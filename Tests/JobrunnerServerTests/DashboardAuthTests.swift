@@ -213,6 +213,40 @@ struct DashboardAuthTests {
     }
 }
 
+extension DashboardAuthTests {
+    @Test
+    func liveStreamsAreBoundedPerSessionEndWhenTheSessionExpiresAndAMissingPipelineIs404() async throws {
+        let harness = try OperatorHarness()
+        let id = try await harness.record(1)[0]  // queued: its stream would run until its time limit
+        try await harness.app().test(.router) { client in
+            let browser = try await OperatorHarness.signIn(client)
+            #expect(try await client.execute(uri: "/pipelines/999/events", method: .get, headers: browser.headers).status == .notFound)
+
+            // Seven at once: six hold the session's places (and block), one is refused at once.
+            let finished = Locked<[HTTPResponse.Status]>([])
+            let open = (0..<7).map { _ in
+                Task {
+                    let response = try await client.execute(uri: "/pipelines/\(id.rawValue)/events", method: .get, headers: browser.headers)
+                    finished.withLock { $0.append(response.status) }
+                    return response
+                }
+            }
+            try await eventually("one of seven streams was refused", timeout: .seconds(20)) { finished.value == [.tooManyRequests] }
+            // The session expires: every open stream ends at its next look, well before its own limit.
+            harness.clock.advance(by: .seconds(3601))
+            var statuses: [HTTPResponse.Status] = []
+            for stream in open {
+                let response = try await stream.value
+                statuses.append(response.status)
+                if response.status == .ok { #expect(String(buffer: response.body).hasPrefix("retry: 3000")) }
+            }
+            #expect(statuses.filter { $0 == .ok }.count == 6 && statuses.filter { $0 == .tooManyRequests }.count == 1)
+            #expect(try await client.execute(uri: "/pipelines/\(id.rawValue)/events", method: .get, headers: browser.headers).status
+                == .unauthorized)
+        }
+    }
+}
+
 /// Keeps every line logged, with its metadata.
 struct CapturingLogHandler: LogHandler {
     let lines: Locked<[String]>

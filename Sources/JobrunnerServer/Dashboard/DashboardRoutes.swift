@@ -24,6 +24,8 @@ struct DashboardRoutes: Sendable {
     /// Scripts left in the jobs directory, for the overview (none on a worker-less test app).
     var orphanScan: OrphanScriptScan? = nil
     var clock: any JobClock = SystemClock()
+    /// Open live-output streams, per session and in all.
+    var liveLimits = LiveStreamLimits()
     /// Failed sign-ins per client address (shared with the API).
     var throttle = SignInThrottle(logger: Logger(label: "jobrunner"))
 
@@ -50,11 +52,21 @@ struct DashboardRoutes: Sendable {
             }
         }
         router.get("/pipelines/:id/events") { request, context in
-            guard session(of: request) != nil else {
+            let cookie = request.cookies[Self.sessionCookie]?.value
+            guard let cookie, authenticator.session(cookie) != nil else {
                 return Response(status: .unauthorized)
             }
-            guard let id = try? APIRoutes.pipelineID(context) else { return Response(status: .notFound) }
-            return live.response(for: id)
+            // A missing pipeline is a 404, so the browser does not reconnect forever.
+            guard let id = try? APIRoutes.pipelineID(context), (try? await store.pipeline(id)) != nil else {
+                return Response(status: .notFound)
+            }
+            if let refusal = liveLimits.acquire(cookie) {
+                var response = Response(status: .tooManyRequests, body: .init(byteBuffer: ByteBuffer(string: refusal)))
+                response.headers[.retryAfter] = "10"
+                return response
+            }
+            return live.response(
+                for: id, stillSignedIn: { authenticator.session(cookie) != nil }, ended: { liveLimits.release(cookie) })
         }
         router.post("/pipelines/:id/stages/:kind/retry") { request, context in
             var request = request

@@ -20,13 +20,20 @@ struct LiveEvents: Sendable {
         self.maximumDuration = maximumDuration
     }
 
-    func response(for id: PipelineID) -> Response {
+    /// - Parameters:
+    ///   - stillSignedIn: checked before every read: a session that expired ends the stream
+    ///     (the browser's reconnect is then refused).
+    ///   - ended: called once the stream is over, however it ended.
+    func response(
+        for id: PipelineID, stillSignedIn: @escaping @Sendable () -> Bool = { true }, ended: @escaping @Sendable () -> Void = {}
+    ) -> Response {
         let body = ResponseBody { writer in
+            defer { ended() }
             var state = StreamState()
             let deadline = ContinuousClock.now + maximumDuration
             var lastWrite = ContinuousClock.now
             try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
-            while ContinuousClock.now < deadline {
+            while ContinuousClock.now < deadline, stillSignedIn() {
                 guard let detail = try await store.pipeline(id) else { break }
                 var events = state.stageEvents(detail.summary)
                 if let run = try await store.executions(for: id).last { events += state.outputEvents(run) }
