@@ -95,6 +95,9 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
     }
     return Application(
         router: router,
+        // A connection that sends nothing for 30 s — between requests or in the middle of one —
+        // is closed: idle and stalled connections do not accumulate.
+        server: .http1(configuration: .init(idleTimeout: .seconds(30))),
         configuration: .init(
             address: .hostname(settings.httpHost, port: settings.httpPort),
             serverName: "jobrunner"),

@@ -21,6 +21,8 @@ struct WebhookRoutes: Sendable {
     let logger: Logger
     /// Counts answers by outcome for `/metrics`.
     var metrics: (any ServiceMetrics)? = nil
+    /// How long a signed request's body may take to arrive (408 after).
+    var bodyTimeout: Duration = .seconds(10)
 
     static let eventHeader = HTTPField.Name("X-GitHub-Event")!
     static let deliveryHeader = HTTPField.Name("X-GitHub-Delivery")!
@@ -35,6 +37,26 @@ struct WebhookRoutes: Sendable {
         }
     }
 
+    /// A body that has not fully arrived `within` the timeout is not waited for: a slow upload
+    /// (slowloris) cannot hold its connection and memory for long. GitHub sends a delivery's
+    /// body at once and itself gives up after 10 s.
+    static func readBody(_ request: Request, upTo limit: Int, within timeout: Duration) async throws -> Data {
+        try await withThrowingTaskGroup(of: Data.self) { group in
+            group.addTask {
+                var request = request
+                return Data(buffer: try await request.collectBody(upTo: limit))
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw BodyTimeout()
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    struct BodyTimeout: Error {}
+
     func handle(_ request: Request) async -> Response {
         // Without a SHA-256 signature nothing can verify: refuse before reading (buffering) a
         // byte of the body, so unsigned uploads cost no memory.
@@ -48,8 +70,12 @@ struct WebhookRoutes: Sendable {
         }
         let body: Data
         do {
-            var request = request
-            body = Data(buffer: try await request.collectBody(upTo: maxBodySize))
+            body = try await Self.readBody(request, upTo: maxBodySize, within: bodyTimeout)
+        } catch is BodyTimeout {
+            logger.warning("webhook body not received in time", metadata: ["timeout": "\(bodyTimeout)"])
+            var response = Self.answer(.requestTimeout, ["error": "the body did not arrive within \(bodyTimeout)"])
+            response.headers[.connection] = "close"
+            return response
         } catch {
             return Self.answer(.contentTooLarge, ["error": "body larger than \(maxBodySize) bytes"])
         }

@@ -1,0 +1,57 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStore
+import JobrunnerTestSupport
+import Testing
+
+/// The webhook endpoint under 500 slow uploads (slowloris) through `jobrunner serve`: a valid
+/// delivery is still accepted at once, and the slow ones are cut off.
+@Suite("The front door")
+struct FrontDoorEndToEndTests {
+    @Test
+    func fiveHundredSlowUploadsNeitherBlockAValidDeliveryNorStayOpen() async throws {
+        let git = try GitFixture()
+        let commit = try git.commit(["jobs/hello.sh": "echo hello\n"])
+        let directory = try TemporaryDirectory("front-door")
+        let remotes = directory.file("remotes")
+        try FileManager.default.createDirectory(atPath: remotes + "/acme", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: remotes + "/acme/ops.git", withDestinationPath: git.bare)
+        let port = Int.random(in: 20_000...40_000)
+        let serve = try JobrunnerBinary.start(
+            ["serve"],
+            environment: [
+                "JOBRUNNER_WEBHOOK_SECRET": "front-door-secret", "JOBRUNNER_REPOSITORIES": "acme/ops", "JOBRUNNER_HTTP_PORT": "\(port)",
+                "JOBRUNNER_GIT_REMOTE": remotes + "/{repository}.git", "JOBRUNNER_LOG_LEVEL": "error",
+            ],
+            directory: directory.path)
+        defer { kill(serve.process.processIdentifier, SIGKILL) }
+        try await eventually("serve is up", timeout: .seconds(30)) {
+            (try? await JobrunnerBinary.pushWebhook(Data("{}".utf8), port: port, secret: "front-door-secret", delivery: "warm-up")) != nil
+        }
+        let status = directory.file("slow-status")
+        let slow = try await LocalHelperProcess.start(script: "slow-uploads.py", arguments: ["\(port)", "500", status])
+        defer { slow.stop() }
+        #expect(slow.port == 500, "all 500 slow uploads are connected and waiting")
+
+        let push = try JSONSerialization.data(withJSONObject: [
+            "ref": "refs/heads/main", "before": String(repeating: "1", count: 40), "after": commit,
+            "created": false, "deleted": false, "forced": false,
+            "commits": [["id": commit, "message": "hello", "author": ["name": "A", "username": "a"], "added": ["jobs/hello.sh"],
+                         "removed": [String](), "modified": [String]()]],
+            "head_commit": ["id": commit, "message": "hello", "author": ["name": "A", "username": "a"]],
+            "repository": ["full_name": "acme/ops", "default_branch": "main"], "pusher": ["name": "a"], "sender": ["login": "a"],
+        ])
+        let started = ContinuousClock.now
+        #expect(try await JobrunnerBinary.pushWebhook(push, port: port, secret: "front-door-secret", delivery: "valid-1") == 202)
+        #expect(ContinuousClock.now - started < .seconds(5), "answered while 500 uploads crawl")
+        let store = try SQLitePipelineStore(path: directory.file("data/jobrunner.sqlite"))
+        #expect(try await store.pipeline(PipelineID(1)) != nil, "durable")
+
+        // Each slow upload gets 408 (or is closed) once its body is late.
+        try await eventually("every slow upload was cut off", timeout: .seconds(60)) {
+            Int((try? String(contentsOfFile: status, encoding: .utf8)) ?? "") == 500
+        }
+        #expect(serve.process.isRunning)
+        #expect(try await store.delivery(DeliveryID("slow-0")) == nil, "none of them created anything")
+    }
+}
