@@ -1,3 +1,4 @@
+import Foundation
 /// Finds the scripts a push adds to the jobs directory.
 ///
 /// Rules (documented in docs/intake.md):
@@ -153,6 +154,11 @@ public struct ScriptDetector: Sendable {
             return .skip("name longer than \(Self.maximumNameLength) bytes: its execution log's file name would be too long for git checkouts")
         }
         if name.hasPrefix("-") { return .skip("unsafe name: starts with '-'") }
+        // Swift compares strings by canonical equivalence, macOS checkouts store names normalized:
+        // "é" as one character and as "e" + accent would be one script here and two files in git.
+        if !name.utf8.elementsEqual(name.precomposedStringWithCanonicalMapping.utf8) {
+            return .skip("name not in Unicode normalization form C (an equivalent spelling could be another file): rename it")
+        }
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else {
             return .skip("no extension: not a script")
         }

@@ -19,6 +19,18 @@ struct ScriptDetectorTests {
     }
 
     @Test
+    func canonicallyEquivalentNamesAreNotConflatedTheDecomposedOneIsRefused() {
+        let composed = "jobs/caf\u{E9}.sh"  // é as one scalar (NFC)
+        let decomposed = "jobs/cafe\u{301}.sh"  // e + combining acute (NFD): equal as Swift strings
+        #expect(composed == decomposed, "why this matters: Swift compares by canonical equivalence")
+        let result = detector.detect([Commit(id: "c1", message: "", author: "mallory", added: [composed, decomposed])])
+        #expect(result.scripts.map { Array($0.path.utf8) } == [Array(composed.utf8)], "only the NFC name runs")
+        #expect(result.skipped.count == 1)
+        #expect(result.skipped.first.map { Array($0.path.utf8) } == Array(decomposed.utf8))
+        #expect(result.skipped.first?.reason.contains("normalization form C") == true)
+    }
+
+    @Test
     func removedAgainInTheSamePushMeansNotAScript() {
         let result = detector.detect([
             Commit(id: "c1", message: "", added: ["jobs/x.sh", "jobs/y.sh"]),
