@@ -46,6 +46,36 @@ struct DeploymentFilesTests {
     }
 
     @Test
+    func everyDeploymentLetsTheScriptSandboxStartAndGrantsNothingElse() async throws {
+        // The image has bubblewrap; Compose lifts only the seccomp/AppArmor/masked-/proc limits.
+        #expect(try Self.read("deploy/Dockerfile").contains(" bubblewrap "))
+        let compose = try Self.read("deploy/docker-compose.yml")
+        for option in ["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"] { #expect(compose.contains(option)) }
+        #expect(!compose.contains("cap_add") && !compose.contains("privileged"))
+        // systemd: the namespaces bubblewrap uses are allowed, no capability is.
+        let unit = try Self.read("deploy/systemd/jobrunner.service")
+        let namespaces = try #require(unit.split(separator: "\n").first { $0.hasPrefix("RestrictNamespaces=") })
+        for name in ["user", "pid", "mnt"] { #expect(namespaces.split(separator: "=")[1].split(separator: " ").contains(Substring(name))) }
+        #expect(unit.contains("CapabilityBoundingSet=\n") && unit.contains("NoNewPrivileges=yes"))
+        #expect(!unit.contains("ProtectKernelTunables=yes"), "it would keep the sandbox from mounting its /proc")
+        // Helm: no capability, no privilege escalation, non-root; only what namespaces need.
+        let rendered = try await onDedicatedThread {
+            try HelmChartTests.render(["secrets.JOBRUNNER_WEBHOOK_SECRET=hook", "config.JOBRUNNER_REPOSITORIES=acme/ops"])
+        }
+        let pod = try #require(((try HelmChartTests.document("Deployment", in: rendered)["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+        #expect(pod["hostUsers"] as? Bool == false)
+        let container = try #require((pod["containers"] as? [[String: Any]])?.first)
+        let security = try #require(container["securityContext"] as? [String: Any])
+        #expect((security["capabilities"] as? [String: Any])?["drop"] as? [String] == ["ALL"])
+        #expect((security["capabilities"] as? [String: Any])?["add"] == nil)
+        #expect(security["allowPrivilegeEscalation"] as? Bool == false)
+        #expect(security["privileged"] == nil)
+        #expect((security["seccompProfile"] as? [String: Any])?["type"] as? String == "Unconfined")
+        #expect(security["procMount"] as? String == "Unmasked")
+        #expect((pod["securityContext"] as? [String: Any])?["runAsNonRoot"] as? Bool == true)
+    }
+
+    @Test
     func theComposeFileRunsJobrunnerOnTheHealthyPostgreSQLItStarts() async throws {
         // docker is not installable here: parse the file as compose would and check its shape.
         let path = Self.root.appendingPathComponent("deploy/docker-compose.yml").path
