@@ -37,6 +37,12 @@ public struct SecretMasker: Sendable {
         return nil
     }
 
+    /// Whether `bytes` is the beginning of some masked form (shorter than it).
+    func isPrefixOfForm(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard let first = bytes.first else { return false }
+        return patterns[Int(first)].contains { $0.count > bytes.count && $0.starts(with: bytes) }
+    }
+
     public func mask(_ bytes: [UInt8]) -> [UInt8] {
         guard !isEmpty, !bytes.isEmpty else { return bytes }
         var output: [UInt8] = []
@@ -59,8 +65,9 @@ public struct SecretMasker: Sendable {
     }
 }
 
-/// Masks a stream chunk by chunk without missing secrets split across chunks. It holds back at
-/// most the longest masked form minus one byte, whatever the stream contains.
+/// Masks a stream chunk by chunk without missing secrets split across chunks. It holds back only
+/// a tail that could still become a masked form (at most the longest form minus one byte), so
+/// live output shows everything else at once.
 public struct StreamMasker: Sendable {
     private let masker: SecretMasker
     private var pending: [UInt8] = []
@@ -76,7 +83,9 @@ public struct StreamMasker: Sendable {
         pending += chunk
         // A form starting before `cut` lies wholly within `pending`, so it is decided now; one
         // starting at or after it might continue in the next chunk.
-        let cut = max(0, pending.count - (masker.longest - 1))
+        var cut = max(0, pending.count - (masker.longest - 1))
+        // Of the undecided tail, only what could be the start of a form waits for the next chunk.
+        while cut < pending.count, !masker.isPrefixOfForm(pending[cut...]) { cut += 1 }
         var output: [UInt8] = []
         output.reserveCapacity(cut)
         var index = 0

@@ -102,6 +102,7 @@ public struct BubblewrapSandbox: Sendable, Equatable {
         } catch {
             throw SandboxUnavailable(reason: "\(error)")
         }
+        if result.cancelled { throw CancellationError() }
         guard result.succeeded else {
             throw SandboxUnavailable(reason: String(decoding: result.stderr.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         }

@@ -50,6 +50,15 @@ struct SecretMaskingTests {
     }
 
     @Test
+    func liveOutputIsHeldBackOnlyWhereASecretCouldBeginSoAPausedScriptShowsItsLastLine() {
+        var stream = StreamMasker(SecretMasker(values: [Self.token]))
+        #expect(stream.feed(Array("step 1 done\n".utf8)) == Array("step 1 done\n".utf8), "nothing could start a secret here")
+        let start = String(Self.token.prefix(5))
+        #expect(stream.feed(Array("next: \(start)".utf8)) == Array("next: ".utf8), "the possible start of the token waits")
+        #expect(stream.feed(Array(Self.token.dropFirst(5).utf8) + Array("!\n".utf8)) == Array("***!\n".utf8))
+    }
+
+    @Test
     func theStreamingMaskerHoldsBackAtMostTheLongestFormAndMissesNothing() {
         let masker = SecretMasker(values: [Self.token])
         var stream = StreamMasker(masker)

@@ -195,7 +195,7 @@ struct RelativeDirectoryTests {
 struct SandboxedRunTests {
     func run(
         _ script: String, sandboxed: Bool = true, timeout: Duration? = nil, grace: Duration = .seconds(2),
-        appDirectory: String? = nil, cancelAfter: Duration? = nil
+        appDirectory: String? = nil, cancelOnceRunning marker: String? = nil
     ) async throws -> ScriptRun {
         let directory = try TemporaryDirectory("sandboxed")
         let artifact = Artifact(
@@ -206,8 +206,8 @@ struct SandboxedRunTests {
         if sandboxed { executor.sandbox = BubblewrapSandbox(hiddenPaths: [directory.file("data")]) }
         let facts = RunFacts(pipelineID: "7", repository: "acme/ops", commit: "abc", scriptPath: "jobs/x.sh", attempt: 1)
         let task = Task { try await executor.execute(artifact, facts: facts) }
-        if let cancelAfter {
-            try await Task.sleep(for: cancelAfter)
+        if let marker {
+            try await eventually("the script runs", timeout: .seconds(20)) { !processes(named: marker).isEmpty }
             task.cancel()
         }
         return try await task.value
@@ -266,7 +266,7 @@ struct SandboxedRunTests {
         let marker = "cancelled-\(UUID().uuidString.prefix(8))"
         let result = try await run(
             "bash -c 'exec -a \(marker) sleep 300' &\nwait\n", timeout: .seconds(60), grace: .milliseconds(300),
-            cancelAfter: .milliseconds(500))
+            cancelOnceRunning: marker)
         #expect(result.outcome == .cancelled)
         try await eventually("the sleeper is gone", timeout: .seconds(5)) { processes(named: marker).isEmpty }
     }
