@@ -69,15 +69,19 @@ public struct ExecuteStageHandler: StageHandler {
         } catch {
             flusher.cancel()
             await live.flush()
-            // The run did not happen; close its record so nothing shows it as running.
-            let message = executor.masker.mask(Array("jobrunner: the script could not be started: \(error)\n".utf8))
+            // The run did not happen; close its record so nothing shows it as running. Stopped
+            // before it started (an operator, shutdown), it is a cancellation, not a failure.
+            let stopped = error is CancellationError
+            let message = executor.masker.mask(
+                Array((stopped ? "jobrunner: stopped before the script started\n" : "jobrunner: the script could not be started: \(error)\n").utf8))
             let now = Date()
             try? await Task {
                 try await store.finishExecution(
                     ExecutionRecord(
                         id: executionID, pipelineID: stage.pipeline.id, attempt: stage.lease.attempt, startedAt: now,
-                        finishedAt: now, outcome: .failed, stderr: message, stderrBytes: message.count))
+                        finishedAt: now, outcome: stopped ? .cancelled : .failed, stderr: message, stderrBytes: message.count))
             }.value
+            if stopped { throw error }
             throw StageFailure.permanent("the script could not be started: \(error)")
         }
         flusher.cancel()

@@ -37,8 +37,16 @@ def accept(listener):
         threading.Thread(target=serve, args=(connection,), daemon=True).start()
 
 
+# Above 40000: tests start `jobrunner serve` on random ports from 20000 to 40000, and one of
+# them landing on this never-answering port would hang instead of failing.
+import random
 listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-listener.bind(("127.0.0.1", 0))
+while True:
+    try:
+        listener.bind(("127.0.0.1", random.randint(40001, 60000)))
+        break
+    except OSError:
+        continue
 listener.listen(64)
 print(listener.getsockname()[1], flush=True)
 threading.Thread(target=accept, args=(listener,), daemon=True).start()
