@@ -70,7 +70,8 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
                 maxBodySize: settings.webhookMaxBodySize,
                 workAvailable: context.workAvailable,
                 logger: context.logger,
-                metrics: context.metrics
+                metrics: context.metrics,
+                bodyBudget: BodyBudget(limit: 4 * settings.webhookMaxBodySize)
             ).register(on: router)
         }
         let operations = PipelineOperations(store: context.store, workAvailable: context.workAvailable)

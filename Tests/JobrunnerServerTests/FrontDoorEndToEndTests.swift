@@ -49,9 +49,36 @@ struct FrontDoorEndToEndTests {
 
         // Each slow upload gets 408 (or is closed) once its body is late.
         try await eventually("every slow upload was cut off", timeout: .seconds(60)) {
-            Int((try? String(contentsOfFile: status, encoding: .utf8)) ?? "") == 500
+            Int((try? String(contentsOfFile: status, encoding: .utf8))?.split(separator: " ").first ?? "") == 500
         }
         #expect(serve.process.isRunning)
         #expect(try await store.delivery(DeliveryID("slow-0")) == nil, "none of them created anything")
+    }
+
+    @Test
+    func bodiesBeingReadAtOnceAreBoundedInBytesAndBeyondThemA503SaysTryAgain() async throws {
+        let directory = try TemporaryDirectory("body-budget")
+        let port = Int.random(in: 20_000...40_000)
+        let serve = try JobrunnerBinary.start(
+            ["serve"],
+            environment: [
+                "JOBRUNNER_WEBHOOK_SECRET": "body-budget-secret", "JOBRUNNER_REPOSITORIES": "acme/ops", "JOBRUNNER_HTTP_PORT": "\(port)",
+                "JOBRUNNER_GIT_REMOTE": directory.file("none") + "/{repository}.git", "JOBRUNNER_LOG_LEVEL": "error",
+                // Bodies up to 64 KiB, so 256 KiB may be in flight at once.
+                "JOBRUNNER_WEBHOOK_MAX_BODY_SIZE": "64KiB",
+            ],
+            directory: directory.path)
+        defer { kill(serve.process.processIdentifier, SIGKILL) }
+        try await eventually("serve is up", timeout: .seconds(30)) {
+            (try? await JobrunnerBinary.pushWebhook(Data("{}".utf8), port: port, secret: "body-budget-secret", delivery: "warm-up")) != nil
+        }
+        // Six uploads send 60 KiB at once and then crawl: four fit, the others are told to retry.
+        let status = directory.file("status")
+        let uploads = try await LocalHelperProcess.start(script: "slow-uploads.py", arguments: ["\(port)", "6", status, "61440"])
+        defer { uploads.stop() }
+        try await eventually("two uploads were refused with 503", timeout: .seconds(8)) {
+            let fields = ((try? String(contentsOfFile: status, encoding: .utf8)) ?? "").split(separator: " ").dropFirst()
+            return fields.filter { $0 == "503" }.count == 2
+        }
     }
 }

@@ -23,6 +23,8 @@ struct WebhookRoutes: Sendable {
     var metrics: (any ServiceMetrics)? = nil
     /// How long a signed request's body may take to arrive (408 after).
     var bodyTimeout: Duration = .seconds(10)
+    /// Bytes of all bodies being read at once: four full-size bodies.
+    var bodyBudget: BodyBudget
 
     static let eventHeader = HTTPField.Name("X-GitHub-Event")!
     static let deliveryHeader = HTTPField.Name("X-GitHub-Delivery")!
@@ -40,11 +42,20 @@ struct WebhookRoutes: Sendable {
     /// A body that has not fully arrived `within` the timeout is not waited for: a slow upload
     /// (slowloris) cannot hold its connection and memory for long. GitHub sends a delivery's
     /// body at once and itself gives up after 10 s.
-    static func readBody(_ request: Request, upTo limit: Int, within timeout: Duration) async throws -> Data {
+    static func readBody(
+        _ request: Request, upTo limit: Int, within timeout: Duration, budget: BodyBudget
+    ) async throws -> Data {
         try await withThrowingTaskGroup(of: Data.self) { group in
             group.addTask {
-                var request = request
-                return Data(buffer: try await request.collectBody(upTo: limit))
+                var body = ByteBuffer()
+                defer { budget.release(body.readableBytes) }
+                for try await chunk in request.body {
+                    guard body.readableBytes + chunk.readableBytes <= limit else { throw BodyTooLarge() }
+                    guard budget.reserve(chunk.readableBytes) else { throw BodyBudgetExhausted() }
+                    var chunk = chunk
+                    body.writeBuffer(&chunk)
+                }
+                return Data(buffer: body)
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
@@ -54,6 +65,8 @@ struct WebhookRoutes: Sendable {
             return try await group.next()!
         }
     }
+
+    struct BodyTooLarge: Error {}
 
     struct BodyTimeout: Error {}
 
@@ -70,7 +83,13 @@ struct WebhookRoutes: Sendable {
         }
         let body: Data
         do {
-            body = try await Self.readBody(request, upTo: maxBodySize, within: bodyTimeout)
+            body = try await Self.readBody(request, upTo: maxBodySize, within: bodyTimeout, budget: bodyBudget)
+        } catch is BodyBudgetExhausted {
+            logger.warning("webhook body refused: too many bodies in flight", metadata: ["in_use": "\(bodyBudget.inUse)"])
+            var response = Self.answer(.serviceUnavailable, ["error": "too many webhook bodies are being received at once; try again"])
+            response.headers[.retryAfter] = "5"
+            response.headers[.connection] = "close"
+            return response
         } catch is BodyTimeout {
             logger.warning("webhook body not received in time", metadata: ["timeout": "\(bodyTimeout)"])
             var response = Self.answer(.requestTimeout, ["error": "the body did not arrive within \(bodyTimeout)"])
