@@ -52,25 +52,13 @@ static inline int jobrunner_socket_wait(int fd, short events, const char *host) 
     struct pollfd entry = {.fd = fd, .events = events};
     int ready;
     int wait = jobrunner_git_timeout_milliseconds;
-    if (jobrunner_git_deadline > 0) {
-        long long left = jobrunner_git_deadline - jobrunner_git_now();
-        if (left <= 0) {
-            char message[256];
-            snprintf(message, sizeof message, "%s was still sending at the deadline of the operation (JOBRUNNER_GIT_DEADLINE)", host);
-            git_error_set_str(GIT_ERROR_NET, message);
-            return -1;
-        }
-        if (left < wait) wait = (int)left;
-    }
+    if (jobrunner_past_deadline(host)) return -1;
+    long long left = jobrunner_git_deadline - jobrunner_git_now();
+    if (jobrunner_git_deadline > 0 && left < wait) wait = left > 0 ? (int)left : 0;
     do {
         ready = poll(&entry, 1, wait);
     } while (ready < 0 && errno == EINTR);
-    if (ready == 0 && jobrunner_git_deadline > 0 && jobrunner_git_now() >= jobrunner_git_deadline) {
-        char message[256];
-        snprintf(message, sizeof message, "%s was still sending at the deadline of the operation (JOBRUNNER_GIT_DEADLINE)", host);
-        git_error_set_str(GIT_ERROR_NET, message);
-        return -1;
-    }
+    if (ready == 0 && jobrunner_past_deadline(host)) return -1;
     if (ready == 0) {
         char message[256];
         snprintf(message, sizeof message, "%s did not answer for %d ms (JOBRUNNER_GIT_TIMEOUT)", host,

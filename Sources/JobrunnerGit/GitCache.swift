@@ -63,13 +63,10 @@ enum GitCache {
             try withCallbacks(token: token) { payload in
                 options.callbacks.payload = payload
                 options.callbacks.credentials = credentialCallback
-                options.callbacks.transfer_progress = { _, payload in GitCache.deadlinePassed(payload) ? -1 : 0 }
-                options.callbacks.sideband_progress = { _, _, payload in GitCache.deadlinePassed(payload) ? -1 : 0 }
                 try withStrings([refspec]) { specs in
                     jobrunner_git_begin_operation(Int64(limits.value.deadline.secondsDouble * 1000))
-                    let code = git_remote_fetch(remote, &specs, &options, "jobrunner fetch")
-                    try checkDeadline(payload, "fetching \(url)", repository: repository)
-                    try GitError.check(code, "fetching \(url)", repository: repository)
+                    try GitError.check(
+                        git_remote_fetch(remote, &specs, &options, "jobrunner fetch"), "fetching \(url)", repository: repository)
                 }
             }
         }
@@ -90,12 +87,8 @@ enum GitCache {
                     callbacks.pointee.rejection = strdup(status)
                     return 0
                 }
-                options.callbacks.push_transfer_progress = { _, _, _, payload in GitCache.deadlinePassed(payload) ? -1 : 0 }
-                options.callbacks.pack_progress = { _, _, _, payload in GitCache.deadlinePassed(payload) ? -1 : 0 }
-                options.callbacks.sideband_progress = { _, _, payload in GitCache.deadlinePassed(payload) ? -1 : 0 }
                 jobrunner_git_begin_operation(Int64(limits.value.deadline.secondsDouble * 1000))
                 let code = try withStrings([refspec]) { specs in git_remote_push(remote, &specs, &options) }
-                try checkDeadline(payload, "pushing to \(url)", repository: repository)
                 if let rejection = payload.assumingMemoryBound(to: CallbackPayload.self).pointee.rejection {
                     return String(cString: rejection)
                 }
@@ -117,9 +110,7 @@ enum GitCache {
 
     private static func withCallbacks<T>(token: String?, _ body: (UnsafeMutableRawPointer) throws -> T) throws -> T {
         let payload = UnsafeMutablePointer<CallbackPayload>.allocate(capacity: 1)
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(limits.value.deadline.secondsDouble * 1_000_000_000)
-        payload.initialize(
-            to: CallbackPayload(token: token.map { strdup($0) } ?? nil, attempts: 0, rejection: nil, deadline: deadline))
+        payload.initialize(to: CallbackPayload(token: token.map { strdup($0) } ?? nil, attempts: 0, rejection: nil))
         defer {
             free(payload.pointee.token)
             free(payload.pointee.rejection)
@@ -138,21 +129,6 @@ enum GitCache {
         }
     }
 
-    /// Whether the operation's deadline has passed; once it has, every progress callback cancels.
-    static func deadlinePassed(_ payload: UnsafeMutableRawPointer?) -> Bool {
-        guard let payload else { return false }
-        let callbacks = payload.assumingMemoryBound(to: CallbackPayload.self)
-        if DispatchTime.now().uptimeNanoseconds > callbacks.pointee.deadline { callbacks.pointee.pastDeadline = true }
-        return callbacks.pointee.pastDeadline
-    }
-
-    private static func checkDeadline(_ payload: UnsafeMutableRawPointer, _ operation: String, repository: String) throws {
-        guard payload.assumingMemoryBound(to: CallbackPayload.self).pointee.pastDeadline else { return }
-        throw GitError(
-            operation: operation, repository: repository, code: -1,
-            message: "gave up after \(limits.value.deadline) (JOBRUNNER_GIT_DEADLINE): the remote was still sending")
-    }
-
     /// Answers a credential request once with the token as user `x-access-token`; a second
     /// request means the token was refused.
     private static let credentialCallback: git_credential_acquire_cb = { out, _, _, _, payload in
@@ -169,9 +145,6 @@ struct CallbackPayload {
     var token: UnsafeMutablePointer<CChar>?
     var attempts: Int
     var rejection: UnsafeMutablePointer<CChar>?
-    /// `DispatchTime` nanoseconds after which the operation is cancelled.
-    var deadline: UInt64
-    var pastDeadline = false
 }
 
 /// Bounds on libgit2's network operations, which have no timeout of their own in libgit2 1.5.

@@ -12,6 +12,8 @@ enum ProcessTree {
     struct Member: Equatable {
         var pid: pid_t
         var parent: pid_t
+        /// R, S, D, Z (zombie: exited, not yet reaped), X, …
+        var state: Character
         /// Clock ticks after boot (field 22 of /proc/PID/stat): with the PID, names one process.
         var startTime: UInt64
     }
@@ -54,7 +56,9 @@ enum ProcessTree {
         else { return nil }
         // After the command name: state, ppid, … starttime is the 20th field after it.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 19, let parent = pid_t(fields[1]), let start = UInt64(fields[19]) else { return nil }
-        return Member(pid: pid, parent: parent, startTime: start)
+        guard fields.count > 19, let state = fields[0].first, let parent = pid_t(fields[1]), let start = UInt64(fields[19]) else {
+            return nil
+        }
+        return Member(pid: pid, parent: parent, state: state, startTime: start)
     }
 }

@@ -57,24 +57,8 @@ public struct SubprocessRunner: ProcessRunner {
                 let watcher = Task { await Self.watch(pid, spec: spec, state: watch) }
                 await withTaskCancellationHandler {
                     await withTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            do {
-                                for try await chunk in execution.standardOutput {
-                                    let bytes = chunk.withUnsafeBytes { Array($0) }
-                                    captures.withLock { $0.stdout.append(bytes) }
-                                    await onOutput(.stdout, bytes)
-                                }
-                            } catch {}
-                        }
-                        group.addTask {
-                            do {
-                                for try await chunk in execution.standardError {
-                                    let bytes = chunk.withUnsafeBytes { Array($0) }
-                                    captures.withLock { $0.stderr.append(bytes) }
-                                    await onOutput(.stderr, bytes)
-                                }
-                            } catch {}
-                        }
+                        group.addTask { await Self.drain(execution.standardOutput, .stdout, captures, onOutput) }
+                        group.addTask { await Self.drain(execution.standardError, .stderr, captures, onOutput) }
                         await group.waitForAll()
                     }
                 } onCancel: {
@@ -99,6 +83,21 @@ public struct SubprocessRunner: ProcessRunner {
         return ProcessResult(
             exitCode: exitCode, signal: signal, timedOut: state.timedOut, cancelled: state.stopRequested || Task.isCancelled,
             stdout: finished.stdout, stderr: finished.stderr, startedAt: startedAt, finishedAt: Date())
+    }
+
+    /// Reads one stream to its end: each chunk is kept (head and tail) and handed on live.
+    static func drain(
+        _ output: SubprocessOutputSequence, _ stream: StandardStream,
+        _ captures: Locked<(stdout: OutputCapture, stderr: OutputCapture)>,
+        _ onOutput: @escaping @Sendable (StandardStream, [UInt8]) async -> Void
+    ) async {
+        do {
+            for try await chunk in output {
+                let bytes = chunk.withUnsafeBytes { Array($0) }
+                captures.withLock { stream == .stdout ? $0.stdout.append(bytes) : $0.stderr.append(bytes) }
+                await onOutput(stream, bytes)
+            }
+        } catch {}
     }
 
     struct WatchState: Sendable {
@@ -153,11 +152,7 @@ public struct SubprocessRunner: ProcessRunner {
     /// Whether the process has ended — reaped, or a zombie waiting to be — while descendants
     /// may still hold its output pipes open.
     static func hasExited(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else {
-            return kill(pid, 0) != 0 && errno == ESRCH
-        }
-        guard let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
-        return state == "Z" || state == "X"
+        guard let process = ProcessTree.read(pid) else { return kill(pid, 0) != 0 && errno == ESRCH }
+        return process.state == "Z" || process.state == "X"
     }
 }

@@ -88,6 +88,28 @@ struct JobrunnerBinary {
         return nil
     }
 
+    /// A GitHub-shaped push of `main` adding one file per commit, by alice.
+    static func push(_ commits: [(id: String, added: String)], before: String = String(repeating: "1", count: 40)) throws -> Data {
+        let commit = { (id: String, file: String) -> [String: Any] in
+            ["id": id, "message": "add \(file)", "author": ["name": "Alice", "username": "alice"], "added": [file],
+             "removed": [String](), "modified": [String]()]
+        }
+        let last = try #require(commits.last)
+        return try JSONSerialization.data(withJSONObject: [
+            "ref": "refs/heads/main", "before": before, "after": last.id, "created": false, "deleted": false, "forced": false,
+            "commits": commits.map { commit($0.id, $0.added) }, "head_commit": commit(last.id, last.added),
+            "repository": ["full_name": "acme/ops", "default_branch": "main"], "pusher": ["name": "alice"], "sender": ["login": "alice"],
+        ])
+    }
+
+    /// A `JOBRUNNER_GIT_REMOTE` template under `directory` under which acme/ops is `git`'s bare repository.
+    static func remote(serving git: GitFixture, in directory: TemporaryDirectory) throws -> String {
+        let remotes = directory.file("remotes")
+        try FileManager.default.createDirectory(atPath: remotes + "/acme", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: remotes + "/acme/ops.git", withDestinationPath: git.bare)
+        return remotes + "/{repository}.git"
+    }
+
     /// Everything a process wrote to a pipe until it closed.
     private static func drain(_ pipe: Pipe) async throws -> String {
         try await onDedicatedThread { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
@@ -328,17 +350,14 @@ struct ServeEndToEndTests {
         // The repository acme/ops lives on this machine, where JOBRUNNER_GIT_REMOTE points.
         let git = try GitFixture()
         let commit = try git.commit(["jobs/hello.sh": "echo \"hello from $JOBRUNNER_SCRIPT at ${JOBRUNNER_COMMIT:0:7}\"\n"])
-        let remotes = try TemporaryDirectory("remotes")
-        try FileManager.default.createDirectory(atPath: remotes.file("acme"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: remotes.file("acme/ops.git"), withDestinationPath: git.bare)
-
         let directory = try TemporaryDirectory("e2e")
+        let remote = try JobrunnerBinary.remote(serving: git, in: directory)
         let port = Int.random(in: 20_000...40_000)
         let process = try JobrunnerBinary.start(
             ["serve"],
             environment: [
                 "JOBRUNNER_WEBHOOK_SECRET": "e2e-webhook-secret", "JOBRUNNER_REPOSITORIES": "acme/ops",
-                "JOBRUNNER_HTTP_PORT": "\(port)", "JOBRUNNER_GIT_REMOTE": remotes.path + "/{repository}.git",
+                "JOBRUNNER_HTTP_PORT": "\(port)", "JOBRUNNER_GIT_REMOTE": remote,
                 "JOBRUNNER_WORKERS": "2",
             ],
             directory: directory.path).process

@@ -13,15 +13,13 @@ struct FrontDoorEndToEndTests {
         let git = try GitFixture()
         let commit = try git.commit(["jobs/hello.sh": "echo hello\n"])
         let directory = try TemporaryDirectory("front-door")
-        let remotes = directory.file("remotes")
-        try FileManager.default.createDirectory(atPath: remotes + "/acme", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: remotes + "/acme/ops.git", withDestinationPath: git.bare)
+        let remote = try JobrunnerBinary.remote(serving: git, in: directory)
         let port = Int.random(in: 20_000...40_000)
         let serve = try JobrunnerBinary.start(
             ["serve"],
             environment: [
                 "JOBRUNNER_WEBHOOK_SECRET": "front-door-secret", "JOBRUNNER_REPOSITORIES": "acme/ops", "JOBRUNNER_HTTP_PORT": "\(port)",
-                "JOBRUNNER_GIT_REMOTE": remotes + "/{repository}.git", "JOBRUNNER_LOG_LEVEL": "error",
+                "JOBRUNNER_GIT_REMOTE": remote, "JOBRUNNER_LOG_LEVEL": "error",
             ],
             directory: directory.path)
         defer { kill(serve.process.processIdentifier, SIGKILL) }
@@ -33,14 +31,7 @@ struct FrontDoorEndToEndTests {
         defer { slow.stop() }
         #expect(slow.port == 500, "all 500 slow uploads are connected and waiting")
 
-        let push = try JSONSerialization.data(withJSONObject: [
-            "ref": "refs/heads/main", "before": String(repeating: "1", count: 40), "after": commit,
-            "created": false, "deleted": false, "forced": false,
-            "commits": [["id": commit, "message": "hello", "author": ["name": "A", "username": "a"], "added": ["jobs/hello.sh"],
-                         "removed": [String](), "modified": [String]()]],
-            "head_commit": ["id": commit, "message": "hello", "author": ["name": "A", "username": "a"]],
-            "repository": ["full_name": "acme/ops", "default_branch": "main"], "pusher": ["name": "a"], "sender": ["login": "a"],
-        ])
+        let push = try JobrunnerBinary.push([(commit, "jobs/hello.sh")])
         let started = ContinuousClock.now
         #expect(try await JobrunnerBinary.pushWebhook(push, port: port, secret: "front-door-secret", delivery: "valid-1") == 202)
         #expect(ContinuousClock.now - started < .seconds(5), "answered while 500 uploads crawl")

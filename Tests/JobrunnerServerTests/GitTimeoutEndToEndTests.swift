@@ -28,16 +28,7 @@ struct GitTimeoutEndToEndTests {
         defer { kill(serve.process.processIdentifier, SIGKILL) }
         let first = String(repeating: "a", count: 40)
         let second = String(repeating: "b", count: 40)
-        let commit = { (id: String, file: String) -> [String: Any] in
-            ["id": id, "message": "add \(file)", "author": ["name": "Alice", "username": "alice"], "added": [file],
-             "removed": [String](), "modified": [String]()]
-        }
-        let push = try JSONSerialization.data(withJSONObject: [
-            "ref": "refs/heads/main", "before": String(repeating: "1", count: 40), "after": second,
-            "created": false, "deleted": false, "forced": false,
-            "commits": [commit(first, "jobs/one.sh"), commit(second, "jobs/two.sh")], "head_commit": commit(second, "jobs/two.sh"),
-            "repository": ["full_name": "acme/ops", "default_branch": "main"], "pusher": ["name": "alice"], "sender": ["login": "alice"],
-        ])
+        let push = try JobrunnerBinary.push([(first, "jobs/one.sh"), (second, "jobs/two.sh")])
         #expect(try await JobrunnerBinary.pushWebhook(push, port: port, secret: "timeout-secret", delivery: "stall-\(mode)") == 202)
 
         // Both pipelines' PROCESS tried and failed with why: the first fetch let go of the repository.

@@ -13,10 +13,8 @@ struct MaskingEndToEndTests {
         let secret = "sk_live_" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
         let git = try GitFixture()
         let commit = try git.commit(["jobs/broken.ts": "const key: string = \"\(secret)\" +;\n"])
-        let remotes = try TemporaryDirectory("remotes")
-        try FileManager.default.createDirectory(atPath: remotes.file("acme"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: remotes.file("acme/ops.git"), withDestinationPath: git.bare)
         let directory = try TemporaryDirectory("masking")
+        let remote = try JobrunnerBinary.remote(serving: git, in: directory)
         let receiver = try await GitHubAPIStandIn.start(["repositories": [String: String]()], in: directory)
         defer { receiver.stop() }
         let port = Int.random(in: 20_000...40_000)
@@ -24,20 +22,13 @@ struct MaskingEndToEndTests {
             ["serve"],
             environment: [
                 "JOBRUNNER_WEBHOOK_SECRET": "masking-webhook-secret", "JOBRUNNER_REPOSITORIES": "acme/ops",
-                "JOBRUNNER_HTTP_PORT": "\(port)", "JOBRUNNER_GIT_REMOTE": remotes.path + "/{repository}.git",
+                "JOBRUNNER_HTTP_PORT": "\(port)", "JOBRUNNER_GIT_REMOTE": remote,
                 "JOBRUNNER_SECRETS": "STRIPE_KEY", "STRIPE_KEY": secret,
                 "JOBRUNNER_CALLBACK_URLS": receiver.baseURL + "/callbacks/ops", "JOBRUNNER_CALLBACK_SECRET": "callback-secret-value",
             ],
             directory: directory.path)
         defer { kill(serve.process.processIdentifier, SIGKILL) }
-        let push = try JSONSerialization.data(withJSONObject: [
-            "ref": "refs/heads/main", "before": String(repeating: "1", count: 40), "after": commit,
-            "created": false, "deleted": false, "forced": false,
-            "commits": [["id": commit, "message": "broken", "author": ["name": "A", "username": "a"], "added": ["jobs/broken.ts"],
-                         "removed": [String](), "modified": [String]()]],
-            "head_commit": ["id": commit, "message": "broken", "author": ["name": "A", "username": "a"]],
-            "repository": ["full_name": "acme/ops", "default_branch": "main"], "pusher": ["name": "a"], "sender": ["login": "a"],
-        ])
+        let push = try JobrunnerBinary.push([(commit, "jobs/broken.ts")])
         #expect(try await JobrunnerBinary.pushWebhook(push, port: port, secret: "masking-webhook-secret", delivery: "m-1") == 202)
         let store = try SQLitePipelineStore(path: directory.file("data/jobrunner.sqlite"))
         try await eventually("PROCESS failed and the callback went out", timeout: .seconds(60)) {

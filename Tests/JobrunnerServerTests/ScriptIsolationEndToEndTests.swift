@@ -53,16 +53,14 @@ struct ScriptIsolationEndToEndTests {
             ["repositories": ["acme/ops": git.bare], "app": ["id": "123", "installation_id": 42], "pulls": [String: Any]()], in: directory)
         defer { github.stop() }
 
-        let remotes = directory.file("remotes")
-        try FileManager.default.createDirectory(atPath: remotes + "/acme", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: remotes + "/acme/ops.git", withDestinationPath: git.bare)
+        let remote = try JobrunnerBinary.remote(serving: git, in: directory)
         let port = Int.random(in: 20_000...40_000)
         // The script is written once the service's PID is known; the commit comes first, the push after.
         let serve = try JobrunnerBinary.start(
             ["serve"],
             environment: [
                 "JOBRUNNER_CONFIG_FILE": config, "JOBRUNNER_REPOSITORIES": "acme/ops", "JOBRUNNER_HTTP_PORT": "\(port)",
-                "JOBRUNNER_DASHBOARD_TOKEN": "ops:\(dashboardToken)", "JOBRUNNER_GIT_REMOTE": remotes + "/{repository}.git",
+                "JOBRUNNER_DASHBOARD_TOKEN": "ops:\(dashboardToken)", "JOBRUNNER_GIT_REMOTE": remote,
                 "JOBRUNNER_GITHUB_APP_ID": "123", "JOBRUNNER_GITHUB_APP_PRIVATE_KEY_PATH": key,
                 "JOBRUNNER_GITHUB_API_URL": github.baseURL, "JOBRUNNER_APP_DIR": application,
                 "JOBRUNNER_SCRIPT_ISOLATION": isolation, "JOBRUNNER_WORKERS": "1",
@@ -75,13 +73,7 @@ struct ScriptIsolationEndToEndTests {
             "jobs/attack.sh": Self.attack(
                 servicePID: servicePID, database: data + "/jobrunner.sqlite", dataDirectory: data, key: key, config: config)
         ])
-        let push = try JSONSerialization.data(withJSONObject: [
-            "ref": "refs/heads/main", "before": String(repeating: "1", count: 40), "after": commit,
-            "created": false, "deleted": false, "forced": false,
-            "commits": [["id": commit, "message": "Add attack", "author": ["name": "Mallory", "username": "mallory"], "added": ["jobs/attack.sh"], "removed": [String](), "modified": [String]()]],
-            "head_commit": ["id": commit, "message": "Add attack", "author": ["name": "Mallory", "username": "mallory"]],
-            "repository": ["full_name": "acme/ops", "default_branch": "main"], "pusher": ["name": "mallory"], "sender": ["login": "mallory"],
-        ])
+        let push = try JobrunnerBinary.push([(commit, "jobs/attack.sh")])
         let status = try await JobrunnerBinary.pushWebhook(push, port: port, secret: webhookSecret, delivery: "attack-\(isolation)")
         guard status == 202 else {
             kill(serve.process.processIdentifier, SIGKILL)

@@ -352,24 +352,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if pull is None:
                 raise not_found()
             return 200, pull, {}
-        m = re.fullmatch(r"/pulls/(\d+)/reviews", rest)
+        m = re.fullmatch(r"/pulls/(\d+)/(reviews|commits)", rest)
         if m and method == "GET":
-            reviews = pulls.get("reviews", {}).get(m.group(1), [])
-            per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
-            chunk = reviews[(page - 1) * per_page: page * per_page]
-            headers = {}
-            if page * per_page < len(reviews):
-                headers["Link"] = f'<{base}/pulls/{m.group(1)}/reviews?per_page={per_page}&page={page + 1}>; rel="next"'
-            return 200, chunk, headers
-        m = re.fullmatch(r"/pulls/(\d+)/commits", rest)
-        if m and method == "GET":
-            commits = pulls.get("commits", {}).get(m.group(1), [])
-            per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
-            chunk = commits[(page - 1) * per_page: page * per_page]
-            headers = {}
-            if page * per_page < len(commits):
-                headers["Link"] = f'<{base}/pulls/{m.group(1)}/commits?per_page={per_page}&page={page + 1}>; rel="next"'
-            return 200, chunk, headers
+            return self.page(pulls.get(m.group(2), {}).get(m.group(1), []), f"{base}{rest}", query)
         m = re.fullmatch(r"/statuses/([0-9a-f]{40})", rest)
         if m and method == "POST":
             if body.get("state") not in ("error", "failure", "pending", "success"):
@@ -385,6 +370,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 201, {"id": len(REQUESTS), "body": body["body"], "created_at": now_iso(),
                          "html_url": f"https://github.example/pull/{m.group(1)}#comment", "user": {"login": "bot"}}, {}
         raise not_found()
+
+    @staticmethod
+    def page(items, url, query):
+        """One page of a paginated list, with GitHub's `Link: rel="next"` when more follow."""
+        per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+        headers = {}
+        if page * per_page < len(items):
+            headers["Link"] = f'<{url}?per_page={per_page}&page={page + 1}>; rel="next"'
+        return 200, items[(page - 1) * per_page: page * per_page], headers
 
     def ref_json(self, base, branch, sha):
         return {"ref": "refs/heads/" + branch, "node_id": "REF_" + sha[:8], "url": f"{base}/git/refs/heads/{branch}",
