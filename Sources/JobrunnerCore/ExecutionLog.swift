@@ -134,18 +134,8 @@ public struct ExecutionLog: Sendable, Equatable {
         return text + fence(bytes, language: "")
     }
 
-    /// A code fence longer than any run of backticks in the content, so nothing can close it.
     static func fence(_ bytes: [UInt8], language: String) -> String {
-        let content = String(decoding: bytes, as: UTF8.self)
-        var longest = 0
-        var current = 0
-        for character in content {
-            current = character == "`" ? current + 1 : 0
-            longest = max(longest, current)
-        }
-        let marker = String(repeating: "`", count: max(3, longest + 1))
-        let body = content.hasSuffix("\n") ? content : content + "\n"
-        return "\(marker)\(language)\n\(body)\(marker)\n\n"
+        MarkdownText.fence(String(decoding: bytes, as: UTF8.self), language: language)
     }
 
     static func quote(_ value: String) -> String {

@@ -38,4 +38,17 @@ public enum MarkdownText {
         let padded = shown.hasPrefix("`") || shown.hasSuffix("`") ? " \(shown) " : shown
         return fence + padded + fence
     }
+
+    /// A code fence longer than any run of backticks in the content, so nothing can close it.
+    public static func fence(_ content: String, language: String = "") -> String {
+        var longest = 0
+        var current = 0
+        for character in content {
+            current = character == "`" ? current + 1 : 0
+            longest = max(longest, current)
+        }
+        let marker = String(repeating: "`", count: max(3, longest + 1))
+        let body = content.hasSuffix("\n") ? content : content + "\n"
+        return "\(marker)\(language)\n\(body)\(marker)\n\n"
+    }
 }

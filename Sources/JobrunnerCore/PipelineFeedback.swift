@@ -1,10 +1,15 @@
 import Foundation
 
-/// What the outside world hears about a pipeline: commit statuses, a pull request comment,
-/// signed callbacks. Best effort — a channel that fails is recorded, never fails the pipeline.
-public enum PipelineEvent: Sendable, Equatable {
-    /// PROCESS began.
+/// What the outside world hears about a pipeline: commit statuses, the pull request comment,
+/// chat, signed callbacks. Written to the outbox with the stage change that caused it and
+/// delivered in the background (`OutboxMessage`): a channel that fails never holds a pipeline.
+public enum PipelineEvent: Sendable, Equatable, Codable {
+    /// PROCESS began (building).
     case started
+    /// EXECUTE started the script.
+    case running
+    /// The running script reported progress (coalesced: at most one waits in the outbox).
+    case progress
     /// CLEANUP committed the log; the script ran to `report.outcome`.
     case finished(PipelineReport)
     /// A stage failed for good (until an operator retries it).
@@ -16,7 +21,7 @@ public enum PipelineEvent: Sendable, Equatable {
     /// The event with its free text (reasons) masked.
     public func masked(_ masker: SecretMasker) -> PipelineEvent {
         switch self {
-        case .started, .finished: self
+        case .started, .running, .progress, .finished: self
         case .failed(let stage, let reason): .failed(stage: stage, reason: masker.mask(reason))
         case .waiting(let reason, let pullRequest): .waiting(reason: masker.mask(reason), pullRequest: pullRequest)
         }
@@ -25,6 +30,8 @@ public enum PipelineEvent: Sendable, Equatable {
     public var name: String {
         switch self {
         case .started: "started"
+        case .running: "running"
+        case .progress: "progress"
         case .waiting: "waiting"
         case .finished(let report): report.outcome == .succeeded ? "succeeded" : "failed"
         case .failed: "failed"
@@ -33,7 +40,7 @@ public enum PipelineEvent: Sendable, Equatable {
 }
 
 /// How a pipeline ended, for the feedback channels.
-public struct PipelineReport: Sendable, Equatable {
+public struct PipelineReport: Sendable, Equatable, Codable {
     public var outcome: ExecutionOutcome
     public var exitCode: Int32?
     public var duration: Duration?
@@ -61,11 +68,69 @@ public struct PipelineReport: Sendable, Equatable {
 
 /// One way of telling the outside world.
 public protocol FeedbackChannel: Sendable {
-    /// e.g. `commit-status`, `pull-request-comment`, `callback`.
+    /// e.g. `commit-status`, `pull-request-comment`, `slack`, `callback`.
     var name: String { get }
-    /// Delivers what this channel says about the event; returns where it went, or nil when the
-    /// channel has nothing to say about it. Throws when delivery failed.
-    func deliver(_ event: PipelineEvent, for pipeline: PipelineRecord) async throws -> [String]
+    /// Whether this channel says anything about `event`; asked once, when the outbox message is
+    /// first delivered.
+    func wants(_ event: PipelineEvent) -> Bool
+    /// Delivers what this channel says; returns where it went (empty when it had nothing to say
+    /// after all). Throws `FeedbackDeferral` to be asked again later without counting a failed
+    /// attempt (a rate limit), `FeedbackRefused` when trying again cannot help, anything else
+    /// to be retried with backoff.
+    func deliver(_ delivery: FeedbackDelivery) async throws -> [String]
+}
+
+/// One outbox message on its way to a channel, with what the pipeline looks like now.
+public struct FeedbackDelivery: Sendable {
+    /// The outbox message: the same on every retry, so receivers can drop duplicates.
+    public var messageID: Int64
+    public var event: PipelineEvent
+    public var pipeline: PipelineRecord
+    /// No later message of this pipeline waits in the outbox: a channel that shows the current
+    /// state (the pull-request comment) skips messages a later one will cover anyway.
+    public var isLatest: Bool
+    public var snapshot: PipelineSnapshot
+
+    public init(messageID: Int64, event: PipelineEvent, pipeline: PipelineRecord, isLatest: Bool, snapshot: PipelineSnapshot) {
+        self.messageID = messageID
+        self.event = event
+        self.pipeline = pipeline
+        self.isLatest = isLatest
+        self.snapshot = snapshot
+    }
+}
+
+/// What a pipeline looks like when its feedback is delivered (not when the event happened).
+public struct PipelineSnapshot: Sendable {
+    public var detail: PipelineDetail?
+    public var artifact: Artifact?
+    /// The latest run of the script, with its (masked, capped) output so far.
+    public var execution: ExecutionRecord?
+
+    public init(detail: PipelineDetail?, artifact: Artifact?, execution: ExecutionRecord?) {
+        self.detail = detail
+        self.artifact = artifact
+        self.execution = execution
+    }
+
+    /// The merged pull request: as intake found it, else as PROCESS found it.
+    public func pullRequest(of pipeline: PipelineRecord) -> Int? {
+        pipeline.source.pullRequest ?? artifact?.approval?.number
+    }
+}
+
+/// A channel asks to be tried again at `until` (its rate limit); not a failed attempt.
+public struct FeedbackDeferral: Error, Sendable, Equatable {
+    public var until: Date
+    public init(until: Date) { self.until = until }
+}
+
+/// A channel's receiver refused the message for good (a 4xx other than a rate limit):
+/// recorded, never retried.
+public struct FeedbackRefused: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
 }
 
 /// One delivery attempt of feedback, kept with the pipeline so operators see what failed.

@@ -30,6 +30,8 @@ public enum Setting: String, CaseIterable, Sendable {
     case callbackURLs = "JOBRUNNER_CALLBACK_URLS"
     case callbackSecret = "JOBRUNNER_CALLBACK_SECRET"
     case publicURL = "JOBRUNNER_PUBLIC_URL"
+    case slackWebhookURL = "JOBRUNNER_SLACK_WEBHOOK_URL"
+    case commentEditInterval = "JOBRUNNER_COMMENT_EDIT_INTERVAL"
     case dashboardToken = "JOBRUNNER_DASHBOARD_TOKEN"
     case sessionLifetime = "JOBRUNNER_SESSION_LIFETIME"
     case metricsPublic = "JOBRUNNER_METRICS_PUBLIC"

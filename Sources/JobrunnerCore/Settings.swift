@@ -83,6 +83,10 @@ public struct Settings: Sendable, Equatable {
     public var callbackURLs: [String] = []
     public var callbackSecret: String?
     public var publicURL: String?
+    /// Slack (or Mattermost) incoming webhook: a message when a script starts, succeeds or fails.
+    public var slackWebhookURL: String?
+    /// The pull-request comment of a pipeline is edited at most once per this interval.
+    public var commentEditInterval: Duration = .seconds(10)
     public var dashboardTokens: [OperatorToken]
     /// How long a dashboard session lasts.
     public var sessionLifetime: Duration = .seconds(12 * 3600)

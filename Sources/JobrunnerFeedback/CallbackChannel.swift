@@ -9,7 +9,8 @@ import NIOHTTP1
 /// `JOBRUNNER_CALLBACK_URLS`: a JSON POST to each URL when a pipeline succeeds or fails, signed
 /// with HMAC-SHA256 exactly as GitHub signs webhooks (`X-Hub-Signature-256: sha256=<hex>` over
 /// the raw body, also sent as `X-Jobrunner-Signature-256`), so receivers can verify it with the
-/// code they use for GitHub. Each URL gets a few tries with backoff; 2xx counts as delivered.
+/// code they use for GitHub. 2xx counts as delivered; the outbox retries the rest with backoff,
+/// with the same `X-Jobrunner-Delivery` id, so a receiver can drop a duplicate.
 public struct CallbackChannel: FeedbackChannel {
     public let urls: [String]
     private let secret: String
@@ -22,7 +23,7 @@ public struct CallbackChannel: FeedbackChannel {
 
     public init(
         urls: [String], secret: String, httpClient: HTTPClient = .shared, clock: any JobClock = SystemClock(),
-        timeout: TimeAmount = .seconds(10), backoff: [Duration] = [.seconds(1), .seconds(5)]
+        timeout: TimeAmount = .seconds(10), backoff: [Duration] = []
     ) {
         self.urls = urls
         self.secret = secret
@@ -38,31 +39,44 @@ public struct CallbackChannel: FeedbackChannel {
         self.init(urls: settings.callbackURLs, secret: secret)
     }
 
-    public func deliver(_ event: PipelineEvent, for pipeline: PipelineRecord) async throws -> [String] {
+    public func wants(_ event: PipelineEvent) -> Bool {
         switch event {
-        case .started, .waiting: return []
-        case .finished, .failed: break
+        case .started, .running, .progress, .waiting: false
+        case .finished, .failed: true
         }
-        guard !urls.isEmpty else { return [] }
-        let body = try Self.payload(event, pipeline: pipeline, at: clock.now())
+    }
+
+    public func deliver(_ delivery: FeedbackDelivery) async throws -> [String] {
+        guard wants(delivery.event), !urls.isEmpty else { return [] }
+        let event = delivery.event
+        let body = try Self.payload(event, pipeline: delivery.pipeline, at: clock.now())
         let signature = WebhookVerifier.signature(for: body, secret: secret)
-        let delivery = UUID().uuidString.lowercased()
+        let deliveryID = "pipeline-\(delivery.pipeline.id.rawValue)-message-\(delivery.messageID)"
         var failures: [String] = []
+        var refusedOnly = true
         for url in urls {
-            if let failure = await post(body, to: url, signature: signature, event: event.name, delivery: delivery) {
-                failures.append("\(url): \(failure)")
+            if let failure = await post(body, to: url, signature: signature, event: event.name, delivery: deliveryID) {
+                failures.append("\(url): \(failure.reason)")
+                refusedOnly = refusedOnly && failure.refused
             }
         }
-        guard failures.isEmpty else { throw CallbackError(failures: failures) }
+        guard failures.isEmpty else {
+            let error = CallbackError(failures: failures)
+            if refusedOnly { throw FeedbackRefused(error.description) }
+            throw error
+        }
         return urls
     }
 
-    /// Nil when delivered; otherwise why the last try failed.
-    private func post(_ body: Data, to url: String, signature: String, event: String, delivery: String) async -> String? {
+    /// Nil when delivered; otherwise why the last try failed and whether the receiver refused it
+    /// (a 4xx other than 408 and 429: trying again cannot help).
+    private func post(_ body: Data, to url: String, signature: String, event: String, delivery: String) async -> (
+        reason: String, refused: Bool
+    )? {
         var last = ""
         for attempt in 0...backoff.count {
             if attempt > 0 {
-                do { try await clock.sleep(for: backoff[attempt - 1]) } catch { return "cancelled" }
+                do { try await clock.sleep(for: backoff[attempt - 1]) } catch { return ("cancelled", false) }
             }
             var request = HTTPClientRequest(url: url)
             request.method = .POST
@@ -78,12 +92,13 @@ public struct CallbackChannel: FeedbackChannel {
                 _ = try? await response.body.collect(upTo: 64 * 1024)
                 if (200..<300).contains(response.status.code) { return nil }
                 last = "answered \(response.status.code)"
-                if (400..<500).contains(response.status.code) && response.status.code != 429 { return last }
+                let code = response.status.code
+                if (400..<500).contains(code) && code != 429 && code != 408 { return (last, true) }
             } catch {
                 last = "\(error)"
             }
         }
-        return last
+        return (last, false)
     }
 
     /// The callback body: what happened, to which pipeline, and where the log is.
@@ -98,7 +113,7 @@ public struct CallbackChannel: FeedbackChannel {
             ] as [String: Any],
         ]
         switch event {
-        case .started, .waiting:
+        case .started, .running, .progress, .waiting:
             break
         case .finished(let report):
             var execution: [String: Any] = ["outcome": report.outcome.rawValue, "exit_status": report.exitCode.map { Int($0) as Any } ?? NSNull()]

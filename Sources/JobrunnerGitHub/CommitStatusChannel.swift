@@ -2,8 +2,8 @@ import Foundation
 import JobrunnerCore
 
 /// A commit status on the pushed commit, one context per script (`jobrunner: jobs/x.ts`):
-/// pending when PROCESS starts, success or failure when the log is committed, error when a
-/// stage fails for good.
+/// pending when PROCESS starts and while EXECUTE waits, success or failure when the log is
+/// committed, error when a stage fails for good.
 public struct CommitStatusChannel: FeedbackChannel {
     public let api: any GitHubAPI
     /// Where operators look at a pipeline (`JOBRUNNER_PUBLIC_URL`), for pending and failed states.
@@ -16,7 +16,16 @@ public struct CommitStatusChannel: FeedbackChannel {
         self.dashboardURL = dashboardURL
     }
 
-    public func deliver(_ event: PipelineEvent, for pipeline: PipelineRecord) async throws -> [String] {
+    public func wants(_ event: PipelineEvent) -> Bool {
+        switch event {
+        case .started, .waiting, .finished, .failed: true
+        case .running, .progress: false
+        }
+    }
+
+    public func deliver(_ delivery: FeedbackDelivery) async throws -> [String] {
+        let event = delivery.event
+        let pipeline = delivery.pipeline
         let source = pipeline.source
         let pipelineURL = dashboardURL.map { "\($0)/pipelines/\(pipeline.id.rawValue)" }
         let status: CommitStatus
@@ -40,44 +49,20 @@ public struct CommitStatusChannel: FeedbackChannel {
         case .failed(let stage, let reason):
             status = CommitStatus(
                 state: .error, targetURL: pipelineURL,
-                description: "pipeline \(pipeline.id.rawValue): \(stage.rawValue) failed: \(reason)",
+                description: String("pipeline \(pipeline.id.rawValue): \(stage.rawValue) failed: \(reason)".prefix(140)),
                 context: Self.context(source.scriptPath))
+        case .running, .progress:
+            return []
         }
-        try await api.createStatus(status, commit: source.commit, in: source.repository)
+        do {
+            try await api.createStatus(status, commit: source.commit, in: source.repository)
+        } catch {
+            throw GitHubFeedbackErrors.classify(error, now: Date())
+        }
         return ["\(source.repository)@\(source.commit.prefix(12)) \(status.context)=\(status.state.rawValue)"]
     }
 
     static func context(_ scriptPath: String) -> String { "jobrunner: \(scriptPath)" }
-}
-
-/// A comment on the merged pull request the script came from: when its script waits for a
-/// deploy, and with the outcome and a link to the log once the log is committed.
-public struct PullRequestCommentChannel: FeedbackChannel {
-    public let api: any GitHubAPI
-
-    public var name: String { "pull-request-comment" }
-
-    public init(api: any GitHubAPI) { self.api = api }
-
-    public func deliver(_ event: PipelineEvent, for pipeline: PipelineRecord) async throws -> [String] {
-        let source = pipeline.source
-        if case .waiting(let reason, let pullRequest) = event, let number = pullRequest ?? source.pullRequest {
-            let body = "⏳ Jobrunner has not started `\(source.scriptPath)` yet (pipeline \(pipeline.id.rawValue)): \(reason)."
-            return [try await api.createComment(body, onIssue: number, in: source.repository)]
-        }
-        guard case .finished(let report) = event, let number = report.pullRequest ?? source.pullRequest else {
-            return []
-        }
-        var body = report.outcome == .succeeded ? "✅" : "❌"
-        body += " Jobrunner ran `\(source.scriptPath)` (pipeline \(pipeline.id.rawValue)): **\(report.outcome.rawValue)**"
-        if let code = report.exitCode { body += ", exit status \(code)" }
-        if let duration = report.duration { body += ", \(FeedbackText.seconds(duration))" }
-        body += ".\n\nExecution log: "
-        body += report.logURL.map { "[`\(report.logPath)`](\($0))" } ?? "`\(report.logPath)`"
-        body += " (commit \(report.logCommit.prefix(12)))."
-        let url = try await api.createComment(body, onIssue: number, in: source.repository)
-        return [url]
-    }
 }
 
 enum FeedbackText {

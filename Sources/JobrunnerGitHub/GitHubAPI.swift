@@ -17,8 +17,26 @@ public protocol GitHubAPI: Sendable {
     func commits(of number: Int, in repository: RepositoryName) async throws -> [PullRequestCommit]
     /// `POST /repos/{owner}/{repo}/statuses/{sha}`.
     func createStatus(_ status: CommitStatus, commit: String, in repository: RepositoryName) async throws
-    /// `POST /repos/{owner}/{repo}/issues/{number}/comments`; returns the comment's URL.
-    func createComment(_ body: String, onIssue number: Int, in repository: RepositoryName) async throws -> String
+    /// `POST /repos/{owner}/{repo}/issues/{number}/comments`.
+    func createComment(_ body: String, onIssue number: Int, in repository: RepositoryName) async throws -> IssueComment
+    /// `PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}`.
+    func updateComment(_ id: Int64, body: String, in repository: RepositoryName) async throws -> IssueComment
+}
+
+/// A comment on an issue or pull request, as GitHub answers it.
+public struct IssueComment: Sendable, Equatable, Decodable {
+    public var id: Int64
+    public var htmlURL: String
+
+    public init(id: Int64, htmlURL: String) {
+        self.id = id
+        self.htmlURL = htmlURL
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case htmlURL = "html_url"
+    }
 }
 
 /// The result of comparing two commits.

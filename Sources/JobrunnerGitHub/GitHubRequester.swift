@@ -44,6 +44,14 @@ public struct GitHubRequester: Sendable {
             maxRateLimitWait: .zero)
     }
 
+    /// The requester the feedback outbox uses: the outbox retries with backoff and defers rate
+    /// limits itself, so one quick retry here.
+    public static func forFeedback(baseURL: String, httpClient: HTTPClient = .shared) -> GitHubRequester {
+        GitHubRequester(
+            baseURL: baseURL, httpClient: httpClient, timeout: .seconds(10), maxAttempts: 2, backoff: [.milliseconds(500)],
+            maxRateLimitWait: .zero)
+    }
+
     /// A successful answer.
     public struct Response: Sendable {
         public var status: Int

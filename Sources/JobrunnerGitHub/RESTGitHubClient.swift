@@ -85,13 +85,19 @@ public struct RESTGitHubClient: GitHubAPI {
             body: status)
     }
 
-    public func createComment(_ body: String, onIssue number: Int, in repository: RepositoryName) async throws -> String {
-        struct Comment: Encodable, Sendable { var body: String }
-        struct Created: Decodable { var html_url: String }
+    public func createComment(_ body: String, onIssue number: Int, in repository: RepositoryName) async throws -> IssueComment {
         let path = "\(Self.path(repository))/issues/\(number)/comments"
-        return try await requester.send(.POST, path, token: credentials.token(for: repository), body: Comment(body: body))
-            .decode(Created.self, url: path).html_url
+        return try await requester.send(.POST, path, token: credentials.token(for: repository), body: CommentBody(body: body))
+            .decode(IssueComment.self, url: path)
     }
+
+    public func updateComment(_ id: Int64, body: String, in repository: RepositoryName) async throws -> IssueComment {
+        let path = "\(Self.path(repository))/issues/comments/\(id)"
+        return try await requester.send(.PATCH, path, token: credentials.token(for: repository), body: CommentBody(body: body))
+            .decode(IssueComment.self, url: path)
+    }
+
+    private struct CommentBody: Encodable, Sendable { var body: String }
 
     /// GETs `path` and every `rel="next"` page after it.
     private func eachPage<Page: Decodable>(

@@ -31,18 +31,18 @@ extension BuildStageHandler {
 /// at that commit for toolchains that bundle imports — build it, store the artifact (with the
 /// pull request and its approvers, for the log).
 public struct BuildStageHandler: StageHandler {
-    public let store: any RunRecords
     public let reader: any ScriptSourceReader
     public let builder: ScriptBuilder
     public let scopes: SourceScopePolicy
     public let approvalGate: (any ApprovalGate)?
-    public let feedback: FeedbackDispatcher?
+    public let store: any RunRecords & FeedbackLog
+    public let feedback: FeedbackEvents?
     /// Reads the branch tip (`ScriptOnBranchRule`); nil skips the check (tests of the handler alone).
     public let branch: (any BranchDirectoryReader)?
 
     public init(
-        store: any RunRecords, reader: any ScriptSourceReader, builder: ScriptBuilder, scopes: SourceScopePolicy,
-        approvalGate: (any ApprovalGate)? = nil, feedback: FeedbackDispatcher? = nil,
+        store: any RunRecords & FeedbackLog, reader: any ScriptSourceReader, builder: ScriptBuilder, scopes: SourceScopePolicy,
+        approvalGate: (any ApprovalGate)? = nil, feedback: FeedbackEvents? = nil,
         branch: (any BranchDirectoryReader)? = nil
     ) {
         self.branch = branch
@@ -56,8 +56,9 @@ public struct BuildStageHandler: StageHandler {
 
     public func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess {
         let source = stage.pipeline.source
-        if stage.lease.attempt == 1 {
-            await feedback?.report(.started, for: stage.pipeline, logger: logger)
+        if stage.lease.attempt == 1, let events = feedback?(.started), !events.isEmpty {
+            try await store.enqueueFeedback(events, for: stage.pipeline.id)
+            feedback?.written.signal()
         }
         let approval = try await approvalGate?.check(stage.pipeline)
         let script = try await reader.read(

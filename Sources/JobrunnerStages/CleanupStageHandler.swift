@@ -18,7 +18,7 @@ public struct CleanupStageHandler: StageHandler {
     /// Where a committed file can be read, with `{repository}`, `{commit}` and `{path}`
     /// (e.g. `https://github.com/{repository}/blob/{commit}/{path}`), for feedback links.
     public let fileURLTemplate: String?
-    public let feedback: FeedbackDispatcher?
+    public let feedback: FeedbackEvents?
     /// For the fence languages of the log.
     public let toolchains: [Toolchain]
 
@@ -26,7 +26,7 @@ public struct CleanupStageHandler: StageHandler {
         store: any PipelineLookup & RunRecords, committer: any LogCommitter, logsDirectory: String,
         masker: @autoclosure @escaping @Sendable () -> SecretMasker,
         authorName: String = "jobrunner[bot]", authorEmail: String = "jobrunner[bot]@users.noreply.github.com",
-        skipCI: Bool = true, fileURLTemplate: String? = nil, feedback: FeedbackDispatcher? = nil,
+        skipCI: Bool = true, fileURLTemplate: String? = nil, feedback: FeedbackEvents? = nil,
         toolchains: [Toolchain] = Toolchain.builtIn
     ) {
         self.toolchains = toolchains
@@ -60,14 +60,10 @@ public struct CleanupStageHandler: StageHandler {
             pipeline, log: log.render(masking: masking()), outcome: execution.outcome.rawValue, discardedBy: nil)
         logger.info("log committed", metadata: ["commit": "\(result.commit)", "log": "\(path)"])
         let logURL = self.logURL(source.repository, commit: result.commit, path: path)
-        await feedback?.report(
-            .finished(
-                PipelineReport(
-                    outcome: execution.outcome, exitCode: execution.exitCode, duration: execution.duration, logPath: path,
-                    logURL: logURL, logCommit: result.commit,
-                    pullRequest: artifact.approval?.number ?? source.pullRequest)),
-            for: pipeline, logger: logger)
-        return StageSuccess(summary: Self.summary(result, path: path))
+        let report = PipelineReport(
+            outcome: execution.outcome, exitCode: execution.exitCode, duration: execution.duration, logPath: path,
+            logURL: logURL, logCommit: result.commit, pullRequest: artifact.approval?.number ?? source.pullRequest)
+        return StageSuccess(summary: Self.summary(result, path: path), feedback: [.finished(report)])
     }
 
     /// A discarded pipeline: the same commit (remove the script, add the log), with a log that

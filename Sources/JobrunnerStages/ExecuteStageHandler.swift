@@ -18,11 +18,14 @@ public struct ExecuteStageHandler: StageHandler {
     public let flushInterval: Duration
     /// Counts runs by outcome for `/metrics`.
     public let metrics: (any ServiceMetrics)?
+    /// The start and the progress of the script, for the outbox.
+    public let feedback: FeedbackEvents?
 
     public init(
         store: any RunRecords & PipelineLookup, executor: ScriptExecutor, flushInterval: Duration = .milliseconds(250),
-        metrics: (any ServiceMetrics)? = nil, deployGate: DeployGate? = nil
+        metrics: (any ServiceMetrics)? = nil, deployGate: DeployGate? = nil, feedback: FeedbackEvents? = nil
     ) {
+        self.feedback = feedback
         self.deployGate = deployGate
         self.metrics = metrics
         self.store = store
@@ -49,8 +52,9 @@ public struct ExecuteStageHandler: StageHandler {
                 throw StageFailure.permanent(reason)
             }
         }
-        let executionID = try await store.startExecution(lease: stage.lease)
-        let live = LiveOutput(store: store, execution: executionID, limit: executor.outputLimit)
+        let executionID = try await store.startExecution(lease: stage.lease, feedback: feedback?(.running) ?? [])
+        feedback?.written.signal()
+        let live = LiveOutput(store: store, execution: executionID, limit: executor.outputLimit, feedback: feedback)
         let flusher = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: flushInterval)
@@ -110,7 +114,10 @@ actor LiveOutput {
     private(set) var progress: ProgressReport?
     private var progressChanged = false
 
-    init(store: any RunRecords, execution: Int64, limit: Int) {
+    let feedback: FeedbackEvents?
+
+    init(store: any RunRecords, execution: Int64, limit: Int, feedback: FeedbackEvents? = nil) {
+        self.feedback = feedback
         self.store = store
         self.execution = execution
         self.limit = limit
@@ -139,7 +146,9 @@ actor LiveOutput {
     func flush() async {
         if progressChanged, let progress {
             progressChanged = false
-            try? await store.recordProgress(execution: execution, progress: progress)
+            let events = feedback?(.progress) ?? []
+            try? await store.recordProgress(execution: execution, progress: progress, feedback: events)
+            if !events.isEmpty { feedback?.written.signal() }
         }
         let batch = pending
         guard !batch.stdout.isEmpty || !batch.stderr.isEmpty else { return }

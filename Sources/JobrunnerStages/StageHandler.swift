@@ -31,8 +31,13 @@ public struct StageDeferral: Error, Sendable, Equatable {
 public struct StageSuccess: Sendable, Equatable {
     /// One line shown with the stage ("built with esbuild 0.17.0, 2.1 kB").
     public var summary: String?
+    /// What the outside world hears of it, written to the outbox with the stage's completion.
+    public var feedback: [PipelineEvent]
 
-    public init(summary: String? = nil) { self.summary = summary }
+    public init(summary: String? = nil, feedback: [PipelineEvent] = []) {
+        self.summary = summary
+        self.feedback = feedback
+    }
 }
 
 /// The handlers a worker pool runs. A pool claims only kinds it has a handler for, so stages

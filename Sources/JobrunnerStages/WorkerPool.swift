@@ -17,7 +17,7 @@ public struct WorkerPool: Service {
     /// Ring it when work was queued (intake, operator retry) so an idle worker starts at once.
     public let workAvailable: Beacon
     /// Told when a stage fails for good (commit status, callbacks).
-    public let feedback: FeedbackDispatcher?
+    public let feedback: FeedbackEvents?
     /// Masks what the pool stores and reports (errors, summaries, reasons).
     public let secrets: SecretRegistry
     /// Counts stage attempts for `/metrics`.
@@ -30,7 +30,7 @@ public struct WorkerPool: Service {
         clock: any JobClock = SystemClock(),
         logger: Logger,
         workAvailable: Beacon = Beacon(),
-        feedback: FeedbackDispatcher? = nil,
+        feedback: FeedbackEvents? = nil,
         secrets: SecretRegistry = .process,
         metrics: (any ServiceMetrics)? = nil
     ) {
@@ -213,7 +213,9 @@ public struct WorkerPool: Service {
         case .finished(.success(let success)):
             record("succeeded")
             let summary = success.summary.map(secrets.mask)
-            await persist("completing", logger: logger) { try await store.complete(lease, summary: summary) }
+            let events = success.feedback.flatMap { feedback?($0) ?? [] }
+            await persist("completing", logger: logger) { try await store.complete(lease, summary: summary, feedback: events) }
+            if !events.isEmpty { feedback?.written.signal() }
             logger.info("stage succeeded", metadata: ["summary": "\(success.summary ?? "")"])
             workAvailable.signal()
         case .finished(.failure(let error)) where error is CancellationError && (shutdown.hasFired || Task.isCancelled):
@@ -223,26 +225,29 @@ public struct WorkerPool: Service {
         case .finished(.failure(let deferral as StageDeferral)):
             record("deferred")
             let reason = secrets.mask(deferral.reason)
+            let events = feedback?(.waiting(reason: reason, pullRequest: deferral.pullRequest)) ?? []
             let began = await persist("deferring", logger: logger) {
-                try await store.deferStage(lease, until: deferral.until, reason: reason)
+                try await store.deferStage(lease, until: deferral.until, reason: reason, feedbackIfBegan: events)
             }
             if began == true {
                 logger.info("stage waits", metadata: ["reason": "\(reason)"])
-                await feedback?.report(
-                    .waiting(reason: reason, pullRequest: deferral.pullRequest), for: claimed.pipeline, logger: logger)
+                if !events.isEmpty { feedback?.written.signal() }
             }
         case .finished(.failure(let error)):
             // Errors quote commands, URLs and output: masked before they are stored or sent anywhere.
             let classified = StageFailure(classifying: error)
             let failure = StageFailure(classified.kind, secrets.mask(classified.message))
-            switch await persist("recording the failure", logger: logger, { try await store.fail(lease, failure: failure) }) {
+            let events = feedback?(.failed(stage: claimed.kind, reason: failure.message)) ?? []
+            switch await persist("recording the failure", logger: logger, {
+                try await store.fail(lease, failure: failure, feedbackIfFailed: events)
+            }) {
             case .willRetry(let at)?:
                 record("retrying")
                 logger.warning("stage failed, will retry", metadata: ["error": "\(failure)", "retryAt": "\(at)"])
             case .failed?:
                 record("failed")
                 logger.error("stage failed", metadata: ["error": "\(failure)"])
-                await feedback?.report(.failed(stage: claimed.kind, reason: failure.message), for: claimed.pipeline, logger: logger)
+                if !events.isEmpty { feedback?.written.signal() }
             case nil:
                 break
             }

@@ -46,21 +46,23 @@ public protocol StageQueue: Sendable {
     /// Hands a claimed stage back (shutdown), as `StageKind.released` decides.
     func release(_ lease: Lease, reason: String) async throws
 
-    /// Marks the stage succeeded and enqueues `StageKind.next`, in one transaction.
-    func complete(_ lease: Lease, summary: String?) async throws
+    /// Marks the stage succeeded and enqueues `StageKind.next` and `feedback` (the outbox), in
+    /// one transaction.
+    func complete(_ lease: Lease, summary: String?, feedback: [PipelineEvent]) async throws
 
     /// Records a failed attempt as `RetryPolicy.decide` says: queued again after a backoff, or
-    /// failed until an operator retries it.
+    /// failed until an operator retries it — then `feedbackIfFailed` joins the outbox in the
+    /// same transaction.
     @discardableResult
-    func fail(_ lease: Lease, failure: StageFailure) async throws -> FailureDisposition
+    func fail(_ lease: Lease, failure: StageFailure, feedbackIfFailed: [PipelineEvent]) async throws -> FailureDisposition
 
     /// Hands back a held stage whose work cannot start yet (EXECUTE behind the deploy gate), to
     /// be claimed again from `until`: the attempt is not counted, `reason` stays with the stage
     /// for everyone to see, and `waitingSince` is set when the wait begins. The stage stays
     /// queued, so later pipelines of its repository keep waiting behind it. Returns true when
-    /// this call began the wait.
+    /// this call began the wait; then `feedbackIfBegan` joins the outbox in the same transaction.
     @discardableResult
-    func deferStage(_ lease: Lease, until: Date, reason: String) async throws -> Bool
+    func deferStage(_ lease: Lease, until: Date, reason: String, feedbackIfBegan: [PipelineEvent]) async throws -> Bool
 
     /// Frees stages whose lease expired, as `StageKind.rescued` decides.
     func rescueExpiredLeases() async throws -> RescueReport
@@ -117,14 +119,16 @@ public protocol RunRecords: Sendable {
 
     func artifact(for pipeline: PipelineID) async throws -> Artifact?
 
-    /// Opens the record of one script run under a held EXECUTE lease; returns its id.
-    func startExecution(lease: Lease) async throws -> Int64
+    /// Opens the record of one script run under a held EXECUTE lease, with `feedback` for the
+    /// outbox in the same transaction; returns its id.
+    func startExecution(lease: Lease, feedback: [PipelineEvent]) async throws -> Int64
 
     /// Appends output while the script runs, so a live view and a crash both see it.
     func appendOutput(execution: Int64, stdout: [UInt8], stderr: [UInt8]) async throws
 
-    /// Keeps the latest progress the running script reported.
-    func recordProgress(execution: Int64, progress: ProgressReport) async throws
+    /// Keeps the latest progress the running script reported, and adds `feedback` to the
+    /// outbox (coalesced: `PipelineEvent.coalesces`).
+    func recordProgress(execution: Int64, progress: ProgressReport, feedback: [PipelineEvent]) async throws
 
     /// Writes how the run ended: final (capped, masked) output, status, times, last progress.
     func finishExecution(_ record: ExecutionRecord) async throws
@@ -133,19 +137,65 @@ public protocol RunRecords: Sendable {
     func executions(for pipeline: PipelineID) async throws -> [ExecutionRecord]
 }
 
-/// Feedback deliveries (commit statuses, comments, callbacks), delivered or not.
-public protocol FeedbackLog: Sendable {
+/// The feedback outbox (commit statuses, the pull-request comment, chat, callbacks): events
+/// written with the stage changes that caused them, delivered in the background in order per
+/// pipeline, and every delivery attempt recorded.
+public protocol FeedbackLog: CommentThreadStore {
     func recordFeedback(_ record: FeedbackRecord) async throws
 
     /// A pipeline's feedback deliveries, oldest first.
     func feedback(for pipeline: PipelineID) async throws -> [FeedbackRecord]
+
+    /// Adds events of a pipeline to the outbox outside a stage change (PROCESS began).
+    func enqueueFeedback(_ events: [PipelineEvent], for pipeline: PipelineID) async throws
+
+    /// Leases up to `limit` messages that are due, each the oldest pending one of its pipeline.
+    func claimFeedback(owner: String, limit: Int, leaseDuration: Duration) async throws -> [ClaimedFeedback]
+
+    /// Settles a claimed message and stores the round's delivery records, in one transaction.
+    /// Does nothing when `owner` no longer holds the message (its lease expired and another
+    /// node took it).
+    func settleFeedback(_ message: OutboxMessage, owner: String, _ settlement: OutboxSettlement, records: [FeedbackRecord])
+        async throws
+
+    /// A pipeline's outbox messages, oldest first.
+    func outbox(for pipeline: PipelineID) async throws -> [OutboxMessage]
+
+    /// When the next pending message is due (nil: none pending).
+    func nextFeedbackDue() async throws -> Date?
+}
+
+extension StageQueue {
+    public func complete(_ lease: Lease, summary: String?) async throws {
+        try await complete(lease, summary: summary, feedback: [])
+    }
+
+    @discardableResult
+    public func fail(_ lease: Lease, failure: StageFailure) async throws -> FailureDisposition {
+        try await fail(lease, failure: failure, feedbackIfFailed: [])
+    }
+
+    @discardableResult
+    public func deferStage(_ lease: Lease, until: Date, reason: String) async throws -> Bool {
+        try await deferStage(lease, until: until, reason: reason, feedbackIfBegan: [])
+    }
+}
+
+extension RunRecords {
+    public func startExecution(lease: Lease) async throws -> Int64 {
+        try await startExecution(lease: lease, feedback: [])
+    }
+
+    public func recordProgress(execution: Int64, progress: ProgressReport) async throws {
+        try await recordProgress(execution: execution, progress: progress, feedback: [])
+    }
 }
 
 /// Retention of finished pipelines.
 public protocol RetentionPruning: Sendable {
     /// Deletes up to `limit` pipelines at rest (nothing queued or running) whose last stage
     /// finished before `cutoff` — with their stages, attempts, operator actions, artifact,
-    /// executions and feedback — then deliveries older than `cutoff` that no longer name a
+    /// executions, feedback and outbox — then deliveries older than `cutoff` that no longer name a
     /// pipeline. Returns how many pipelines it removed; call again while it returns `limit`.
     func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int
 }

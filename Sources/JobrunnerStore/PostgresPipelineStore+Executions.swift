@@ -40,7 +40,7 @@ extension PostgresPipelineStore {
         }
     }
 
-    public func startExecution(lease: Lease) async throws -> Int64 {
+    public func startExecution(lease: Lease, feedback: [PipelineEvent]) async throws -> Int64 {
         let now = clock.now().storedValue
         let logger = logger
         return try await transaction("recording the start of stage \(lease.stageID)") { db in
@@ -53,6 +53,7 @@ extension PostgresPipelineStore {
                 """, logger: logger)
             // Past the deploy gate: no longer waiting.
             try await db.run("UPDATE stages SET wait_reason = NULL WHERE id = \(lease.stageID.rawValue)", logger: logger)
+            try await Self.insertOutbox(db, pipeline: held.pipeline, events: feedback, now: now, logger: logger)
             return try row!.int64("id")
         }
     }
@@ -70,16 +71,21 @@ extension PostgresPipelineStore {
         }
     }
 
-    public func recordProgress(execution: Int64, progress: ProgressReport) async throws {
+    public func recordProgress(execution: Int64, progress: ProgressReport, feedback: [PipelineEvent]) async throws {
         let logger = logger
-        try await statement("recording the progress of execution \(execution)") { db in
-            try await db.run(
+        let now = clock.now().storedValue
+        try await transaction("recording the progress of execution \(execution)") { db in
+            let row = try await db.row(
                 """
                 UPDATE executions SET progress_done = \(progress.done), progress_total = \(progress.total),
                     progress_unit = \(progress.unit), progress_first_done = \(progress.firstDone),
                     progress_first_at = \(progress.firstAt.storedValue), progress_at = \(progress.at.storedValue)
                 WHERE id = \(execution) AND outcome = 'running'
+                RETURNING pipeline_id
                 """, logger: logger)
+            if let row, !feedback.isEmpty {
+                try await Self.insertOutbox(db, pipeline: try row.int64("pipeline_id"), events: feedback, now: now, logger: logger)
+            }
         }
     }
 
@@ -109,26 +115,6 @@ extension PostgresPipelineStore {
         return try await read("reading the runs of pipeline \(pipeline)") { db in
             try await db.rows("SELECT * FROM executions WHERE pipeline_id = \(pipeline.rawValue) ORDER BY id", logger: logger)
                 .map(StoredRecords.execution)
-        }
-    }
-
-    public func recordFeedback(_ record: FeedbackRecord) async throws {
-        let logger = logger
-        try await transaction("recording feedback of pipeline \(record.pipelineID)") { db in
-            try await db.run(
-                """
-                INSERT INTO feedback (pipeline_id, channel, event, target, error, at)
-                VALUES (\(record.pipelineID.rawValue), \(record.channel), \(record.event), \(record.target), \(record.error),
-                        \(record.at.storedValue))
-                """, logger: logger)
-        }
-    }
-
-    public func feedback(for pipeline: PipelineID) async throws -> [FeedbackRecord] {
-        let logger = logger
-        return try await read("reading feedback of pipeline \(pipeline)") { db in
-            try await db.rows("SELECT * FROM feedback WHERE pipeline_id = \(pipeline.rawValue) ORDER BY id", logger: logger)
-                .map(StoredRecords.feedback)
         }
     }
 }

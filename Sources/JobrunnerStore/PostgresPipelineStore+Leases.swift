@@ -63,12 +63,12 @@ extension PostgresPipelineStore {
     }
 
     /// One round trip: `jobrunner_complete` (PostgresFunctions) does it all or nothing.
-    public func complete(_ lease: Lease, summary: String?) async throws {
+    public func complete(_ lease: Lease, summary: String?, feedback: [PipelineEvent]) async throws {
         let now = clock.now().storedValue
         let executeAttempts = retryPolicy.attempts(for: .execute)
         let cleanupAttempts = retryPolicy.attempts(for: .cleanup)
         let logger = logger
-        try await statement("completing stage \(lease.stageID)") { db in
+        let body: @Sendable (PostgresConnection) async throws -> Void = { db in
             let row = try await db.row(
                 """
                 SELECT jobrunner_complete(
@@ -78,11 +78,23 @@ extension PostgresPipelineStore {
             guard try row?.optionalString("kind") != nil else {
                 throw PipelineStoreError.leaseLost(lease.stageID, owner: lease.owner)
             }
+            if !feedback.isEmpty {
+                let pipeline = try await db.row("SELECT pipeline_id FROM stages WHERE id = \(lease.stageID.rawValue)", logger: logger)
+                try await Self.insertOutbox(db, pipeline: try pipeline!.int64("pipeline_id"), events: feedback, now: now, logger: logger)
+            }
+        }
+        // One round trip when there is nothing for the outbox; otherwise one transaction.
+        if feedback.isEmpty {
+            try await statement("completing stage \(lease.stageID)", body)
+        } else {
+            try await transaction("completing stage \(lease.stageID)", body)
         }
     }
 
     @discardableResult
-    public func fail(_ lease: Lease, failure: StageFailure) async throws -> FailureDisposition {
+    public func fail(_ lease: Lease, failure: StageFailure, feedbackIfFailed: [PipelineEvent]) async throws
+        -> FailureDisposition
+    {
         let now = clock.now()
         let policy = retryPolicy
         let jitter = jitter()
@@ -105,6 +117,8 @@ extension PostgresPipelineStore {
                     db, lease.stageID.rawValue, as: .failed, error: decision.stageError, now: now.storedValue, logger: logger)
                 try await Self.finishAttempt(
                     db, lease, outcome: .failed, error: failure.message, now: now.storedValue, logger: logger)
+                try await Self.insertOutbox(
+                    db, pipeline: held.pipeline, events: feedbackIfFailed, now: now.storedValue, logger: logger)
                 // A failed PROCESS or EXECUTE no longer holds back its repository's later pipelines.
                 try await Self.notifyWork(db, logger: logger)
             }
@@ -113,11 +127,11 @@ extension PostgresPipelineStore {
     }
 
     @discardableResult
-    public func deferStage(_ lease: Lease, until: Date, reason: String) async throws -> Bool {
+    public func deferStage(_ lease: Lease, until: Date, reason: String, feedbackIfBegan: [PipelineEvent]) async throws -> Bool {
         let now = clock.now().storedValue
         let logger = logger
         return try await transaction("deferring stage \(lease.stageID)") { db -> Bool in
-            _ = try await Self.heldStage(db, lease, logger: logger)
+            let held = try await Self.heldStage(db, lease, logger: logger)
             let id = lease.stageID.rawValue
             let row = try await db.row(
                 """
@@ -132,7 +146,11 @@ extension PostgresPipelineStore {
             try await db.run(
                 "DELETE FROM stage_attempts WHERE stage_id = \(id) AND attempt = \(lease.attempt) AND outcome = 'running'",
                 logger: logger)
-            return try row?.bool("began") ?? false
+            let began = try row?.bool("began") ?? false
+            if began {
+                try await Self.insertOutbox(db, pipeline: held.pipeline, events: feedbackIfBegan, now: now, logger: logger)
+            }
+            return began
         }
     }
 

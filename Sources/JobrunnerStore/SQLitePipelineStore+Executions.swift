@@ -33,7 +33,7 @@ extension SQLitePipelineStore {
         }
     }
 
-    public func startExecution(lease: Lease) async throws -> Int64 {
+    public func startExecution(lease: Lease, feedback: [PipelineEvent]) async throws -> Int64 {
         let now = clock.now().storedValue
         return try await immediate { db in
             guard try Self.heldStage(db, lease).kind == .execute else {
@@ -45,6 +45,7 @@ extension SQLitePipelineStore {
             let id = db.lastInsertedRowID
             // Past the deploy gate: no longer waiting.
             try db.executeCached("UPDATE stages SET wait_reason = NULL WHERE id = ?", [lease.stageID.rawValue])
+            try Self.insertOutbox(db, pipeline: pipeline, events: feedback, now: now)
             return id
         }
     }
@@ -62,7 +63,8 @@ extension SQLitePipelineStore {
         }
     }
 
-    public func recordProgress(execution: Int64, progress: ProgressReport) async throws {
+    public func recordProgress(execution: Int64, progress: ProgressReport, feedback: [PipelineEvent]) async throws {
+        let now = clock.now().storedValue
         try await immediate { db in
             try db.executeCached("""
                     UPDATE executions SET progress_done = ?, progress_total = ?, progress_unit = ?, progress_first_done = ?,
@@ -72,6 +74,11 @@ extension SQLitePipelineStore {
                     progress.done, progress.total, progress.unit, progress.firstDone, progress.firstAt.storedValue,
                     progress.at.storedValue, execution,
                 ])
+            guard !feedback.isEmpty, db.changesCount > 0,
+                let pipeline = try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT pipeline_id FROM executions WHERE id = ?"), arguments: [execution])
+            else { return }
+            try Self.insertOutbox(db, pipeline: pipeline, events: feedback, now: now)
         }
     }
 

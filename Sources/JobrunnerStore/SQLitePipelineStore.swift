@@ -243,7 +243,7 @@ public final class SQLitePipelineStore: PipelineStore {
         }
     }
 
-    public func complete(_ lease: Lease, summary: String?) async throws {
+    public func complete(_ lease: Lease, summary: String?, feedback: [PipelineEvent]) async throws {
         let now = clock.now().storedValue
         let policy = retryPolicy
         try await immediate { db in
@@ -256,11 +256,14 @@ public final class SQLitePipelineStore: PipelineStore {
             if let next = held.kind.next {
                 try Self.insertStage(db, pipeline: held.pipeline, kind: next, maxAttempts: policy.attempts(for: next), now: now)
             }
+            try Self.insertOutbox(db, pipeline: held.pipeline, events: feedback, now: now)
         }
     }
 
     @discardableResult
-    public func fail(_ lease: Lease, failure: StageFailure) async throws -> FailureDisposition {
+    public func fail(_ lease: Lease, failure: StageFailure, feedbackIfFailed: [PipelineEvent]) async throws
+        -> FailureDisposition
+    {
         let now = clock.now()
         let policy = retryPolicy
         let jitter = jitter()
@@ -278,16 +281,17 @@ public final class SQLitePipelineStore: PipelineStore {
             case .failed:
                 try Self.end(db, lease.stageID.rawValue, as: .failed, error: decision.stageError, now: now.storedValue)
                 try Self.finishAttempt(db, lease, outcome: .failed, error: failure.message, now: now.storedValue)
+                try Self.insertOutbox(db, pipeline: held.pipeline, events: feedbackIfFailed, now: now.storedValue)
             }
             return decision.disposition
         }
     }
 
     @discardableResult
-    public func deferStage(_ lease: Lease, until: Date, reason: String) async throws -> Bool {
+    public func deferStage(_ lease: Lease, until: Date, reason: String, feedbackIfBegan: [PipelineEvent]) async throws -> Bool {
         let now = clock.now().storedValue
         return try await immediate { db -> Bool in
-            _ = try Self.heldStage(db, lease)
+            let held = try Self.heldStage(db, lease)
             let id = lease.stageID.rawValue
             let wasWaiting = try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT waiting_since IS NOT NULL FROM stages WHERE id = ?"), arguments: [id]) ?? false
@@ -299,6 +303,7 @@ public final class SQLitePipelineStore: PipelineStore {
             // It never started: no attempt to show.
             try db.executeCached(
                 "DELETE FROM stage_attempts WHERE stage_id = ? AND attempt = ? AND outcome = 'running'", [id, lease.attempt])
+            if !wasWaiting { try Self.insertOutbox(db, pipeline: held.pipeline, events: feedbackIfBegan, now: now) }
             return !wasWaiting
         }
     }

@@ -168,6 +168,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v11-lifecycle") { db in
             try db.execute(sql: StoredSQL.lifecycleMigration)
         }
+        migrator.registerMigration("v12-feedback-outbox") { db in
+            try db.execute(sql: StoredOutbox.migration(id: "INTEGER PRIMARY KEY AUTOINCREMENT"))
+        }
         return migrator
     }
 }

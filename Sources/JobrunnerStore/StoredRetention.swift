@@ -15,6 +15,8 @@ enum StoredRetention {
     static func deleteStatements(ids: String) -> [String] {
         [
             "DELETE FROM feedback WHERE pipeline_id IN (\(ids))",
+            "DELETE FROM outbox WHERE pipeline_id IN (\(ids))",
+            "DELETE FROM feedback_comments WHERE pipeline_id IN (\(ids))",
             "DELETE FROM executions WHERE pipeline_id IN (\(ids))",
             "DELETE FROM artifacts WHERE pipeline_id IN (\(ids))",
             "DELETE FROM operator_actions WHERE pipeline_id IN (\(ids))",

@@ -111,6 +111,13 @@ struct ShowCommand: AsyncParsableCommand {
             let result = feedback.error.map { "NOT delivered — \($0)" } ?? "delivered"
             print("  feedback \(feedback.channel) (\(feedback.event)) → \(feedback.target): \(result) at \(format(feedback.at))")
         }
+        for message in try await store.outbox(for: p.id) where message.state != .delivered {
+            var line = "  outbox   \(message.event.name): \(message.state.rawValue), \(message.attempts) failed attempt(s)"
+            if message.state == .pending { line += ", next try \(format(message.nextAttemptAt))" }
+            if let channels = message.remainingChannels, message.state == .pending { line += " (to \(channels.joined(separator: ", ")))" }
+            if let error = message.lastError { line += " — \(error)" }
+            print(line)
+        }
     }
 }
 

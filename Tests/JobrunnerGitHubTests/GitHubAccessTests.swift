@@ -266,41 +266,63 @@ struct GitHubAccessTests {
 
     // MARK: Feedback
 
+    /// Remembers comment threads in memory, as the store does.
+    actor Threads: CommentThreadStore {
+        var threads: [PipelineID: CommentThread] = [:]
+        func commentThread(for pipeline: PipelineID) async throws -> CommentThread? { threads[pipeline] }
+        func saveCommentThread(_ thread: CommentThread) async throws { threads[thread.pipelineID] = thread }
+    }
+
+    func delivery(_ event: PipelineEvent, id: Int64, latest: Bool = true, pullRequest: Int? = nil) -> FeedbackDelivery {
+        FeedbackDelivery(
+            messageID: id, event: event, pipeline: pipeline(pullRequest: pullRequest), isLatest: latest,
+            snapshot: PipelineSnapshot(detail: nil, artifact: nil, execution: nil))
+    }
+
     @Test
     func statusesCommentsAndSignedCallbacksSayWhatHappened() async throws {
         let directory = try TemporaryDirectory("gh")
         let github = try await standIn(in: directory)
         defer { github.stop() }
         let api = client(github)
-        let statuses = CommitStatusChannel(api: api, dashboardURL: "https://jobrunner.example")
-        let comments = PullRequestCommentChannel(api: api)
         let clock = ElapsingClock()
+        let statuses = CommitStatusChannel(api: api, dashboardURL: "https://jobrunner.example")
+        let comments = PullRequestCommentChannel(
+            api: api, threads: Threads(), dashboardURL: "https://jobrunner.example", minimumInterval: .seconds(10), clock: clock)
         let callbacks = CallbackChannel(
             urls: [github.baseURL + "/callbacks/ok", github.baseURL + "/callbacks/down"], secret: "cb-secret", clock: clock)
-        try await github.inject([["method": "POST", "path": "/callbacks/down", "status": 503, "times": 10]])
+        try await github.inject([["method": "POST", "path": "/callbacks/down", "status": 503, "times": 1]])
 
         let report = PipelineReport(
             outcome: .succeeded, exitCode: 0, duration: .milliseconds(1500), logPath: "jobrunner-logs/x.md",
             logURL: "https://github.example/acme/ops/blob/abc/jobrunner-logs/x.md", logCommit: "abc123", pullRequest: 5)
-        #expect(try await statuses.deliver(.started, for: pipeline()).count == 1)
-        #expect(try await comments.deliver(.started, for: pipeline()).isEmpty, "nothing to say yet")
-        #expect(try await callbacks.deliver(.started, for: pipeline()).isEmpty)
-        // Waiting for the deploy: the status says why, and so does the pull request.
+        #expect(try await statuses.deliver(delivery(.started, id: 1)).count == 1)
+        #expect(try await comments.deliver(delivery(.started, id: 1)).isEmpty, "no pull request known yet")
+        #expect(!callbacks.wants(.started))
+        // Waiting for the deploy: the status says why; the pull request gets its one comment.
         let waiting = "waiting for the deploy of 1a2b3c4; the application runs 9f8e7d6"
-        #expect(try await statuses.deliver(.waiting(reason: waiting, pullRequest: 5), for: pipeline()).count == 1)
-        #expect(try await comments.deliver(.waiting(reason: waiting, pullRequest: 5), for: pipeline()).count == 1)
-        #expect(try await callbacks.deliver(.waiting(reason: waiting, pullRequest: 5), for: pipeline()).isEmpty)
-        #expect(try await statuses.deliver(.finished(report), for: pipeline()).count == 1)
-        let commented = try await comments.deliver(.finished(report), for: pipeline())
-        #expect(commented == ["https://github.example/pull/5#comment"])
+        #expect(try await statuses.deliver(delivery(.waiting(reason: waiting, pullRequest: 5), id: 2)).count == 1)
+        let created = try await comments.deliver(delivery(.waiting(reason: waiting, pullRequest: 5), id: 2))
+        #expect(created.count == 1 && created[0].hasPrefix("https://github.example/pull/5#issuecomment-"))
+        #expect(!callbacks.wants(.waiting(reason: waiting, pullRequest: 5)))
+        #expect(try await statuses.deliver(delivery(.finished(report), id: 3)).count == 1)
+        // Within the edit interval the comment waits; a message a later one covers is skipped.
+        await #expect(throws: FeedbackDeferral.self) { _ = try await comments.deliver(delivery(.finished(report), id: 3)) }
+        clock.advance(by: .seconds(10))
+        #expect(try await comments.deliver(delivery(.finished(report), id: 3, latest: false)).isEmpty)
+        let edited = try await comments.deliver(delivery(.finished(report), id: 3))
+        #expect(edited == [created[0] + " (edited)"])
+        clock.advance(by: .seconds(10))
+        #expect(try await comments.deliver(delivery(.finished(report), id: 3)).isEmpty, "an unchanged body is not sent again")
         await #expect {
-            _ = try await callbacks.deliver(.finished(report), for: pipeline())
+            _ = try await callbacks.deliver(delivery(.finished(report), id: 3))
         } throws: { error in
             let text = "\(error)"
             return text.contains("/callbacks/down: answered 503") && !text.contains("/callbacks/ok")
         }
-        #expect(clock.sleeps == [.seconds(1), .seconds(5)], "the failing receiver was tried three times")
-        _ = try await statuses.deliver(.failed(stage: .process, reason: "approval policy: none"), for: pipeline())
+        // The outbox retries (not the channel), with the same delivery id.
+        #expect(try await callbacks.deliver(delivery(.finished(report), id: 3)).count == 2)
+        _ = try await statuses.deliver(delivery(.failed(stage: .process, reason: "approval policy: none"), id: 4))
 
         let requests = try await github.requests()
         let posted = try requests.filter { $0.path == "/repos/acme/ops/statuses/\(Self.commit)" }.map { try $0.json() }
@@ -310,11 +332,12 @@ struct GitHubAccessTests {
         #expect((posted[1]["description"] as? String)?.contains(waiting) == true)
         #expect(posted[2]["target_url"] as? String == report.logURL)
         #expect((posted[3]["description"] as? String)?.contains("approval policy") == true)
-        let posts = try requests.filter { $0.path == "/repos/acme/ops/issues/5/comments" }.map { try $0.json() }
-        #expect((posts.first?["body"] as? String)?.contains(waiting) == true)
-        let comment = try #require(posts.last)
-        #expect((comment["body"] as? String)?.contains("`jobs/fix.ts`") == true)
-        #expect((comment["body"] as? String)?.contains(report.logURL!) == true)
+        let commentRequests = requests.filter { $0.path.contains("/issues/") }
+        #expect(commentRequests.map(\.method) == ["POST", "PATCH"], "one comment, edited once")
+        let first = try commentRequests[0].json()["body"] as? String ?? ""
+        #expect(first.contains("<!-- jobrunner:pipeline:7 -->") && first.contains("[7](https://jobrunner.example/pipelines/7)"))
+        let last = try commentRequests[1].json()["body"] as? String ?? ""
+        #expect(last.contains("`jobs/fix.ts`") && last.contains(report.logURL!) && last.contains("abc123"))
 
         // The callback is signed the way GitHub signs webhooks: a receiver verifies it so.
         let callback = try #require(requests.first { $0.path == "/callbacks/ok" })
@@ -328,6 +351,31 @@ struct GitHubAccessTests {
         #expect((payload["pipeline"] as? [String: Any])?["script"] as? String == "jobs/fix.ts")
         #expect((payload["execution"] as? [String: Any])?["exit_status"] as? Int == 0)
         #expect((payload["log"] as? [String: Any])?["url"] as? String == report.logURL)
-        #expect(requests.filter { $0.path == "/callbacks/down" }.count == 3)
+        let downs = requests.filter { $0.path == "/callbacks/down" }
+        #expect(downs.count == 2 && Set(downs.map { $0.header("X-Jobrunner-Delivery") }).count == 1)
+        #expect(clock.sleeps.isEmpty, "the channel does not wait: the outbox retries")
+    }
+
+    @Test
+    func refusedAndRateLimitedFeedbackIsNotRetriedBlindly() async throws {
+        let directory = try TemporaryDirectory("gh")
+        let github = try await standIn(in: directory)
+        defer { github.stop() }
+        let api = client(github)
+        let comments = PullRequestCommentChannel(api: api, threads: Threads(), dashboardURL: nil)
+        let statuses = CommitStatusChannel(api: api, dashboardURL: nil)
+        try await github.inject([
+            ["method": "POST", "path": "/repos/acme/ops/issues/5/comments", "status": 404, "times": 1],
+            [
+                "method": "POST", "path": "/repos/acme/ops/statuses/\(Self.commit)", "status": 403, "times": 1,
+                "headers": ["X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "4102444800"],
+            ],
+        ])
+        await #expect(throws: FeedbackRefused.self) { _ = try await comments.deliver(delivery(.started, id: 1, pullRequest: 5)) }
+        await #expect {
+            _ = try await statuses.deliver(delivery(.started, id: 1))
+        } throws: { error in
+            (error as? FeedbackDeferral)?.until == Date(timeIntervalSince1970: 4_102_444_800)
+        }
     }
 }

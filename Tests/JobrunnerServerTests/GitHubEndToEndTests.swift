@@ -43,6 +43,7 @@ struct GitHubEndToEndTests {
             "JOBRUNNER_GITHUB_TOKEN": "ghs_e2e", "JOBRUNNER_REQUIRED_APPROVALS": "1",
             "JOBRUNNER_CALLBACK_URLS": github.baseURL + "/callbacks/ops", "JOBRUNNER_CALLBACK_SECRET": "callback-secret",
             "JOBRUNNER_PUBLIC_URL": "https://jobrunner.example", "JOBRUNNER_SECRETS": "OPS_TOKEN", "OPS_TOKEN": "s3cr3t-value",
+            "JOBRUNNER_COMMENT_EDIT_INTERVAL": "1s",
             // Never the network: a libgit2 fallback would have nowhere to go.
             "JOBRUNNER_GIT_REMOTE": directory.file("nowhere") + "/{repository}.git",
         ]
@@ -74,7 +75,8 @@ struct GitHubEndToEndTests {
             try await Task.sleep(for: .milliseconds(50))
             let cleaned = try await store.stage(hello, .cleanup)?.state == .succeeded
             let refused = try await store.stage(unapproved, .process)?.state == .failed
-            let helloFed = try await store.feedback(for: hello).contains { $0.channel == "callback" }
+            let outboxDone = try await store.outbox(for: hello).allSatisfy { $0.state == .delivered }
+            let helloFed = try await store.feedback(for: hello).contains { $0.channel == "callback" } && outboxDone
             let refusalFed = try await store.feedback(for: unapproved).contains { $0.channel == "callback" }
             settled = cleaned && refused && helloFed && refusalFed
         }
@@ -111,8 +113,13 @@ struct GitHubEndToEndTests {
         }
         #expect(try states(approved) == ["pending", "success"])
         #expect(try states(direct) == ["pending", "error"])
-        let comment = try #require(try requests.first { $0.path == "/repos/acme/ops/issues/5/comments" }?.json())
+        // One comment on #5, edited as the pipeline moved; its last version links the log.
+        #expect(requests.filter { $0.path == "/repos/acme/ops/issues/5/comments" }.count == 1)
+        let edits = requests.filter { $0.method == "PATCH" && $0.path.hasPrefix("/repos/acme/ops/issues/comments/") }
+        #expect(!edits.isEmpty)
+        let comment = try #require(try edits.last?.json())
         #expect((comment["body"] as? String)?.contains(logPath) == true)
+        #expect((comment["body"] as? String)?.contains("succeeded") == true)
         let callbacks = requests.filter { $0.path == "/callbacks/ops" }
         #expect(callbacks.count == 2)
         for callback in callbacks {

@@ -21,12 +21,14 @@ struct UnrenewableLeases: StageQueue {
         return try await store.renew(lease, leaseDuration: leaseDuration)
     }
     func release(_ lease: Lease, reason: String) async throws { try await store.release(lease, reason: reason) }
-    func complete(_ lease: Lease, summary: String?) async throws { try await store.complete(lease, summary: summary) }
-    func fail(_ lease: Lease, failure: StageFailure) async throws -> FailureDisposition {
-        try await store.fail(lease, failure: failure)
+    func complete(_ lease: Lease, summary: String?, feedback: [PipelineEvent]) async throws {
+        try await store.complete(lease, summary: summary, feedback: feedback)
     }
-    func deferStage(_ lease: Lease, until: Date, reason: String) async throws -> Bool {
-        try await store.deferStage(lease, until: until, reason: reason)
+    func fail(_ lease: Lease, failure: StageFailure, feedbackIfFailed: [PipelineEvent]) async throws -> FailureDisposition {
+        try await store.fail(lease, failure: failure, feedbackIfFailed: feedbackIfFailed)
+    }
+    func deferStage(_ lease: Lease, until: Date, reason: String, feedbackIfBegan: [PipelineEvent]) async throws -> Bool {
+        try await store.deferStage(lease, until: until, reason: reason, feedbackIfBegan: feedbackIfBegan)
     }
     func rescueExpiredLeases() async throws -> RescueReport { try await store.rescueExpiredLeases() }
     func cancelRequested(_ lease: Lease) async throws -> Bool {

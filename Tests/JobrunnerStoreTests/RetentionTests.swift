@@ -34,6 +34,11 @@ struct RetentionTests {
             try await store.runToSuccess(.cleanup)
             try await store.recordFeedback(
                 FeedbackRecord(pipelineID: id, channel: "status", event: "succeeded", target: "c", error: nil, at: harness.clock.now()))
+            try await store.enqueueFeedback([.started], for: id)
+            try await store.saveCommentThread(
+                CommentThread(
+                    pipelineID: id, repository: Fixtures.pipeline("jobs/a.sh").repository, issue: 1, commentID: 1, url: "u",
+                    editedAt: harness.clock.now()))
             old.append(id)
         }
         // An old pipeline that failed and waits for an operator is at rest too: it goes.
@@ -59,6 +64,8 @@ struct RetentionTests {
             #expect(try await store.artifact(for: id) == nil)
             #expect(try await store.executions(for: id).isEmpty)
             #expect(try await store.feedback(for: id).isEmpty)
+            #expect(try await store.outbox(for: id).isEmpty)
+            #expect(try await store.commentThread(for: id) == nil)
         }
         #expect(try await store.delivery(DeliveryID("old-0")) == nil, "its delivery went with it")
         #expect(try await store.delivery(DeliveryID("old-ping")) == nil, "an old ignored delivery goes")

@@ -31,10 +31,14 @@ public struct GitHubAPIStandIn: Sendable {
         public var apiVersion: String?
         public var headers: [String: String]
         public var raw: String
+        /// The status it was answered with.
+        public var status: Int?
+        /// When it arrived (seconds since 1970).
+        public var at: Double?
         public var body: Data { Data(base64Encoded: raw) ?? Data() }
 
         enum CodingKeys: String, CodingKey {
-            case method, path, query, authorization, headers, raw
+            case method, path, query, authorization, headers, raw, status, at
             case apiVersion = "api_version"
         }
         /// The JSON body, decoded.
@@ -48,6 +52,11 @@ public struct GitHubAPIStandIn: Sendable {
 
     public func requests() async throws -> [Request] {
         try JSONDecoder().decode([Request].self, from: try await call("GET", "/_standin/requests"))
+    }
+
+    /// Ends every injected fault (an outage is over).
+    public func clearFaults() async throws {
+        _ = try await call("DELETE", "/_standin/faults")
     }
 
     /// Queues answers: `[["method": "PATCH", "path": "/repos/…", "status": 502, "times": 1, "apply": true]]`.

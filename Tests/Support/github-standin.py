@@ -15,7 +15,7 @@ Every answer follows the shapes GitHub documents (https://docs.github.com/en/res
   GET   /repos/{o}/{r}/commits/{sha}/pulls           GET   /repos/{o}/{r}/pulls/{n}
   GET   /repos/{o}/{r}/pulls/{n}/reviews (paginated) POST  /repos/{o}/{r}/statuses/{sha}
   GET   /repos/{o}/{r}/pulls/{n}/commits (paginated)
-  POST  /repos/{o}/{r}/issues/{n}/comments
+  POST  /repos/{o}/{r}/issues/{n}/comments         PATCH /repos/{o}/{r}/issues/comments/{id}
   GET   /repos/{o}/{r}/tarball/{ref} (302 to the archive, as GitHub redirects to codeload)
   GET   /repos/{o}/{r}/compare/{base}...{head} (status identical / ahead / behind / diverged)
 
@@ -27,10 +27,11 @@ CONFIG_JSON:
   pulls         {"owner/name": {"by_commit": {sha: [n]}, "pulls": {n: PR}, "reviews": {n: [REVIEW]},
                  "commits": {n: [COMMIT]}}}
   race          shell command run once just before the first ref update is served
-Test controls (not GitHub): POST /_standin/faults [{method, path, status, times, headers, body,
-apply}] queues answers (apply: do the real work first, then answer with the fault — a lost
-acknowledgement); GET /_standin/requests lists every request received; POST /callbacks/* is a
-callback receiver that answers 204 (or an injected fault).
+Test controls (not GitHub): POST /_standin/faults [{method, path, prefix, status, times, headers,
+body, apply}] queues answers (prefix: the path is a prefix; apply: do the real work first, then
+answer with the fault — a lost acknowledgement); DELETE /_standin/faults drops them (the outage
+ends); GET /_standin/requests lists every request received with the status it was answered;
+POST /callbacks/* is a callback receiver that answers 204 (or an injected fault).
 """
 import base64
 import datetime
@@ -42,6 +43,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import time
 import threading
 import urllib.parse
 
@@ -53,6 +55,7 @@ PULLS = CONFIG.get("pulls", {})
 RACE = CONFIG.get("race")
 FAULTS = []
 REQUESTS = []
+COMMENTS = {}
 LOCK = threading.Lock()
 ZERO = "0" * 40
 DOCS = "https://docs.github.com/rest"
@@ -169,6 +172,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_PATCH(self):
         self.serve("PATCH")
 
+    def do_DELETE(self):
+        self.serve("DELETE")
+
     def serve(self, method):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -180,8 +186,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             return self.reply(400, {"message": "Problems parsing JSON", "documentation_url": DOCS})
         with LOCK:
+            record = {}
             if not path.startswith("/_standin/"):
-                REQUESTS.append({"method": method, "path": path, "query": query, "body": body,
+                REQUESTS.append(record)
+                record.update({"method": method, "path": path, "query": query, "body": body, "at": time.time(),
                                  "authorization": self.headers.get("Authorization"),
                                  "api_version": self.headers.get("X-GitHub-Api-Version"),
                                  "accept": self.headers.get("Accept"),
@@ -189,7 +197,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                  "raw": base64.b64encode(raw).decode()})
             fault = None
             for candidate in FAULTS:
-                if candidate["method"] == method and candidate["path"] == path and candidate["times"] > 0:
+                matches = path.startswith(candidate["path"]) if candidate.get("prefix") else candidate["path"] == path
+                if candidate["method"] == method and matches and candidate["times"] > 0:
                     candidate["times"] -= 1
                     fault = candidate
                     break
@@ -201,6 +210,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise Answer(fault["status"], fault.get("body", {"message": "injected"}), fault.get("headers"))
             except Answer as error:
                 status, answer, headers = error.status, error.body, error.headers
+            record["status"] = status
         self.reply(status, answer, headers)
 
     def reply(self, status, body, headers=None):
@@ -249,6 +259,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/_standin/faults" and method == "POST":
             for fault in body:
                 FAULTS.append({"times": 1, **fault})
+            return 204, {}, {}
+        if path == "/_standin/faults" and method == "DELETE":
+            FAULTS.clear()
             return 204, {}, {}
         if path == "/_standin/requests":
             return 200, REQUESTS, {}
@@ -367,9 +380,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if m and method == "POST":
             if not body.get("body"):
                 raise Answer(422, {"message": "Validation Failed"})
-            return 201, {"id": len(REQUESTS), "body": body["body"], "created_at": now_iso(),
-                         "html_url": f"https://github.example/pull/{m.group(1)}#comment", "user": {"login": "bot"}}, {}
+            comment_id = 1000 + len(COMMENTS)
+            COMMENTS[comment_id] = {"repository": name, "issue": int(m.group(1)), "body": body["body"],
+                                    "created_at": now_iso(), "updated_at": now_iso()}
+            return 201, self.comment_json(comment_id), {}
+        m = re.fullmatch(r"/issues/comments/(\d+)", rest)
+        if m and method == "PATCH":
+            comment = COMMENTS.get(int(m.group(1)))
+            if comment is None or comment["repository"] != name:
+                raise not_found()
+            if not body.get("body"):
+                raise Answer(422, {"message": "Validation Failed"})
+            comment.update(body=body["body"], updated_at=now_iso())
+            return 200, self.comment_json(int(m.group(1))), {}
         raise not_found()
+
+    @staticmethod
+    def comment_json(comment_id):
+        """An issue comment as GitHub answers it."""
+        comment = COMMENTS[comment_id]
+        return {"id": comment_id, "body": comment["body"], "created_at": comment["created_at"],
+                "updated_at": comment["updated_at"],
+                "html_url": f"https://github.example/pull/{comment['issue']}#issuecomment-{comment_id}",
+                "user": {"login": "bot"}}
 
     @staticmethod
     def page(items, url, query):

@@ -112,7 +112,7 @@ struct APIRoutes: Sendable {
             .ok,
             PipelineDetailResource(
                 found.detail, artifact: found.artifact, executions: found.executions, feedback: found.feedback,
-                links: links, logsDirectory: logsDirectory))
+                outbox: found.outbox, links: links, logsDirectory: logsDirectory))
     }
 
     struct ActionBody: Decodable {

@@ -19,14 +19,24 @@ enum PipelineQueries {
         return (summaries, summaries.last?.pipeline.id)
     }
 
-    /// A pipeline with its build, runs and feedback; nil if it does not exist.
-    static func everything(_ store: any PipelineRecordsReader, _ id: PipelineID) async throws
-        -> (detail: PipelineDetail, artifact: Artifact?, executions: [ExecutionRecord], feedback: [FeedbackRecord])?
-    {
+    /// A pipeline with its build, runs, feedback deliveries and outbox; nil if it does not exist.
+    static func everything(_ store: any PipelineRecordsReader, _ id: PipelineID) async throws -> PipelineEverything? {
         guard let detail = try await store.pipeline(id) else { return nil }
         async let artifact = store.artifact(for: id)
         async let executions = store.executions(for: id)
         async let feedback = store.feedback(for: id)
-        return (detail, try await artifact, try await executions, try await feedback)
+        async let outbox = store.outbox(for: id)
+        return PipelineEverything(
+            detail: detail, artifact: try await artifact, executions: try await executions, feedback: try await feedback,
+            outbox: try await outbox)
     }
+}
+
+/// Everything known about one pipeline: what its page and its API detail show.
+struct PipelineEverything: Sendable {
+    var detail: PipelineDetail
+    var artifact: Artifact?
+    var executions: [ExecutionRecord]
+    var feedback: [FeedbackRecord]
+    var outbox: [OutboxMessage]
 }

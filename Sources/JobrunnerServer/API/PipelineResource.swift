@@ -237,17 +237,38 @@ struct PipelineDetailResource: Encodable {
         var at: Date
     }
 
+    /// One event in the feedback outbox: delivered, still pending (with the last error and the
+    /// next try), or abandoned.
+    struct OutboxEntry: Encodable {
+        var id: Int64
+        var event: String
+        var state: String
+        var attempts: Int
+        var createdAt: Date
+        var nextAttemptAt: Date?
+        var lastError: String?
+        var remainingChannels: [String]?
+        var settledAt: Date?
+    }
+
     var pipeline: PipelineResource
     var attempts: [Attempt]
     var operatorActions: [OperatorActionResource]
     var artifact: ArtifactResource?
     var executions: [Execution]
     var feedback: [Feedback]
+    var outbox: [OutboxEntry]
 
     init(
         _ detail: PipelineDetail, artifact: Artifact?, executions: [ExecutionRecord], feedback: [FeedbackRecord],
-        links: RepositoryLinks, logsDirectory: String
+        outbox: [OutboxMessage], links: RepositoryLinks, logsDirectory: String
     ) {
+        self.outbox = outbox.map {
+            OutboxEntry(
+                id: $0.id, event: $0.event.name, state: $0.state.rawValue, attempts: $0.attempts, createdAt: $0.createdAt,
+                nextAttemptAt: $0.state == .pending ? $0.nextAttemptAt : nil, lastError: $0.lastError,
+                remainingChannels: $0.state == .pending ? $0.remainingChannels : nil, settledAt: $0.settledAt)
+        }
         pipeline = PipelineResource(detail.summary, links: links, logsDirectory: logsDirectory)
         attempts = detail.attempts.map {
             Attempt(

@@ -42,6 +42,15 @@ public struct GitHubAccess: Sendable {
         }
     }
 
+    /// The REST client for calls whose failure costs nothing and that must not hold anything:
+    /// the feedback outbox (it retries with its own backoff and defers rate limits) and the pull
+    /// request lookup for the log when the approval policy is off. One quick retry.
+    public var bestEffortAPI: (any GitHubAPI)? {
+        credentials.map {
+            RESTGitHubClient(requester: .forFeedback(baseURL: settings.githubAPIURL), credentials: $0)
+        }
+    }
+
     /// The Git Data API backend (`JOBRUNNER_GIT_BACKEND=github-api`).
     public var gitBackend: (any GitBackend)? {
         credentials.map { GitHubAPIBackend(requester: requester, credentials: $0) }
@@ -49,7 +58,9 @@ public struct GitHubAccess: Sendable {
 
     /// The approval policy, or only the pull request lookup for the log when the policy is off.
     public var approvalGate: (any ApprovalGate)? {
-        api.map { GitHubApprovalGate(api: $0, requiredApprovals: settings.requiredApprovals) }
+        (settings.requiredApprovals > 0 ? api : bestEffortAPI).map {
+            GitHubApprovalGate(api: $0, requiredApprovals: settings.requiredApprovals)
+        }
     }
 
     /// Links to a committed file: on the GitHub the API points at, or on github.com when that is

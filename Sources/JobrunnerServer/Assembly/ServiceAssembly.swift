@@ -48,7 +48,7 @@ public struct ServiceAssembly: Sendable {
     public let toolchains: [Toolchain]
     public let github: GitHubAccess
     public let git: any GitBackend
-    public let feedback: FeedbackDispatcher
+    public let feedback: FeedbackEvents
     public let handlers: StageHandlers
     /// Rung when intake or an operator queues work, so idle workers start at once.
     public let workAvailable: Beacon
@@ -91,9 +91,9 @@ public struct ServiceAssembly: Sendable {
             }
         }
         let git = overrides.gitBackend ?? gitBackend(settings, github: github)
-        let feedback = FeedbackDispatcher(
-            channels: overrides.feedbackChannels ?? FeedbackChannelRegistry.channels(settings, github: github), store: store,
-            clock: clock)
+        let feedback = FeedbackEvents(
+            channels: overrides.feedbackChannels
+                ?? FeedbackChannelRegistry.channels(settings, github: github, threads: store, clock: clock))
         let workAvailable = Beacon()
         var context = ApplicationContext(
             settings: settings, store: store, workAvailable: workAvailable, github: github.intakeAPI, logger: logger)
@@ -122,7 +122,8 @@ public struct ServiceAssembly: Sendable {
             branch: git)
         handlers[.execute] = ExecuteStageHandler(
             store: store, executor: executor, flushInterval: overrides.outputFlushInterval ?? .milliseconds(250),
-            metrics: context.metrics, deployGate: deployGate(settings, git: git, clock: clock, overrides: overrides))
+            metrics: context.metrics, deployGate: deployGate(settings, git: git, clock: clock, overrides: overrides),
+            feedback: feedback)
         handlers[.cleanup] = CleanupStageHandler(
             store: store, committer: git, logsDirectory: settings.logsDirectory, masker: executor.currentMasker(),
             authorName: settings.botName, authorEmail: settings.botEmail, skipCI: settings.skipCI,
@@ -144,6 +145,13 @@ public struct ServiceAssembly: Sendable {
             workAvailable: workAvailable, feedback: feedback, metrics: context.metrics)
     }
 
+    /// Delivers the outbox the workers write, in the background.
+    public func feedbackDeliverer() -> FeedbackDeliverer {
+        FeedbackDeliverer(
+            channels: feedback.channels, store: store, clock: context.clock, owner: poolConfiguration.nodeName + "-feedback",
+            written: feedback.written, logger: logger)
+    }
+
     /// The long-running parts, in start order (they stop in reverse): the store (PostgreSQL
     /// connections close last), wake-ups from other nodes, retention, then the workers.
     public func services() -> [any Service] {
@@ -155,7 +163,10 @@ public struct ServiceAssembly: Sendable {
         if let retention = settings.retention {
             services.append(RetentionService(store: store, retention: retention, clock: context.clock, logger: logger))
         }
-        if runsWorkers { services.append(workerPool()) }
+        if runsWorkers {
+            services.append(workerPool())
+            if !feedback.channels.isEmpty { services.append(feedbackDeliverer()) }
+        }
         return services
     }
 

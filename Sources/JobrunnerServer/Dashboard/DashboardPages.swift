@@ -89,7 +89,8 @@ struct DashboardPages: Sendable {
     }
 
     func detail(
-        _ detail: PipelineDetail, artifact: Artifact?, executions: [ExecutionRecord], feedback: [FeedbackRecord]
+        _ detail: PipelineDetail, artifact: Artifact?, executions: [ExecutionRecord], feedback: [FeedbackRecord],
+        outbox: [OutboxMessage] = []
     ) -> [String: Any] {
         let summary = detail.summary
         let resource = PipelineResource(summary, links: links, logsDirectory: logsDirectory)
@@ -186,6 +187,17 @@ struct DashboardPages: Sendable {
                 "at": DashboardFormat.time(record.at),
             ]
             if let error = record.error { row["error"] = error }
+            return row
+        }
+        let waiting = outbox.filter { $0.state != .delivered }
+        values["hasOutbox"] = !waiting.isEmpty
+        values["outbox"] = waiting.map { message -> [String: Any] in
+            var row: [String: Any] = [
+                "event": message.event.name, "state": message.state.rawValue, "attempts": message.attempts,
+                "created": DashboardFormat.time(message.createdAt),
+            ]
+            if message.state == .pending { row["next"] = DashboardFormat.time(message.nextAttemptAt) }
+            if let error = message.lastError { row["error"] = error }
             return row
         }
         return values

@@ -117,7 +117,7 @@ struct DashboardRoutes: Sendable {
             throw OperatorActionError.pipelineNotFound(id)
         }
         var values = pages.detail(
-            found.detail, artifact: found.artifact, executions: found.executions, feedback: found.feedback)
+            found.detail, artifact: found.artifact, executions: found.executions, feedback: found.feedback, outbox: found.outbox)
         values.merge(chrome(session)) { _, new in new }
         if let done = request.uri.queryParameters["done"].map(String.init), let notice = Self.notices[done] {
             values["notice"] = notice

@@ -136,6 +136,15 @@ public enum SettingsTable {
             .optionalText(
                 setting, \.publicURL, "where people reach this service, e.g. https://jobrunner.example.com; links in commit statuses point there",
                 check: httpURLProblem, normalize: trimTrailingSlash)
+        case .slackWebhookURL:
+            .optionalText(
+                setting, \.slackWebhookURL,
+                "Slack incoming-webhook URL (Mattermost and others accept the same messages): a message when a script starts, succeeds or fails",
+                secret: true, check: httpURLProblem)
+        case .commentEditInterval:
+            .duration(
+                setting, \.commentEditInterval,
+                "the pull-request comment of a pipeline is edited at most once per this interval (a chatty script cannot exhaust the API quota), e.g. 10s")
         case .dashboardToken:
             SettingDeclaration(
                 setting,
