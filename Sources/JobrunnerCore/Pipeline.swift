@@ -131,6 +131,8 @@ public struct PipelineFilter: Sendable, Equatable {
     public var text: String?
     /// Only pipelines with a smaller id (keyset paging: newest first).
     public var before: PipelineID?
+    /// Only pipelines with a greater id: the page just newer than `after` (still newest first).
+    public var after: PipelineID?
     /// Only pipelines of exactly this script path.
     public var scriptPath: String?
     public var limit: Int

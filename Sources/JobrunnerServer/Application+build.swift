@@ -48,7 +48,11 @@ public struct ApplicationContext: Sendable {
 /// webhook intake (when a webhook secret is configured), the JSON API and the dashboard.
 /// `serve`, `worker`, `demo` and the tests call this same function.
 public func buildApplication(_ context: ApplicationContext, services: [any Service] = []) -> some ApplicationProtocol {
-    let router = Router(context: ClientRequestContext.self)
+    let catalog = RouteCatalog()
+    let base = Router(context: ClientRequestContext.self, options: .autoGenerateHeadEndpoints)
+    // First, so it sees every request — those no route matches too.
+    base.add(middleware: HTTPConventionsMiddleware(catalog: catalog))
+    let router = CatalogedRouter(router: base, catalog: catalog)
     let settings = context.settings
     let authenticator = OperatorAuthenticator(
         tokens: settings.dashboardTokens, sessionLifetime: settings.sessionLifetime, clock: context.clock)
@@ -95,10 +99,10 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
         }
     }
     return Application(
-        router: router,
+        router: base,
         // A connection that sends nothing for 30 s — between requests or in the middle of one —
         // is closed: idle and stalled connections do not accumulate.
-        server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+        server: .http1(configuration: .init(additionalChannelHandlers: [OversizedRequestHandler()], idleTimeout: .seconds(30))),
         configuration: .init(
             address: .hostname(settings.httpHost, port: settings.httpPort),
             serverName: "jobrunner"),

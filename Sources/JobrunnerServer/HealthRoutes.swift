@@ -7,7 +7,7 @@ import JobrunnerStore
 struct HealthRoutes: Sendable {
     let store: any StoreReadiness
 
-    func register(on router: Router<ClientRequestContext>) {
+    func register(on router: CatalogedRouter) {
         router.get("/healthz") { _, _ in
             Self.json(.ok, ["status": "ok"])
         }

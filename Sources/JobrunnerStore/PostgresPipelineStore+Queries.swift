@@ -17,6 +17,9 @@ extension PostgresPipelineStore {
         if let before = filter.before {
             conditions.append("p.id < \(placeholder(before.rawValue))")
         }
+        if let after = filter.after {
+            conditions.append("p.id > \(placeholder(after.rawValue))")
+        }
         if let path = filter.scriptPath {
             conditions.append("p.script_path = \(placeholder(path))")
         }
@@ -32,11 +35,13 @@ extension PostgresPipelineStore {
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let limit = placeholder(Int64(max(1, min(filter.limit, 1000))))
         let query = PostgresQuery(
-            unsafeSQL: "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p \(whereClause) ORDER BY p.id DESC LIMIT \(limit)",
+            unsafeSQL: "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p \(whereClause) ORDER BY p.id \(filter.after == nil ? "DESC" : "ASC") LIMIT \(limit)",
             binds: binds)
         let logger = logger
         return try await read("listing pipelines") { db in
-            let pipelines = try await db.rows(query, logger: logger).map(StoredRecords.pipeline)
+            let rows = try await db.rows(query, logger: logger).map(StoredRecords.pipeline)
+            // Newest first either way: a page after an id is read oldest first, then turned round.
+            let pipelines = filter.after == nil ? rows : rows.reversed()
             let stages = try await Self.stagesByPipeline(db, pipelines.map(\.id), logger: logger)
             let scripts = try await Self.latestScripts(db, pipelines.map(\.id), logger: logger)
             return pipelines.map { PipelineSummary(pipeline: $0, stages: stages[$0.id] ?? [], script: scripts[$0.id]) }

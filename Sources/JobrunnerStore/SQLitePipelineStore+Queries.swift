@@ -14,6 +14,10 @@ extension SQLitePipelineStore {
             conditions.append("p.id < ?")
             arguments += [before.rawValue]
         }
+        if let after = filter.after {
+            conditions.append("p.id > ?")
+            arguments += [after.rawValue]
+        }
         if let path = filter.scriptPath {
             conditions.append("p.script_path = ?")
             arguments += [path]
@@ -31,12 +35,14 @@ extension SQLitePipelineStore {
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let sql = """
             SELECT \(StoredRecords.pipelineColumns) FROM pipelines p \(whereClause)
-            ORDER BY p.id DESC LIMIT ?
+            ORDER BY p.id \(filter.after == nil ? "DESC" : "ASC") LIMIT ?
             """
         arguments += [max(1, min(filter.limit, 1000))]
         let finalArguments = arguments
         return try await pool.read { db in
-            let pipelines = try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(StoredRecords.pipeline)
+            let rows = try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(StoredRecords.pipeline)
+            // Newest first either way: a page after an id is read oldest first, then turned round.
+            let pipelines = filter.after == nil ? rows : rows.reversed()
             let stages = try Self.stagesByPipeline(db, pipelines.map(\.id))
             let scripts = try Self.latestScripts(db, pipelines.map(\.id))
             return pipelines.map { PipelineSummary(pipeline: $0, stages: stages[$0.id] ?? [], script: scripts[$0.id]) }

@@ -13,6 +13,17 @@ import Testing
 struct APITests {
     static let alice = OperatorHarness.bearer(OperatorHarness.aliceToken)
 
+    /// The targets of a `Link` header by relation.
+    static func links(_ header: String?) -> [String: String] {
+        var links: [String: String] = [:]
+        for part in (header ?? "").split(separator: ",") {
+            let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pieces.count == 2, pieces[0].hasPrefix("<"), pieces[0].hasSuffix(">"), pieces[1].hasPrefix("rel=\"") else { continue }
+            links[String(pieces[1].dropFirst(5).dropLast())] = String(pieces[0].dropFirst().dropLast())
+        }
+        return links
+    }
+
     @Test
     func listsFilterAndPageWithLinkHeaders() async throws {
         let harness = try OperatorHarness()
@@ -22,24 +33,34 @@ struct APITests {
             var seen: [Int64] = []
             var uri: String? = "/api/v1/pipelines?limit=2&q=script"
             var pages = 0
-            while let next = uri {
+            var pageLinks: [[String: String]] = []
+            while let next = uri, pages < 10 {
                 let response = try await client.execute(uri: next, method: .get, headers: Self.alice)
                 #expect(response.status == .ok)
+                #expect(response.headers[.cacheControl] == "no-store")
                 let page = try OperatorHarness.json(response)
                 let pipelines = try #require(page["pipelines"] as? [[String: Any]])
                 seen += pipelines.compactMap { $0["id"] as? Int64 ?? ($0["id"] as? Int).map(Int64.init) }
                 #expect(pipelines.allSatisfy { ($0["script"] as? String)?.contains("script") == true })
                 pages += 1
-                if let link = response.headers[APIRoutes.linkHeader] {
-                    #expect(link.hasSuffix(#">; rel="next""#))
-                    uri = String(link.dropFirst().prefix { $0 != ">" })
-                    #expect(uri?.contains("q=script") == true, "filters carry over to the next page")
+                let links = Self.links(response.headers[APIRoutes.linkHeader])
+                pageLinks.append(links)
+                #expect(links["first"] == "/api/v1/pipelines?limit=2&q=script")
+                #expect(links["last"] == "/api/v1/pipelines?after=0&limit=2&q=script")
+                #expect((links["prev"] != nil) == (pages > 1), "a newer page exists from the second page on")
+                uri = links["next"]
+                if let next = uri {
+                    #expect(next.contains("q=script"), "filters carry over to the next page")
                     #expect((page["next_before"] as? Int).map(Int64.init) == seen.last)
                 } else {
-                    uri = nil
                     #expect(page["next_before"] == nil || page["next_before"] is NSNull)
                 }
             }
+            // prev of the last page leads back to the page before it; last is the oldest page.
+            let back = try OperatorHarness.json(try await client.execute(uri: pageLinks[2]["prev"]!, method: .get, headers: Self.alice))
+            #expect((back["pipelines"] as? [[String: Any]])?.compactMap { ($0["id"] as? Int).map(Int64.init) } == Array(seen[2..<4]))
+            let oldest = try OperatorHarness.json(try await client.execute(uri: pageLinks[0]["last"]!, method: .get, headers: Self.alice))
+            #expect((oldest["pipelines"] as? [[String: Any]])?.compactMap { ($0["id"] as? Int).map(Int64.init) } == Array(seen.suffix(2)))
             #expect(pages == 3)
             #expect(seen == ids.map(\.rawValue).reversed(), "every pipeline once, newest first")
 
@@ -49,7 +70,7 @@ struct APITests {
             let none = try OperatorHarness.json(
                 try await client.execute(uri: "/api/v1/pipelines?state=failed", method: .get, headers: Self.alice))
             #expect((none["pipelines"] as? [Any])?.isEmpty == true)
-            for bad in ["state=melted", "repository=nope", "limit=0", "limit=1000", "before=-3"] {
+            for bad in ["state=melted", "status=melted", "repository=nope", "limit=0", "limit=1000", "before=-3", "after=-1"] {
                 let response = try await client.execute(uri: "/api/v1/pipelines?" + bad, method: .get, headers: Self.alice)
                 #expect(response.status == .badRequest, "\(bad)")
             }

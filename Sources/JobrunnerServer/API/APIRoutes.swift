@@ -55,7 +55,7 @@ struct APIRoutes: Sendable {
     /// Method and OpenAPI path of every route (`docs/openapi.yaml` must match).
     static let operations: [(method: HTTPRequest.Method, path: String)] = Operation.allCases.map { ($0.method, $0.path) }
 
-    func register(on router: Router<ClientRequestContext>) {
+    func register(on router: CatalogedRouter) {
         router.on(Operation.listPipelines.routerPath, method: Operation.listPipelines.method) { request, context in
             await authenticated(request, context) { _ in try await list(request) }
         }
@@ -87,21 +87,32 @@ struct APIRoutes: Sendable {
     // MARK: Handlers
 
     func list(_ request: Request) async throws -> Response {
-        let filter = try DashboardQuery.filter(from: request.uri.queryParameters)
-        let (summaries, next) = try await PipelineQueries.page(store, filter)
+        let filter = try DashboardQuery.filter(from: QueryString.parameters(request.uri.query))
+        let (summaries, older, newer) = try await PipelineQueries.page(store, filter)
         var response = Self.json(
             .ok,
             PipelineListResource(
                 pipelines: summaries.map { PipelineResource($0, links: links, logsDirectory: logsDirectory) },
-                nextBefore: next?.rawValue))
-        if let next {
-            var parameters = DashboardQuery.parameters(of: filter)
-            parameters["limit"] = String(filter.limit)
-            parameters["before"] = String(next.rawValue)
-            response.headers[Self.linkHeader] =
-                "<\(publicURL ?? "")/api/v1/pipelines?\(DashboardQuery.encode(parameters))>; rel=\"next\""
-        }
+                nextBefore: older?.rawValue))
+        response.headers[Self.linkHeader] = Self.pageLinks(filter, older: older, newer: newer, base: "\(publicURL ?? "")/api/v1/pipelines")
         return response
+    }
+
+    /// RFC 8288 links of a page: `first` (newest), `prev` (newer) and `next` (older) when they
+    /// exist, `last` (the oldest page: `after=0`), each keeping the filters and the limit.
+    static func pageLinks(_ filter: PipelineFilter, older: PipelineID?, newer: PipelineID?, base: String) -> String {
+        var common = DashboardQuery.parameters(of: filter)
+        common["limit"] = String(filter.limit)
+        func link(_ relation: String, _ cursor: (String, Int64)?) -> String {
+            var parameters = common
+            if let (name, value) = cursor { parameters[name] = String(value) }
+            return "<\(base)?\(DashboardQuery.encode(parameters))>; rel=\"\(relation)\""
+        }
+        var links = [link("first", nil)]
+        if let newer { links.append(link("prev", ("after", newer.rawValue))) }
+        if let older { links.append(link("next", ("before", older.rawValue))) }
+        links.append(link("last", ("after", 0)))
+        return links.joined(separator: ", ")
     }
 
     func show(_ id: PipelineID) async throws -> Response {
@@ -177,7 +188,7 @@ struct APIRoutes: Sendable {
         } catch let error as OperatorActionError {
             return Self.json(HTTPResponse.Status(code: error.status), APIErrorResource(error: error.description))
         } catch let error as APIRequestError {
-            return Self.json(.badRequest, APIErrorResource(error: error.message))
+            return Self.json(error.status, APIErrorResource(error: error.message))
         } catch {
             return Self.json(.serviceUnavailable, APIErrorResource(error: "the store is unavailable: \(error)"))
         }
@@ -213,20 +224,49 @@ struct APIRoutes: Sendable {
     static func body(_ request: inout Request) async throws -> ActionBody {
         let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: 64 * 1024)
+            buffer = try await request.collectBody(upTo: maximumBodySize)
         } catch {
-            throw APIRequestError(message: "the body is larger than 64 KiB")
+            throw APIRequestError(status: .contentTooLarge, message: "the body is larger than \(maximumBodySize / 1024) KiB")
         }
         guard buffer.readableBytes > 0 else { return ActionBody() }
         do {
             return try JSONDecoder().decode(ActionBody.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw APIRequestError(message: "the body must be JSON like {\"reason\": \"…\", \"confirm\": true}: \(Self.explain(error))")
         } catch {
-            throw APIRequestError(message: "the body must be JSON like {\"reason\": \"…\", \"confirm\": true}: \(error)")
+            throw APIRequestError(message: "the body must be JSON like {\"reason\": \"…\", \"confirm\": true}")
+        }
+    }
+
+    /// The largest action body read.
+    static let maximumBodySize = 64 * 1024
+
+    /// What is wrong with a body, in the API's terms — never the decoder's Swift type names.
+    static func explain(_ error: DecodingError) -> String {
+        func field(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "the body" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            let expected: String =
+                switch context.codingPath.last?.stringValue {
+                case "reason": "a string"
+                case "confirm": "true or false"
+                default: "a JSON object"
+                }
+            return "\(field(context.codingPath)) must be \(expected)"
+        case .keyNotFound(let key, _):
+            return "\(key.stringValue) is missing"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "it is not valid JSON" : "\(field(context.codingPath)) is not valid"
+        @unknown default:
+            return "it does not have the expected shape"
         }
     }
 }
 
-/// A request the API cannot act on (400), with what to change.
+/// A request the API cannot act on (400 unless said otherwise), with what to change.
 struct APIRequestError: Error {
+    var status: HTTPResponse.Status = .badRequest
     var message: String
 }

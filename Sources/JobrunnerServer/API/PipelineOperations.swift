@@ -23,7 +23,7 @@ public struct PipelineOperations: Sendable {
         guard let stage = detail.summary.stage(kind) else { throw OperatorActionError.stageNotFound(id, kind) }
         if kind == .execute && !confirmed { throw OperatorActionError.confirmationRequired(id) }
         do {
-            try await store.retry(stage: stage.id, operatorName: identity.name, reason: Self.clean(reason))
+            try await store.retry(stage: stage.id, operatorName: identity.name, reason: try Self.clean(reason))
         } catch let error as PipelineStoreError {
             throw OperatorActionError.refused(error)
         }
@@ -34,7 +34,7 @@ public struct PipelineOperations: Sendable {
     /// Cancels a queued pipeline, or asks the worker running its EXECUTE to kill the script.
     public func cancel(pipeline id: PipelineID, by identity: OperatorIdentity, reason: String?) async throws -> CancelOutcome {
         do {
-            return try await store.cancel(pipeline: id, operatorName: identity.name, reason: Self.clean(reason))
+            return try await store.cancel(pipeline: id, operatorName: identity.name, reason: try Self.clean(reason))
         } catch PipelineStoreError.pipelineNotFound {
             throw OperatorActionError.pipelineNotFound(id)
         } catch let error as PipelineStoreError {
@@ -45,7 +45,7 @@ public struct PipelineOperations: Sendable {
     /// Gives up on a pipeline's script: CLEANUP removes it and commits a log saying it did not
     /// run (or may have run), naming the operator. The reason is required: the log must say why.
     public func discard(pipeline id: PipelineID, by identity: OperatorIdentity, reason: String?) async throws {
-        guard let reason = Self.clean(reason) else { throw OperatorActionError.reasonRequired(id) }
+        guard let reason = try Self.clean(reason) else { throw OperatorActionError.reasonRequired(id) }
         do {
             try await store.discard(pipeline: id, operatorName: identity.name, reason: reason)
         } catch PipelineStoreError.pipelineNotFound {
@@ -56,10 +56,18 @@ public struct PipelineOperations: Sendable {
         workAvailable.signal()
     }
 
-    /// Reasons are free text from a form: trimmed, bounded, empty means none.
-    static func clean(_ reason: String?) -> String? {
+    /// The longest reason an operator may give: it is stored, shown and committed whole.
+    public static let maximumReasonLength = 500
+
+    /// Reasons are free text from a form: trimmed, empty means none; one that is too long is
+    /// refused rather than cut, so what is recorded is what the operator wrote.
+    static func clean(_ reason: String?) throws -> String? {
+        // Counted in Unicode code points, as JSON Schema's maxLength counts (docs/openapi.yaml).
+        if let reason, reason.unicodeScalars.count > maximumReasonLength {
+            throw OperatorActionError.reasonTooLong(reason.unicodeScalars.count)
+        }
         guard let trimmed = reason?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
-        return String(trimmed.prefix(500))
+        return trimmed
     }
 }
 
@@ -73,6 +81,8 @@ public enum OperatorActionError: Error, Sendable, Equatable, CustomStringConvert
     case reasonRequired(PipelineID)
     /// The stage is not in a state the action applies to.
     case refused(PipelineStoreError)
+    /// The reason is longer than `PipelineOperations.maximumReasonLength` characters.
+    case reasonTooLong(Int)
 
     public var description: String {
         switch self {
@@ -84,6 +94,8 @@ public enum OperatorActionError: Error, Sendable, Equatable, CustomStringConvert
         case .reasonRequired(let id):
             "discarding pipeline \(id) needs a reason: the log committed in place of its script says why it did not run (\"reason\": \"…\")"
         case .refused(let error): "\(error)"
+        case .reasonTooLong(let count):
+            "the reason has \(count) characters; at most \(PipelineOperations.maximumReasonLength) are recorded — shorten it"
         }
     }
 
@@ -91,7 +103,7 @@ public enum OperatorActionError: Error, Sendable, Equatable, CustomStringConvert
     public var status: Int {
         switch self {
         case .pipelineNotFound, .stageNotFound: 404
-        case .confirmationRequired, .reasonRequired: 422
+        case .confirmationRequired, .reasonRequired, .reasonTooLong: 422
         case .refused: 409
         }
     }

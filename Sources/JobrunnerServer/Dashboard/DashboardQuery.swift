@@ -4,32 +4,42 @@ import JobrunnerCore
 import JobrunnerStore
 
 /// The list filters as query parameters, shared by the dashboard and the API:
-/// `state`, `repository`, `q` (path, pusher, author), `before` (keyset paging), `limit`.
+/// `state` (or its alias `status`, the field's name), `repository`, `q` (path, pusher, author),
+/// `before` / `after` (keyset paging: older / newer than a pipeline id), `limit`.
 enum DashboardQuery {
     static let defaultLimit = 50
     static let maximumLimit = 200
 
-    static func filter(from query: Parameters) throws -> PipelineFilter {
+    static func filter(from query: [String: String]) throws -> PipelineFilter {
         var filter = PipelineFilter(limit: defaultLimit)
-        if let state = query["state"].map(String.init), !state.isEmpty {
-            guard let status = PipelineStatus(rawValue: state) else {
+        // `status` is the field's name, `state` the filter's: one filter; `state` wins when both are given.
+        var statuses: [PipelineStatus] = []
+        for name in ["state", "status"] {
+            guard let value = query[name], !value.isEmpty else { continue }
+            guard let status = PipelineStatus(rawValue: value) else {
                 throw APIRequestError(
-                    message: "state must be one of \(PipelineStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    message: "\(name) must be one of \(PipelineStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            filter.status = status
+            statuses.append(status)
         }
-        if let repository = query["repository"].map(String.init), !repository.isEmpty {
+        filter.status = statuses.first
+        if let repository = query["repository"], !repository.isEmpty {
             guard let name = RepositoryName(rawValue: repository) else {
                 throw APIRequestError(message: "repository must be owner/name")
             }
             filter.repository = name
         }
-        if let text = query["q"].map(String.init), !text.isEmpty { filter.text = String(text.prefix(200)) }
-        if let before = query["before"].map(String.init), !before.isEmpty {
+        if let text = query["q"], !text.isEmpty { filter.text = String(text.prefix(200)) }
+        // Forms send empty text fields; the paging numbers come from links, so empty is an error.
+        if let before = query["before"] {
             guard let id = Int64(before), id > 0 else { throw APIRequestError(message: "before must be a pipeline id") }
             filter.before = PipelineID(id)
         }
-        if let limit = query["limit"].map(String.init), !limit.isEmpty {
+        if let after = query["after"] {
+            guard let id = Int64(after), id >= 0 else { throw APIRequestError(message: "after must be a pipeline id, or 0 for the oldest page") }
+            filter.after = PipelineID(id)
+        }
+        if let limit = query["limit"] {
             guard let value = Int(limit), (1...maximumLimit).contains(value) else {
                 throw APIRequestError(message: "limit must be a whole number in 1…\(maximumLimit)")
             }

@@ -32,7 +32,7 @@ struct DashboardRoutes: Sendable {
     static let sessionCookie = "jobrunner_session"
     static let loginCookie = "jobrunner_login"
 
-    func register(on router: Router<ClientRequestContext>) {
+    func register(on router: CatalogedRouter) {
         router.get("/assets/:file") { _, context in asset(context.parameters.get("file") ?? "") }
         router.get("/login") { request, _ in loginPage(request) }
         router.post("/login") { request, context in
@@ -100,8 +100,8 @@ struct DashboardRoutes: Sendable {
     // MARK: Pages
 
     func list(_ request: Request, session: OperatorAuthenticator.Session) async throws -> Response {
-        let filter = try DashboardQuery.filter(from: request.uri.queryParameters)
-        let (summaries, older) = try await PipelineQueries.page(store, filter)
+        let filter = try DashboardQuery.filter(from: QueryString.parameters(request.uri.query))
+        let (summaries, older, _) = try await PipelineQueries.page(store, filter)
         var values = pages.list(summaries, filter: filter, olderThan: older)
         // The overview answers "what needs me now", so it opens the first page, not a filtered one.
         if filter.status == nil && filter.text == nil && filter.before == nil {
@@ -119,7 +119,7 @@ struct DashboardRoutes: Sendable {
         var values = pages.detail(
             found.detail, artifact: found.artifact, executions: found.executions, feedback: found.feedback, outbox: found.outbox)
         values.merge(chrome(session)) { _, new in new }
-        if let done = request.uri.queryParameters["done"].map(String.init), let notice = Self.notices[done] {
+        if let done = QueryString.parameters(request.uri.query)["done"], let notice = Self.notices[done] {
             values["notice"] = notice
         }
         return html(.ok, templates.render("pipeline", values))
@@ -138,7 +138,7 @@ struct DashboardRoutes: Sendable {
     // MARK: Sign-in
 
     func loginPage(_ request: Request, problem: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
-        let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
+        let next = Self.safeNext(QueryString.parameters(request.uri.query)["next"])
         if problem == nil, session(of: request) != nil {
             return Self.redirect(next)
         }
@@ -251,7 +251,7 @@ struct DashboardRoutes: Sendable {
                 case .pipelineNotFound: "/"
                 case .stageNotFound(let id, _), .confirmationRequired(let id), .reasonRequired(let id):
                     "/pipelines/\(id.rawValue)"
-                case .refused: "/"
+                case .refused, .reasonTooLong: "/"
                 }
             return message(
                 HTTPResponse.Status(code: error.status), error.status == 404 ? "Not found" : "Not done", error.description,

@@ -31,7 +31,7 @@ struct WebhookRoutes: Sendable {
     static let signatureHeader = HTTPField.Name("X-Hub-Signature-256")!
     static let legacySignatureHeader = HTTPField.Name("X-Hub-Signature")!
 
-    func register(on router: Router<ClientRequestContext>) {
+    func register(on router: CatalogedRouter) {
         router.post("/webhooks/github") { request, _ in
             let response = await handle(request)
             metrics?.deliveryAnswered(outcome: Self.outcomeLabel(response))

@@ -16,7 +16,7 @@ struct MetricsRoutes: Sendable {
     let clock: any JobClock
     var orphanScan: OrphanScriptScan? = nil
 
-    func register(on router: Router<ClientRequestContext>) {
+    func register(on router: CatalogedRouter) {
         router.get("/metrics") { request, _ in
             if !isPublic && authenticator.operatorFor(authorization: request.headers[.authorization]) == nil {
                 return APIRoutes.unauthorized(
