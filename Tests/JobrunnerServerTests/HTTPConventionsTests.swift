@@ -197,3 +197,31 @@ struct HTTPConventionsTests {
         }
     }
 }
+
+@Suite("Feedback waiting in the outbox, as operators see it")
+struct OutboxVisibilityTests {
+    @Test
+    func thePipelinePageAndTheAPIShowWhatWaitsAndWhy() async throws {
+        let harness = try OperatorHarness()
+        let id = try await harness.record(1)[0]
+        try await harness.store.enqueueFeedback([.started], for: id)
+        let claimed = try await harness.store.claimFeedback(owner: "n", limit: 1, leaseDuration: .seconds(60))
+        let retryAt = harness.clock.now().addingTimeInterval(300)
+        try await harness.store.settleFeedback(
+            claimed[0].message, owner: "n",
+            .retry(at: retryAt, remaining: ["commit-status"], error: "commit-status: GitHub answered 502", countsAttempt: true),
+            records: [])
+        try await harness.app().test(.router) { client in
+            let detail = try OperatorHarness.json(
+                try await client.execute(uri: "/api/v1/pipelines/\(id.rawValue)", method: .get, headers: HTTPConventionsTests.alice))
+            let outbox = try #require(detail["outbox"] as? [[String: Any]])
+            #expect(outbox.count == 1)
+            #expect(outbox.first?["state"] as? String == "pending" && outbox.first?["attempts"] as? Int == 1)
+            #expect(outbox.first?["last_error"] as? String == "commit-status: GitHub answered 502")
+            #expect(outbox.first?["remaining_channels"] as? [String] == ["commit-status"])
+            let browser = try await OperatorHarness.signIn(client)
+            let page = String(buffer: try await client.execute(uri: "/pipelines/\(id.rawValue)", method: .get, headers: browser.headers).body)
+            #expect(page.contains("Feedback waiting to be delivered") && page.contains("GitHub answered 502"))
+        }
+    }
+}
