@@ -14,6 +14,9 @@ public enum PipelineEvent: Sendable, Equatable, Codable {
     case finished(PipelineReport)
     /// A stage failed for good (until an operator retries it).
     case failed(stage: StageKind, reason: String)
+    /// CLEANUP committed the log of a pipeline an operator discarded: its script did not run (or
+    /// may have, when its EXECUTE was interrupted).
+    case discarded(by: String, reason: String, logPath: String, logURL: String?, logCommit: String)
     /// EXECUTE waits before it starts (the deploy gate), for this reason; `pullRequest` is the
     /// merged pull request when PROCESS found it.
     case waiting(reason: String, pullRequest: Int?)
@@ -24,6 +27,8 @@ public enum PipelineEvent: Sendable, Equatable, Codable {
         case .started, .running, .progress, .finished: self
         case .failed(let stage, let reason): .failed(stage: stage, reason: masker.mask(reason))
         case .waiting(let reason, let pullRequest): .waiting(reason: masker.mask(reason), pullRequest: pullRequest)
+        case .discarded(let by, let reason, let path, let url, let commit):
+            .discarded(by: by, reason: masker.mask(reason), logPath: path, logURL: url, logCommit: commit)
         }
     }
 
@@ -35,6 +40,7 @@ public enum PipelineEvent: Sendable, Equatable, Codable {
         case .waiting: "waiting"
         case .finished(let report): report.outcome == .succeeded ? "succeeded" : "failed"
         case .failed: "failed"
+        case .discarded: "discarded"
         }
     }
 }

@@ -42,7 +42,7 @@ public struct CallbackChannel: FeedbackChannel {
     public func wants(_ event: PipelineEvent) -> Bool {
         switch event {
         case .started, .running, .progress, .waiting: false
-        case .finished, .failed: true
+        case .finished, .failed, .discarded: true
         }
     }
 
@@ -126,6 +126,11 @@ public struct CallbackChannel: FeedbackChannel {
         case .failed(let stage, let reason):
             body["failed_stage"] = stage.rawValue
             body["reason"] = reason
+        case .discarded(let by, let reason, let path, let url, let commit):
+            body["discard"] = ["by": by, "reason": reason] as [String: Any]
+            var log: [String: Any] = ["path": path, "commit": commit]
+            if let url { log["url"] = url }
+            body["log"] = log
         }
         return try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
     }

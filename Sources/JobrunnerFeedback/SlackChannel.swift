@@ -37,7 +37,7 @@ public struct SlackChannel: FeedbackChannel {
 
     public func wants(_ event: PipelineEvent) -> Bool {
         switch event {
-        case .running, .finished, .failed: true
+        case .running, .finished, .failed, .discarded: true
         case .started, .progress, .waiting: false
         }
     }
@@ -88,6 +88,11 @@ public struct SlackChannel: FeedbackChannel {
         case .failed(let stage, let reason):
             (emoji, what) = ("❌", "failed")
             outcome = "\(stage.displayName) failed: \(reason)"
+        case .discarded(let by, let reason, _, let url, _):
+            (emoji, what) = ("⚪", "discarded")
+            outcome = "discarded by \(by): \(reason)"
+            duration = nil
+            logURL = url
         default:
             (emoji, what) = ("▶️", "started")
             outcome = "running"

@@ -18,7 +18,7 @@ public struct CommitStatusChannel: FeedbackChannel {
 
     public func wants(_ event: PipelineEvent) -> Bool {
         switch event {
-        case .started, .waiting, .finished, .failed: true
+        case .started, .waiting, .finished, .failed, .discarded: true
         case .running, .progress: false
         }
     }
@@ -50,6 +50,11 @@ public struct CommitStatusChannel: FeedbackChannel {
             status = CommitStatus(
                 state: .error, targetURL: pipelineURL,
                 description: String("pipeline \(pipeline.id.rawValue): \(stage.rawValue) failed: \(reason)".prefix(140)),
+                context: Self.context(source.scriptPath))
+        case .discarded(let by, let reason, _, let logURL, _):
+            status = CommitStatus(
+                state: .error, targetURL: logURL ?? pipelineURL,
+                description: String("pipeline \(pipeline.id.rawValue): discarded by \(by): \(reason); log committed".prefix(140)),
                 context: Self.context(source.scriptPath))
         case .running, .progress:
             return []

@@ -120,9 +120,14 @@ public struct PullRequestCommentChannel: FeedbackChannel {
                 lines.append("| Script | \(result) |")
             }
         }
-        if case .finished(let report) = delivery.event {
-            let log = report.logURL.map { "[\(MarkdownText.codeSpan(report.logPath))](\($0))" } ?? MarkdownText.codeSpan(report.logPath)
-            lines.append("| Execution log | \(log), commit `\(report.logCommit.prefix(12))` |")
+        switch delivery.event {
+        case .finished(let report):
+            lines.append("| Execution log | \(Self.log(report.logPath, url: report.logURL, commit: report.logCommit)) |")
+        case .discarded(let by, let reason, let path, let url, let commit):
+            lines.append("| Discarded | by \(MarkdownText.visible(by)): \(MarkdownText.visible(reason)) |")
+            lines.append("| Log | \(Self.log(path, url: url, commit: commit)) |")
+        default:
+            break
         }
         if let failed = snapshot.detail?.summary.stages.first(where: { $0.state == .failed || $0.state == .interrupted }) {
             lines.append("")
@@ -145,6 +150,10 @@ public struct PullRequestCommentChannel: FeedbackChannel {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func log(_ path: String, url: String?, commit: String) -> String {
+        (url.map { "[\(MarkdownText.codeSpan(path))](\($0))" } ?? MarkdownText.codeSpan(path)) + ", commit `\(commit.prefix(12))`"
     }
 
     static func lastLines(_ text: String, count: Int) -> String {

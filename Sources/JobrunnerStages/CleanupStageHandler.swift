@@ -82,7 +82,10 @@ public struct CleanupStageHandler: StageHandler {
         let (result, path) = try await commit(
             pipeline, log: log.render(masking: masking()), outcome: log.outcome, discardedBy: discard.operatorName)
         logger.info("discard log committed", metadata: ["commit": "\(result.commit)", "log": "\(path)"])
-        return StageSuccess(summary: Self.summary(result, path: path))
+        let event = PipelineEvent.discarded(
+            by: discard.operatorName, reason: discard.reason, logPath: path,
+            logURL: logURL(pipeline.source.repository, commit: result.commit, path: path), logCommit: result.commit)
+        return StageSuccess(summary: Self.summary(result, path: path), feedback: [event])
     }
 
     /// The one commit either log goes into: the script removed (the version that ran), the log added.

@@ -50,6 +50,7 @@ struct FeedbackOutboxRulesTests {
     func eventsSurviveTheirStoredForm() throws {
         let events: [PipelineEvent] = [
             .started, .running, .progress, .waiting(reason: "deploy", pullRequest: 3), .failed(stage: .execute, reason: "lost"),
+            .discarded(by: "alice", reason: "gone", logPath: "l.md", logURL: nil, logCommit: "c"),
             .finished(
                 PipelineReport(
                     outcome: .timedOut, exitCode: nil, duration: .milliseconds(1500), logPath: "l.md", logURL: "https://x", logCommit: "c",

@@ -379,3 +379,32 @@ struct GitHubAccessTests {
         }
     }
 }
+
+extension GitHubAccessTests {
+    @Test
+    func aDiscardedPipelineSaysSoInItsStatusCommentAndCallback() async throws {
+        let directory = try TemporaryDirectory("gh")
+        let github = try await standIn(in: directory)
+        defer { github.stop() }
+        let api = client(github)
+        let event = PipelineEvent.discarded(
+            by: "alice", reason: "the table it fixed is gone", logPath: "jobrunner-logs/x.md",
+            logURL: "https://github.example/acme/ops/blob/abc/jobrunner-logs/x.md", logCommit: "abc123")
+        _ = try await CommitStatusChannel(api: api, dashboardURL: nil).deliver(delivery(event, id: 9))
+        let comment = try await PullRequestCommentChannel(api: api, threads: Threads(), dashboardURL: nil)
+            .deliver(delivery(event, id: 9, pullRequest: 5))
+        #expect(comment.count == 1)
+        let callbacks = CallbackChannel(urls: [github.baseURL + "/callbacks/ok"], secret: "cb-secret")
+        #expect(callbacks.wants(event))
+        _ = try await callbacks.deliver(delivery(event, id: 9))
+        let requests = try await github.requests()
+        let status = try #require(try requests.first { $0.path.hasPrefix("/repos/acme/ops/statuses/") }?.json())
+        #expect(status["state"] as? String == "error")
+        #expect((status["description"] as? String)?.contains("discarded by alice: the table it fixed is gone") == true)
+        let body = try #require(try requests.first { $0.path == "/repos/acme/ops/issues/5/comments" }?.json()["body"] as? String)
+        #expect(body.contains("by alice: the table it fixed is gone") && body.contains("jobrunner-logs/x.md"))
+        let payload = try #require(try requests.first { $0.path == "/callbacks/ok" }?.json())
+        #expect(payload["event"] as? String == "pipeline.discarded")
+        #expect((payload["discard"] as? [String: Any])?["by"] as? String == "alice")
+    }
+}
