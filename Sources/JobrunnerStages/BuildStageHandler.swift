@@ -56,7 +56,9 @@ public struct BuildStageHandler: StageHandler {
 
     public func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess {
         let source = stage.pipeline.source
-        if stage.lease.attempt == 1, let events = feedback?(.started), !events.isEmpty {
+        // Every attempt: after an operator's retry the status and the comment must stop saying
+        // "failed" (statuses are idempotent; an unchanged comment is not edited).
+        if let events = feedback?(.started), !events.isEmpty {
             try await store.enqueueFeedback(events, for: stage.pipeline.id)
             feedback?.written.signal()
         }

@@ -1,5 +1,6 @@
 import Foundation
 import JobrunnerCore
+import JobrunnerGit
 import JobrunnerStages
 import JobrunnerStore
 import JobrunnerTestSupport
@@ -126,5 +127,27 @@ struct FeedbackDelivererTests {
         #expect(outbox.first?.lastError?.hasPrefix("gave up after 10m of failures: down: answered 503") == true)
         #expect(outbox.last?.state != .pending || outbox.last?.attempts ?? 0 > 0, "the next message went on")
         #expect(limited.calls.filter { $0.event == .started }.count == 2, "asked again after the reset, then delivered")
+    }
+
+    @Test
+    func anOperatorsRetryOfProcessIsAnnouncedAgain() async throws {
+        let directory = try TemporaryDirectory("started")
+        let store = try SQLitePipelineStore(path: directory.file("jobrunner.sqlite"))
+        let git = try GitFixture()
+        let commit = try git.commit(["jobs/a.sh": "echo hi\n"])
+        let bare = git.bare
+        let handler = BuildStageHandler(
+            store: store, reader: GitRepositoryReader { _ in bare }, builder: ScriptBuilder(scratchDirectory: directory.path),
+            scopes: .test, feedback: FeedbackEvents(channels: [ScriptedChannel("status")]))
+        let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh", commit: commit)])
+            .pipelines[0].id
+        let first = try #require(try await store.claimNext(owner: "w", kinds: [.process], leaseDuration: .seconds(30)))
+        try await store.fail(first.lease, failure: .permanent("GitHub said no"))
+        let stage = try #require(try await store.pipeline(id)?.summary.stage(.process))
+        try await store.retry(stage: stage.id, operatorName: "alice", reason: "fixed")
+        let second = try #require(try await store.claimNext(owner: "w", kinds: [.process], leaseDuration: .seconds(30)))
+        #expect(second.lease.attempt == 2)
+        _ = try await handler.run(second, logger: Logger(label: "test"))
+        #expect(try await store.outbox(for: id).map(\.event) == [.started], "the status and the comment stop saying failed")
     }
 }
