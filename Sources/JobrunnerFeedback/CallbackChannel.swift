@@ -17,20 +17,18 @@ public struct CallbackChannel: FeedbackChannel {
     private let httpClient: HTTPClient
     private let clock: any JobClock
     private let timeout: TimeAmount
-    public let backoff: [Duration]
 
     public var name: String { "callback" }
 
     public init(
         urls: [String], secret: String, httpClient: HTTPClient = .shared, clock: any JobClock = SystemClock(),
-        timeout: TimeAmount = .seconds(10), backoff: [Duration] = []
+        timeout: TimeAmount = .seconds(10)
     ) {
         self.urls = urls
         self.secret = secret
         self.httpClient = httpClient
         self.clock = clock
         self.timeout = timeout
-        self.backoff = backoff
     }
 
     /// The channel `JOBRUNNER_CALLBACK_URLS` and `JOBRUNNER_CALLBACK_SECRET` configure; nil when off.
@@ -73,32 +71,24 @@ public struct CallbackChannel: FeedbackChannel {
     private func post(_ body: Data, to url: String, signature: String, event: String, delivery: String) async -> (
         reason: String, refused: Bool
     )? {
-        var last = ""
-        for attempt in 0...backoff.count {
-            if attempt > 0 {
-                do { try await clock.sleep(for: backoff[attempt - 1]) } catch { return ("cancelled", false) }
-            }
-            var request = HTTPClientRequest(url: url)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.headers.add(name: "User-Agent", value: "jobrunner")
-            request.headers.add(name: "X-Jobrunner-Event", value: "pipeline.\(event)")
-            request.headers.add(name: "X-Jobrunner-Delivery", value: delivery)
-            request.headers.add(name: "X-Hub-Signature-256", value: signature)
-            request.headers.add(name: "X-Jobrunner-Signature-256", value: signature)
-            request.body = .bytes(ByteBuffer(data: body))
-            do {
-                let response = try await httpClient.execute(request, timeout: timeout)
-                _ = try? await response.body.collect(upTo: 64 * 1024)
-                if (200..<300).contains(response.status.code) { return nil }
-                last = "answered \(response.status.code)"
-                let code = response.status.code
-                if (400..<500).contains(code) && code != 429 && code != 408 { return (last, true) }
-            } catch {
-                last = "\(error)"
-            }
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "jobrunner")
+        request.headers.add(name: "X-Jobrunner-Event", value: "pipeline.\(event)")
+        request.headers.add(name: "X-Jobrunner-Delivery", value: delivery)
+        request.headers.add(name: "X-Hub-Signature-256", value: signature)
+        request.headers.add(name: "X-Jobrunner-Signature-256", value: signature)
+        request.body = .bytes(ByteBuffer(data: body))
+        do {
+            let response = try await httpClient.execute(request, timeout: timeout)
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            let code = response.status.code
+            if (200..<300).contains(code) { return nil }
+            return ("answered \(code)", (400..<500).contains(code) && code != 429 && code != 408)
+        } catch {
+            return ("\(error)", false)
         }
-        return (last, false)
     }
 
     /// The callback body: what happened, to which pipeline, and where the log is.

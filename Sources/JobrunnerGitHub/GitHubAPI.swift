@@ -108,6 +108,16 @@ public struct PullRequest: Sendable, Equatable, Decodable {
 
     public var isMerged: Bool { mergedAt != nil }
 
+    /// The pull requests among `pulls` merged into `branch`, and the one whose merge made
+    /// `commit`: its merge commit, or — a rebase or fast-forward merge leaves none — the only
+    /// merged pull request that contains it.
+    public static func merging(_ commit: String, into branch: String, among pulls: [PullRequest]) -> (
+        merging: PullRequest?, merged: [PullRequest]
+    ) {
+        let merged = pulls.filter { $0.isMerged && $0.base.ref == branch }
+        return (merged.first { $0.mergeCommitSHA == commit } ?? (merged.count == 1 ? merged.first : nil), merged)
+    }
+
     enum CodingKeys: String, CodingKey {
         case number, title, user, base, head
         case htmlURL = "html_url"

@@ -28,11 +28,8 @@ public struct GitHubApprovalGate: ApprovalGate {
     }
 
     private func evaluate(_ source: NewPipeline) async throws -> PullRequestApproval? {
-        let pulls = try await api.pullRequests(containing: source.commit, in: source.repository)
-        let merged = pulls.filter { $0.isMerged && $0.base.ref == source.branch }
-        // The pull request whose merge made the commit; a rebase or fast-forward merge leaves no
-        // merge commit, so then exactly one merged pull request may contain it.
-        let merging = merged.first { $0.mergeCommitSHA == source.commit } ?? (merged.count == 1 ? merged.first : nil)
+        let (merging, merged) = PullRequest.merging(
+            source.commit, into: source.branch, among: try await api.pullRequests(containing: source.commit, in: source.repository))
         guard let found = merging else {
             guard requiredApprovals > 0 else { return nil }
             let why = merged.isEmpty

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import JobrunnerCore
 
@@ -81,12 +82,12 @@ public struct PullRequestCommentChannel: FeedbackChannel {
         default: break
         }
         let source = delivery.pipeline.source
-        let merged = try await api.pullRequests(containing: source.commit, in: source.repository).filter(\.isMerged)
-        return (merged.first { $0.mergeCommitSHA == source.commit } ?? (merged.count == 1 ? merged.first : nil))?.number
+        let pulls = try await api.pullRequests(containing: source.commit, in: source.repository)
+        return PullRequest.merging(source.commit, into: source.branch, among: pulls).merging?.number
     }
 
     static func digest(_ body: String) -> String {
-        String(body.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }, radix: 16)
+        SHA256.hash(data: Data(body.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The comment: a hidden marker naming the pipeline, a headline with where it stands, a table

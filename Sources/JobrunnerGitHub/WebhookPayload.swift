@@ -51,7 +51,8 @@ public enum WebhookPayload {
         }
     }
 
-    static func path(_ keys: [any CodingKey]) -> String {
+    /// A coding path as a reader writes it: `commits[0].id`.
+    public static func path(_ keys: [any CodingKey]) -> String {
         var text = ""
         for key in keys {
             if let index = key.intValue {

@@ -52,8 +52,9 @@ public struct ExecuteStageHandler: StageHandler {
                 throw StageFailure.permanent(reason)
             }
         }
-        let executionID = try await store.startExecution(lease: stage.lease, feedback: feedback?(.running) ?? [])
-        feedback?.written.signal()
+        let started = feedback?(.running) ?? []
+        let executionID = try await store.startExecution(lease: stage.lease, feedback: started)
+        if !started.isEmpty { feedback?.written.signal() }
         let live = LiveOutput(store: store, execution: executionID, limit: executor.outputLimit, feedback: feedback)
         let flusher = Task {
             while !Task.isCancelled {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JobrunnerCore
+import JobrunnerGitHub
 import JobrunnerStore
 import NIOCore
 import NIOFoundationCompat
@@ -243,9 +244,7 @@ struct APIRoutes: Sendable {
 
     /// What is wrong with a body, in the API's terms — never the decoder's Swift type names.
     static func explain(_ error: DecodingError) -> String {
-        func field(_ path: [any CodingKey]) -> String {
-            path.isEmpty ? "the body" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
+        func field(_ path: [any CodingKey]) -> String { path.isEmpty ? "the body" : WebhookPayload.path(path) }
         switch error {
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             let expected: String =
