@@ -26,7 +26,7 @@ struct ApplicationContextTests {
         let remotes = directory.file("remotes")
         try FileManager.default.createDirectory(atPath: remotes + "/acme", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: remotes + "/acme/app.git", withDestinationPath: app.git.bare)
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.free()
         let environment = [
             "JOBRUNNER_WEBHOOK_SECRET": "app-context-secret", "JOBRUNNER_REPOSITORIES": "acme/app",
             "JOBRUNNER_HTTP_PORT": "\(port)", "JOBRUNNER_WORKERS": "2", "JOBRUNNER_GIT_REMOTE": remotes + "/{repository}.git",

@@ -54,7 +54,7 @@ struct FeedbackEndToEndTests {
     }
 
     static func serve(_ service: Service) throws -> (process: Process, port: Int) {
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.free()
         var environment = service.environment
         environment["JOBRUNNER_HTTP_PORT"] = "\(port)"
         let process = try JobrunnerBinary.start(["serve"], environment: environment, directory: service.directory.path).process

@@ -14,7 +14,7 @@ struct FrontDoorEndToEndTests {
         let commit = try git.commit(["jobs/hello.sh": "echo hello\n"])
         let directory = try TemporaryDirectory("front-door")
         let remote = try JobrunnerBinary.remote(serving: git, in: directory)
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.free()
         let serve = try JobrunnerBinary.start(
             ["serve"],
             environment: [
@@ -49,7 +49,7 @@ struct FrontDoorEndToEndTests {
     @Test
     func bodiesBeingReadAtOnceAreBoundedInBytesAndBeyondThemA503SaysTryAgain() async throws {
         let directory = try TemporaryDirectory("body-budget")
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.free()
         let serve = try JobrunnerBinary.start(
             ["serve"],
             environment: [

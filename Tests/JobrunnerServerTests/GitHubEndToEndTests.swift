@@ -36,7 +36,7 @@ struct GitHubEndToEndTests {
             ], in: directory)
         defer { github.stop() }
 
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.free()
         let environment = [
             "JOBRUNNER_WEBHOOK_SECRET": "e2e-webhook-secret", "JOBRUNNER_REPOSITORIES": "acme/ops", "JOBRUNNER_HTTP_PORT": "\(port)",
             "JOBRUNNER_WORKERS": "2", "JOBRUNNER_GIT_BACKEND": "github-api", "JOBRUNNER_GITHUB_API_URL": github.baseURL,

@@ -16,7 +16,7 @@ struct GitTimeoutEndToEndTests {
         let remote = try await LocalHelperProcess.start(script: "stalling-git-server.py", arguments: [mode])
         defer { remote.stop() }
         let directory = try TemporaryDirectory("git-timeout")
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.free()
         let serve = try JobrunnerBinary.start(
             ["serve"],
             environment: [

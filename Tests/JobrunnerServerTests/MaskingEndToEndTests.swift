@@ -17,7 +17,7 @@ struct MaskingEndToEndTests {
         let remote = try JobrunnerBinary.remote(serving: git, in: directory)
         let receiver = try await GitHubAPIStandIn.start(["repositories": [String: String]()], in: directory)
         defer { receiver.stop() }
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.free()
         let serve = try JobrunnerBinary.start(
             ["serve"],
             environment: [

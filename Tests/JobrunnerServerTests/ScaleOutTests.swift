@@ -11,7 +11,7 @@ struct ScaleOutTests {
     @Test
     func threeProcessesRunEveryScriptOnceInOrderAndRescueAKilledOne() async throws {
         let cluster = try await ScaleOutCluster(repositories: 4)
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.free()
         let serve = try cluster.start("serve", name: "serve", workers: 2, port: port)
         // Scripts run by "a" take 2 s, so it is reliably caught in the middle of one.
         let first = try cluster.start("worker", name: "a", workers: 2, scriptPause: "2")
@@ -122,7 +122,7 @@ struct ScaleOutTests {
         // a push racing CLEANUP's libgit2 push to a path can be lost (docs/scaling.md).
         let before = try cluster.commitScripts(commits: 2, scriptsPerCommit: 10)
         let after = try cluster.commitScripts(commits: 2, scriptsPerCommit: 10, round: 1)
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.free()
         let serve = try cluster.start("serve", name: "serve", workers: 2, port: port)
         let worker = try cluster.start("worker", name: "w", workers: 2)
         defer { for process in [serve.process, worker.process] where process.isRunning { kill(process.processIdentifier, SIGKILL) } }

@@ -25,7 +25,7 @@ struct SchemathesisTests {
         let broken = try git.commit(["jobs/broken.sh": "if then fi (\n"])
         let directory = try TemporaryDirectory("schemathesis")
         let token = "fuzz-" + UUID().uuidString
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.free()
         let environment = [
             "JOBRUNNER_WEBHOOK_SECRET": "fuzz-webhook-secret", "JOBRUNNER_REPOSITORIES": "acme/ops", "JOBRUNNER_HTTP_PORT": "\(port)",
             "JOBRUNNER_GIT_REMOTE": try JobrunnerBinary.remote(serving: git, in: directory), "JOBRUNNER_DASHBOARD_TOKEN": "fuzz:\(token)",

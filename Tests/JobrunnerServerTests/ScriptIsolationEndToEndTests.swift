@@ -54,7 +54,7 @@ struct ScriptIsolationEndToEndTests {
         defer { github.stop() }
 
         let remote = try JobrunnerBinary.remote(serving: git, in: directory)
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.free()
         // The script is written once the service's PID is known; the commit comes first, the push after.
         let serve = try JobrunnerBinary.start(
             ["serve"],
@@ -131,7 +131,7 @@ struct ScriptIsolationEndToEndTests {
         // As an unprivileged user, so that only the service's own hardening stands in the way.
         let directory = try TemporaryDirectory("hardening")
         chmod(directory.path, 0o777)
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.free()
         let environment = [
             "JOBRUNNER_WEBHOOK_SECRET": "hardening-secret-value", "JOBRUNNER_REPOSITORIES": "acme/ops",
             "JOBRUNNER_HTTP_PORT": "\(port)", "JOBRUNNER_GIT_REMOTE": directory.file("none/{repository}.git"),

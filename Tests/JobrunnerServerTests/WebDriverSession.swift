@@ -29,7 +29,7 @@ final class WebDriverSession: Sendable {
 
     /// Starts chromedriver on a free port and opens a headless Chromium session.
     static func start() async throws -> WebDriverSession {
-        let port = Int.random(in: 20_000..<40_000)
+        let port = TestPorts.free()
         let driver = Process()
         driver.executableURL = URL(fileURLWithPath: "/usr/bin/chromedriver")
         driver.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
