@@ -18,6 +18,8 @@ public struct ExecutionLog: Sendable, Equatable {
     public var execution: ExecutionRecord
     /// Where the fence languages of the source and the artifact come from.
     public var toolchains: [Toolchain]
+    /// The successful dry run of the same content, when there was one (`DryRunLink`).
+    public var dryRun: DryRunLink?
 
     public init(
         scriptPath: String, repository: String? = nil, commit: String? = nil, pipelineID: PipelineID? = nil,
@@ -61,6 +63,12 @@ public struct ExecutionLog: Sendable, Equatable {
             if approval.requiredApprovals > 0 { facts.append(("required_approvals", String(approval.requiredApprovals))) }
         } else if let pullRequest {
             facts.append(("pull_request", String(pullRequest)))
+        }
+        if let dryRun {
+            facts.append(("dry_run", String(dryRun.id)))
+            facts.append(("dry_run_pull_request", String(dryRun.pullRequest)))
+            facts.append(("dry_run_head", quote(dryRun.headCommit)))
+            if let url = dryRun.url { facts.append(("dry_run_url", quote(url))) }
         }
         if let author { facts.append(("author", quote(author))) }
         if let pusher { facts.append(("pusher", quote(pusher))) }
@@ -158,5 +166,21 @@ public struct ExecutionLog: Sendable, Equatable {
             }
         }
         return escaped + "\""
+    }
+}
+
+/// The dry run an execution log points to: the successful dry run of the same script content.
+public struct DryRunLink: Sendable, Equatable {
+    public var id: Int64
+    public var pullRequest: Int
+    public var headCommit: String
+    /// Its dashboard page, when `JOBRUNNER_PUBLIC_URL` is set.
+    public var url: String?
+
+    public init(id: Int64, pullRequest: Int, headCommit: String, url: String?) {
+        self.id = id
+        self.pullRequest = pullRequest
+        self.headCommit = headCommit
+        self.url = url
     }
 }

@@ -8,6 +8,8 @@ public struct OperatorAction: Sendable, Equatable {
         case cancel
         /// Gave up on the script: CLEANUP removes it and logs that it did not (or may have) run.
         case discard
+        /// Let EXECUTE run without the successful dry run `JOBRUNNER_REQUIRE_DRY_RUN` asks for.
+        case overrideDryRun = "override-dry-run"
     }
 
     public var id: Int64

@@ -87,6 +87,22 @@ public struct Settings: Sendable, Equatable {
     public var slackWebhookURL: String?
     /// The pull-request comment of a pipeline is edited at most once per this interval.
     public var commentEditInterval: Duration = .seconds(10)
+    /// Dry runs of approved pull requests' scripts (docs/dry-runs.md).
+    public var dryRun: Bool = false
+    /// Approvals a pull request's head needs before its dry run; nil: the approval policy's
+    /// number, at least 1 (`effectiveDryRunApprovals`).
+    public var dryRunApprovals: Int?
+    /// Dry runs of pull requests from forks (their code is anyone's).
+    public var dryRunForks: Bool = false
+    /// Names of the service's environment variables passed to dry runs instead of `scriptEnvironment`.
+    public var dryRunEnvironment: [String] = []
+    /// The settings file dry runs get instead of `scriptEnvironmentFile` (e.g. read-only credentials).
+    public var dryRunEnvironmentFile: String?
+    /// EXECUTE runs a script only when its content had a successful dry run (or an operator overrode).
+    public var requireDryRun: Bool = false
+
+    /// Approvals a dry run needs: the setting, else the approval policy's number, never fewer than 1.
+    public var effectiveDryRunApprovals: Int { max(1, dryRunApprovals ?? requiredApprovals) }
     public var dashboardTokens: [OperatorToken]
     /// How long a dashboard session lasts.
     public var sessionLifetime: Duration = .seconds(12 * 3600)

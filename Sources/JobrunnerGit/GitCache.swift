@@ -53,6 +53,10 @@ enum GitCache {
     }
 
     static func fetch(_ repo: OpaquePointer?, url: String, token: String?, refspec: String, repository: String) throws {
+        try fetch(repo, url: url, token: token, refspecs: [refspec], repository: repository)
+    }
+
+    static func fetch(_ repo: OpaquePointer?, url: String, token: String?, refspecs: [String], repository: String) throws {
         try withRemote(repo, url: url, repository: repository) { remote in
             var options = git_fetch_options()
             try GitError.check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "fetch options", repository: repository)
@@ -63,7 +67,7 @@ enum GitCache {
             try withCallbacks(token: token) { payload in
                 options.callbacks.payload = payload
                 options.callbacks.credentials = credentialCallback
-                try withStrings([refspec]) { specs in
+                try withStrings(refspecs) { specs in
                     jobrunner_git_begin_operation(Int64(limits.value.deadline.secondsDouble * 1000))
                     try GitError.check(
                         git_remote_fetch(remote, &specs, &options, "jobrunner fetch"), "fetching \(url)", repository: repository)

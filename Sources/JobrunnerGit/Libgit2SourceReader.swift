@@ -99,7 +99,10 @@ private struct ReadRequest: Sendable {
         var commitHandle: OpaquePointer?
         if git_commit_lookup(&commitHandle, repo, &oid) < 0 {
             if local { throw SourceReadError.commitNotFound(repository: repository, commit: id) }
-            try GitCache.fetch(repo, url: url, token: token, refspec: "+refs/heads/*:refs/remotes/origin/*", repository: repository)
+            // Branches, and pull requests' heads (a dry run reads a head that may live only in a fork).
+            try GitCache.fetch(
+                repo, url: url, token: token,
+                refspecs: ["+refs/heads/*:refs/remotes/origin/*", "+refs/pull/*/head:refs/remotes/origin/pull/*"], repository: repository)
             guard git_commit_lookup(&commitHandle, repo, &oid) == 0 else {
                 throw SourceReadError.commitNotFound(repository: repository, commit: id)
             }

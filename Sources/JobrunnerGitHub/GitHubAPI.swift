@@ -15,6 +15,8 @@ public protocol GitHubAPI: Sendable {
     func reviews(of number: Int, in repository: RepositoryName) async throws -> [PullRequestReview]
     /// `GET /repos/{owner}/{repo}/pulls/{number}/commits`, every page (GitHub lists up to 250).
     func commits(of number: Int, in repository: RepositoryName) async throws -> [PullRequestCommit]
+    /// `GET /repos/{owner}/{repo}/pulls/{number}/files`, every page (GitHub lists up to 3000).
+    func files(of number: Int, in repository: RepositoryName) async throws -> [PullRequestFile]
     /// `POST /repos/{owner}/{repo}/statuses/{sha}`.
     func createStatus(_ status: CommitStatus, commit: String, in repository: RepositoryName) async throws
     /// `POST /repos/{owner}/{repo}/issues/{number}/comments`.
@@ -85,13 +87,27 @@ public struct PullRequest: Sendable, Equatable, Decodable {
         public var login: String
         public init(login: String) { self.login = login }
     }
+    /// The repository a side of the pull request lives in; nil when a fork was deleted.
+    public struct Repository: Sendable, Equatable, Decodable {
+        public var fullName: String
+        public init(fullName: String) { self.fullName = fullName }
+        enum CodingKeys: String, CodingKey { case fullName = "full_name" }
+    }
     public struct Base: Sendable, Equatable, Decodable {
         public var ref: String
-        public init(ref: String) { self.ref = ref }
+        public var repo: Repository?
+        public init(ref: String, repo: Repository? = nil) {
+            self.ref = ref
+            self.repo = repo
+        }
     }
     public struct Head: Sendable, Equatable, Decodable {
         public var sha: String
-        public init(sha: String) { self.sha = sha }
+        public var repo: Repository?
+        public init(sha: String, repo: Repository? = nil) {
+            self.sha = sha
+            self.repo = repo
+        }
     }
 
     public var number: Int
@@ -108,6 +124,13 @@ public struct PullRequest: Sendable, Equatable, Decodable {
 
     public var isMerged: Bool { mergedAt != nil }
 
+    /// `open` or `closed` (nil in shapes that leave it out).
+    public var state: String?
+
+    /// Whether its head lives in another repository than its base: a fork, whose code anyone
+    /// may have written. A deleted fork counts as one.
+    public var isFromFork: Bool { head?.repo?.fullName != base.repo?.fullName || head?.repo == nil }
+
     /// The pull requests among `pulls` merged into `branch`, and the one whose merge made
     /// `commit`: its merge commit, or — a rebase or fast-forward merge leaves none — the only
     /// merged pull request that contains it.
@@ -119,7 +142,7 @@ public struct PullRequest: Sendable, Equatable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case number, title, user, base, head
+        case number, title, user, base, head, state
         case htmlURL = "html_url"
         case mergedAt = "merged_at"
         case mergeCommitSHA = "merge_commit_sha"
@@ -151,17 +174,41 @@ public struct PullRequestReview: Sendable, Equatable, Decodable {
     public var state: String
     /// The head commit the review was given on.
     public var commitID: String?
+    /// The reviewer's relation to the repository: OWNER, MEMBER and COLLABORATOR can write.
+    public var authorAssociation: String?
 
     enum CodingKeys: String, CodingKey {
         case id, user, state
         case commitID = "commit_id"
+        case authorAssociation = "author_association"
     }
 
-    public init(id: Int, user: PullRequest.User?, state: String, commitID: String? = nil) {
+    public init(id: Int, user: PullRequest.User?, state: String, commitID: String? = nil, authorAssociation: String? = nil) {
         self.id = id
         self.user = user
         self.state = state
         self.commitID = commitID
+        self.authorAssociation = authorAssociation
+    }
+
+    /// The review as the approval rule reads it.
+    public var forApproval: ApprovingReviews.Review {
+        ApprovingReviews.Review(login: user?.login, state: state, commitID: commitID, authorAssociation: authorAssociation)
+    }
+}
+
+/// One file a pull request changes.
+public struct PullRequestFile: Sendable, Equatable, Decodable {
+    public var filename: String
+    /// added, removed, modified, renamed, copied, changed, unchanged
+    public var status: String
+    /// The blob at the head (for a removed file, the one removed).
+    public var sha: String?
+
+    public init(filename: String, status: String, sha: String?) {
+        self.filename = filename
+        self.status = status
+        self.sha = sha
     }
 }
 

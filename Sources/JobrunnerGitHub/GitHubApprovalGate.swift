@@ -39,19 +39,14 @@ public struct GitHubApprovalGate: ApprovalGate {
                 "approval policy: \(source.commit.prefix(12)) in \(source.repository) \(why); \(requiredApprovals) approving review(s) are required before a script runs. Open a pull request for \(source.scriptPath) instead of pushing to \(source.branch).")
         }
         let pull = try await api.pullRequest(found.number, in: source.repository)
-        var latest: [String: PullRequestReview] = [:]
-        for review in try await api.reviews(of: pull.number, in: source.repository) {
-            guard let login = review.user?.login, review.state != "COMMENTED", review.state != "PENDING" else { continue }
-            latest[login] = review
-        }
         // Whoever wrote or committed the code cannot approve it (GitHub's web-flow commits merges
         // made in the browser for their author).
         let contributors = try await api.commits(of: pull.number, in: source.repository)
             .flatMap { [$0.author?.login, $0.committer?.login] }.compactMap { $0 }.filter { $0 != "web-flow" }
         let excluded = Set([pull.user.login] + contributors)
-        let approvers = latest.filter { login, review in
-            review.state == "APPROVED" && !excluded.contains(login) && review.commitID != nil && review.commitID == pull.head?.sha
-        }.keys.sorted()
+        let approvers = ApprovingReviews.approvers(
+            of: pull.head?.sha, reviews: try await api.reviews(of: pull.number, in: source.repository).map(\.forApproval),
+            excluded: excluded, requireWriteAccess: false)
         let approval = PullRequestApproval(
             number: pull.number, url: pull.htmlURL, title: pull.title, author: pull.user.login, approvers: approvers,
             mergedBy: pull.mergedBy?.login, requiredApprovals: requiredApprovals)

@@ -79,6 +79,14 @@ public struct RESTGitHubClient: GitHubAPI {
         return commits
     }
 
+    public func files(of number: Int, in repository: RepositoryName) async throws -> [PullRequestFile] {
+        var files: [PullRequestFile] = []
+        try await eachPage("\(Self.path(repository))/pulls/\(number)/files?per_page=100", repository) {
+            (page: [PullRequestFile]) in files += page
+        }
+        return files
+    }
+
     public func createStatus(_ status: CommitStatus, commit: String, in repository: RepositoryName) async throws {
         _ = try await requester.send(
             .POST, "\(Self.path(repository))/statuses/\(Self.escape(commit))", token: credentials.token(for: repository),

@@ -31,6 +31,8 @@ public struct ApplicationContext: Sendable {
     public var liveInterval: Duration = .milliseconds(500)
     /// Finds scripts left in the jobs directory, for the dashboard and `/metrics`.
     public var orphanScan: OrphanScriptScan?
+    /// Rung when a pull request is due to be looked at for dry runs (or a dry run changed).
+    public var dryRunsDue = Beacon()
 
     public init(
         settings: Settings, store: any PipelineStore, workAvailable: Beacon = Beacon(),
@@ -71,6 +73,9 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
                     detector: ScriptDetector(
                         jobsDirectory: settings.jobsDirectory, supportedExtensions: context.scriptExtensions),
                     github: context.github),
+                pullRequests: PullRequestIntake(
+                    enabled: settings.dryRun, repositories: Set(settings.repositories), branch: settings.branch),
+                dryRunsDue: context.dryRunsDue,
                 maxBodySize: settings.webhookMaxBodySize,
                 workAvailable: context.workAvailable,
                 logger: context.logger,

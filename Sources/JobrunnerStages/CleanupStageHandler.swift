@@ -21,6 +21,8 @@ public struct CleanupStageHandler: StageHandler {
     public let feedback: FeedbackEvents?
     /// For the fence languages of the log.
     public let toolchains: [Toolchain]
+    /// Where the log finds the dry run of the same content to link (dry runs on), and its page.
+    public var dryRuns: (store: any DryRunLog, pageURL: @Sendable (Int64) -> String?)?
 
     public init(
         store: any PipelineLookup & RunRecords, committer: any LogCommitter, logsDirectory: String,
@@ -51,11 +53,17 @@ public struct CleanupStageHandler: StageHandler {
             throw StageFailure.permanent("pipeline \(pipeline.id) has no artifact or execution to log")
         }
         let source = pipeline.source
-        let log = ExecutionLog(
+        var log = ExecutionLog(
             scriptPath: source.scriptPath, repository: source.repository.rawValue, commit: source.commit,
             pipelineID: pipeline.id, pullRequest: source.pullRequest, author: source.author, pusher: source.pusher,
             executeAttempt: execution.attempt, operatorActions: detail.operatorActions, artifact: artifact,
             source: artifact.source, execution: execution, toolchains: toolchains)
+        if let dryRuns,
+            let id = try await dryRuns.store.successfulDryRun(repository: source.repository, blob: GitBlobID.of(artifact.source)),
+            let dryRun = try await dryRuns.store.dryRun(id)
+        {
+            log.dryRun = DryRunLink(id: id, pullRequest: dryRun.pullRequest, headCommit: dryRun.headCommit, url: dryRuns.pageURL(id))
+        }
         let (result, path) = try await commit(
             pipeline, log: log.render(masking: masking()), outcome: execution.outcome.rawValue, discardedBy: nil)
         logger.info("log committed", metadata: ["commit": "\(result.commit)", "log": "\(path)"])

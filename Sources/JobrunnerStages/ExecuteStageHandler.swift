@@ -20,6 +20,10 @@ public struct ExecuteStageHandler: StageHandler {
     public let metrics: (any ServiceMetrics)?
     /// The start and the progress of the script, for the outbox.
     public let feedback: FeedbackEvents?
+    /// `JOBRUNNER_REQUIRE_DRY_RUN`: where successful dry runs are looked up; nil: not required.
+    public var requiredDryRuns: (any DryRunLog)?
+    /// How often a script waiting for its dry run looks again (an override wakes it at once).
+    public var dryRunRecheck: Duration = .seconds(15)
 
     public init(
         store: any RunRecords & PipelineLookup, executor: ScriptExecutor, flushInterval: Duration = .milliseconds(250),
@@ -36,6 +40,21 @@ public struct ExecuteStageHandler: StageHandler {
     public func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess {
         guard let artifact = try await store.artifact(for: stage.pipeline.id) else {
             throw StageFailure.permanent("pipeline \(stage.pipeline.id) has no artifact: PROCESS did not store one")
+        }
+        if let requiredDryRuns {
+            let source = stage.pipeline.source
+            let blob = GitBlobID.of(artifact.source)
+            let overriddenBy = (try await store.pipeline(stage.pipeline.id))?.operatorActions
+                .last { $0.kind == .overrideDryRun }?.operatorName
+            let decision = DryRunRequirement.decide(
+                required: true, blob: blob, scriptPath: source.scriptPath,
+                successfulDryRun: try await requiredDryRuns.successfulDryRun(repository: source.repository, blob: blob),
+                overriddenBy: overriddenBy)
+            if case .wait(let reason) = decision {
+                throw StageDeferral(
+                    until: Date().addingTimeInterval(dryRunRecheck.secondsDouble), reason: reason,
+                    pullRequest: artifact.approval?.number ?? source.pullRequest)
+            }
         }
         var revision: String?
         if let deployGate {

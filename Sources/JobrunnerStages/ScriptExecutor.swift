@@ -8,8 +8,11 @@ public struct RunFacts: Sendable, Equatable {
     public var commit: String
     public var scriptPath: String
     public var attempt: Int
+    /// A dry run: the script sees `JOBRUNNER_DRY_RUN=1` (and `JOBRUNNER_DRY_RUN_ID`).
+    public var dryRunID: Int64?
 
-    public init(pipelineID: String, repository: String, commit: String, scriptPath: String, attempt: Int) {
+    public init(pipelineID: String, repository: String, commit: String, scriptPath: String, attempt: Int, dryRunID: Int64? = nil) {
+        self.dryRunID = dryRunID
         self.pipelineID = pipelineID
         self.repository = repository
         self.commit = commit
@@ -18,10 +21,15 @@ public struct RunFacts: Sendable, Equatable {
     }
 
     var variables: [String: String] {
-        [
+        var variables = [
             "JOBRUNNER_PIPELINE_ID": pipelineID, "JOBRUNNER_REPOSITORY": repository, "JOBRUNNER_COMMIT": commit,
             "JOBRUNNER_SCRIPT": scriptPath, "JOBRUNNER_ATTEMPT": String(attempt),
         ]
+        if let dryRunID {
+            variables["JOBRUNNER_DRY_RUN"] = "1"
+            variables["JOBRUNNER_DRY_RUN_ID"] = String(dryRunID)
+        }
+        return variables
     }
 }
 
@@ -128,6 +136,25 @@ public struct ScriptExecutor: Sendable {
         environmentFile = settings.scriptEnvironmentFile
         sandbox = settings.scriptIsolation == .bubblewrap ? BubblewrapSandbox(settings: settings) : nil
         pythonInterpreter = settings.pythonInterpreter
+    }
+
+    /// The executor dry runs use: the same runner, sandbox, application directory, time limit and
+    /// masking, but the dry-run environment instead of the real one — the names in
+    /// `JOBRUNNER_DRY_RUN_ENV` and the file `JOBRUNNER_DRY_RUN_ENV_FILE`. The real settings file's
+    /// secrets stay masked, should a dry-run file repeat one.
+    public func forDryRuns(settings: Settings, environment: [String: String]) -> ScriptExecutor {
+        var passThrough: [String: String] = [:]
+        for name in settings.dryRunEnvironment { passThrough[name] = environment[name] }
+        let realSecrets = (try? applicationSettings().secrets) ?? []
+        var executor = ScriptExecutor(
+            runner: runner, scratchDirectory: scratchDirectory, defaultTimeout: defaultTimeout, gracePeriod: gracePeriod,
+            outputLimit: outputLimit, passThrough: passThrough, masker: SecretMasker(values: masker.values + realSecrets),
+            searchPath: searchPath)
+        executor.appDirectory = appDirectory
+        executor.environmentFile = settings.dryRunEnvironmentFile
+        executor.sandbox = sandbox
+        executor.pythonInterpreter = pythonInterpreter
+        return executor
     }
 
     /// The application's settings file, read now: its variables and the values in it that look

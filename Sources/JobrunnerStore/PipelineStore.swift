@@ -20,7 +20,7 @@ import JobrunnerCore
 /// must pass it.
 public protocol PipelineStore:
     DeliveryRecording, StageQueue, OperatorControls, PipelineLookup, StoreReadiness, RunRecords, FeedbackLog,
-    RetentionPruning
+    RetentionPruning, DryRunLog
 {}
 
 /// Intake: what a webhook delivery created, recorded durably before GitHub hears back.
@@ -239,6 +239,8 @@ public enum PipelineStoreError: Error, Sendable, Equatable, CustomStringConverti
     case pipelineClosed(PipelineID, PipelineMark, action: String)
     /// An operator may not discard the pipeline (`DiscardRule`); the text says what to do instead.
     case discardRefused(PipelineID, String)
+    /// An operator may not override the dry-run requirement (`DryRunOverrideRule`); the text says why.
+    case overrideRefused(PipelineID, String)
     /// The database was written by a newer Jobrunner; opening it could corrupt its data.
     case databaseIsNewer(location: String, unknownMigrations: [String])
     /// The database could not be opened or used.
@@ -260,6 +262,8 @@ public enum PipelineStoreError: Error, Sendable, Equatable, CustomStringConverti
             "cannot \(action) pipeline \(pipeline): it was discarded; only its CLEANUP can be retried"
         case let .discardRefused(_, why):
             "cannot discard: \(why)"
+        case let .overrideRefused(_, why):
+            "cannot override the dry-run requirement: \(why)"
         case let .databaseIsNewer(location, unknown):
             "the database at \(location) was migrated by a newer Jobrunner (unknown migrations: \(unknown.joined(separator: ", "))); run that version or restore a backup — refusing to open it"
         case let .unavailable(location, reason):

@@ -171,6 +171,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v12-feedback-outbox") { db in
             try db.execute(sql: StoredOutbox.migration(id: "INTEGER PRIMARY KEY AUTOINCREMENT"))
         }
+        migrator.registerMigration("v13-dry-runs") { db in
+            try db.execute(sql: StoredDryRuns.migration(id: "INTEGER PRIMARY KEY AUTOINCREMENT"))
+        }
         return migrator
     }
 }

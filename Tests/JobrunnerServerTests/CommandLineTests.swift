@@ -73,17 +73,22 @@ struct JobrunnerBinary {
     /// answers, for up to a minute: a loaded CI machine can take long to start it); returns the
     /// status, or nil if nothing answered.
     static func pushWebhook(_ body: Data, port: Int, secret: String, delivery: String) async throws -> Int? {
+        try await webhook(body, event: "push", port: port, secret: secret, delivery: delivery)?.statusCode
+    }
+
+    /// POSTs a signed webhook of any event, as `pushWebhook`; returns the whole answer.
+    static func webhook(_ body: Data, event: String, port: Int, secret: String, delivery: String) async throws -> HTTPURLResponse? {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/webhooks/github")!)
         request.httpMethod = "POST"
         request.httpBody = body
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("push", forHTTPHeaderField: "X-GitHub-Event")
+        request.setValue(event, forHTTPHeaderField: "X-GitHub-Event")
         request.setValue(delivery, forHTTPHeaderField: "X-GitHub-Delivery")
         request.setValue(WebhookVerifier.signature(for: body, secret: secret), forHTTPHeaderField: "X-Hub-Signature-256")
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if let (_, response) = try? await URLSession.shared.data(for: request) {
-                return (response as? HTTPURLResponse)?.statusCode
+                return response as? HTTPURLResponse
             }
             try await Task.sleep(for: .milliseconds(50))
         }

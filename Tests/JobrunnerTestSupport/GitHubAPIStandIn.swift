@@ -55,6 +55,22 @@ public struct GitHubAPIStandIn: Sendable {
     }
 
     /// Ends every injected fault (an outage is over).
+    /// Replaces pull-request entries (`{"owner/name": {"pulls": {"7": PR}, "reviews": {"7": [REVIEW]}}}`).
+    public func updatePulls(_ pulls: [String: Any]) async throws {
+        _ = try await call("POST", "/_standin/pulls", body: try JSONSerialization.data(withJSONObject: pulls))
+    }
+
+    /// The comments created so far, by id, each with its issue and current body.
+    public func comments() async throws -> [Int: (issue: Int, body: String)] {
+        let data = try await call("GET", "/_standin/comments")
+        let all = (try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]) ?? [:]
+        var comments: [Int: (issue: Int, body: String)] = [:]
+        for (id, comment) in all {
+            if let id = Int(id), let issue = comment["issue"] as? Int, let body = comment["body"] as? String { comments[id] = (issue, body) }
+        }
+        return comments
+    }
+
     public func clearFaults() async throws {
         _ = try await call("DELETE", "/_standin/faults")
     }

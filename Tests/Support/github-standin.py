@@ -14,7 +14,7 @@ Every answer follows the shapes GitHub documents (https://docs.github.com/en/res
   GET   /repos/{o}/{r}/installation (JWT)            POST  /app/installations/{id}/access_tokens (JWT)
   GET   /repos/{o}/{r}/commits/{sha}/pulls           GET   /repos/{o}/{r}/pulls/{n}
   GET   /repos/{o}/{r}/pulls/{n}/reviews (paginated) POST  /repos/{o}/{r}/statuses/{sha}
-  GET   /repos/{o}/{r}/pulls/{n}/commits (paginated)
+  GET   /repos/{o}/{r}/pulls/{n}/commits (paginated)   GET   /repos/{o}/{r}/pulls/{n}/files (paginated, from git)
   POST  /repos/{o}/{r}/issues/{n}/comments         PATCH /repos/{o}/{r}/issues/comments/{id}
   GET   /repos/{o}/{r}/tarball/{ref} (302 to the archive, as GitHub redirects to codeload)
   GET   /repos/{o}/{r}/compare/{base}...{head} (status identical / ahead / behind / diverged)
@@ -25,12 +25,15 @@ CONFIG_JSON:
   app           {"id": "123", "installation_id": 42, "token_lifetime": 3600} — JWTs are checked for
                 shape, alg RS256, iss and lifetime; the test verifies the signature itself
   pulls         {"owner/name": {"by_commit": {sha: [n]}, "pulls": {n: PR}, "reviews": {n: [REVIEW]},
-                 "commits": {n: [COMMIT]}}}
+                 "commits": {n: [COMMIT]}, "files": {n: [FILE]}}} — a pull request's files, unless
+                listed, are git's diff of its base.sha...head.sha (three dots, as GitHub compares)
   race          shell command run once just before the first ref update is served
 Test controls (not GitHub): POST /_standin/faults [{method, path, prefix, status, times, headers,
 body, apply}] queues answers (prefix: the path is a prefix; apply: do the real work first, then
 answer with the fault — a lost acknowledgement); DELETE /_standin/faults drops them (the outage
-ends); GET /_standin/requests lists every request received with the status it was answered;
+ends); POST /_standin/pulls {"owner/name": {"pulls": …, "reviews": …}} replaces those entries (a
+pull request gets a new head, a review arrives); GET /_standin/comments lists the comments by id;
+GET /_standin/requests lists every request received with the status it was answered;
 POST /callbacks/* is a callback receiver that answers 204 (or an injected fault).
 """
 import base64
@@ -263,6 +266,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/_standin/faults" and method == "DELETE":
             FAULTS.clear()
             return 204, {}, {}
+        if path == "/_standin/pulls" and method == "POST":
+            for name, parts in body.items():
+                for key, entries in parts.items():
+                    PULLS.setdefault(name, {}).setdefault(key, {}).update(entries)
+            return 204, {}, {}
+        if path == "/_standin/comments" and method == "GET":
+            return 200, {str(k): v for k, v in COMMENTS.items()}, {}
         if path == "/_standin/requests":
             return 200, REQUESTS, {}
         if path.startswith("/callbacks/") and method == "POST":
@@ -365,6 +375,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if pull is None:
                 raise not_found()
             return 200, pull, {}
+        m = re.fullmatch(r"/pulls/(\d+)/files", rest)
+        if m and method == "GET":
+            listed = pulls.get("files", {}).get(m.group(1))
+            if listed is None:
+                pull = pulls.get("pulls", {}).get(m.group(1))
+                if pull is None:
+                    raise not_found()
+                listed = self.pull_files(repo, pull["base"]["sha"], pull["head"]["sha"])
+            return self.page(listed, f"{base}{rest}", query)
         m = re.fullmatch(r"/pulls/(\d+)/(reviews|commits)", rest)
         if m and method == "GET":
             return self.page(pulls.get(m.group(2), {}).get(m.group(1), []), f"{base}{rest}", query)
@@ -394,6 +413,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             comment.update(body=body["body"], updated_at=now_iso())
             return 200, self.comment_json(int(m.group(1))), {}
         raise not_found()
+
+    @staticmethod
+    def pull_files(repo, base_sha, head_sha):
+        """A pull request's files as GitHub lists them: the diff from the merge base to the head."""
+        kinds = {"A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied", "T": "changed"}
+        out = git(repo, "diff", "--name-status", "-M", f"{base_sha}...{head_sha}").stdout.decode()
+        files = []
+        for line in out.splitlines():
+            parts = line.split("\t")
+            status = kinds.get(parts[0][0], "modified")
+            filename = parts[-1]
+            ref = base_sha if status == "removed" else head_sha
+            sha = git(repo, "rev-parse", f"{ref}:{filename}").stdout.decode().strip()
+            entry = {"sha": sha, "filename": filename, "status": status, "additions": 0, "deletions": 0, "changes": 0}
+            if status in ("renamed", "copied"):
+                entry["previous_filename"] = parts[1]
+            files.append(entry)
+        return files
 
     @staticmethod
     def comment_json(comment_id):

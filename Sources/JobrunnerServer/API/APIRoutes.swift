@@ -27,11 +27,14 @@ struct APIRoutes: Sendable {
         case retryStage
         case cancelPipeline
         case discardPipeline
+        case overrideDryRun
+        case listDryRuns
+        case showDryRun
 
         var method: HTTPRequest.Method {
             switch self {
-            case .listPipelines, .showPipeline: .get
-            case .retryStage, .cancelPipeline, .discardPipeline: .post
+            case .listPipelines, .showPipeline, .listDryRuns, .showDryRun: .get
+            case .retryStage, .cancelPipeline, .discardPipeline, .overrideDryRun: .post
             }
         }
 
@@ -42,6 +45,9 @@ struct APIRoutes: Sendable {
             case .retryStage: "/api/v1/pipelines/{id}/stages/{kind}/retry"
             case .cancelPipeline: "/api/v1/pipelines/{id}/cancel"
             case .discardPipeline: "/api/v1/pipelines/{id}/discard"
+            case .overrideDryRun: "/api/v1/pipelines/{id}/override-dry-run"
+            case .listDryRuns: "/api/v1/dry-runs"
+            case .showDryRun: "/api/v1/dry-runs/{id}"
             }
         }
 
@@ -83,9 +89,71 @@ struct APIRoutes: Sendable {
                 return try await discard(try Self.pipelineID(context), body: try await Self.body(&request), by: identity)
             }
         }
+        router.on(Operation.overrideDryRun.routerPath, method: Operation.overrideDryRun.method) { request, context in
+            await authenticated(request, context) { identity in
+                var request = request
+                return try await overrideDryRun(try Self.pipelineID(context), body: try await Self.body(&request), by: identity)
+            }
+        }
+        router.on(Operation.listDryRuns.routerPath, method: Operation.listDryRuns.method) { request, context in
+            await authenticated(request, context) { _ in try await listDryRuns(request) }
+        }
+        router.on(Operation.showDryRun.routerPath, method: Operation.showDryRun.method) { request, context in
+            await authenticated(request, context) { _ in
+                guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+                    throw APIRequestError(message: "the dry run id must be a positive whole number")
+                }
+                guard let run = try await store.dryRun(id) else {
+                    throw APIRequestError(status: .notFound, message: "dry run \(id) does not exist")
+                }
+                return Self.json(.ok, DryRunDetailResource(dryRun: DryRunResource(run, withOutput: true)))
+            }
+        }
     }
 
     // MARK: Handlers
+
+    func overrideDryRun(_ id: PipelineID, body: ActionBody, by identity: OperatorIdentity) async throws -> Response {
+        try await operations.overrideDryRun(pipeline: id, by: identity, reason: body.reason)
+        guard let summary = try await store.pipeline(id)?.summary else { throw OperatorActionError.pipelineNotFound(id) }
+        return Self.json(
+            .accepted,
+            CancelAnswer(outcome: "overridden", pipeline: PipelineResource(summary, links: links, logsDirectory: logsDirectory)))
+    }
+
+    func listDryRuns(_ request: Request) async throws -> Response {
+        let filter = try Self.dryRunFilter(QueryString.parameters(request.uri.query))
+        let runs = try await store.dryRuns(filter)
+        return Self.json(.ok, DryRunListResource(dryRuns: runs.map { DryRunResource($0, withOutput: false) }))
+    }
+
+    /// `repository`, `pull_request`, `head` and `limit` (1–200, default 50); anything else is a 400.
+    static func dryRunFilter(_ parameters: [String: String]) throws -> DryRunFilter {
+        var filter = DryRunFilter()
+        for (name, value) in parameters {
+            switch name {
+            case "repository" where value.isEmpty:
+                continue
+            case "repository":
+                guard let repository = RepositoryName(rawValue: value) else {
+                    throw APIRequestError(message: "repository must be owner/name")
+                }
+                filter.repository = repository
+            case "pull_request":
+                guard let number = Int(value), number > 0 else { throw APIRequestError(message: "pull_request must be a positive whole number") }
+                filter.pullRequest = number
+            case "head":
+                guard PushEvent.isObjectID(value) else { throw APIRequestError(message: "head must be a commit id (40 or 64 hex digits)") }
+                filter.headCommit = value.lowercased()
+            case "limit":
+                guard let limit = Int(value), (1...200).contains(limit) else { throw APIRequestError(message: "limit must be 1 to 200") }
+                filter.limit = limit
+            default:
+                throw APIRequestError(message: "unknown parameter \(name) (known: repository, pull_request, head, limit)")
+            }
+        }
+        return filter
+    }
 
     func list(_ request: Request) async throws -> Response {
         let filter = try DashboardQuery.filter(from: QueryString.parameters(request.uri.query))

@@ -6,10 +6,10 @@ import JobrunnerStore
 /// Retry, cancel and discard as operators ask for them, from the dashboard or the API: the same checks,
 /// the same records, the same errors.
 public struct PipelineOperations: Sendable {
-    public let store: any OperatorControls & PipelineLookup
+    public let store: any OperatorControls & PipelineLookup & DryRunLog
     public let workAvailable: Beacon
 
-    public init(store: any OperatorControls & PipelineLookup, workAvailable: Beacon) {
+    public init(store: any OperatorControls & PipelineLookup & DryRunLog, workAvailable: Beacon) {
         self.store = store
         self.workAvailable = workAvailable
     }
@@ -56,6 +56,20 @@ public struct PipelineOperations: Sendable {
         workAvailable.signal()
     }
 
+    /// Lets a pipeline's EXECUTE run although its content had no successful dry run
+    /// (`JOBRUNNER_REQUIRE_DRY_RUN`). The reason is required: the committed log says who and why.
+    public func overrideDryRun(pipeline id: PipelineID, by identity: OperatorIdentity, reason: String?) async throws {
+        guard let reason = try Self.clean(reason) else { throw OperatorActionError.overrideReasonRequired(id) }
+        do {
+            try await store.overrideDryRun(pipeline: id, operatorName: identity.name, reason: reason)
+        } catch PipelineStoreError.pipelineNotFound {
+            throw OperatorActionError.pipelineNotFound(id)
+        } catch let error as PipelineStoreError {
+            throw OperatorActionError.refused(error)
+        }
+        workAvailable.signal()
+    }
+
     /// The longest reason an operator may give: it is stored, shown and committed whole.
     public static let maximumReasonLength = 500
 
@@ -79,6 +93,8 @@ public enum OperatorActionError: Error, Sendable, Equatable, CustomStringConvert
     case confirmationRequired(PipelineID)
     /// Discarding needs a reason: the committed log says why the script did not run.
     case reasonRequired(PipelineID)
+    /// Overriding the dry-run requirement needs a reason: the committed log says why.
+    case overrideReasonRequired(PipelineID)
     /// The stage is not in a state the action applies to.
     case refused(PipelineStoreError)
     /// The reason is longer than `PipelineOperations.maximumReasonLength` characters.
@@ -93,6 +109,8 @@ public enum OperatorActionError: Error, Sendable, Equatable, CustomStringConvert
             "retrying EXECUTE of pipeline \(id) runs the script again in production: confirm it explicitly (\"confirm\": true)"
         case .reasonRequired(let id):
             "discarding pipeline \(id) needs a reason: the log committed in place of its script says why it did not run (\"reason\": \"…\")"
+        case .overrideReasonRequired(let id):
+            "running pipeline \(id) without a successful dry run needs a reason: the committed log records who overrode and why (\"reason\": \"…\")"
         case .refused(let error): "\(error)"
         case .reasonTooLong(let count):
             "the reason has \(count) characters; at most \(PipelineOperations.maximumReasonLength) are recorded — shorten it"
@@ -103,7 +121,7 @@ public enum OperatorActionError: Error, Sendable, Equatable, CustomStringConvert
     public var status: Int {
         switch self {
         case .pipelineNotFound, .stageNotFound: 404
-        case .confirmationRequired, .reasonRequired, .reasonTooLong: 422
+        case .confirmationRequired, .reasonRequired, .overrideReasonRequired, .reasonTooLong: 422
         case .refused: 409
         }
     }

@@ -3,7 +3,7 @@ import JobrunnerStore
 
 /// Everything the dashboard and the API read about pipelines: lists, and each pipeline's build,
 /// runs and feedback.
-public typealias PipelineRecordsReader = PipelineLookup & RunRecords & FeedbackLog
+public typealias PipelineRecordsReader = PipelineLookup & RunRecords & FeedbackLog & DryRunLog
 
 /// The reads the dashboard and the API share, so both page and assemble a pipeline alike.
 enum PipelineQueries {

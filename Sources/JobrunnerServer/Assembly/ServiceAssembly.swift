@@ -56,6 +56,8 @@ public struct ServiceAssembly: Sendable {
     /// What the HTTP application is built from; `application()` uses it.
     public let context: ApplicationContext
     public let poolConfiguration: WorkerPoolConfiguration
+    /// With `JOBRUNNER_DRY_RUN`: the coordinator and the dry-run worker (run where workers run).
+    public let dryRunServices: [any Service]
 
     /// Builds everything. Throws `AssemblyError`: a configuration problem (exit 78) or a store
     /// that cannot be opened (exit 69).
@@ -120,19 +122,26 @@ public struct ServiceAssembly: Sendable {
             builder: ScriptBuilder(toolchains: toolchains, scratchDirectory: settings.dataDirectory + "/work"),
             scopes: SourceScopePolicy(settings: settings), approvalGate: github.approvalGate, feedback: feedback,
             branch: git)
-        handlers[.execute] = ExecuteStageHandler(
+        var execute = ExecuteStageHandler(
             store: store, executor: executor, flushInterval: overrides.outputFlushInterval ?? .milliseconds(250),
             metrics: context.metrics, deployGate: deployGate(settings, git: git, clock: clock, overrides: overrides),
             feedback: feedback)
-        handlers[.cleanup] = CleanupStageHandler(
+        if settings.requireDryRun { execute.requiredDryRuns = store }
+        handlers[.execute] = execute
+        var cleanup = CleanupStageHandler(
             store: store, committer: git, logsDirectory: settings.logsDirectory, masker: executor.currentMasker(),
             authorName: settings.botName, authorEmail: settings.botEmail, skipCI: settings.skipCI,
             fileURLTemplate: github.fileURLTemplate, feedback: feedback, toolchains: toolchains)
+        if settings.dryRun { cleanup.dryRuns = (store, dryRunPageURL(settings)) }
+        handlers[.cleanup] = cleanup
+        let dryRunServices = dryRunServices(
+            settings, store: store, github: github, git: git, toolchains: toolchains, executor: executor, environment: environment,
+            clock: clock, context: context, logger: logger)
 
         return ServiceAssembly(
             role: role, settings: settings, store: store, toolchains: toolchains, github: github, git: git,
             feedback: feedback, handlers: handlers, workAvailable: workAvailable, logger: logger, context: context,
-            poolConfiguration: overrides.workerPool ?? poolConfiguration(settings))
+            poolConfiguration: overrides.workerPool ?? poolConfiguration(settings), dryRunServices: dryRunServices)
     }
 
     /// Whether this process runs stage workers.
@@ -166,6 +175,7 @@ public struct ServiceAssembly: Sendable {
         if runsWorkers {
             services.append(workerPool())
             if !feedback.channels.isEmpty { services.append(feedbackDeliverer()) }
+            services += dryRunServices
         }
         return services
     }
@@ -183,6 +193,41 @@ public struct ServiceAssembly: Sendable {
         return Libgit2Backend(
             remoteTemplate: settings.gitRemoteTemplate, cacheDirectory: settings.dataDirectory + "/repos",
             credentials: github.credentials)
+    }
+
+    /// With `JOBRUNNER_DRY_RUN`: the coordinator that reads pull requests and publishes their
+    /// reports, and the worker that runs their dry runs with the dry-run environment.
+    static func dryRunServices(
+        _ settings: Settings, store: any PipelineStore, github: GitHubAccess, git: any GitBackend, toolchains: [Toolchain],
+        executor: ScriptExecutor, environment: [String: String], clock: any JobClock, context: ApplicationContext, logger: Logger
+    ) -> [any Service] {
+        guard settings.dryRun, let api = github.api else { return [] }
+        let runsQueued = Beacon()
+        let node = nodeName()
+        let detector = ScriptDetector(jobsDirectory: settings.jobsDirectory, supportedExtensions: context.scriptExtensions)
+        let publicURL = settings.publicURL
+        let coordinator = DryRunCoordinator(
+            store: store, inspector: GitHubPullRequestInspector(api: api, detector: detector),
+            publisher: GitHubDryRunPublisher(api: api) { pull in
+                publicURL.map { "\($0)/dry-runs?repository=\(pull.repository)&pull_request=\(pull.number)" }
+            },
+            policy: DryRunEligibility.Policy(
+                branch: settings.branch, requiredApprovals: settings.effectiveDryRunApprovals, allowForks: settings.dryRunForks,
+                jobsDirectory: settings.jobsDirectory),
+            clock: clock, owner: node + "-dry-runs", wake: context.dryRunsDue, runsQueued: runsQueued,
+            pageURL: dryRunPageURL(settings), logger: logger)
+        let worker = DryRunWorker(
+            store: store, reader: git,
+            builder: ScriptBuilder(toolchains: toolchains, scratchDirectory: settings.dataDirectory + "/work"),
+            scopes: SourceScopePolicy(settings: settings), executor: executor.forDryRuns(settings: settings, environment: environment),
+            clock: clock, owner: node + "-dry-run-worker", runsQueued: runsQueued, changed: context.dryRunsDue, logger: logger)
+        return [coordinator, worker]
+    }
+
+    /// A dry run's dashboard page, for comments and logs (nil without `JOBRUNNER_PUBLIC_URL`).
+    static func dryRunPageURL(_ settings: Settings) -> @Sendable (Int64) -> String? {
+        let base = settings.publicURL
+        return { id in base.map { "\($0)/dry-runs/\(id)" } }
     }
 
     /// `JOBRUNNER_APP_REVISION`: EXECUTE waits for the deploy of its commit.

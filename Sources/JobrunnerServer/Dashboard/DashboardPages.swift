@@ -113,6 +113,11 @@ struct DashboardPages: Sendable {
                 ? "Its run was interrupted: the log will say the script may have run, with the output captured so far."
                 : "The script did not run: the log will say so."
         }
+        if case .accept(let execute) = DryRunOverrideRule.decide(pipeline: summary.pipeline.id, stages: summary.stages, marks: summary.pipeline.marks),
+            execute.waitReason?.contains("JOBRUNNER_REQUIRE_DRY_RUN") == true
+        {
+            values["canOverrideDryRun"] = true
+        }
         if let earlier = summary.pipeline.supersedes { values["supersedes"] = earlier.rawValue }
         if let later = summary.pipeline.supersededBy { values["supersededBy"] = later.rawValue }
         if let discard = summary.pipeline.discard {
@@ -249,11 +254,36 @@ struct DashboardPages: Sendable {
         return values
     }
 
+    /// A dry run for the list and its page.
+    func dryRun(_ run: DryRunRecord, withOutput: Bool) -> [String: Any] {
+        var values: [String: Any] = [
+            "id": run.id, "repository": run.repository.rawValue, "pullRequest": run.pullRequest,
+            "head": String(run.headCommit.prefix(12)), "headCommit": run.headCommit, "script": run.scriptPath,
+            "blob": run.blob, "state": run.state.rawValue, "outcomeText": DryRunReport.outcomeText(run),
+            "outdated": run.outdated, "created": DashboardFormat.time(run.createdAt),
+            "approvers": run.approvers.joined(separator: ", "),
+        ]
+        if let url = links.pullRequest(run.repository, run.pullRequest) { values["pullRequestURL"] = url }
+        if let exit = run.exitCode { values["exitStatus"] = String(exit) }
+        if let duration = run.duration { values["duration"] = DashboardFormat.duration(seconds: duration.secondsDouble) }
+        if let finished = run.finishedAt { values["finished"] = DashboardFormat.time(finished) }
+        if let progress = run.progress { values["progress"] = ProgressText.describe(progress) }
+        if let error = run.error { values["error"] = error }
+        if withOutput {
+            values["stdout"] = run.stdout
+            values["stderr"] = run.stderr
+            values["stdoutTruncated"] = run.stdoutTruncated
+            values["stderrTruncated"] = run.stderrTruncated
+        }
+        return values
+    }
+
     static func actionVerb(_ kind: OperatorAction.Kind) -> String {
         switch kind {
         case .retry: "retried"
         case .cancel: "cancelled"
         case .discard: "discarded"
+        case .overrideDryRun: "let run without a dry run"
         }
     }
 

@@ -87,6 +87,38 @@ struct DashboardRoutes: Sendable {
                 return Self.redirect("/pipelines/\(id.rawValue)?done=\(outcome.rawValue)")
             }
         }
+        router.post("/pipelines/:id/override-dry-run") { request, context in
+            var request = request
+            return await withForm(&request) { session, form in
+                let id = try APIRoutes.pipelineID(context)
+                try await operations.overrideDryRun(pipeline: id, by: session.identity, reason: form["reason"])
+                return Self.redirect("/pipelines/\(id.rawValue)?done=dry-run-overridden")
+            }
+        }
+        router.get("/dry-runs") { request, _ in
+            await withSession(request) { session in
+                let parameters = QueryString.parameters(request.uri.query)
+                var filter = try APIRoutes.dryRunFilter(parameters.filter { !$0.value.isEmpty })
+                filter.limit = 200
+                var values: [String: Any] = [
+                    "dryRuns": try await store.dryRuns(filter).map { pages.dryRun($0, withOutput: false) },
+                    "repository": parameters["repository"] ?? "", "pullRequest": parameters["pull_request"] ?? "",
+                    "filtered": filter.repository != nil || filter.pullRequest != nil,
+                ]
+                values.merge(chrome(session)) { _, new in new }
+                return html(.ok, templates.render("dry-runs", values))
+            }
+        }
+        router.get("/dry-runs/:id") { request, context in
+            await withSession(request) { session in
+                guard let text = context.parameters.get("id"), let id = Int64(text), id > 0, let run = try await store.dryRun(id) else {
+                    return Response(status: .notFound)
+                }
+                var values = pages.dryRun(run, withOutput: true)
+                values.merge(chrome(session)) { _, new in new }
+                return html(.ok, templates.render("dry-run", values))
+            }
+        }
         router.post("/pipelines/:id/discard") { request, context in
             var request = request
             return await withForm(&request) { session, form in
@@ -133,6 +165,7 @@ struct DashboardRoutes: Sendable {
         "cancelled": "The pipeline was cancelled.",
         "stop-requested": "The worker was asked to stop the script; CLEANUP will commit its log.",
         "discarded": "The pipeline was discarded: CLEANUP removes the script and commits a log saying why.",
+        "dry-run-overridden": "EXECUTE may run without a dry run; the override is recorded in the log.",
     ]
 
     // MARK: Sign-in
@@ -249,7 +282,7 @@ struct DashboardRoutes: Sendable {
             let back: String =
                 switch error {
                 case .pipelineNotFound: "/"
-                case .stageNotFound(let id, _), .confirmationRequired(let id), .reasonRequired(let id):
+                case .stageNotFound(let id, _), .confirmationRequired(let id), .reasonRequired(let id), .overrideReasonRequired(let id):
                     "/pipelines/\(id.rawValue)"
                 case .refused, .reasonTooLong: "/"
                 }

@@ -14,8 +14,12 @@ import NIOFoundationCompat
 /// (400), read the JSON in either content type (400/415), decide, record durably, answer.
 struct WebhookRoutes: Sendable {
     let verifier: WebhookVerifier
-    let store: any DeliveryRecording & PipelineLookup
+    let store: any DeliveryRecording & PipelineLookup & DryRunLog
     let intake: PushIntake
+    /// `pull_request` and `pull_request_review` events, for dry runs.
+    var pullRequests = PullRequestIntake(enabled: false, repositories: [], branch: nil)
+    /// Rung when a pull request is due to be looked at for dry runs.
+    var dryRunsDue: Beacon? = nil
     let maxBodySize: Int
     let workAvailable: Beacon
     let logger: Logger
@@ -138,6 +142,9 @@ struct WebhookRoutes: Sendable {
             case "push":
                 let push = try WebhookPayload.decode(PushEvent.self, from: json).validated()
                 return try await handlePush(push, id: deliveryID, logger: logger)
+            case "pull_request", "pull_request_review":
+                let pull = try WebhookPayload.decode(PullRequestEvent.self, from: json).validated()
+                return try await handlePullRequest(pull, name: event, id: deliveryID, logger: logger)
             default:
                 let reason = "event \(event) is not handled"
                 _ = try await store.recordDelivery(
@@ -189,6 +196,25 @@ struct WebhookRoutes: Sendable {
             logger.error("push could not be processed", metadata: ["reason": "\(reason)"])
             return Self.answer(retryable ? .badGateway : .unprocessableContent, IntakeAnswer(recorded))
         }
+    }
+
+    private func handlePullRequest(_ event: PullRequestEvent, name: String, id: DeliveryID, logger: Logger) async throws -> Response {
+        var delivery = NewDelivery(
+            id: id, event: name, repository: event.repository.fullName, ref: "refs/heads/\(event.pullRequest.base.ref)",
+            headCommit: event.pullRequest.head.sha, sender: nil, outcome: .accepted,
+            reason: "pull request #\(event.pullRequest.number) \(event.action): to be looked at for dry runs")
+        var signal: PullRequestSignal?
+        switch pullRequests.decide(event, name: name) {
+        case .signal(let found):
+            signal = found
+        case .ignored(let reason):
+            delivery.outcome = .ignored
+            delivery.reason = reason
+        }
+        let recorded = try await store.recordPullRequestDelivery(delivery, signal: signal)
+        if signal != nil && !recorded.isRedelivery { dryRunsDue?.signal() }
+        logger.info("\(name) \(recorded.record.delivery.outcome.rawValue)", metadata: ["reason": "\(recorded.record.delivery.reason ?? "")"])
+        return Self.answer(.accepted, IntakeAnswer(recorded))
     }
 
     static func isValidDeliveryID(_ text: String) -> Bool {

@@ -26,6 +26,12 @@ enum SettingsRules {
             settings.requiredApprovals == 0 || settings.hasGitHubAPIAccess, .requiredApprovals,
             "needs GitHub API access: set JOBRUNNER_GITHUB_TOKEN or a GitHub App (JOBRUNNER_GITHUB_APP_ID)")
         require(
+            !settings.dryRun || settings.hasGitHubAPIAccess, .dryRun,
+            "needs GitHub API access to read pull requests, their reviews and files: set JOBRUNNER_GITHUB_TOKEN or a GitHub App (JOBRUNNER_GITHUB_APP_ID)")
+        require(
+            !settings.requireDryRun || settings.dryRun, .requireDryRun,
+            "needs JOBRUNNER_DRY_RUN=true: without dry runs no merged script could ever run")
+        require(
             settings.gitBackend != .githubAPI || settings.hasGitHubAPIAccess, .gitBackend,
             "github-api needs JOBRUNNER_GITHUB_TOKEN or a GitHub App (JOBRUNNER_GITHUB_APP_ID)")
         require(
@@ -70,6 +76,13 @@ enum SettingsRules {
                 _ = try EnvironmentFile.parse(try String(contentsOfFile: path, encoding: .utf8))
             } catch {
                 errors.append(SettingsError(.scriptEnvironmentFile, "\(path): \(error)"))
+            }
+        }
+        if let path = settings.dryRunEnvironmentFile, FileManager.default.isReadableFile(atPath: path) {
+            do {
+                _ = try EnvironmentFile.parse(try String(contentsOfFile: path, encoding: .utf8))
+            } catch {
+                errors.append(SettingsError(.dryRunEnvironmentFile, "\(path): \(error)"))
             }
         }
         if let path = settings.githubAppPrivateKeyPath, settings.githubAppID != nil {

@@ -145,6 +145,36 @@ public enum SettingsTable {
             .duration(
                 setting, \.commentEditInterval,
                 "the pull-request comment of a pipeline is edited at most once per this interval (a chatty script cannot exhaust the API quota), e.g. 10s")
+        case .dryRun:
+            .boolean(
+                setting, \.dryRun,
+                "true: scripts of approved pull requests are dry-run before merge, with the dry-run environment only (docs/dry-runs.md); needs GitHub API access")
+        case .dryRunApprovals:
+            SettingDeclaration(
+                setting, "approving reviews of a pull request's head, from reviewers with write access, before its scripts are dry-run",
+                default: "JOBRUNNER_REQUIRED_APPROVALS, at least 1"
+            ) { input, settings in
+                guard let text = input.text else { return nil }
+                guard let value = Int(text), (1...100).contains(value) else { return "'\(text)' is not a whole number from 1 to 100" }
+                settings.dryRunApprovals = value
+                return nil
+            }
+        case .dryRunForks:
+            .boolean(setting, \.dryRunForks, "true: pull requests from forks are dry-run too (their code runs in production before merge)")
+        case .dryRunEnvironment:
+            .variableNames(
+                setting, \.dryRunEnvironment,
+                "names of environment variables passed to dry runs, comma-separated (instead of JOBRUNNER_SCRIPT_ENV)")
+        case .dryRunEnvironmentFile:
+            .optionalText(
+                setting, \.dryRunEnvironmentFile,
+                "a KEY=value file dry runs get instead of JOBRUNNER_SCRIPT_ENV_FILE (e.g. read-only database credentials); values that look secret are masked",
+                default: "none: dry runs get no application settings",
+                check: { FileManager.default.isReadableFile(atPath: $0) ? nil : "\($0) cannot be read" }, normalize: absolutePath)
+        case .requireDryRun:
+            .boolean(
+                setting, \.requireDryRun,
+                "true: EXECUTE runs a merged script only if the same content had a successful dry run; otherwise it waits until an operator overrides")
         case .dashboardToken:
             SettingDeclaration(
                 setting,
