@@ -164,6 +164,18 @@ struct APITests {
         let execute = try #require(try await harness.store.claimNext(owner: "w", kinds: [.execute], leaseDuration: .seconds(60)))
         let run = try await harness.store.startExecution(lease: execute.lease)
         try await harness.store.appendOutput(execution: run, stdout: Array("hello\n".utf8), stderr: [])
+        // A queued dry run, for the dry-run answers.
+        let ops = try #require(RepositoryName(rawValue: "acme/ops"))
+        let head = String(repeating: "e", count: 40)
+        _ = try await harness.store.recordPullRequestDelivery(
+            NewDelivery(id: DeliveryID("pr-1"), event: "pull_request", outcome: .accepted),
+            signal: PullRequestSignal(repository: ops, number: 7, headCommit: head, isOpen: true))
+        _ = try await harness.store.claimDryRunPullRequests(owner: "c", limit: 1, leaseDuration: .seconds(60))
+        try await harness.store.settleDryRunEvaluation(
+            DryRunEvaluation(
+                repository: ops, number: 7, head: head, isOpen: true, status: "dry-running 1 script(s)",
+                queue: [NewDryRun(scriptPath: "jobs/a.sh", blob: String(repeating: "1", count: 40))], approvers: ["bob"]),
+            owner: "c")
         try await harness.app().test(.router) { client in
             let document = try OpenAPIDocument.load()
             let calls: [(HTTPRequest.Method, String, String, Int, String?)] = [
@@ -173,6 +185,12 @@ struct APITests {
                 (.post, "/api/v1/pipelines/\(ids[1].rawValue)/cancel", "/api/v1/pipelines/{id}/cancel", 202, #"{"reason":"r"}"#),
                 (.post, "/api/v1/pipelines/\(ids[0].rawValue)/stages/process/retry", "/api/v1/pipelines/{id}/stages/{kind}/retry", 409, nil),
                 (.get, "/api/v1/pipelines?state=x", "/api/v1/pipelines", 400, nil),
+                (.get, "/api/v1/dry-runs?repository=acme/ops&pull_request=7", "/api/v1/dry-runs", 200, nil),
+                (.get, "/api/v1/dry-runs/1", "/api/v1/dry-runs/{id}", 200, nil),
+                (.get, "/api/v1/dry-runs/999", "/api/v1/dry-runs/{id}", 404, nil),
+                (.get, "/api/v1/dry-runs?head=nothex", "/api/v1/dry-runs", 400, nil),
+                (.post, "/api/v1/pipelines/\(ids[0].rawValue)/override-dry-run", "/api/v1/pipelines/{id}/override-dry-run", 409, #"{"reason":"r"}"#),
+                (.post, "/api/v1/pipelines/\(ids[0].rawValue)/override-dry-run", "/api/v1/pipelines/{id}/override-dry-run", 422, nil),
             ]
             for (method, uri, path, status, body) in calls {
                 let response = try await client.execute(
