@@ -196,7 +196,8 @@ public protocol RetentionPruning: Sendable {
     /// Deletes up to `limit` pipelines at rest (nothing queued or running) whose last stage
     /// finished before `cutoff` — with their stages, attempts, operator actions, artifact,
     /// executions, feedback and outbox — then deliveries older than `cutoff` that no longer name a
-    /// pipeline. Returns how many pipelines it removed; call again while it returns `limit`.
+    /// pipeline, and dry runs of pull requests closed before `cutoff`. Returns how many pipelines
+    /// it removed; call again while it returns `limit`.
     func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int
 }
 

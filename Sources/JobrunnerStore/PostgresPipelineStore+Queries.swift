@@ -158,6 +158,9 @@ extension PostgresPipelineStore {
             try await db.run(
                 PostgresQuery(unsafeSQL: StoredRetention.orphanedDeliveries(cutoff: "$1"), binds: try Self.binds(cutoff)),
                 logger: logger)
+            for statement in StoredRetention.closedDryRuns(cutoff: "$1") {
+                try await db.run(PostgresQuery(unsafeSQL: statement, binds: try Self.binds(cutoff)), logger: logger)
+            }
             return ids.count
         }
     }

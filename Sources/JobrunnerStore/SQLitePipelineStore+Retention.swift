@@ -18,6 +18,7 @@ extension SQLitePipelineStore {
                 for statement in StoredRetention.deleteStatements(ids: list) { try db.execute(sql: statement) }
             }
             try db.execute(sql: StoredRetention.orphanedDeliveries(cutoff: "?"), arguments: [cutoff])
+            for statement in StoredRetention.closedDryRuns(cutoff: "?1") { try db.execute(sql: statement, arguments: [cutoff]) }
             return ids.count
         }
     }

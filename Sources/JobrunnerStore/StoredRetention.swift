@@ -36,4 +36,21 @@ enum StoredRetention {
           AND NOT EXISTS (SELECT 1 FROM pipelines q WHERE q.delivery_id = deliveries.id)
         """
     }
+
+    /// Dry runs of pull requests closed before the cutoff, finished before it, then those pull
+    /// requests. An open pull request keeps its dry runs (`JOBRUNNER_REQUIRE_DRY_RUN` may need
+    /// them once it is merged). `cutoff` is a placeholder usable several times in one statement.
+    static func closedDryRuns(cutoff: String) -> [String] {
+        [
+            """
+            DELETE FROM dry_runs WHERE state NOT IN ('queued', 'running') AND COALESCE(finished_at, created_at) < \(cutoff)
+              AND EXISTS (SELECT 1 FROM dry_run_pulls p WHERE p.repository = dry_runs.repository
+                          AND p.number = dry_runs.pull_request AND NOT p.is_open AND p.updated_at < \(cutoff))
+            """,
+            """
+            DELETE FROM dry_run_pulls WHERE NOT is_open AND updated_at < \(cutoff)
+              AND NOT EXISTS (SELECT 1 FROM dry_runs d WHERE d.repository = dry_run_pulls.repository AND d.pull_request = dry_run_pulls.number)
+            """,
+        ]
+    }
 }

@@ -144,4 +144,27 @@ struct DryRunStoreTests {
         let pull = try #require(try await store.dryRunPullRequest(repository: Self.ops, number: 7))
         #expect(pull.lastError == "GitHub answered 502" && pull.evaluationAttempts == 1)
     }
+
+    @Test(arguments: StoreDriver.all)
+    func retentionForgetsDryRunsOfClosedPullRequestsOnly(driver: StoreDriver) async throws {
+        let harness = try await driver.open(RetryPolicy(), 0)
+        let store = harness.store
+        let script = NewDryRun(scriptPath: "jobs/a.sh", blob: String(repeating: "1", count: 40))
+        try await Self.evaluate(store, delivery: "d1", Self.evaluation(Self.head, queue: [script]))
+        let run = try #require(try await store.claimDryRun(owner: "w1", leaseDuration: .seconds(30)))
+        var done = run
+        done.state = .finished
+        done.outcome = .succeeded
+        try await store.finishDryRun(done, owner: "w1", retryAt: nil)
+        harness.clock.advance(by: .seconds(10))
+        _ = try await store.prune(finishedBefore: harness.clock.now(), limit: 10)
+        #expect(try await store.dryRun(run.id) != nil, "an open pull request keeps its dry runs")
+        _ = try await store.recordPullRequestDelivery(Self.delivery("d2"), signal: Self.signal(Self.head, open: false))
+        _ = try await store.prune(finishedBefore: harness.clock.now(), limit: 10)
+        #expect(try await store.dryRun(run.id) != nil, "closed after the cutoff: kept")
+        harness.clock.advance(by: .seconds(10))
+        _ = try await store.prune(finishedBefore: harness.clock.now(), limit: 10)
+        #expect(try await store.dryRun(run.id) == nil)
+        #expect(try await store.dryRunPullRequest(repository: Self.ops, number: 7) == nil)
+    }
 }
