@@ -86,7 +86,7 @@ public struct DryRunReport: Sendable, Equatable {
                     let (tail, cut) = Self.tail(output)
                     text += "<details><summary>\(MarkdownText.visible(run.scriptPath)) — \(name)\(cut || truncated ? " (last lines)" : "")</summary>\n\n"
                     text += MarkdownText.fence(tail) + "\n"
-                    if cut || truncated, let url = pageURL(run.id) { text += "[Full output](\(url))\n\n" }
+                    if let url = pageURL(run.id) { text += "[Full output](\(url))\n\n" }
                     text += "</details>\n\n"
                 }
             }
