@@ -266,6 +266,53 @@ struct WebhookIntakeTests {
     }
 
     @Test
+    func pullRequestEventsAreRecordedForDryRunsOnlyWhenTheyAreOnAndWellFormed() async throws {
+        let head = String(repeating: "a", count: 40)
+        let base = String(repeating: "b", count: 40)
+        @Sendable func event(base ref: String = "main", head sha: String = head, action: String = "opened") throws -> Data {
+            try JSONSerialization.data(withJSONObject: [
+                "action": action, "number": 7,
+                "pull_request": [
+                    "number": 7, "state": "open", "title": "Migrate", "html_url": "https://github.com/acme/ops/pull/7",
+                    "head": ["ref": "feature", "sha": sha], "base": ["ref": ref, "sha": base],
+                ],
+                "repository": ["full_name": "acme/ops", "default_branch": "main"],
+            ])
+        }
+        let minimal = Data(#"{"action":"opened"}"#.utf8)
+        // Off: any pull-request event is recorded as ignored, saying why, whatever its shape.
+        let off = try Harness()
+        try await off.app().test(.live) { client in
+            let answer = try await Self.post(client, minimal, headers: Self.headers(minimal, event: "pull_request", delivery: "off-1"))
+            #expect(answer.0 == .accepted)
+            #expect(answer.1?.message.contains("dry runs are off") == true)
+        }
+        #expect(try await off.store.dryRunPullRequest(repository: Fixtures.repository("acme/ops"), number: 7) == nil)
+
+        let on = try Harness { $0.dryRun = true }
+        try await on.app().test(.live) { client in
+            let malformed = try await Self.post(client, minimal, headers: Self.headers(minimal, event: "pull_request", delivery: "on-1"))
+            #expect(malformed.0 == .badRequest)
+            let badHead = try event(head: "not-a-commit")
+            #expect(try await Self.post(client, badHead, headers: Self.headers(badHead, event: "pull_request", delivery: "on-2")).0 == .badRequest)
+            let other = try event(base: "release")
+            let ignored = try await Self.post(client, other, headers: Self.headers(other, event: "pull_request", delivery: "on-3"))
+            #expect(ignored.0 == .accepted && ignored.1?.outcome == "ignored")
+            let unsigned = try event()
+            var headers = Self.headers(unsigned, event: "pull_request", delivery: "on-4")
+            headers[HTTPField.Name("X-Hub-Signature-256")!] = "sha256=" + String(repeating: "0", count: 64)
+            #expect(try await Self.post(client, unsigned, headers: headers).0 == .unauthorized)
+            #expect(try await on.store.dryRunPullRequest(repository: Fixtures.repository("acme/ops"), number: 7) == nil, "nothing refused creates work")
+            let valid = try event()
+            let accepted = try await Self.post(client, valid, headers: Self.headers(valid, event: "pull_request", delivery: "on-5"))
+            #expect(accepted.0 == .accepted && accepted.1?.outcome == "accepted")
+        }
+        let pull = try #require(try await on.store.dryRunPullRequest(repository: Fixtures.repository("acme/ops"), number: 7))
+        #expect(pull.headCommit == head && pull.isOpen && pull.evaluateAt != nil)
+        #expect(try await on.store.delivery(DeliveryID("on-5"))?.delivery.event == "pull_request")
+    }
+
+    @Test
     func githubsPublishedVectorVerifiesBeforeTheBodyIsParsed() async throws {
         let harness = try Harness()
         let body = Data("Hello, World!".utf8)
