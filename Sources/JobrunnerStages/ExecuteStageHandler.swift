@@ -24,6 +24,8 @@ public struct ExecuteStageHandler: StageHandler {
     public var requiredDryRuns: (any DryRunLog)?
     /// How often a script waiting for its dry run looks again (an override wakes it at once).
     public var dryRunRecheck: Duration = .seconds(15)
+    /// When the next look is due is measured on this clock.
+    public var clock: any JobClock = SystemClock()
 
     public init(
         store: any RunRecords & PipelineLookup, executor: ScriptExecutor, flushInterval: Duration = .milliseconds(250),
@@ -52,7 +54,7 @@ public struct ExecuteStageHandler: StageHandler {
                 overriddenBy: overriddenBy)
             if case .wait(let reason) = decision {
                 throw StageDeferral(
-                    until: Date().addingTimeInterval(dryRunRecheck.secondsDouble), reason: reason,
+                    until: clock.now().addingTimeInterval(dryRunRecheck.secondsDouble), reason: reason,
                     pullRequest: artifact.approval?.number ?? source.pullRequest)
             }
         }

@@ -97,7 +97,7 @@ enum StoredDryRuns {
             evaluationAttempts: try row.int("evaluation_attempts"), lastError: try row.optionalString("last_error"),
             reportVersion: try row.int("report_version"), reportedVersion: try row.int("reported_version"),
             reportAt: try row.optionalDate("report_at"), reportAttempts: try row.int("report_attempts"),
-            updatedAt: try row.date("updated_at"))
+            updatedAt: try row.date("updated_at"), claimedAt: try row.optionalDate("claimed_at"))
     }
 
     static func dryRun(_ row: some StoredRow) throws -> DryRunRecord {

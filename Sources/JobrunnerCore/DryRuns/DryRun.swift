@@ -128,13 +128,16 @@ public struct DryRunPullRequest: Sendable, Equatable {
     public var reportAt: Date?
     public var reportAttempts: Int
     public var updatedAt: Date
+    /// When it was last claimed, on the store's clock: what was due then is due now.
+    public var claimedAt: Date?
 
     public init(
         repository: RepositoryName, number: Int, headCommit: String, isOpen: Bool = true, status: String? = nil,
         title: String? = nil, url: String? = nil, commentID: Int64? = nil, commentURL: String? = nil,
         evaluateAt: Date? = nil, evaluationAttempts: Int = 0, lastError: String? = nil, reportVersion: Int = 0,
-        reportedVersion: Int = 0, reportAt: Date? = nil, reportAttempts: Int = 0, updatedAt: Date
+        reportedVersion: Int = 0, reportAt: Date? = nil, reportAttempts: Int = 0, updatedAt: Date, claimedAt: Date? = nil
     ) {
+        self.claimedAt = claimedAt
         self.repository = repository
         self.number = number
         self.headCommit = headCommit
@@ -155,6 +158,19 @@ public struct DryRunPullRequest: Sendable, Equatable {
     }
 
     public var needsReport: Bool { reportedVersion < reportVersion }
+
+    /// Whether the claim was for an evaluation (rather than only for the report).
+    public var evaluationDue: Bool {
+        guard let evaluateAt, let claimedAt else { return false }
+        return evaluateAt <= claimedAt
+    }
+
+    /// Whether the report may be published now (not backing off after a failure).
+    public var reportDue: Bool {
+        guard needsReport else { return false }
+        guard let reportAt else { return true }
+        return claimedAt.map { reportAt <= $0 } ?? false
+    }
 }
 
 /// What a pull-request event says, recorded by intake in the same transaction as its delivery.

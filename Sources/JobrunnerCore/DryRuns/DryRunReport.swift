@@ -84,7 +84,7 @@ public struct DryRunReport: Sendable, Equatable {
                 for (name, output, truncated) in [("stdout", run.stdout, run.stdoutTruncated), ("stderr", run.stderr, run.stderrTruncated)]
                 where !output.isEmpty {
                     let (tail, cut) = Self.tail(output)
-                    text += "<details><summary>\(MarkdownText.visible(run.scriptPath)) — \(name)\(cut || truncated ? " (last lines)" : "")</summary>\n\n"
+                    text += "<details><summary>\(html(run.scriptPath)) — \(name)\(cut || truncated ? " (last lines)" : "")</summary>\n\n"
                     text += MarkdownText.fence(tail) + "\n"
                     if let url = pageURL(run.id) { text += "[Full output](\(url))\n\n" }
                     text += "</details>\n\n"
@@ -136,6 +136,12 @@ public struct DryRunReport: Sendable, Equatable {
             cut = true
         }
         return (kept, cut)
+    }
+
+    /// Text inside the comment's HTML (`<summary>`): visible characters, no markup.
+    private static func html(_ text: String) -> String {
+        MarkdownText.visible(text).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
     }
 
     private static func cell(_ text: String) -> String {

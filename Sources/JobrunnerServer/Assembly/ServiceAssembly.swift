@@ -127,6 +127,7 @@ public struct ServiceAssembly: Sendable {
             metrics: context.metrics, deployGate: deployGate(settings, git: git, clock: clock, overrides: overrides),
             feedback: feedback)
         if settings.requireDryRun { execute.requiredDryRuns = store }
+        execute.clock = clock
         handlers[.execute] = execute
         var cleanup = CleanupStageHandler(
             store: store, committer: git, logsDirectory: settings.logsDirectory, masker: executor.currentMasker(),

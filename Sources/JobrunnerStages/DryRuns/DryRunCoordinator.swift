@@ -68,14 +68,17 @@ public struct DryRunCoordinator: Service {
         var pull = claimed
         let name = "\(pull.repository)#\(pull.number)"
         do {
-            if let due = pull.evaluateAt, due <= clock.now() {
+            // Due on the store's clock (PostgreSQL stamps with the server's time), not this process's.
+            if pull.evaluationDue {
                 let evaluation = await evaluate(pull)
                 try await store.settleDryRunEvaluation(evaluation, owner: owner)
                 if !evaluation.queue.isEmpty { runsQueued.signal() }
                 logger.info("pull request evaluated for dry runs", metadata: ["pull_request": "\(name)", "status": "\(evaluation.status)"])
+                let claimedAt = pull.claimedAt
                 pull = try await store.dryRunPullRequest(repository: pull.repository, number: pull.number) ?? pull
+                pull.claimedAt = claimedAt
             }
-            guard pull.needsReport, pull.reportAt.map({ $0 <= clock.now() }) ?? true else {
+            guard pull.reportDue else {
                 try await store.settleDryRunReport(
                     repository: pull.repository, number: pull.number, owner: owner, version: pull.reportedVersion, commentID: nil,
                     commentURL: nil, retryAt: pull.reportAt, error: nil)
