@@ -30,7 +30,7 @@ extension PostgresPipelineStore {
                 "(p.script_path ILIKE \(pattern) ESCAPE '\\' OR p.pusher ILIKE \(pattern) ESCAPE '\\' OR p.author ILIKE \(pattern) ESCAPE '\\')")
         }
         if let status = filter.status {
-            conditions.append("(\(StoredSQL.statusExpression)) = \(placeholder(status.rawValue))")
+            conditions.append("p.status = \(placeholder(status.rawValue))")
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let limit = placeholder(Int64(max(1, min(filter.limit, 1000))))
@@ -110,7 +110,7 @@ extension PostgresPipelineStore {
             try await db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
             var statistics = QueueStatistics()
             for row in try await db.rows(
-                "SELECT (\(unescaped: StoredSQL.statusExpression)) AS status, COUNT(*) AS n FROM pipelines p GROUP BY 1",
+                "SELECT status, COUNT(*) AS n FROM pipelines GROUP BY status",
                 logger: logger)
             {
                 if let status = PipelineStatus(rawValue: try row.string("status")) {

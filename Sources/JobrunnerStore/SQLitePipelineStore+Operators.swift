@@ -117,7 +117,7 @@ extension SQLitePipelineStore {
         try await pool.read { db in
             var statistics = QueueStatistics()
             for row in try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT (\(StoredSQL.statusExpression)) AS status, COUNT(*) AS n FROM pipelines p GROUP BY 1"))
+                db.cachedStatement(sql: "SELECT status, COUNT(*) AS n FROM pipelines GROUP BY status"))
             {
                 if let status = PipelineStatus(rawValue: row["status"]) { statistics.pipelinesByStatus[status] = row["n"] }
             }

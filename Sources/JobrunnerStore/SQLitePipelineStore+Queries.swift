@@ -29,7 +29,7 @@ extension SQLitePipelineStore {
             arguments += [pattern, pattern, pattern]
         }
         if let status = filter.status {
-            conditions.append("(\(StoredSQL.statusExpression)) = ?")
+            conditions.append("p.status = ?")
             arguments += [status.rawValue]
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")

@@ -174,6 +174,10 @@ enum SQLiteSchema {
         migrator.registerMigration("v13-dry-runs") { db in
             try db.execute(sql: StoredDryRuns.migration(id: "INTEGER PRIMARY KEY AUTOINCREMENT"))
         }
+        migrator.registerMigration("v14-stored-status") { db in
+            try db.execute(sql: StoredStatus.column)
+            try db.execute(sql: StoredStatus.sqliteTriggers)
+        }
         return migrator
     }
 }

@@ -210,6 +210,15 @@ enum StoredSQL {
         return "CASE " + branches.joined(separator: " ") + " ELSE '\(PipelineStatus.otherwise.rawValue)' END"
     }()
 
+    /// The stored status (`pipelines.status`), kept equal to `statusExpression` by triggers on
+    /// every write that can change it — stages (insert, state), executions (insert, outcome) and
+    /// the pipeline's marks — so filters and counts read an indexed column instead of deriving
+    /// the status of every pipeline. Each driver installs the triggers (`StoredStatus`); the
+    /// agreement suite checks the column against Core for every combination.
+    static func refreshStatus(of pipeline: String) -> String {
+        "UPDATE pipelines SET status = (SELECT \(statusExpression) FROM pipelines p WHERE p.id = pipelines.id) WHERE id = \(pipeline)"
+    }
+
     /// A status condition as SQL over pipelines `p`.
     static func sql(_ condition: StageCondition) -> String {
         switch condition {
