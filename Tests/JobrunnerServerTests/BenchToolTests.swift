@@ -63,4 +63,36 @@ struct BenchToolTests {
         let scripts = try GitFixture.git(["ls-tree", "--name-only", "main", "jobs/"], in: remote)
         #expect(scripts.isEmpty, "every pushed commit removed its script")
     }
+
+    /// `bench/run --only history` at a small size: each database really holds the pipelines it
+    /// says, in the mix it says (their stored status agreeing with the status derived from their
+    /// stages), and every request and delivery was answered and measured.
+    @Test
+    func theHistoryBenchmarkFillsTheDatabasesAndMeasuresEveryRequest() async throws {
+        let directory = try TemporaryDirectory("bench-history")
+        var arguments = [
+            "python3", DeploymentFilesTests.root.appendingPathComponent("bench/harness/history.py").path,
+            "--jobrunner", BuiltProduct.path("jobrunner"), "--work", directory.path, "--pipelines", "400", "--rounds", "2",
+            "--deliveries", "5",
+        ]
+        if let url = TestPostgres.url { arguments += ["--postgres-url", url] }
+        let finalArguments = arguments
+        let result = try await onDedicatedThread { try runToCompletion(finalArguments, in: directory.path) }
+        #expect(result.status == 0, "\(String(decoding: result.stderr, as: UTF8.self).suffix(3000))")
+        let line = try #require(String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").last)
+        let drivers = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [String: Any]])
+        #expect(Set(drivers.keys) == (TestPostgres.url == nil ? ["sqlite"] : ["sqlite", "postgres"]))
+        for (driver, measured) in drivers {
+            #expect(measured["pipelines"] as? Int == 400, "\(driver)")
+            let requests = try #require(measured["requests"] as? [String: [String: Any]])
+            #expect(requests.count == 20 && requests.values.allSatisfy { $0["count"] as? Int == 2 }, "\(driver)")
+            let status = try #require(measured["status_counts"] as? [String: Int], "\(driver)")
+            // 400 pipelines: 4 live at the end (every 4th running), then by number: 2% failed, 1% cancelled, …
+            #expect(status["running"] == 1 && status["queued"] == 3, "\(driver): \(status)")
+            #expect(status["failed"] == 8 && status["cancelled"] == 4 && status["discarded"] == 4 && status["superseded"] == 4, "\(driver): \(status)")
+            #expect(status.values.reduce(0, +) == 400 && status["succeeded"] == 400 - 4 - 8 - 4 - 4 - 4, "\(driver): \(status)")
+            let intake = try #require(measured["intake"] as? [String: Any])
+            #expect(intake["deliveries"] as? Int == 5)
+        }
+    }
 }

@@ -1,7 +1,7 @@
 """Runs every benchmark, prints the table and writes the JSON (`bench/run` calls this).
 
     python3 bench/harness/main.py --jobrunner BIN --bench BIN --work DIR --json FILE
-        [--postgres-url URL] [--only intake,queue,latency,transpile] [--quick]
+        [--postgres-url URL] [--only intake,queue,latency,transpile,history] [--quick]
 """
 import argparse
 import datetime
@@ -14,6 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import history  # noqa: E402
 import intake  # noqa: E402
 import latency  # noqa: E402
 import queue as queue_bench  # noqa: E402
@@ -53,7 +54,7 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--json", required=True)
     parser.add_argument("--postgres-url")
-    parser.add_argument("--only", default="intake,queue,latency,transpile")
+    parser.add_argument("--only", default="intake,queue,latency,transpile,history")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the harness, not the figures")
     options = parser.parse_args()
     only = set(options.only.split(","))
@@ -78,6 +79,12 @@ def main():
     if "transpile" in only:
         print("transpile: esbuild toolchain vs tsc ...", file=sys.stderr)
         results["transpile"] = transpile.measure(options.jobrunner, options.bench, work, runs=4 if quick else 12)
+
+    if "history" in only:
+        print("history: pages, lists and /metrics over a million pipelines ...", file=sys.stderr)
+        results["history"] = history.measure(options.jobrunner, work, options.postgres_url,
+                                             pipelines=3000 if quick else 1_000_000, rounds=3 if quick else 30,
+                                             deliveries=20 if quick else 300)
 
     table = report.rows(results)
     results["targets"] = [{"benchmark": a, "jobrunner": b, "reference": c, "figure": d, "target": e, "met": met}

@@ -54,6 +54,18 @@ def rows(results):
                       f"tsc {transpile['tsc_ms']:.0f}", f"{transpile['ratio']:.0f}x faster", ">= 50x", transpile["ratio"] >= 50))
         table.append(("transpile ms, `jobrunner transpile`", f"{transpile['command_ms']:.0f}", f"tsc {transpile['tsc_ms']:.0f}",
                       f"{transpile['command_ratio']:.0f}x faster", "(no target)", True))
+    history = results.get("history")
+    if history:
+        for driver, result in history.items():
+            requests = result["requests"]
+            slowest = max(requests, key=lambda name: requests[name]["p99"])
+            worst = requests[slowest]["p99"]
+            table.append((f"history p99 ms, {driver}, {result['pipelines']} pipelines", f"{worst:.1f} ({slowest})",
+                          f"empty: {max(r['p99'] for r in result['empty']['requests'].values()):.1f}", f"{worst:.1f}",
+                          "<= 50 for every request", worst <= 50))
+            full, empty = result["intake"]["per_second"], result["empty"]["intake"]["per_second"]
+            table.append((f"history intake/s (one at a time), {driver}", f"{full:.0f}", f"empty {empty:.0f}",
+                          f"{full / empty:.2f}x", ">= 0.9x empty", full / empty >= 0.9))
     return table
 
 
