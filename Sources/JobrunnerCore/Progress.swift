@@ -47,6 +47,13 @@ public struct ProgressReport: Sendable, Equatable, Codable {
         return max(0, (total - done) / rate)
     }
 
+    /// The report after `line` arrived at `time`: the first report, or `report` updated — what
+    /// EXECUTE and dry runs both keep while a script prints.
+    public static func next(_ report: ProgressReport?, _ line: ProgressLine, at time: Date) -> ProgressReport {
+        report?.updated(with: line, at: time)
+            ?? ProgressReport(done: line.done, total: line.total, unit: line.unit, firstDone: line.done, firstAt: time, at: time)
+    }
+
     /// The next report, from a parsed line that arrived at `time`.
     public func updated(with line: ProgressLine, at time: Date) -> ProgressReport {
         var next = self

@@ -39,14 +39,7 @@ public struct GitHubApprovalGate: ApprovalGate {
                 "approval policy: \(source.commit.prefix(12)) in \(source.repository) \(why); \(requiredApprovals) approving review(s) are required before a script runs. Open a pull request for \(source.scriptPath) instead of pushing to \(source.branch).")
         }
         let pull = try await api.pullRequest(found.number, in: source.repository)
-        // Whoever wrote or committed the code cannot approve it (GitHub's web-flow commits merges
-        // made in the browser for their author).
-        let contributors = try await api.commits(of: pull.number, in: source.repository)
-            .flatMap { [$0.author?.login, $0.committer?.login] }.compactMap { $0 }.filter { $0 != "web-flow" }
-        let excluded = Set([pull.user.login] + contributors)
-        let approvers = ApprovingReviews.approvers(
-            of: pull.head?.sha, reviews: try await api.reviews(of: pull.number, in: source.repository).map(\.forApproval),
-            excluded: excluded, requireWriteAccess: false)
+        let (approvers, excluded) = try await api.approvers(of: pull, in: source.repository, requireWriteAccess: false)
         let approval = PullRequestApproval(
             number: pull.number, url: pull.htmlURL, title: pull.title, author: pull.user.login, approvers: approvers,
             mergedBy: pull.mergedBy?.login, requiredApprovals: requiredApprovals)
@@ -56,5 +49,22 @@ public struct GitHubApprovalGate: ApprovalGate {
                 "approval policy: pull request #\(pull.number) (\(pull.htmlURL)) has \(approvers.count) approving review(s) of its final commit \((pull.head?.sha).map { String($0.prefix(12)) } ?? "unknown") from someone other than its author and committers \(excluded.sorted().joined(separator: ", ")) (\(who)); \(requiredApprovals) required. \(source.scriptPath) will not run; merge it again through an approved pull request.")
         }
         return approval
+    }
+}
+
+extension GitHubAPI {
+    /// Who approves `pull`'s head (`ApprovingReviews`), read from its reviews and commits, and who
+    /// may not: its author and whoever wrote or committed its code (GitHub's `web-flow` commits
+    /// merges made in the browser for their author, so it is not counted).
+    func approvers(of pull: PullRequest, in repository: RepositoryName, requireWriteAccess: Bool) async throws
+        -> (approvers: [String], excluded: Set<String>)
+    {
+        let contributors = try await commits(of: pull.number, in: repository)
+            .flatMap { [$0.author?.login, $0.committer?.login] }.compactMap { $0 }.filter { $0 != "web-flow" }
+        let excluded = Set([pull.user.login] + contributors)
+        let approvers = ApprovingReviews.approvers(
+            of: pull.head?.sha, reviews: try await reviews(of: pull.number, in: repository).map(\.forApproval),
+            excluded: excluded, requireWriteAccess: requireWriteAccess)
+        return (approvers, excluded)
     }
 }

@@ -22,11 +22,7 @@ public struct GitHubPullRequestInspector: PullRequestInspector {
         var approvers: [String] = []
         var scripts: [NewDryRun] = []
         if isOpen {
-            let contributors = try await api.commits(of: number, in: repository)
-                .flatMap { [$0.author?.login, $0.committer?.login] }.compactMap { $0 }.filter { $0 != "web-flow" }
-            approvers = ApprovingReviews.approvers(
-                of: head, reviews: try await api.reviews(of: number, in: repository).map(\.forApproval),
-                excluded: Set([pull.user.login] + contributors), requireWriteAccess: true)
+            approvers = try await api.approvers(of: pull, in: repository, requireWriteAccess: true).approvers
             let files = try await api.files(of: number, in: repository)
             let blobs = Dictionary(files.compactMap { file in file.sha.map { (file.filename, $0) } }, uniquingKeysWith: { $1 })
             let detected = detector.detect([

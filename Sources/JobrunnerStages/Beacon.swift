@@ -1,4 +1,5 @@
 import Foundation
+import JobrunnerCore
 import Synchronization
 
 /// A counter that tasks can wait on: `signal()` bumps it and wakes every waiter.
@@ -45,6 +46,19 @@ public final class Beacon: Sendable {
         } onCancel: {
             let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
             waiter?.resume()
+        }
+    }
+}
+
+extension Beacon {
+    /// Returns once the generation is past `generation` or `duration` has passed on `clock`,
+    /// whichever comes first: how a background loop idles between looks at the store.
+    public func wait(past generation: UInt64, atMost duration: Duration, clock: any JobClock) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.wait(past: generation) }
+            group.addTask { try? await clock.sleep(for: duration) }
+            await group.next()
+            group.cancelAll()
         }
     }
 }

@@ -149,9 +149,7 @@ actor LiveOutput {
         if stream == .stdout {
             // Every line counts, also those past what the live view keeps.
             for line in scanner.feed(bytes) {
-                let now = Date()
-                progress = progress?.updated(with: line, at: now)
-                    ?? ProgressReport(done: line.done, total: line.total, unit: line.unit, firstDone: line.done, firstAt: now, at: now)
+                progress = ProgressReport.next(progress, line, at: Date())
                 progressChanged = true
             }
         }

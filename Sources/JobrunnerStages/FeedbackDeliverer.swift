@@ -79,12 +79,7 @@ public struct FeedbackDeliverer: Service {
         let due = try? await store.nextFeedbackDue()
         let wait = due.map { min(pollInterval, .milliseconds(Int64(max(0, $0.timeIntervalSince(clock.now())) * 1000) + 10)) }
             ?? pollInterval
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await written.wait(past: generation) }
-            group.addTask { try? await clock.sleep(for: wait) }
-            await group.next()
-            group.cancelAll()
-        }
+        await written.wait(past: generation, atMost: wait, clock: clock)
     }
 
     /// One round for one message.

@@ -96,8 +96,8 @@ public struct ScriptExecutor: Sendable {
     public let gracePeriod: Duration
     public let outputLimit: Int
     /// Variables passed to every script (the configured `JOBRUNNER_SCRIPT_ENV` names with their values).
-    public let passThrough: [String: String]
-    public let masker: SecretMasker
+    public var passThrough: [String: String]
+    public var masker: SecretMasker
     public let searchPath: String
     /// The sandbox scripts run in; nil: none (`JOBRUNNER_SCRIPT_ISOLATION=none`).
     public var sandbox: BubblewrapSandbox?
@@ -146,14 +146,11 @@ public struct ScriptExecutor: Sendable {
         var passThrough: [String: String] = [:]
         for name in settings.dryRunEnvironment { passThrough[name] = environment[name] }
         let realSecrets = (try? applicationSettings().secrets) ?? []
-        var executor = ScriptExecutor(
-            runner: runner, scratchDirectory: scratchDirectory, defaultTimeout: defaultTimeout, gracePeriod: gracePeriod,
-            outputLimit: outputLimit, passThrough: passThrough, masker: SecretMasker(values: masker.values + realSecrets),
-            searchPath: searchPath)
-        executor.appDirectory = appDirectory
+        // Everything else — runner, sandbox, application, limits — stays as EXECUTE has it.
+        var executor = self
+        executor.passThrough = passThrough
+        executor.masker = SecretMasker(values: masker.values + realSecrets)
         executor.environmentFile = settings.dryRunEnvironmentFile
-        executor.sandbox = sandbox
-        executor.pythonInterpreter = pythonInterpreter
         return executor
     }
 

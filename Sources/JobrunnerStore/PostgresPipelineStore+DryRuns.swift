@@ -15,12 +15,7 @@ extension PostgresPipelineStore {
                 }
                 try await db.run("DELETE FROM deliveries WHERE id = \(delivery.id.rawValue)", logger: logger)
             }
-            try await db.run(
-                """
-                INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
-                VALUES (\(delivery.id.rawValue), \(delivery.event), \(delivery.repository), \(delivery.ref),
-                        \(delivery.headCommit), \(delivery.sender), \(delivery.outcome.rawValue), \(delivery.reason), \(now))
-                """, logger: logger)
+            try await Self.insertDelivery(db, delivery, now: now, logger: logger)
             if let signal {
                 try await db.run(
                     """

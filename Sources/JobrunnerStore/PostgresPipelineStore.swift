@@ -266,12 +266,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
                 try await db.run("DELETE FROM delivery_pipelines WHERE delivery_id = \(delivery.id.rawValue)", logger: logger)
                 try await db.run("DELETE FROM deliveries WHERE id = \(delivery.id.rawValue)", logger: logger)
             }
-            try await db.run(
-                """
-                INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
-                VALUES (\(delivery.id.rawValue), \(delivery.event), \(delivery.repository), \(delivery.ref),
-                        \(delivery.headCommit), \(delivery.sender), \(delivery.outcome.rawValue), \(delivery.reason), \(now))
-                """, logger: logger)
+            try await Self.insertDelivery(db, delivery, now: now, logger: logger)
             var results: [(id: PipelineID, path: String, created: Bool)] = []
             var skipped: [ScriptDetector.Skipped] = []
             for pipeline in pipelines {
@@ -449,6 +444,16 @@ public final class PostgresPipelineStore: PipelineStore, Service {
                 "SELECT \(unescaped: StoredRecords.pipelineColumns) FROM pipelines p WHERE p.id = \(id)", logger: logger)
         else { throw PipelineStoreError.pipelineNotFound(PipelineID(id)) }
         return try StoredRecords.pipeline(row)
+    }
+
+    /// Records a delivery's row (pushes and pull-request events alike).
+    static func insertDelivery(_ db: PostgresConnection, _ delivery: NewDelivery, now: Double, logger: Logger) async throws {
+        try await db.run(
+            """
+            INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
+            VALUES (\(delivery.id.rawValue), \(delivery.event), \(delivery.repository), \(delivery.ref),
+                    \(delivery.headCommit), \(delivery.sender), \(delivery.outcome.rawValue), \(delivery.reason), \(now))
+            """, logger: logger)
     }
 
     static func fetchDelivery(_ db: PostgresConnection, _ id: DeliveryID, logger: Logger) async throws -> DeliveryRecord? {

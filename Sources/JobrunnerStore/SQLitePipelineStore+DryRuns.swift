@@ -12,13 +12,7 @@ extension SQLitePipelineStore {
                 }
                 try db.executeCached("DELETE FROM deliveries WHERE id = ?", [delivery.id.rawValue])
             }
-            try db.executeCached("""
-                    INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, [
-                    delivery.id.rawValue, delivery.event, delivery.repository, delivery.ref,
-                    delivery.headCommit, delivery.sender, delivery.outcome.rawValue, delivery.reason, now,
-                ])
+            try Self.insertDelivery(db, delivery, now: now)
             if let signal { try Self.notePullRequest(db, signal, now: now) }
             let record = DeliveryRecord(delivery: delivery, receivedAt: Date(timeIntervalSince1970: now), pipelineIDs: [])
             return RecordedDelivery(record: record, isRedelivery: false, pipelines: [])

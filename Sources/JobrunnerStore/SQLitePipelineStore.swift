@@ -86,13 +86,7 @@ public final class SQLitePipelineStore: PipelineStore {
                 try db.executeCached("DELETE FROM delivery_pipelines WHERE delivery_id = ?", [delivery.id.rawValue])
                 try db.executeCached("DELETE FROM deliveries WHERE id = ?", [delivery.id.rawValue])
             }
-            try db.executeCached("""
-                    INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, [
-                    delivery.id.rawValue, delivery.event, delivery.repository, delivery.ref,
-                    delivery.headCommit, delivery.sender, delivery.outcome.rawValue, delivery.reason, now,
-                ])
+            try Self.insertDelivery(db, delivery, now: now)
             var results: [(id: PipelineID, path: String, created: Bool)] = []
             var skipped: [ScriptDetector.Skipped] = []
             for pipeline in pipelines {
@@ -395,6 +389,17 @@ public final class SQLitePipelineStore: PipelineStore {
                 db.cachedStatement(sql: "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p WHERE p.id = ?"), arguments: [id])
         else { throw PipelineStoreError.pipelineNotFound(PipelineID(id)) }
         return try StoredRecords.pipeline(row)
+    }
+
+    /// Records a delivery's row (pushes and pull-request events alike).
+    static func insertDelivery(_ db: Database, _ delivery: NewDelivery, now: Double) throws {
+        try db.executeCached("""
+                INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [
+                delivery.id.rawValue, delivery.event, delivery.repository, delivery.ref,
+                delivery.headCommit, delivery.sender, delivery.outcome.rawValue, delivery.reason, now,
+            ])
     }
 
     static func fetchDelivery(_ db: Database, _ id: DeliveryID) throws -> DeliveryRecord? {

@@ -12,42 +12,40 @@ enum StoredStatus {
         CREATE INDEX pipelines_repository_status ON pipelines(repository, status, id)
         """
 
-    /// SQLite's triggers.
-    static let sqliteTriggers = """
-        CREATE TRIGGER stages_status_insert AFTER INSERT ON stages BEGIN
-            \(StoredSQL.refreshStatus(of: "NEW.pipeline_id"));
-        END;
-        CREATE TRIGGER stages_status_update AFTER UPDATE OF state ON stages BEGIN
-            \(StoredSQL.refreshStatus(of: "NEW.pipeline_id"));
-        END;
-        CREATE TRIGGER executions_status_insert AFTER INSERT ON executions BEGIN
-            \(StoredSQL.refreshStatus(of: "NEW.pipeline_id"));
-        END;
-        CREATE TRIGGER executions_status_update AFTER UPDATE OF outcome ON executions BEGIN
-            \(StoredSQL.refreshStatus(of: "NEW.pipeline_id"));
-        END;
-        CREATE TRIGGER pipelines_marks_status AFTER UPDATE OF superseded_by, discarded_at ON pipelines BEGIN
-            \(StoredSQL.refreshStatus(of: "NEW.id"));
+    /// The writes that can change a status: (trigger name, table and event, how the row names its pipeline).
+    static let writes: [(name: String, on: String, pipeline: String)] = [
+        ("stages_status_insert", "AFTER INSERT ON stages", "NEW.pipeline_id"),
+        ("stages_status_update", "AFTER UPDATE OF state ON stages", "NEW.pipeline_id"),
+        ("executions_status_insert", "AFTER INSERT ON executions", "NEW.pipeline_id"),
+        ("executions_status_update", "AFTER UPDATE OF outcome ON executions", "NEW.pipeline_id"),
+        ("pipelines_marks_status", "AFTER UPDATE OF superseded_by, discarded_at ON pipelines", "NEW.id"),
+    ]
+
+    /// SQLite's triggers, one per write.
+    static let sqliteTriggers = writes.map { write in
+        """
+        CREATE TRIGGER \(write.name) \(write.on) BEGIN
+            \(StoredSQL.refreshStatus(of: write.pipeline));
         END;
         """
+    }.joined(separator: "\n")
 
-    /// PostgreSQL's trigger function for rows that name their pipeline (stages, executions): one statement.
-    static let postgresChildFunction = """
-        CREATE OR REPLACE FUNCTION jobrunner_refresh_status_of_child() RETURNS trigger LANGUAGE plpgsql AS $$
+    /// A PostgreSQL trigger function (one statement) refreshing the pipeline `pipeline` names.
+    static func postgresFunction(_ name: String, pipeline: String) -> String {
+        """
+        CREATE OR REPLACE FUNCTION \(name)() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            \(StoredSQL.refreshStatus(of: "NEW.pipeline_id"));
+            \(StoredSQL.refreshStatus(of: pipeline));
             RETURN NULL;
         END $$
         """
+    }
 
-    /// PostgreSQL's trigger function for a pipeline whose marks changed: one statement.
-    static let postgresPipelineFunction = """
-        CREATE OR REPLACE FUNCTION jobrunner_refresh_status_of_pipeline() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            \(StoredSQL.refreshStatus(of: "NEW.id"));
-            RETURN NULL;
-        END $$
-        """
+    /// For rows that name their pipeline (stages, executions).
+    static let postgresChildFunction = postgresFunction("jobrunner_refresh_status_of_child", pipeline: "NEW.pipeline_id")
+
+    /// For a pipeline whose marks changed.
+    static let postgresPipelineFunction = postgresFunction("jobrunner_refresh_status_of_pipeline", pipeline: "NEW.id")
 
     /// PostgreSQL's triggers (after the functions).
     static let postgresTriggers = """

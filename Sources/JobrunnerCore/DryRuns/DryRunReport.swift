@@ -10,16 +10,24 @@ public struct DryRunReport: Sendable, Equatable {
 
     /// The comment's Markdown; nil: nothing to say (no script was ever dry-run or waited for).
     public var comment: String?
-    /// The head's status; nil: none (closed, or no scripts).
-    public var status: (state: StatusState, description: String)?
+    /// The head's commit status.
+    public struct Status: Sendable, Equatable {
+        public var state: StatusState
+        /// At most 140 characters, as GitHub keeps.
+        public var description: String
 
-    public init(comment: String?, status: (state: StatusState, description: String)?) {
-        self.comment = comment
-        self.status = status
+        public init(state: StatusState, description: String) {
+            self.state = state
+            self.description = String(description.prefix(140))
+        }
     }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.comment == rhs.comment && lhs.status?.state == rhs.status?.state && lhs.status?.description == rhs.status?.description
+    /// The head's status; nil: none (closed, or no scripts).
+    public var status: Status?
+
+    public init(comment: String?, status: Status?) {
+        self.comment = comment
+        self.status = status
     }
 
     public static let context = "jobrunner/dry-run"
@@ -46,19 +54,19 @@ public struct DryRunReport: Sendable, Equatable {
             return DryRunReport(comment: nil, status: nil)
         }
         let head = String(pull.headCommit.prefix(12))
-        var status: (StatusState, String)?
+        var status: Status?
         if pull.isOpen {
             if current.isEmpty {
-                status = (words.hasPrefix(refusedPrefix) ? .error : .pending, words.isEmpty ? "dry run not started" : words)
+                status = Status(state: words.hasPrefix(refusedPrefix) ? .error : .pending, description: words.isEmpty ? "dry run not started" : words)
             } else if let broken = current.first(where: { $0.state == .error || $0.state == .interrupted }) {
-                status = (.error, "\(broken.scriptPath): \(broken.state == .error ? "could not run" : "interrupted")")
+                status = Status(state: .error, description: "\(broken.scriptPath): \(broken.state == .error ? "could not run" : "interrupted")")
             } else if let failed = current.first(where: { $0.state == .finished && !$0.succeeded }) {
-                status = (.failure, "\(failed.scriptPath): \(outcomeText(failed))")
+                status = Status(state: .failure, description: "\(failed.scriptPath): \(outcomeText(failed))")
             } else if current.contains(where: { !$0.state.isTerminal }) {
                 let done = current.filter { $0.state.isTerminal }.count
-                status = (.pending, "dry run in progress: \(done) of \(current.count) script(s) done")
+                status = Status(state: .pending, description: "dry run in progress: \(done) of \(current.count) script(s) done")
             } else {
-                status = (.success, "\(current.count) script(s) dry-run successfully")
+                status = Status(state: .success, description: "\(current.count) script(s) dry-run successfully")
             }
         }
 
@@ -103,7 +111,7 @@ public struct DryRunReport: Sendable, Equatable {
             }
             text += "\n</details>\n"
         }
-        return DryRunReport(comment: text, status: status.map { (state: $0.0, description: String($0.1.prefix(140))) })
+        return DryRunReport(comment: text, status: status)
     }
 
     /// A dry run's result in words: "succeeded", "exit 3", "timed out", "queued", …

@@ -100,9 +100,7 @@ struct APIRoutes: Sendable {
         }
         router.on(Operation.showDryRun.routerPath, method: Operation.showDryRun.method) { request, context in
             await authenticated(request, context) { _ in
-                guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
-                    throw APIRequestError(message: "the dry run id must be a positive whole number")
-                }
+                let id = try Self.dryRunID(context)
                 guard let run = try await store.dryRun(id) else {
                     throw APIRequestError(status: .notFound, message: "dry run \(id) does not exist")
                 }
@@ -280,6 +278,13 @@ struct APIRoutes: Sendable {
             throw APIRequestError(message: "the pipeline id must be a positive whole number")
         }
         return PipelineID(id)
+    }
+
+    static func dryRunID(_ context: ClientRequestContext) throws -> Int64 {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+            throw APIRequestError(message: "the dry run id must be a positive whole number")
+        }
+        return id
     }
 
     static func stageKind(_ context: ClientRequestContext) throws -> StageKind {

@@ -111,7 +111,7 @@ struct DashboardRoutes: Sendable {
         }
         router.get("/dry-runs/:id") { request, context in
             await withSession(request) { session in
-                guard let text = context.parameters.get("id"), let id = Int64(text), id > 0, let run = try await store.dryRun(id) else {
+                guard let id = try? APIRoutes.dryRunID(context), let run = try await store.dryRun(id) else {
                     return Response(status: .notFound)
                 }
                 var values = pages.dryRun(run, withOutput: true)

@@ -8,6 +8,7 @@ import JobrunnerGitHub
 /// pull request now is read later, by the dry-run coordinator, so a redelivered or out-of-order
 /// event cannot count a stale review.
 struct PullRequestIntake: Sendable {
+    /// `JOBRUNNER_DRY_RUN`: off, these events are not even decoded (any shape is ignored, as before dry runs).
     var enabled: Bool
     var repositories: Set<RepositoryName>
     var branch: String?
@@ -17,9 +18,19 @@ struct PullRequestIntake: Sendable {
         case ignored(String)
     }
 
+    /// The events this intake reads.
+    static let events: Set<String> = ["pull_request", "pull_request_review"]
+
+    /// Whether `event` is one of ours and dry runs are on.
+    func handles(_ event: String) -> Bool { enabled && Self.events.contains(event) }
+
+    /// Why `event` is ignored when `handles` says no.
+    static func ignoredReason(_ event: String) -> String {
+        events.contains(event) ? "event \(event) is not handled: dry runs are off (JOBRUNNER_DRY_RUN)" : "event \(event) is not handled"
+    }
+
     func decide(_ event: PullRequestEvent, name: String) -> Decision {
         let actions = name == "pull_request" ? PullRequestEvent.pullRequestActions : PullRequestEvent.reviewActions
-        guard enabled else { return .ignored("dry runs are off (JOBRUNNER_DRY_RUN)") }
         guard let repository = RepositoryName(rawValue: event.repository.fullName), repositories.contains(repository) else {
             return .ignored("repository \(event.repository.fullName) is not configured (JOBRUNNER_REPOSITORIES)")
         }

@@ -142,14 +142,11 @@ struct WebhookRoutes: Sendable {
             case "push":
                 let push = try WebhookPayload.decode(PushEvent.self, from: json).validated()
                 return try await handlePush(push, id: deliveryID, logger: logger)
-            // (A `where` clause would guard only the last pattern of a case.)
-            case _ where pullRequests.enabled && (event == "pull_request" || event == "pull_request_review"):
+            case _ where pullRequests.handles(event):
                 let pull = try WebhookPayload.decode(PullRequestEvent.self, from: json).validated()
                 return try await handlePullRequest(pull, name: event, id: deliveryID, logger: logger)
             default:
-                let reason =
-                    ["pull_request", "pull_request_review"].contains(event) ? "event \(event) is not handled: dry runs are off (JOBRUNNER_DRY_RUN)"
-                    : "event \(event) is not handled"
+                let reason = PullRequestIntake.ignoredReason(event)
                 _ = try await store.recordDelivery(
                     NewDelivery(id: deliveryID, event: event, outcome: .ignored, reason: reason), pipelines: [])
                 return Self.answer(.accepted, IntakeAnswer(delivery: deliveryID.rawValue, outcome: "ignored", reason: reason))

@@ -26,7 +26,8 @@ public struct DryRunCoordinator: Service {
     public let logger: Logger
     public var leaseDuration: Duration = .seconds(120)
     public var pollInterval: Duration = .seconds(2)
-    public var retryPolicy = OutboxRetryPolicy(firstBackoff: .seconds(2), maximumBackoff: .seconds(300))
+    /// Backoff of a failed look or report (its `delay`; attempts are not limited).
+    public var retryPolicy = RetryPolicy(baseDelay: .seconds(2), maxDelay: .seconds(300))
 
     public init(
         store: any DryRunLog, inspector: any PullRequestInspector, publisher: any DryRunPublisher, policy: DryRunEligibility.Policy,
@@ -53,12 +54,7 @@ public struct DryRunCoordinator: Service {
                 let claimed = (try? await store.claimDryRunPullRequests(owner: owner, limit: 8, leaseDuration: leaseDuration)) ?? []
                 for pull in claimed { await handle(pull) }
                 if !claimed.isEmpty { continue }
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await wake.wait(past: generation) }
-                    group.addTask { try? await clock.sleep(for: pollInterval) }
-                    await group.next()
-                    group.cancelAll()
-                }
+                await wake.wait(past: generation, atMost: pollInterval, clock: clock)
             }
         }
     }
@@ -74,9 +70,7 @@ public struct DryRunCoordinator: Service {
                 try await store.settleDryRunEvaluation(evaluation, owner: owner)
                 if !evaluation.queue.isEmpty { runsQueued.signal() }
                 logger.info("pull request evaluated for dry runs", metadata: ["pull_request": "\(name)", "status": "\(evaluation.status)"])
-                let claimedAt = pull.claimedAt
                 pull = try await store.dryRunPullRequest(repository: pull.repository, number: pull.number) ?? pull
-                pull.claimedAt = claimedAt
             }
             guard pull.reportDue else {
                 try await store.settleDryRunReport(
@@ -124,8 +118,6 @@ public struct DryRunCoordinator: Service {
     }
 
     func backoff(attempts: Int) -> Date {
-        let seconds = min(
-            retryPolicy.firstBackoff.secondsDouble * pow(2, Double(min(attempts, 20))), retryPolicy.maximumBackoff.secondsDouble)
-        return clock.now().addingTimeInterval(seconds * Double.random(in: 0.5...1))
+        clock.now().adding(retryPolicy.delay(afterAttempt: attempts + 1, jitter: .random(in: 0...1)))
     }
 }

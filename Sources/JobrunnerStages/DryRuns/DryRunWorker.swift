@@ -24,8 +24,10 @@ public struct DryRunWorker: Service {
     public let logger: Logger
     public var leaseDuration: Duration = .seconds(60)
     public var pollInterval: Duration = .seconds(2)
-    /// Build attempts for passing trouble (git unreachable) before the dry run is given up.
+    /// Build attempts for passing trouble (git unreachable) before the dry run is given up, and
+    /// the backoff between them.
     public var maxBuildAttempts = 5
+    public var retryPolicy = RetryPolicy(baseDelay: .seconds(2), maxDelay: .seconds(300))
 
     public init(
         store: any DryRunLog, reader: any ScriptSourceReader, builder: ScriptBuilder, scopes: SourceScopePolicy,
@@ -53,12 +55,7 @@ public struct DryRunWorker: Service {
                     changed.signal()
                     continue
                 }
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await runsQueued.wait(past: generation) }
-                    group.addTask { try? await clock.sleep(for: pollInterval) }
-                    await group.next()
-                    group.cancelAll()
-                }
+                await runsQueued.wait(past: generation, atMost: pollInterval, clock: clock)
             }
         }
     }
@@ -79,7 +76,7 @@ public struct DryRunWorker: Service {
             let transient = (error as? any ClassifiedError)?.failureKind == .transient
             record.error = executor.masker.mask("\(claimed.scriptPath) at \(claimed.headCommit.prefix(12)) could not be built: \(error)")
             if transient && claimed.attempts + 1 < maxBuildAttempts {
-                let retryAt = clock.now().addingTimeInterval(Double(2 << min(claimed.attempts, 8)))
+                let retryAt = clock.now().adding(retryPolicy.delay(afterAttempt: claimed.attempts + 1, jitter: .random(in: 0...1)))
                 try? await store.finishDryRun(record, owner: owner, retryAt: retryAt)
             } else {
                 record.state = .error
@@ -111,11 +108,7 @@ public struct DryRunWorker: Service {
             let run = try await executor.execute(artifact, facts: facts) { stream, bytes in
                 guard stream == .stdout else { return }
                 scanner.withLock { state in
-                    for line in state.scanner.feed(bytes) {
-                        let now = Date()
-                        state.report = state.report?.updated(with: line, at: now)
-                            ?? ProgressReport(done: line.done, total: line.total, unit: line.unit, firstDone: line.done, firstAt: now, at: now)
-                    }
+                    for line in state.scanner.feed(bytes) { state.report = ProgressReport.next(state.report, line, at: Date()) }
                 }
             }
             record.state = .finished
