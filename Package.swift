@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
+        // Kubeconfig files are YAML.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // Domain types, state machine, retry policy, configuration model. No I/O.
@@ -121,6 +123,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // EXECUTE as Kubernetes Jobs: the API client, credentials, the Job manifest, the runner.
+        .target(
+            name: "JobrunnerKubernetes",
+            dependencies: [
+                "JobrunnerCore",
+                "JobrunnerStages",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         // HTTP application, configuration loading, service assembly.
         .target(
             name: "JobrunnerServer",
@@ -129,6 +146,7 @@ let package = Package(
                 "JobrunnerGitHub",
                 "JobrunnerGit",
                 "JobrunnerFeedback",
+                "JobrunnerKubernetes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -226,6 +244,7 @@ let package = Package(
                 "jobrunner-bench",
                 "JobrunnerGitHub",
                 "JobrunnerFeedback",
+                "JobrunnerKubernetes",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -11,8 +11,14 @@ public struct ApplicationFacts: Sendable, Equatable, Codable {
     public var lockfile: String?
     /// SHA-256 of the lockfile, hex.
     public var lockfileDigest: String?
+    /// The Job it ran as, with the Kubernetes runner.
+    public var kubernetes: KubernetesRunFacts?
 
-    public init(directory: String, revision: String? = nil, lockfile: String? = nil, lockfileDigest: String? = nil) {
+    public init(
+        directory: String, revision: String? = nil, lockfile: String? = nil, lockfileDigest: String? = nil,
+        kubernetes: KubernetesRunFacts? = nil
+    ) {
+        self.kubernetes = kubernetes
         self.directory = directory
         self.revision = revision
         self.lockfile = lockfile

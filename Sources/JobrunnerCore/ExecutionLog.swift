@@ -87,6 +87,14 @@ public struct ExecutionLog: Sendable, Equatable {
                 facts.append(("app_lockfile", quote(lockfile)))
                 facts.append(("app_lockfile_sha256", quote(digest)))
             }
+            if let kubernetes = application.kubernetes {
+                facts.append(("runner", quote("kubernetes")))
+                facts.append(("kubernetes_namespace", quote(kubernetes.namespace)))
+                facts.append(("kubernetes_job", quote(kubernetes.job)))
+                facts.append(("image", quote(kubernetes.image)))
+                facts.append(("termination_reason", kubernetes.reason.map(quote) ?? "null"))
+                if let message = kubernetes.message { facts.append(("termination_message", quote(message))) }
+            }
         }
         if let progress = execution.progress {
             facts.append(("progress", quote(progress.text)))
@@ -109,6 +117,12 @@ public struct ExecutionLog: Sendable, Equatable {
                 masker.mask(artifact.content), language: toolchains.first { $0.name == artifact.toolchain }?.artifactLanguage ?? "")
         } else if !artifact.isText {
             text += "## Executed artifact (\(artifact.toolchain))\n\nA binary of \(artifact.content.count) bytes, sha256 `\(artifact.digest)`.\n\n"
+        }
+        if execution.application?.kubernetes != nil {
+            // The pod's log is one stream: Kubernetes does not keep stdout and stderr apart.
+            text += "## Output (stdout and stderr)\n\n> Kubernetes merges the container's stdout and stderr into one log; both are below, in the order they were written.\n\n"
+            text += Self.output(masker.mask(execution.stdout + execution.stderr), truncated: execution.stdoutTruncated, total: execution.stdoutBytes + execution.stderrBytes)
+            return text
         }
         text += "## stdout\n\n" + Self.output(masker.mask(execution.stdout), truncated: execution.stdoutTruncated, total: execution.stdoutBytes)
         text += "## stderr\n\n" + Self.output(masker.mask(execution.stderr), truncated: execution.stderrTruncated, total: execution.stderrBytes)

@@ -131,6 +131,10 @@ public struct Settings: Sendable, Equatable {
     public var appRevision: RevisionLocation?
     /// How long EXECUTE waits for the deploy of its commit before it fails.
     public var deployWait: Duration = .seconds(3600)
+    /// Where EXECUTE runs scripts (`JOBRUNNER_RUNNER`).
+    public var runner: ScriptRunnerKind = .local
+    /// The Job scripts get with `runner == .kubernetes`.
+    public var kubernetes = KubernetesRunnerSettings()
     /// The most PROCESS reads of a repository tree to build a script against it.
     public var repositoryTreeLimit: Int = 64 << 20
     public var toolchainsFile: String?

@@ -9,9 +9,12 @@ import Logging
 /// A script that fails is recorded as such and the stage succeeds, so CLEANUP still commits
 /// its log; only an infrastructure failure fails the stage — and EXECUTE is never retried
 /// automatically.
+///
+/// A run that outlives its worker (a Kubernetes Job) is re-attached: when the claimed attempt
+/// already has an execution, the handler follows that run instead of starting one.
 public struct ExecuteStageHandler: StageHandler {
-    public let store: any RunRecords & PipelineLookup
-    public let executor: ScriptExecutor
+    public let store: any RunRecords & PipelineLookup & StageQueue
+    public let executor: any ScriptRunner
     /// `JOBRUNNER_APP_REVISION`: the script waits for the deploy of its commit.
     public let deployGate: DeployGate?
     /// How often live output is written to the store.
@@ -28,7 +31,7 @@ public struct ExecuteStageHandler: StageHandler {
     public var clock: any JobClock = SystemClock()
 
     public init(
-        store: any RunRecords & PipelineLookup, executor: ScriptExecutor, flushInterval: Duration = .milliseconds(250),
+        store: any RunRecords & PipelineLookup & StageQueue, executor: any ScriptRunner, flushInterval: Duration = .milliseconds(250),
         metrics: (any ServiceMetrics)? = nil, deployGate: DeployGate? = nil, feedback: FeedbackEvents? = nil
     ) {
         self.feedback = feedback
@@ -42,6 +45,23 @@ public struct ExecuteStageHandler: StageHandler {
     public func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess {
         guard let artifact = try await store.artifact(for: stage.pipeline.id) else {
             throw StageFailure.permanent("pipeline \(stage.pipeline.id) has no artifact: PROCESS did not store one")
+        }
+        let source = stage.pipeline.source
+        let facts = RunFacts(
+            pipelineID: String(stage.pipeline.id.rawValue), repository: source.repository.rawValue, commit: source.commit,
+            scriptPath: source.scriptPath, attempt: stage.lease.attempt)
+        // This attempt's run was started by a worker that let go of it (it outlives workers).
+        if let earlier = try await store.executions(for: stage.pipeline.id).last(where: { $0.attempt == stage.lease.attempt }) {
+            guard earlier.outcome == .running else {
+                // It ended and was recorded; only completing the stage was lost.
+                return StageSuccess(summary: "\(earlier.outcome.rawValue) (recorded before its worker stopped)")
+            }
+            logger.warning("re-attaching to the run an earlier worker started", metadata: ["execution": "\(earlier.id)"])
+            return try await follow(
+                stage, execution: earlier.id, alreadyStored: (earlier.stdout.count, earlier.stderr.count), logger: logger
+            ) { stopRequested, onOutput in
+                try await executor.reattach(artifact, facts: facts, revision: nil, stopRequested: stopRequested, onOutput: onOutput)
+            }
         }
         if let requiredDryRuns {
             let source = stage.pipeline.source
@@ -76,22 +96,48 @@ public struct ExecuteStageHandler: StageHandler {
         let started = feedback?(.running) ?? []
         let executionID = try await store.startExecution(lease: stage.lease, feedback: started)
         if !started.isEmpty { feedback?.written.signal() }
-        let live = LiveOutput(store: store, execution: executionID, limit: executor.outputLimit, feedback: feedback)
+        let gateRevision = revision
+        return try await follow(stage, execution: executionID, alreadyStored: (0, 0), logger: logger) { stopRequested, onOutput in
+            try await executor.execute(artifact, facts: facts, revision: gateRevision, stopRequested: stopRequested, onOutput: onOutput)
+        }
+    }
+
+    /// Runs (or re-attaches to) the script of execution `executionID`, writing its output as it
+    /// comes and its record at the end. `alreadyStored`: live output an earlier worker wrote,
+    /// which a re-attached run repeats from its beginning.
+    private func follow(
+        _ stage: ClaimedStage, execution executionID: Int64, alreadyStored: (stdout: Int, stderr: Int), logger: Logger,
+        _ body: (
+            _ stopRequested: @escaping @Sendable () async -> Bool,
+            _ onOutput: @escaping @Sendable (StandardStream, [UInt8]) async -> Void
+        ) async throws -> ScriptRun
+    ) async throws -> StageSuccess {
+        let live = LiveOutput(
+            store: store, execution: executionID, limit: executor.outputLimit, feedback: feedback, alreadyStored: alreadyStored)
         let flusher = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: flushInterval)
                 await live.flush()
             }
         }
-        let source = stage.pipeline.source
-        let facts = RunFacts(
-            pipelineID: String(stage.pipeline.id.rawValue), repository: source.repository.rawValue, commit: source.commit,
-            scriptPath: source.scriptPath, attempt: stage.lease.attempt)
+        let lease = stage.lease
+        let store = store
+        // Asked once the task is cancelled: an operator's stop, or the worker going away.
+        let stopRequested: @Sendable () async -> Bool = {
+            (try? await Task { try await store.cancelRequested(lease) }.value) ?? false
+        }
         let run: ScriptRun
         do {
-            run = try await executor.execute(artifact, facts: facts, revision: revision) { stream, bytes in
-                await live.append(stream, bytes)
-            }
+            run = try await body(stopRequested) { stream, bytes in await live.append(stream, bytes) }
+        } catch let detached as ScriptRunDetached {
+            flusher.cancel()
+            await live.flush()
+            logger.warning("the worker let go of a run that goes on without it", metadata: ["run": "\(detached.run)"])
+            throw CancellationError()
+        } catch let lost as ScriptRunLost {
+            flusher.cancel()
+            await live.flush()
+            throw StageInterrupted(executor.masker.mask(lost.reason))
         } catch {
             flusher.cancel()
             await live.flush()
@@ -132,14 +178,21 @@ actor LiveOutput {
     let limit: Int
     private var pending: (stdout: [UInt8], stderr: [UInt8]) = ([], [])
     private var written: (stdout: Int, stderr: Int) = (0, 0)
+    /// Bytes of a re-attached run's output that an earlier worker already stored: skipped.
+    private var skip: (stdout: Int, stderr: Int)
     private var scanner = ProgressScanner()
     private(set) var progress: ProgressReport?
     private var progressChanged = false
 
     let feedback: FeedbackEvents?
 
-    init(store: any RunRecords, execution: Int64, limit: Int, feedback: FeedbackEvents? = nil) {
+    init(
+        store: any RunRecords, execution: Int64, limit: Int, feedback: FeedbackEvents? = nil,
+        alreadyStored: (stdout: Int, stderr: Int) = (0, 0)
+    ) {
         self.feedback = feedback
+        skip = alreadyStored
+        written = alreadyStored
         self.store = store
         self.execution = execution
         self.limit = limit
@@ -152,6 +205,16 @@ actor LiveOutput {
                 progress = ProgressReport.next(progress, line, at: Date())
                 progressChanged = true
             }
+        }
+        var bytes = bytes[...]
+        if stream == .stdout {
+            let skipped = min(skip.stdout, bytes.count)
+            skip.stdout -= skipped
+            bytes = bytes.dropFirst(skipped)
+        } else {
+            let skipped = min(skip.stderr, bytes.count)
+            skip.stderr -= skipped
+            bytes = bytes.dropFirst(skipped)
         }
         switch stream {
         case .stdout:

@@ -20,7 +20,8 @@ public struct RunFacts: Sendable, Equatable {
         self.attempt = attempt
     }
 
-    var variables: [String: String] {
+    /// The `JOBRUNNER_*` variables the script gets.
+    public var variables: [String: String] {
         var variables = [
             "JOBRUNNER_PIPELINE_ID": pipelineID, "JOBRUNNER_REPOSITORY": repository, "JOBRUNNER_COMMIT": commit,
             "JOBRUNNER_SCRIPT": scriptPath, "JOBRUNNER_ATTEMPT": String(attempt),
@@ -51,6 +52,27 @@ public struct ScriptRun: Sendable, Equatable {
     /// The application it ran in, when there was one.
     public var application: ApplicationFacts?
 
+    public init(
+        outcome: ExecutionOutcome, exitCode: Int32?, signal: Int32?, timedOut: Bool, timeout: Duration, stdout: [UInt8],
+        stderr: [UInt8], stdoutBytes: Int, stderrBytes: Int, stdoutTruncated: Bool, stderrTruncated: Bool, startedAt: Date,
+        finishedAt: Date, application: ApplicationFacts?
+    ) {
+        self.outcome = outcome
+        self.exitCode = exitCode
+        self.signal = signal
+        self.timedOut = timedOut
+        self.timeout = timeout
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdoutBytes = stdoutBytes
+        self.stderrBytes = stderrBytes
+        self.stdoutTruncated = stdoutTruncated
+        self.stderrTruncated = stderrTruncated
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.application = application
+    }
+
     public var duration: Duration { .milliseconds(Int64((finishedAt.timeIntervalSince(startedAt) * 1000).rounded())) }
 
     /// One line for the stage summary and the commit message.
@@ -60,7 +82,9 @@ public struct ScriptRun: Sendable, Equatable {
         case .succeeded: return "exit 0 in \(seconds)"
         case .failed: return "exit \(exitCode ?? -1) in \(seconds) (script failure)"
         case .timedOut: return "timed out after \(timeout) (script failure)"
-        case .killed: return "killed by signal \(signal ?? 0) after \(seconds) (script failure)"
+        case .killed:
+            if let reason = application?.kubernetes?.reason { return "killed (\(reason)) after \(seconds) (script failure)" }
+            return "killed by signal \(signal ?? 0) after \(seconds) (script failure)"
         case .cancelled: return "stopped after \(seconds)"
         case .running: return "running"
         }
@@ -239,15 +263,7 @@ public struct ScriptExecutor: Sendable {
         environment.merge(facts.variables) { _, fact in fact }
 
         let timeout = artifact.timeout ?? defaultTimeout
-        // Masked as it arrives, then kept (head and tail): masking before the cut means no
-        // fragment of a secret can survive at either side of it.
-        let maskers = Locked((stdout: StreamMasker(masker), stderr: StreamMasker(masker)))
-        let captures = Locked((stdout: OutputCapture(limit: outputLimit), stderr: OutputCapture(limit: outputLimit)))
-        let keep: @Sendable (StandardStream, [UInt8]) -> Void = { stream, bytes in
-            captures.withLock { captures in
-                if stream == .stdout { captures.stdout.append(bytes) } else { captures.stderr.append(bytes) }
-            }
-        }
+        let capture = MaskedRunOutput(masker: masker, limit: outputLimit)
         let workingDirectory = appDirectory ?? directory
         var spec = ProcessSpec(
             executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
@@ -265,20 +281,13 @@ public struct ScriptExecutor: Sendable {
             spec.isLauncher = true
         }
         let result = try await runner.run(spec) { stream, bytes in
-            let masked = maskers.withLock { maskers in
-                stream == .stdout ? maskers.stdout.feed(bytes) : maskers.stderr.feed(bytes)
-            }
-            if !masked.isEmpty {
-                keep(stream, masked)
-                await onOutput(stream, masked)
-            }
+            let masked = capture.feed(stream, bytes)
+            if !masked.isEmpty { await onOutput(stream, masked) }
         }
-        let rests = maskers.withLock { ($0.stdout.finish(), $0.stderr.finish()) }
-        keep(.stdout, rests.0)
-        keep(.stderr, rests.1)
-        if !rests.0.isEmpty { await onOutput(.stdout, rests.0) }
-        if !rests.1.isEmpty { await onOutput(.stderr, rests.1) }
-        let output = captures.value
+        let rests = capture.finish()
+        if !rests.stdout.isEmpty { await onOutput(.stdout, rests.stdout) }
+        if !rests.stderr.isEmpty { await onOutput(.stderr, rests.stderr) }
+        let output = capture.captured
 
         let outcome: ExecutionOutcome =
             if result.cancelled { .cancelled }
@@ -291,6 +300,26 @@ public struct ScriptExecutor: Sendable {
             stdoutBytes: output.stdout.totalBytes, stderrBytes: output.stderr.totalBytes,
             stdoutTruncated: output.stdout.isTruncated, stderrTruncated: output.stderr.isTruncated,
             startedAt: result.startedAt, finishedAt: result.finishedAt, application: applicationFacts(revision: revision))
+    }
+}
+
+extension ScriptExecutor: ScriptRunner {
+    /// A local run is a child of its worker: it ends with it.
+    public var outlivesWorker: Bool { false }
+
+    public func execute(
+        _ artifact: Artifact, facts: RunFacts, revision: String?, stopRequested: @escaping @Sendable () async -> Bool,
+        onOutput: @escaping @Sendable (StandardStream, [UInt8]) async -> Void
+    ) async throws -> ScriptRun {
+        // Cancelled for whatever reason, the process is stopped: it cannot outlive the worker.
+        try await execute(artifact, facts: facts, revision: revision, onOutput: onOutput)
+    }
+
+    public func reattach(
+        _ artifact: Artifact, facts: RunFacts, revision: String?, stopRequested: @escaping @Sendable () async -> Bool,
+        onOutput: @escaping @Sendable (StandardStream, [UInt8]) async -> Void
+    ) async throws -> ScriptRun {
+        throw ScriptRunLost("a local run ends with the worker that started it; there is nothing to re-attach to")
     }
 }
 

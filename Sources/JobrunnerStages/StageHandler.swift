@@ -12,6 +12,14 @@ public protocol StageHandler: Sendable {
     func run(_ stage: ClaimedStage, logger: Logger) async throws -> StageSuccess
 }
 
+/// Thrown by EXECUTE when the run it should follow cannot be followed to its end (a re-attached
+/// Kubernetes Job that is gone): the stage becomes `interrupted`, as when a local run's worker dies.
+public struct StageInterrupted: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
 /// Thrown by a handler whose work cannot start yet (EXECUTE behind the deploy gate): the
 /// worker hands the stage back to be claimed again from `until`, with `reason` for all to see.
 public struct StageDeferral: Error, Sendable, Equatable {

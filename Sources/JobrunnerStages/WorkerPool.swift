@@ -108,7 +108,7 @@ public struct WorkerPool: Service {
 
     private func rescue() async {
         do {
-            let report = try await store.rescueExpiredLeases()
+            let report = try await store.rescueExpiredLeases(reattachable: configuration.executeOutlivesWorker)
             guard !report.isEmpty else { return }
             logger.warning(
                 "rescued expired leases",
@@ -172,6 +172,8 @@ public struct WorkerPool: Service {
         let stageLogger = logger
         logger.info("stage started", metadata: ["script": "\(claimed.pipeline.source.scriptPath)"])
 
+        // A run that outlives its worker is let go at once: the next worker re-attaches to it.
+        let grace: Duration = claimed.kind == .execute && configuration.executeOutlivesWorker ? .zero : configuration.shutdownGracePeriod
         let started = clock.now()
         let ending: Ending? = await withTaskGroup(of: Ending?.self) { group in
             group.addTask {
@@ -189,7 +191,7 @@ public struct WorkerPool: Service {
             group.addTask {
                 await shutdown.wait(past: 0)
                 if Task.isCancelled { return nil }
-                do { try await clock.sleep(for: configuration.shutdownGracePeriod) } catch { return nil }
+                do { try await clock.sleep(for: grace) } catch { return nil }
                 return .shutdownDeadline
             }
             var first: Ending?
@@ -220,8 +222,16 @@ public struct WorkerPool: Service {
             workAvailable.signal()
         case .finished(.failure(let error)) where error is CancellationError && (shutdown.hasFired || Task.isCancelled):
             record("released")
-            await persist("handing back", logger: logger) { try await store.release(lease, reason: "stopped by shutdown") }
+            await persist("handing back", logger: logger) {
+                try await store.release(lease, reason: "stopped by shutdown", reattachable: configuration.executeOutlivesWorker)
+            }
             logger.warning("stage stopped by shutdown and handed back")
+        case .finished(.failure(let interrupted as StageInterrupted)):
+            record("interrupted")
+            await persist("recording the interruption", logger: logger) {
+                try await store.release(lease, reason: secrets.mask(interrupted.reason), reattachable: false)
+            }
+            logger.error("the run could not be followed to its end", metadata: ["reason": "\(interrupted.reason)"])
         case .finished(.failure(let deferral as StageDeferral)):
             record("deferred")
             let reason = secrets.mask(deferral.reason)
@@ -268,8 +278,12 @@ public struct WorkerPool: Service {
             workAvailable.signal()
         case .shutdownDeadline:
             record("released")
-            let reason = "stopped: still running \(configuration.shutdownGracePeriod) after shutdown began"
-            await persist("handing back", logger: logger) { try await store.release(lease, reason: reason) }
+            let reason =
+                grace == .zero
+                ? "its worker shut down" : "stopped: still running \(configuration.shutdownGracePeriod) after shutdown began"
+            await persist("handing back", logger: logger) {
+                try await store.release(lease, reason: reason, reattachable: configuration.executeOutlivesWorker)
+            }
             logger.warning("stage stopped at the shutdown deadline and handed back")
         case nil:
             break

@@ -22,6 +22,10 @@ public struct WorkerPoolConfiguration: Sendable, Equatable {
     /// How long running stages may take to finish after shutdown begins before they are
     /// stopped and handed back.
     public var shutdownGracePeriod: Duration
+    /// EXECUTE's runs go on without their worker (`JOBRUNNER_RUNNER=kubernetes`): at shutdown
+    /// the worker lets go of them at once, and a stage handed back or rescued is queued to be
+    /// re-attached instead of `interrupted`.
+    public var executeOutlivesWorker: Bool = false
 
     public init(
         workers: Int = 4,

@@ -43,8 +43,9 @@ public protocol StageQueue: Sendable {
     /// Extends a held lease. Throws `PipelineStoreError.leaseLost` if it is no longer held.
     func renew(_ lease: Lease, leaseDuration: Duration) async throws -> Lease
 
-    /// Hands a claimed stage back (shutdown), as `StageKind.released` decides.
-    func release(_ lease: Lease, reason: String) async throws
+    /// Hands a claimed stage back (shutdown), as `StageKind.released` decides; `reattachable`:
+    /// the run goes on without the worker (a Kubernetes Job).
+    func release(_ lease: Lease, reason: String, reattachable: Bool) async throws
 
     /// Marks the stage succeeded and enqueues `StageKind.next` and `feedback` (the outbox), in
     /// one transaction.
@@ -64,8 +65,9 @@ public protocol StageQueue: Sendable {
     @discardableResult
     func deferStage(_ lease: Lease, until: Date, reason: String, feedbackIfBegan: [PipelineEvent]) async throws -> Bool
 
-    /// Frees stages whose lease expired, as `StageKind.rescued` decides.
-    func rescueExpiredLeases() async throws -> RescueReport
+    /// Frees stages whose lease expired, as `StageKind.rescued` decides; `reattachable`: an
+    /// EXECUTE's run goes on without its worker (a Kubernetes Job) and is queued to be re-attached.
+    func rescueExpiredLeases(reattachable: Bool) async throws -> RescueReport
 
     /// Whether an operator asked to stop the stage `lease` holds. Throws `leaseLost` when the
     /// lease is gone.
@@ -166,6 +168,14 @@ public protocol FeedbackLog: CommentThreadStore {
 }
 
 extension StageQueue {
+    public func release(_ lease: Lease, reason: String) async throws {
+        try await release(lease, reason: reason, reattachable: false)
+    }
+
+    public func rescueExpiredLeases() async throws -> RescueReport {
+        try await rescueExpiredLeases(reattachable: false)
+    }
+
     public func complete(_ lease: Lease, summary: String?) async throws {
         try await complete(lease, summary: summary, feedback: [])
     }

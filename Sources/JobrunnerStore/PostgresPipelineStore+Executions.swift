@@ -102,6 +102,7 @@ extension PostgresPipelineStore {
                     stderr_truncated = \(record.stderrTruncated), app_dir = \(record.application?.directory),
                     app_revision = \(record.application?.revision), app_lockfile = \(record.application?.lockfile),
                     app_lockfile_digest = \(record.application?.lockfileDigest),
+                    app_kubernetes = \(StoredSQL.kubernetesText(record.application?.kubernetes)),
                     progress_done = \(record.progress?.done), progress_total = \(record.progress?.total),
                     progress_unit = \(record.progress?.unit), progress_first_done = \(record.progress?.firstDone),
                     progress_first_at = \(record.progress?.firstAt.storedValue), progress_at = \(record.progress?.at.storedValue)

@@ -52,12 +52,12 @@ extension PostgresPipelineStore {
         return renewed
     }
 
-    public func release(_ lease: Lease, reason: String) async throws {
+    public func release(_ lease: Lease, reason: String, reattachable: Bool) async throws {
         let now = clock.now().storedValue
         let logger = logger
         try await transaction("releasing stage \(lease.stageID)") { db in
             let held = try await Self.heldStage(db, lease, logger: logger)
-            try await Self.endLease(db, lease, held.kind.released(reason: reason), now: now, logger: logger)
+            try await Self.endLease(db, lease, held.kind.released(reason: reason, reattachable: reattachable), now: now, logger: logger)
             try await Self.notifyWork(db, logger: logger)
         }
     }
@@ -154,7 +154,7 @@ extension PostgresPipelineStore {
         }
     }
 
-    public func rescueExpiredLeases() async throws -> RescueReport {
+    public func rescueExpiredLeases(reattachable: Bool) async throws -> RescueReport {
         // Expiry is decided on the database's time: measured again before every look.
         try? await calibrateClock()
         let now = clock.now().storedValue
@@ -175,7 +175,7 @@ extension PostgresPipelineStore {
                 let owner = try row.optionalString("lease_owner") ?? "unknown worker"
                 let decision = kind.rescued(
                     attempt: attempt, maxAttempts: try row.int("max_attempts"), owner: owner,
-                    expiredAt: Date(timeIntervalSince1970: try row.double("lease_expires_at")))
+                    expiredAt: Date(timeIntervalSince1970: try row.double("lease_expires_at")), reattachable: reattachable)
                 let lease = Lease(stageID: StageID(id), owner: owner, attempt: attempt, expiresAt: .distantPast)
                 try await Self.endLease(db, lease, decision, now: now, logger: logger)
                 report.record(StageID(id), decision)

@@ -163,5 +163,6 @@ enum PostgresSchema {
         Migration(identifier: "v15-status-of-child-function", sql: StoredStatus.postgresChildFunction, isOneStatement: true),
         Migration(identifier: "v16-status-of-pipeline-function", sql: StoredStatus.postgresPipelineFunction, isOneStatement: true),
         Migration(identifier: "v17-status-triggers", sql: StoredStatus.postgresTriggers),
+        Migration(identifier: "v18-kubernetes-runs", sql: StoredSQL.kubernetesRunMigration),
     ]
 }

@@ -88,7 +88,7 @@ extension SQLitePipelineStore {
                     UPDATE executions SET finished_at = ?, outcome = ?, exit_code = ?, signal = ?, timed_out = ?,
                         stdout = ?, stderr = ?, stdout_bytes = ?, stderr_bytes = ?, stdout_truncated = ?,
                         stderr_truncated = ?, app_dir = ?, app_revision = ?, app_lockfile = ?, app_lockfile_digest = ?,
-                        progress_done = ?, progress_total = ?, progress_unit = ?, progress_first_done = ?,
+                        app_kubernetes = ?, progress_done = ?, progress_total = ?, progress_unit = ?, progress_first_done = ?,
                         progress_first_at = ?, progress_at = ?
                     WHERE id = ?
                     """, [
@@ -96,7 +96,7 @@ extension SQLitePipelineStore {
                     record.timedOut, Data(record.stdout), Data(record.stderr), record.stdoutBytes, record.stderrBytes,
                     record.stdoutTruncated, record.stderrTruncated, record.application?.directory,
                     record.application?.revision, record.application?.lockfile, record.application?.lockfileDigest,
-                    record.progress?.done, record.progress?.total, record.progress?.unit, record.progress?.firstDone,
+                    StoredSQL.kubernetesText(record.application?.kubernetes), record.progress?.done, record.progress?.total, record.progress?.unit, record.progress?.firstDone,
                     record.progress?.firstAt.storedValue, record.progress?.at.storedValue, record.id,
                 ])
         }

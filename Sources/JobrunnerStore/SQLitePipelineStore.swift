@@ -229,11 +229,11 @@ public final class SQLitePipelineStore: PipelineStore {
         return renewed
     }
 
-    public func release(_ lease: Lease, reason: String) async throws {
+    public func release(_ lease: Lease, reason: String, reattachable: Bool) async throws {
         let now = clock.now().storedValue
         try await immediate { db in
             let held = try Self.heldStage(db, lease)
-            try Self.endLease(db, lease, held.kind.released(reason: reason), now: now)
+            try Self.endLease(db, lease, held.kind.released(reason: reason, reattachable: reattachable), now: now)
         }
     }
 
@@ -302,7 +302,7 @@ public final class SQLitePipelineStore: PipelineStore {
         }
     }
 
-    public func rescueExpiredLeases() async throws -> RescueReport {
+    public func rescueExpiredLeases(reattachable: Bool) async throws -> RescueReport {
         let now = clock.now().storedValue
         return try await immediate { db -> RescueReport in
             let rows = try Row.fetchAll(
@@ -320,7 +320,7 @@ public final class SQLitePipelineStore: PipelineStore {
                 let owner: String = row["lease_owner"] ?? "unknown worker"
                 let decision = kind.rescued(
                     attempt: attempt, maxAttempts: row["max_attempts"], owner: owner,
-                    expiredAt: Date(timeIntervalSince1970: row["lease_expires_at"]))
+                    expiredAt: Date(timeIntervalSince1970: row["lease_expires_at"]), reattachable: reattachable)
                 let lease = Lease(stageID: StageID(id), owner: owner, attempt: attempt, expiresAt: .distantPast)
                 try Self.endLease(db, lease, decision, now: now)
                 report.record(StageID(id), decision)

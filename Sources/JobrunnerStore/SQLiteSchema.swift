@@ -178,6 +178,9 @@ enum SQLiteSchema {
             try db.execute(sql: StoredStatus.column)
             try db.execute(sql: StoredStatus.sqliteTriggers)
         }
+        migrator.registerMigration("v15-kubernetes-runs") { db in
+            try db.execute(sql: StoredSQL.kubernetesRunMigration)
+        }
         return migrator
     }
 }

@@ -169,7 +169,8 @@ enum StoredRecords {
             application: try row.optionalString("app_dir").map { directory in
                 ApplicationFacts(
                     directory: directory, revision: try row.optionalString("app_revision"),
-                    lockfile: try row.optionalString("app_lockfile"), lockfileDigest: try row.optionalString("app_lockfile_digest"))
+                    lockfile: try row.optionalString("app_lockfile"), lockfileDigest: try row.optionalString("app_lockfile_digest"),
+                    kubernetes: StoredSQL.kubernetesFacts(try row.optionalString("app_kubernetes")))
             },
             progress: try row.optionalDouble("progress_done").map { done in
                 ProgressReport(
@@ -283,6 +284,21 @@ enum StoredSQL {
         ALTER TABLE executions ADD COLUMN app_lockfile TEXT;
         ALTER TABLE executions ADD COLUMN app_lockfile_digest TEXT;
         """
+
+    /// A run in a Kubernetes Job keeps where it ran and how its container ended
+    /// (`KubernetesRunFacts`, JSON). The same for both drivers.
+    static let kubernetesRunMigration = "ALTER TABLE executions ADD COLUMN app_kubernetes TEXT;"
+
+    /// `KubernetesRunFacts` as stored in `app_kubernetes`.
+    static func kubernetesText(_ facts: KubernetesRunFacts?) -> String? {
+        guard let facts, let data = try? JSONEncoder().encode(facts) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func kubernetesFacts(_ text: String?) -> KubernetesRunFacts? {
+        guard let text else { return nil }
+        return try? JSONDecoder().decode(KubernetesRunFacts.self, from: Data(text.utf8))
+    }
 
     /// A run keeps the latest `::progress` its script reported. The same for both drivers.
     static let progressMigration = """

@@ -20,7 +20,9 @@ struct UnrenewableLeases: StageQueue {
         if failing.value { throw Unreachable() }
         return try await store.renew(lease, leaseDuration: leaseDuration)
     }
-    func release(_ lease: Lease, reason: String) async throws { try await store.release(lease, reason: reason) }
+    func release(_ lease: Lease, reason: String, reattachable: Bool) async throws {
+        try await store.release(lease, reason: reason, reattachable: reattachable)
+    }
     func complete(_ lease: Lease, summary: String?, feedback: [PipelineEvent]) async throws {
         try await store.complete(lease, summary: summary, feedback: feedback)
     }
@@ -30,7 +32,9 @@ struct UnrenewableLeases: StageQueue {
     func deferStage(_ lease: Lease, until: Date, reason: String, feedbackIfBegan: [PipelineEvent]) async throws -> Bool {
         try await store.deferStage(lease, until: until, reason: reason, feedbackIfBegan: feedbackIfBegan)
     }
-    func rescueExpiredLeases() async throws -> RescueReport { try await store.rescueExpiredLeases() }
+    func rescueExpiredLeases(reattachable: Bool) async throws -> RescueReport {
+        try await store.rescueExpiredLeases(reattachable: reattachable)
+    }
     func cancelRequested(_ lease: Lease) async throws -> Bool {
         if failing.value { throw Unreachable() }
         return try await store.cancelRequested(lease)

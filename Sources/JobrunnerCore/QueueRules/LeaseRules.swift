@@ -20,16 +20,22 @@ public struct LeaseEndDecision: Sendable, Equatable {
 extension StageKind {
     /// A held stage handed back (graceful shutdown): an idempotent stage returns to the queue in
     /// its old place without using up the attempt; an EXECUTE is interrupted — it may have started.
-    public func released(reason: String) -> LeaseEndDecision {
-        isIdempotent
+    /// With `reattachable` (the run outlives its worker: a Kubernetes Job), an EXECUTE goes
+    /// back to the queue with the same attempt, so the next worker re-attaches to that run.
+    public func released(reason: String, reattachable: Bool = false) -> LeaseEndDecision {
+        if !isIdempotent && reattachable { return reattach(reason) }
+        return isIdempotent
             ? LeaseEndDecision(state: .queued, attemptOutcome: .released, refundsAttempt: true, message: reason)
             : LeaseEndDecision(state: .interrupted, attemptOutcome: .interrupted, refundsAttempt: false, message: reason)
     }
 
     /// A stage whose lease expired: an idempotent stage is queued again while attempts are left
     /// (failed otherwise); an EXECUTE is interrupted.
-    public func rescued(attempt: Int, maxAttempts: Int, owner: String, expiredAt: Date) -> LeaseEndDecision {
+    public func rescued(attempt: Int, maxAttempts: Int, owner: String, expiredAt: Date, reattachable: Bool = false)
+        -> LeaseEndDecision
+    {
         let expired = "worker \(owner) stopped renewing its lease (expired \(expiredAt.formatted(.iso8601)))"
+        if !isIdempotent && reattachable { return reattach(expired) }
         if !isIdempotent {
             return LeaseEndDecision(
                 state: .interrupted, attemptOutcome: .interrupted, refundsAttempt: false,
@@ -45,6 +51,16 @@ extension StageKind {
         return LeaseEndDecision(
             state: .failed, attemptOutcome: .abandoned, refundsAttempt: false,
             message: "\(expired) on the last of \(maxAttempts) attempts; retry it from the dashboard once the cause is fixed")
+    }
+}
+
+extension StageKind {
+    /// Queued again in its old place, the attempt given back: the same attempt names the same
+    /// run (its Job), which the next claim finds and follows instead of starting anything.
+    private func reattach(_ why: String) -> LeaseEndDecision {
+        LeaseEndDecision(
+            state: .queued, attemptOutcome: .released, refundsAttempt: true,
+            message: "\(why); its run goes on without the worker and will be re-attached")
     }
 }
 

@@ -3,6 +3,7 @@ import Hummingbird
 import JobrunnerCore
 import JobrunnerGit
 import JobrunnerGitHub
+import JobrunnerKubernetes
 import JobrunnerStages
 import JobrunnerStore
 import Logging
@@ -123,7 +124,7 @@ public struct ServiceAssembly: Sendable {
             scopes: SourceScopePolicy(settings: settings), approvalGate: github.approvalGate, feedback: feedback,
             branch: git)
         var execute = ExecuteStageHandler(
-            store: store, executor: executor, flushInterval: overrides.outputFlushInterval ?? .milliseconds(250),
+            store: store, executor: try scriptRunner(settings, executor: executor, environment: environment), flushInterval: overrides.outputFlushInterval ?? .milliseconds(250),
             metrics: context.metrics, deployGate: deployGate(settings, git: git, clock: clock, overrides: overrides),
             feedback: feedback)
         if settings.requireDryRun { execute.requiredDryRuns = store }
@@ -246,12 +247,37 @@ public struct ServiceAssembly: Sendable {
     }
 
     static func poolConfiguration(_ settings: Settings) -> WorkerPoolConfiguration {
-        WorkerPoolConfiguration(
+        var configuration = WorkerPoolConfiguration(
             workers: max(1, settings.workers), nodeName: nodeName(),
             leaseDuration: settings.leaseDuration, renewInterval: settings.leaseDuration / 4,
             // Expired leases are noticed within half a lease (at most 30 s) by any node.
             rescueInterval: min(settings.leaseDuration / 2, .seconds(30)),
             shutdownGracePeriod: settings.shutdownGracePeriod)
+        configuration.executeOutlivesWorker = settings.runner.outlivesWorker
+        return configuration
+    }
+
+    /// Where EXECUTE runs scripts: the local executor, or Jobs through the Kubernetes API with the
+    /// pod's own service account (or `JOBRUNNER_K8S_KUBECONFIG`).
+    static func scriptRunner(_ settings: Settings, executor: ScriptExecutor, environment: [String: String]) throws -> any ScriptRunner {
+        guard settings.runner == .kubernetes else { return executor }
+        let connection: KubernetesConnection
+        do {
+            connection =
+                if let kubeconfig = settings.kubernetes.kubeconfig { try KubernetesConnection.kubeconfig(path: kubeconfig) }
+                else { try KubernetesConnection.inCluster(environment: environment) }
+        } catch {
+            throw AssemblyError.configuration("JOBRUNNER_RUNNER=kubernetes: \(error)")
+        }
+        guard let namespace = settings.kubernetes.namespace ?? connection.namespace else {
+            throw AssemblyError.configuration(
+                "JOBRUNNER_K8S_NAMESPACE: not set, and the credentials name no namespace: set the namespace scripts run in")
+        }
+        var kubernetes = settings.kubernetes
+        kubernetes.python = settings.pythonInterpreter ?? "python3"
+        return KubernetesScriptRunner(
+            api: KubernetesClient(connection: connection), namespace: namespace, settings: kubernetes,
+            masker: executor.currentMasker(), outputLimit: executor.outputLimit, defaultTimeout: settings.executeTimeout)
     }
 
     /// A lease-owner name that identifies this process: host, pid and a random suffix.

@@ -37,6 +37,14 @@ enum SettingsRules {
         require(
             settings.callbackURLs.isEmpty || settings.callbackSecret != nil, .callbackSecret,
             "is required with JOBRUNNER_CALLBACK_URLS: receivers verify callbacks with it")
+        if settings.runner == .kubernetes {
+            require(
+                settings.kubernetes.deployment != nil || settings.kubernetes.image != nil, .kubernetesDeployment,
+                "JOBRUNNER_RUNNER=kubernetes needs the image scripts run in: set JOBRUNNER_K8S_DEPLOYMENT (the application's Deployment) or JOBRUNNER_K8S_IMAGE")
+            require(
+                settings.kubernetes.deployment == nil || settings.kubernetes.image == nil, .kubernetesImage,
+                "set either JOBRUNNER_K8S_DEPLOYMENT or JOBRUNNER_K8S_IMAGE, not both")
+        }
         if case .serve = purpose {
             // Whoever guesses the secret can create work; a short one can be guessed offline
             // from any one signed delivery.

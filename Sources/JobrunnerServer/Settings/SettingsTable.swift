@@ -256,6 +256,79 @@ public enum SettingsTable {
             }
         case .deployWait:
             .duration(setting, \.deployWait, "how long EXECUTE waits for the deploy of its commit before it fails (it never started)")
+        case .runner:
+            .choice(
+                setting, \.runner,
+                "where EXECUTE runs scripts: local (a sandboxed child process) or kubernetes (a Job in the application's image, docs/kubernetes.md)")
+        case .kubernetesNamespace:
+            kubernetesText(
+                setting, "the namespace scripts' Jobs run in", default: "the namespace Jobrunner runs in (in-cluster) or the kubeconfig context's",
+                check: { KubernetesNames.isValidName($0) ? nil : "'\($0)' is not a namespace name" }
+            ) { $0.kubernetes.namespace = $1 }
+        case .kubernetesDeployment:
+            kubernetesText(
+                setting, "the application's Deployment, NAME or NAME/CONTAINER: scripts run in its container's image, env and envFrom",
+                check: { KubernetesContainerReference(parsing: $0) == nil ? "'\($0)' is not NAME or NAME/CONTAINER" : nil }
+            ) { $0.kubernetes.deployment = KubernetesContainerReference(parsing: $1) }
+        case .kubernetesImage:
+            kubernetesText(setting, "an image to run scripts in instead of the Deployment's") { $0.kubernetes.image = $1 }
+        case .kubernetesEnvironmentFrom:
+            SettingDeclaration(
+                setting, "ConfigMaps and Secrets whose keys scripts get as variables, e.g. configmap:app-config,secret:app-secrets",
+                default: nil
+            ) { input, settings in
+                var sources: [KubernetesEnvironmentSource] = []
+                for item in input.list {
+                    guard let source = KubernetesEnvironmentSource(parsing: item) else {
+                        return "'\(item)' is not configmap:NAME or secret:NAME"
+                    }
+                    sources.append(source)
+                }
+                settings.kubernetes.environmentSources = sources
+                return nil
+            }
+        case .kubernetesServiceAccount:
+            kubernetesText(
+                setting, "the service account scripts' pods run as: one without any Role (its token is not mounted either)",
+                default: Settings().kubernetes.serviceAccount,
+                check: { KubernetesNames.isValidName($0) ? nil : "'\($0)' is not a service account name" }
+            ) { $0.kubernetes.serviceAccount = $1 }
+        case .kubernetesResources:
+            SettingDeclaration(
+                setting, "the script container's requests and limits, e.g. requests.cpu=250m,requests.memory=256Mi,limits.memory=1Gi",
+                default: nil
+            ) { input, settings in
+                do {
+                    settings.kubernetes.resources = try KubernetesResources(parsing: input.list)
+                    return nil
+                } catch {
+                    return "\(error)"
+                }
+            }
+        case .kubernetesAppDirectory:
+            kubernetesText(
+                setting, "the application's directory inside the image (the script's working directory, PYTHONPATH, NODE_PATH)",
+                default: "the Deployment container's workingDir",
+                check: { $0.hasPrefix("/") ? nil : "'\($0)' is not an absolute path" }
+            ) { $0.kubernetes.appDirectory = $1 }
+        case .kubernetesJobTTL:
+            SettingDeclaration(
+                setting, "how long a finished script Job stays in the cluster (to re-attach after a crash, for kubectl logs)",
+                default: DurationParser.format(Settings().kubernetes.jobTTL)
+            ) { input, settings in
+                guard let text = input.text else { return nil }
+                guard let value = input.value(DurationSetting.self)?.duration, value >= .seconds(60) else {
+                    return "'\(text)' is not a duration of at least 1m"
+                }
+                settings.kubernetes.jobTTL = value
+                return nil
+            }
+        case .kubeconfig:
+            kubernetesText(
+                setting, "a kubeconfig file for running outside the cluster (its current context)",
+                default: "in-cluster: the pod's service-account token and CA",
+                check: { FileManager.default.isReadableFile(atPath: $0) ? nil : "\($0) cannot be read" }, normalize: absolutePath
+            ) { $0.kubernetes.kubeconfig = $1 }
         case .repositoryTreeLimit:
             SettingDeclaration(
                 setting, "the most PROCESS reads of a repository tree to build a TypeScript/JavaScript script against it",
@@ -305,6 +378,20 @@ public enum SettingsTable {
             .choice(setting, \.logLevel, "how much the service logs")
         case .logFormat:
             .choice(setting, \.logFormat, "plain text, or json (one JSON object per line)")
+        }
+    }
+
+    /// Optional text stored somewhere in `Settings.kubernetes`.
+    static func kubernetesText(
+        _ setting: Setting, _ meaning: String, default defaultText: String? = nil,
+        check: @escaping @Sendable (String) -> String? = { _ in nil }, normalize: @escaping @Sendable (String) -> String = { $0 },
+        store: @escaping @Sendable (inout Settings, String) -> Void
+    ) -> SettingDeclaration {
+        SettingDeclaration(setting, meaning, default: defaultText) { input, settings in
+            guard let text = input.text else { return nil }
+            if let problem = check(text) { return problem }
+            store(&settings, normalize(text))
+            return nil
         }
     }
 

@@ -1,0 +1,171 @@
+import Foundation
+import JobrunnerCore
+import JobrunnerStages
+
+/// The container a script runs in: the application's image, and (from its Deployment) the
+/// environment and working directory the application itself has.
+public struct ApplicationContainer: Sendable, Equatable {
+    public var image: String
+    /// The Deployment container's `env` entries, verbatim (values and `valueFrom` references).
+    public var env: [JSONValue] = []
+    /// The Deployment container's `envFrom` entries, verbatim.
+    public var envFrom: [JSONValue] = []
+    public var workingDir: String?
+
+    public init(image: String, env: [JSONValue] = [], envFrom: [JSONValue] = [], workingDir: String? = nil) {
+        self.image = image
+        self.env = env
+        self.envFrom = envFrom
+        self.workingDir = workingDir
+    }
+
+    /// `container` (or the first) of a Deployment object.
+    public init(deployment: JSONValue, container: String?) throws(KubernetesRunnerError) {
+        let name = deployment["metadata"]?["name"]?.string ?? "?"
+        let containers = deployment["spec"]?["template"]?["spec"]?["containers"]?.array ?? []
+        guard let chosen = container.map({ wanted in containers.first { $0["name"]?.string == wanted } }) ?? containers.first,
+            let image = chosen["image"]?.string
+        else {
+            throw KubernetesRunnerError(
+                container.map { "the Deployment \(name) has no container '\($0)' (JOBRUNNER_K8S_DEPLOYMENT=\(name)/CONTAINER)" }
+                    ?? "the Deployment \(name) has no container with an image")
+        }
+        self.init(
+            image: image, env: chosen["env"]?.array ?? [], envFrom: chosen["envFrom"]?.array ?? [],
+            workingDir: chosen["workingDir"]?.string)
+    }
+}
+
+/// The Job (and the ConfigMap carrying the artifact) of one EXECUTE attempt. At most once:
+/// `backoffLimit: 0`, `restartPolicy: Never`; the time limit as `activeDeadlineSeconds`; a
+/// service account without API access and no token mounted.
+public struct KubernetesJobManifest: Sendable {
+    public var name: String
+    public var namespace: String
+    public var container: ApplicationContainer
+    public var settings: KubernetesRunnerSettings
+    public var artifact: Artifact
+    public var facts: RunFacts
+    public var timeout: Duration
+
+    /// The container's name in every script pod.
+    public static let containerName = "script"
+    /// ConfigMaps hold at most 1 MiB; what is left after the object's own fields.
+    public static let artifactLimit = 1_000_000
+
+    public init(
+        name: String, namespace: String, container: ApplicationContainer, settings: KubernetesRunnerSettings, artifact: Artifact,
+        facts: RunFacts, timeout: Duration
+    ) {
+        self.name = name
+        self.namespace = namespace
+        self.container = container
+        self.settings = settings
+        self.artifact = artifact
+        self.facts = facts
+        self.timeout = timeout
+    }
+
+    /// The application's directory in the image, when known.
+    public var appDirectory: String? { settings.appDirectory ?? container.workingDir }
+
+    /// Inside the application's directory when it is known, so a Node ES module's `import` of a
+    /// package resolves from the application's `node_modules` as for its own files.
+    public var artifactDirectory: String { appDirectory.map { ($0.hasSuffix("/") ? $0 : $0 + "/") + ".jobrunner" } ?? "/jobrunner" }
+
+    public var command: [String] {
+        artifact.runCommand.map {
+            $0.replacingOccurrences(of: "{artifact}", with: artifactDirectory + "/" + artifact.fileName)
+                .replacingOccurrences(of: "{python}", with: settings.python)
+        }
+    }
+
+    public var labels: [String: JSONValue] {
+        [
+            KubernetesNames.managedByLabel: "jobrunner", KubernetesNames.pipelineLabel: .string(facts.pipelineID),
+            KubernetesNames.attemptLabel: .string(String(facts.attempt)),
+        ]
+    }
+
+    /// The script's own variables; the application's (`env`, `envFrom`) come first, so these win.
+    var environment: [JSONValue] {
+        var variables = facts.variables.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let defined = Set(container.env.compactMap { $0["name"]?.string })
+        if let appDirectory {
+            variables.append(("JOBRUNNER_APP_DIR", appDirectory))
+            if !defined.contains("PYTHONPATH") { variables.append(("PYTHONPATH", appDirectory)) }
+            if !defined.contains("NODE_PATH") { variables.append(("NODE_PATH", appDirectory + "/node_modules")) }
+        }
+        return container.env + variables.map { ["name": .string($0.0), "value": .string($0.1)] }
+    }
+
+    var envFrom: [JSONValue] {
+        container.envFrom
+            + settings.environmentSources.map { source -> JSONValue in
+                switch source {
+                case .configMap(let name): ["configMapRef": ["name": .string(name)]]
+                case .secret(let name): ["secretRef": ["name": .string(name)]]
+                }
+            }
+    }
+
+    var resources: JSONValue {
+        var resources: [String: JSONValue] = [:]
+        if !settings.resources.requests.isEmpty { resources["requests"] = .object(settings.resources.requests.mapValues { .string($0) }) }
+        if !settings.resources.limits.isEmpty { resources["limits"] = .object(settings.resources.limits.mapValues { .string($0) }) }
+        return .object(resources)
+    }
+
+    public var job: JSONValue {
+        var script: [String: JSONValue] = [
+            "name": .string(Self.containerName), "image": .string(container.image),
+            "command": .array(command.map { .string($0) }), "env": .array(environment), "resources": resources,
+            "volumeMounts": [["name": "artifact", "mountPath": .string(artifactDirectory), "readOnly": true]],
+        ]
+        if !envFrom.isEmpty { script["envFrom"] = .array(envFrom) }
+        if let appDirectory { script["workingDir"] = .string(appDirectory) }
+        let seconds = max(1, Int(timeout.secondsDouble.rounded(.up)))
+        return [
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": [
+                "name": .string(name), "namespace": .string(namespace), "labels": .object(labels),
+                "annotations": [
+                    "jobrunner.dev/repository": .string(facts.repository), "jobrunner.dev/commit": .string(facts.commit),
+                    "jobrunner.dev/script": .string(facts.scriptPath),
+                ],
+            ],
+            "spec": [
+                "backoffLimit": 0, "activeDeadlineSeconds": .number(Double(seconds)),
+                "ttlSecondsAfterFinished": .number(Double(Int(settings.jobTTL.secondsDouble))),
+                "template": [
+                    "metadata": ["labels": .object(labels)],
+                    "spec": [
+                        "restartPolicy": "Never", "serviceAccountName": .string(settings.serviceAccount),
+                        "automountServiceAccountToken": false, "enableServiceLinks": false,
+                        "containers": [.object(script)],
+                        // 0555: the artifact may be a binary that runs itself.
+                        "volumes": [["name": "artifact", "configMap": ["name": .string(name), "defaultMode": 365]]],
+                    ],
+                ],
+            ],
+        ]
+    }
+
+    /// The artifact's ConfigMap, owned by the Job: deleted with it. The pod waits for it.
+    public func configMap(jobUID: String?) -> JSONValue {
+        var metadata: [String: JSONValue] = ["name": .string(name), "namespace": .string(namespace), "labels": .object(labels)]
+        if let jobUID {
+            metadata["ownerReferences"] = [["apiVersion": "batch/v1", "kind": "Job", "name": .string(name), "uid": .string(jobUID)]]
+        }
+        return [
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": .object(metadata),
+            "binaryData": .object([artifact.fileName: .string(Data(artifact.content).base64EncodedString())]),
+        ]
+    }
+}
+
+/// Why a script could not be given a Job, with what to change.
+public struct KubernetesRunnerError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
