@@ -38,6 +38,32 @@ struct RescueAndOperatorTests {
     }
 
     @Test(arguments: StoreDriver.all)
+    func anExecuteWhoseRunOutlivesItsWorkerIsQueuedWithTheSameAttemptToBeReattached(driver: StoreDriver) async throws {
+        let harness = try await driver.open(RetryPolicy(), 0)
+        let store = harness.store
+        let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")])
+            .pipelines[0].id
+        try await store.runToSuccess(.process)
+        let execute = try await store.mustClaim(.execute, owner: "crashed", lease: .seconds(60))
+        let execution = try await store.startExecution(lease: execute.lease)
+        harness.clock.advance(by: .seconds(61))
+        #expect(try await store.rescueExpiredLeases(reattachable: true) == RescueReport(requeued: [execute.lease.stageID]))
+        #expect(try await store.stage(id, .execute)?.state == .queued)
+        // The same attempt: it names the same run (its Job); the execution is still the one running.
+        let again = try await store.mustClaim(.execute, owner: "survivor")
+        #expect(again.lease.attempt == execute.lease.attempt)
+        #expect(try await store.executions(for: id).map(\.id) == [execution])
+        #expect(try await store.executions(for: id).first?.outcome == .running)
+
+        // Shut down gracefully while following it: handed back the same way.
+        try await store.release(again.lease, reason: "stopped by shutdown", reattachable: true)
+        let third = try await store.mustClaim(.execute, owner: "third")
+        #expect(third.lease.attempt == execute.lease.attempt)
+        let attempts = try #require(try await store.pipeline(id)).attempts.filter { $0.kind == .execute }
+        #expect(attempts.map(\.outcome) == [.released, .released, .running])
+    }
+
+    @Test(arguments: StoreDriver.all)
     func abandonedExecuteIsInterruptedNeverRerunUntilAnOperatorRetriesItExactlyOnce(driver: StoreDriver) async throws {
         let harness = try await driver.open(RetryPolicy(), 0)
         let store = harness.store
