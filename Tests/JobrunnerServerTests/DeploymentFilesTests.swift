@@ -208,6 +208,79 @@ struct HelmChartTests {
     }
 
     @Test
+    func theKubernetesRunnerGetsALeastPrivilegeRoleInTheScriptsNamespaceOnly() async throws {
+        let rendered = try await onDedicatedThread {
+            try Self.render([
+                "secrets.JOBRUNNER_WEBHOOK_SECRET=hook", "config.JOBRUNNER_REPOSITORIES=acme/app", "kubernetesRunner.enabled=true",
+                "kubernetesRunner.namespace=scripts", "kubernetesRunner.deployment=web", "kubernetesRunner.container=app",
+                "kubernetesRunner.envFrom=configmap:app-config", "kubernetesRunner.resources=limits.memory=1Gi",
+            ])
+        }
+        #expect(rendered.status == 0, "\(rendered.error)")
+        let kinds = rendered.documents.compactMap { $0["kind"] as? String }
+        #expect(!kinds.contains("ClusterRole") && !kinds.contains("ClusterRoleBinding"), "nothing cluster-wide")
+        let roles = rendered.documents.filter { $0["kind"] as? String == "Role" }
+        #expect(roles.count == 1)
+        let role = try #require(roles.first)
+        #expect((role["metadata"] as? [String: Any])?["namespace"] as? String == "scripts", "in the scripts' namespace only")
+        struct Rule: Hashable {
+            var group: String
+            var resource: String
+            var verbs: Set<String>
+            var names: [String]
+        }
+        var rules: Set<Rule> = []
+        for rule in try #require(role["rules"] as? [[String: Any]]) {
+            let groups = rule["apiGroups"] as? [String] ?? []
+            let resources = rule["resources"] as? [String] ?? []
+            for group in groups {
+                for resource in resources {
+                    rules.insert(Rule(
+                        group: group, resource: resource, verbs: Set(rule["verbs"] as? [String] ?? []),
+                        names: rule["resourceNames"] as? [String] ?? []))
+                }
+            }
+        }
+        #expect(rules == [
+            Rule(group: "batch", resource: "jobs", verbs: ["create", "get", "list", "watch", "delete"], names: []),
+            Rule(group: "", resource: "pods", verbs: ["get", "list", "watch"], names: []),
+            Rule(group: "", resource: "pods/log", verbs: ["get"], names: []),
+            Rule(group: "", resource: "configmaps", verbs: ["create"], names: []),
+            Rule(group: "apps", resource: "deployments", verbs: ["get"], names: ["web"]),
+        ])
+        #expect(!rules.contains { $0.resource == "secrets" || $0.verbs.contains("*") || $0.resource.contains("*") })
+
+        let binding = try #require(rendered.documents.first { $0["kind"] as? String == "RoleBinding" })
+        #expect((binding["metadata"] as? [String: Any])?["namespace"] as? String == "scripts")
+        let subjects = try #require(binding["subjects"] as? [[String: Any]])
+        #expect(subjects.count == 1)
+        #expect(subjects.first?["name"] as? String == "jobrunner" && subjects.first?["namespace"] as? String == "default")
+        // The scripts' service account: bound to nothing, its token never mounted.
+        let accounts = rendered.documents.filter { $0["kind"] as? String == "ServiceAccount" }
+        let scriptAccount = try #require(accounts.first { ($0["metadata"] as? [String: Any])?["name"] as? String == "jobrunner-script" })
+        #expect(scriptAccount["automountServiceAccountToken"] as? Bool == false)
+        #expect(!subjects.contains { $0["name"] as? String == "jobrunner-script" })
+
+        let pod = try #require(
+            ((try Self.document("Deployment", in: rendered)["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"]
+                as? [String: Any])
+        #expect(pod["serviceAccountName"] as? String == "jobrunner")
+        let config = try #require(try Self.document("ConfigMap", in: rendered)["data"] as? [String: String])
+        #expect(config["JOBRUNNER_RUNNER"] == "kubernetes")
+        #expect(config["JOBRUNNER_K8S_NAMESPACE"] == "scripts")
+        #expect(config["JOBRUNNER_K8S_DEPLOYMENT"] == "web/app")
+        #expect(config["JOBRUNNER_K8S_ENV_FROM"] == "configmap:app-config")
+        #expect(config["JOBRUNNER_K8S_SERVICE_ACCOUNT"] == "jobrunner-script")
+        let known = Set(Setting.allCases.map(\.rawValue))
+        for name in config.keys { #expect(known.contains(name), "the chart sets \(name), which the service does not read") }
+
+        let withoutImage = try await onDedicatedThread {
+            try Self.render(["secrets.JOBRUNNER_WEBHOOK_SECRET=hook", "kubernetesRunner.enabled=true"])
+        }
+        #expect(withoutImage.status != 0 && withoutImage.error.contains("deployment"))
+    }
+
+    @Test
     func aSingleSQLiteReplicaWithItsVolumeSecretAndProbes() async throws {
         let rendered = try await onDedicatedThread {
             try Self.render(["secrets.JOBRUNNER_WEBHOOK_SECRET=hook", "config.JOBRUNNER_REPOSITORIES=acme/ops"])
