@@ -38,11 +38,18 @@ public enum RevisionLocation: Sendable, Equatable, CustomStringConvertible {
     case file(String)
     /// An HTTP(S) endpoint of the application (e.g. `/version`).
     case url(String)
+    /// The application's Kubernetes Deployment (in `JOBRUNNER_K8S_NAMESPACE`): its
+    /// `jobrunner.dev/revision` annotation, else the commit in its image tag — once rolled out.
+    case kubernetesDeployment(String)
 
-    /// `file:PATH` or an `http(s)://` URL; nil otherwise.
+    /// `file:PATH`, an `http(s)://` URL or `deployment:NAME`; nil otherwise.
     public init?(parsing text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.hasPrefix("file:") {
+        if trimmed.hasPrefix("deployment:") {
+            let name = String(trimmed.dropFirst("deployment:".count))
+            guard KubernetesNames.isValidName(name) else { return nil }
+            self = .kubernetesDeployment(name)
+        } else if trimmed.hasPrefix("file:") {
             let path = String(trimmed.dropFirst("file:".count))
             let plain = path.hasPrefix("//") ? String(path.dropFirst(2)) : path
             guard !plain.isEmpty else { return nil }
@@ -58,6 +65,7 @@ public enum RevisionLocation: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .file(let path): "file:\(path)"
         case .url(let url): url
+        case .kubernetesDeployment(let name): "deployment:\(name)"
         }
     }
 

@@ -332,4 +332,38 @@ struct KubernetesRunnerTests {
             "\(error)".contains("exec or auth-provider plugin")
         }
     }
+
+    @Test
+    func theDeployGateReadsTheRevisionOfARolledOutDeployment() async throws {
+        let directory = try TemporaryDirectory("k8s-revision")
+        let standIn = try await KubernetesStandIn.start(in: directory)
+        defer { standIn.stop() }
+        let commit = "0123456789abcdef0123456789abcdef01234567"
+        let other = "89abcdef0123456789abcdef0123456789abcdef"
+        func deployment(_ name: String, image: String, annotation: String? = nil, updated: Int = 2) -> [String: Any] {
+            var metadata: [String: Any] = ["name": name, "generation": 3]
+            if let annotation { metadata["annotations"] = ["jobrunner.dev/revision": annotation] }
+            return [
+                "metadata": metadata,
+                "spec": ["replicas": 2, "template": ["spec": ["containers": [["name": "app", "image": image]]]]],
+                "status": ["observedGeneration": 3, "updatedReplicas": updated, "availableReplicas": 2],
+            ]
+        }
+        try await standIn.create("/apis/apps/v1/namespaces/scripts/deployments", deployment("tagged", image: "registry:5000/acme/app:\(commit)"))
+        try await standIn.create(
+            "/apis/apps/v1/namespaces/scripts/deployments", deployment("annotated", image: "acme/app:v1.4.2", annotation: other))
+        try await standIn.create(
+            "/apis/apps/v1/namespaces/scripts/deployments", deployment("rolling", image: "acme/app:\(commit)", updated: 1))
+        try await standIn.create("/apis/apps/v1/namespaces/scripts/deployments", deployment("untagged", image: "acme/app:latest"))
+        func revision(_ name: String) async throws -> String {
+            try await KubernetesDeploymentRevision(api: standIn.client, namespace: "scripts", deployment: name).currentRevision()
+        }
+        #expect(try await revision("tagged") == commit, "the commit in the image tag (not the registry's port)")
+        #expect(try await revision("annotated") == other, "the annotation wins")
+        await #expect { try await revision("rolling") } throws: { "\($0)".contains("rolling out") }
+        await #expect { try await revision("untagged") } throws: { "\($0)".contains("names no commit") }
+        await #expect { try await revision("missing") } throws: { "\($0)".contains("does not exist") }
+        #expect(RevisionLocation(parsing: "deployment:web") == .kubernetesDeployment("web"))
+        #expect(RevisionLocation(parsing: "deployment:Web") == nil)
+    }
 }

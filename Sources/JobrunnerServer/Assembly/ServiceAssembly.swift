@@ -125,7 +125,8 @@ public struct ServiceAssembly: Sendable {
             branch: git)
         var execute = ExecuteStageHandler(
             store: store, executor: try scriptRunner(settings, executor: executor, environment: environment), flushInterval: overrides.outputFlushInterval ?? .milliseconds(250),
-            metrics: context.metrics, deployGate: deployGate(settings, git: git, clock: clock, overrides: overrides),
+            metrics: context.metrics,
+            deployGate: try deployGate(settings, git: git, clock: clock, overrides: overrides, environment: environment),
             feedback: feedback)
         if settings.requireDryRun { execute.requiredDryRuns = store }
         execute.clock = clock
@@ -234,13 +235,18 @@ public struct ServiceAssembly: Sendable {
 
     /// `JOBRUNNER_APP_REVISION`: EXECUTE waits for the deploy of its commit.
     static func deployGate(
-        _ settings: Settings, git: any GitBackend, clock: any JobClock, overrides: Overrides
-    ) -> DeployGate? {
+        _ settings: Settings, git: any GitBackend, clock: any JobClock, overrides: Overrides, environment: [String: String]
+    ) throws -> DeployGate? {
         guard let location = settings.appRevision else { return nil }
         let source: any DeployedRevisionSource =
             switch location {
             case .file(let path): FileRevisionSource(path: path)
             case .url(let url): HTTPRevisionSource(url: url)
+            case .kubernetesDeployment(let name):
+                try {
+                    let cluster = try kubernetesAPI(settings, environment: environment, purpose: "JOBRUNNER_APP_REVISION=\(location)")
+                    return KubernetesDeploymentRevision(api: cluster.api, namespace: cluster.namespace, deployment: name)
+                }()
             }
         return DeployGate(
             source: source, ancestry: git, location: location.description, maxWait: settings.deployWait, clock: clock)
@@ -261,23 +267,32 @@ public struct ServiceAssembly: Sendable {
     /// pod's own service account (or `JOBRUNNER_K8S_KUBECONFIG`).
     static func scriptRunner(_ settings: Settings, executor: ScriptExecutor, environment: [String: String]) throws -> any ScriptRunner {
         guard settings.runner == .kubernetes else { return executor }
+        let cluster = try kubernetesAPI(settings, environment: environment, purpose: "JOBRUNNER_RUNNER=kubernetes")
+        var kubernetes = settings.kubernetes
+        kubernetes.python = settings.pythonInterpreter ?? "python3"
+        return KubernetesScriptRunner(
+            api: cluster.api, namespace: cluster.namespace, settings: kubernetes, masker: executor.currentMasker(),
+            outputLimit: executor.outputLimit, defaultTimeout: settings.executeTimeout)
+    }
+
+    /// The Kubernetes API with the pod's service account (or `JOBRUNNER_K8S_KUBECONFIG`), and the
+    /// namespace scripts and the application live in.
+    static func kubernetesAPI(_ settings: Settings, environment: [String: String], purpose: String) throws
+        -> (api: any KubernetesAPI, namespace: String)
+    {
         let connection: KubernetesConnection
         do {
             connection =
                 if let kubeconfig = settings.kubernetes.kubeconfig { try KubernetesConnection.kubeconfig(path: kubeconfig) }
                 else { try KubernetesConnection.inCluster(environment: environment) }
         } catch {
-            throw AssemblyError.configuration("JOBRUNNER_RUNNER=kubernetes: \(error)")
+            throw AssemblyError.configuration("\(purpose): \(error)")
         }
         guard let namespace = settings.kubernetes.namespace ?? connection.namespace else {
             throw AssemblyError.configuration(
-                "JOBRUNNER_K8S_NAMESPACE: not set, and the credentials name no namespace: set the namespace scripts run in")
+                "JOBRUNNER_K8S_NAMESPACE: not set, and the credentials name no namespace: set the application's namespace (\(purpose))")
         }
-        var kubernetes = settings.kubernetes
-        kubernetes.python = settings.pythonInterpreter ?? "python3"
-        return KubernetesScriptRunner(
-            api: KubernetesClient(connection: connection), namespace: namespace, settings: kubernetes,
-            masker: executor.currentMasker(), outputLimit: executor.outputLimit, defaultTimeout: settings.executeTimeout)
+        return (KubernetesClient(connection: connection), namespace)
     }
 
     /// A lease-owner name that identifies this process: host, pid and a random suffix.

@@ -244,12 +244,12 @@ public enum SettingsTable {
         case .appRevision:
             SettingDeclaration(
                 setting,
-                "where the commit the application runs is read — file:PATH or an http(s) URL (the first 40-hex commit id); EXECUTE waits until it contains the script's commit",
+                "where the commit the application runs is read — file:PATH, an http(s) URL (the first 40-hex commit id) or deployment:NAME (a Kubernetes Deployment's jobrunner.dev/revision annotation or image tag, once rolled out); EXECUTE waits until it contains the script's commit",
                 default: "no deploy gate"
             ) { input, settings in
                 guard let text = input.text else { return nil }
                 guard let location = RevisionLocation(parsing: text) else {
-                    return "'\(text)' is neither file:PATH nor an http(s) URL"
+                    return "'\(text)' is not file:PATH, an http(s) URL or deployment:NAME"
                 }
                 settings.appRevision = location
                 return nil
