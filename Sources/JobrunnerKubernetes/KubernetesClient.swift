@@ -42,7 +42,8 @@ public struct KubernetesClient: KubernetesAPI {
     }
 
     public func delete(_ resource: KubernetesResource, namespace: String, name: String, propagationPolicy: String) async throws {
-        let path = resource.path(namespace: namespace, name: name)
+        // The policy both as a query parameter and in DeleteOptions: the API server accepts either.
+        let path = resource.path(namespace: namespace, name: name) + "?propagationPolicy=" + Self.queryEscape(propagationPolicy)
         let options: JSONValue = ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": .string(propagationPolicy)]
         _ = try await send("DELETE", path, body: options.encoded(), allowNotFound: true)
     }

@@ -214,7 +214,14 @@ public struct KubernetesScriptRunner: ScriptRunner {
             try Task.checkCancellation()
             let (jobObject, pod) = try await withOutageTolerance { () async throws -> (JSONValue?, JSONValue?) in
                 let jobObject = try await api.get(.jobs, namespace: namespace, name: job)
-                let pods = try await api.list(.pods, namespace: namespace, labelSelector: "job-name=\(job)")
+                // The Job's pods carry its template's labels (pipeline and attempt) as well as `job-name`.
+                let templateLabels = jobObject?["spec"]?["template"]?["metadata"]?["labels"]?.object ?? [:]
+                let selector =
+                    if let pipeline = templateLabels[KubernetesNames.pipelineLabel]?.string,
+                        let attempt = templateLabels[KubernetesNames.attemptLabel]?.string
+                    { "\(KubernetesNames.pipelineLabel)=\(pipeline),\(KubernetesNames.attemptLabel)=\(attempt)" }
+                    else { "job-name=\(job)" }
+                let pods = try await api.list(.pods, namespace: namespace, labelSelector: selector)
                 return (jobObject, pods.max { ($0["metadata"]?["creationTimestamp"]?.string ?? "") < ($1["metadata"]?["creationTimestamp"]?.string ?? "") })
             }
             guard let jobObject else {
