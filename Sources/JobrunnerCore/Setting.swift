@@ -58,6 +58,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case kubernetesDeployment = "JOBRUNNER_K8S_DEPLOYMENT"
     case kubernetesImage = "JOBRUNNER_K8S_IMAGE"
     case kubernetesEnvironmentFrom = "JOBRUNNER_K8S_ENV_FROM"
+    case kubernetesDryRunEnvironmentFrom = "JOBRUNNER_K8S_DRY_RUN_ENV_FROM"
     case kubernetesServiceAccount = "JOBRUNNER_K8S_SERVICE_ACCOUNT"
     case kubernetesResources = "JOBRUNNER_K8S_RESOURCES"
     case kubernetesAppDirectory = "JOBRUNNER_K8S_APP_DIR"

@@ -81,27 +81,35 @@ public struct KubernetesJobManifest: Sendable {
     }
 
     public var labels: [String: JSONValue] {
-        [
+        if let dryRun = facts.dryRunID {
+            return [KubernetesNames.managedByLabel: "jobrunner", KubernetesNames.dryRunLabel: .string(String(dryRun))]
+        }
+        return [
             KubernetesNames.managedByLabel: "jobrunner", KubernetesNames.pipelineLabel: .string(facts.pipelineID),
             KubernetesNames.attemptLabel: .string(String(facts.attempt)),
         ]
     }
 
+    /// The application container's own variables — none for a dry run, which must not get the
+    /// production configuration.
+    var applicationEnv: [JSONValue] { settings.forDryRuns ? [] : container.env }
+
     /// The script's own variables; the application's (`env`, `envFrom`) come first, so these win.
     var environment: [JSONValue] {
         var variables = facts.variables.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        let defined = Set(container.env.compactMap { $0["name"]?.string })
+        let defined = Set(applicationEnv.compactMap { $0["name"]?.string })
         if let appDirectory {
             variables.append(("JOBRUNNER_APP_DIR", appDirectory))
             if !defined.contains("PYTHONPATH") { variables.append(("PYTHONPATH", appDirectory)) }
             if !defined.contains("NODE_PATH") { variables.append(("NODE_PATH", appDirectory + "/node_modules")) }
         }
-        return container.env + variables.map { ["name": .string($0.0), "value": .string($0.1)] }
+        return applicationEnv + variables.map { ["name": .string($0.0), "value": .string($0.1)] }
     }
 
     var envFrom: [JSONValue] {
-        container.envFrom
-            + settings.environmentSources.map { source -> JSONValue in
+        let sources = settings.forDryRuns ? settings.dryRunEnvironmentSources : settings.environmentSources
+        return (settings.forDryRuns ? [] : container.envFrom)
+            + sources.map { source -> JSONValue in
                 switch source {
                 case .configMap(let name): ["configMapRef": ["name": .string(name)]]
                 case .secret(let name): ["secretRef": ["name": .string(name)]]
@@ -132,6 +140,7 @@ public struct KubernetesJobManifest: Sendable {
                 "annotations": [
                     "jobrunner.dev/repository": .string(facts.repository), "jobrunner.dev/commit": .string(facts.commit),
                     "jobrunner.dev/script": .string(facts.scriptPath),
+                    "jobrunner.dev/kind": .string(facts.dryRunID == nil ? "execute" : "dry-run"),
                 ],
             ],
             "spec": [

@@ -10,8 +10,8 @@ import JobrunnerStages
 public struct KubernetesScriptRunner: ScriptRunner {
     public let api: any KubernetesAPI
     public let namespace: String
-    public let settings: KubernetesRunnerSettings
-    public let masker: SecretMasker
+    public private(set) var settings: KubernetesRunnerSettings
+    public private(set) var masker: SecretMasker
     public let outputLimit: Int
     public let defaultTimeout: Duration
     /// How often the Job and its pod are looked at while nothing streams.
@@ -26,7 +26,19 @@ public struct KubernetesScriptRunner: ScriptRunner {
     /// given up as `interrupted`.
     public var outageTolerance: Duration = .seconds(120)
 
-    public var outlivesWorker: Bool { true }
+    /// EXECUTE's runs outlive the worker; a dry run is stopped with it (it is never re-attached:
+    /// a dry run whose worker stopped is `interrupted`, and the next head gets a new one).
+    public var outlivesWorker: Bool { !settings.forDryRuns }
+
+    /// The runner dry runs use: the same cluster, image, limits and masking, but only the dry-run
+    /// ConfigMaps and Secrets (`JOBRUNNER_K8S_DRY_RUN_ENV_FROM`) — not the Deployment's `env` and
+    /// `envFrom`, which hold the production configuration.
+    public func forDryRuns(masker: SecretMasker) -> KubernetesScriptRunner {
+        var runner = self
+        runner.settings.forDryRuns = true
+        runner.masker = masker
+        return runner
+    }
 
     public init(
         api: any KubernetesAPI, namespace: String, settings: KubernetesRunnerSettings, masker: SecretMasker,
@@ -96,6 +108,7 @@ public struct KubernetesScriptRunner: ScriptRunner {
 
     /// The Job's name; the pipeline id must be a number (it always is for EXECUTE).
     func jobName(_ facts: RunFacts) throws(KubernetesRunnerError) -> String {
+        if let dryRun = facts.dryRunID { return KubernetesNames.dryRunJob(dryRun) }
         guard let id = Int64(facts.pipelineID) else { throw KubernetesRunnerError("pipeline id '\(facts.pipelineID)' is not a number") }
         return KubernetesNames.job(pipeline: PipelineID(id), attempt: facts.attempt)
     }

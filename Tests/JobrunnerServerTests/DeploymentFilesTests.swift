@@ -214,6 +214,7 @@ struct HelmChartTests {
                 "secrets.JOBRUNNER_WEBHOOK_SECRET=hook", "config.JOBRUNNER_REPOSITORIES=acme/app", "kubernetesRunner.enabled=true",
                 "kubernetesRunner.namespace=scripts", "kubernetesRunner.deployment=web", "kubernetesRunner.container=app",
                 "kubernetesRunner.envFrom=configmap:app-config", "kubernetesRunner.resources=limits.memory=1Gi",
+                "kubernetesRunner.dryRunEnvFrom=configmap:app-staging",
             ])
         }
         #expect(rendered.status == 0, "\(rendered.error)")
@@ -270,6 +271,7 @@ struct HelmChartTests {
         #expect(config["JOBRUNNER_K8S_NAMESPACE"] == "scripts")
         #expect(config["JOBRUNNER_K8S_DEPLOYMENT"] == "web/app")
         #expect(config["JOBRUNNER_K8S_ENV_FROM"] == "configmap:app-config")
+        #expect(config["JOBRUNNER_K8S_DRY_RUN_ENV_FROM"] == "configmap:app-staging")
         #expect(config["JOBRUNNER_K8S_SERVICE_ACCOUNT"] == "jobrunner-script")
         let known = Set(Setting.allCases.map(\.rawValue))
         for name in config.keys { #expect(known.contains(name), "the chart sets \(name), which the service does not read") }

@@ -366,4 +366,34 @@ struct KubernetesRunnerTests {
         #expect(RevisionLocation(parsing: "deployment:web") == .kubernetesDeployment("web"))
         #expect(RevisionLocation(parsing: "deployment:Web") == nil)
     }
+
+    @Test
+    func aDryRunRunsInTheApplicationsImageWithTheDryRunEnvironmentOnly() async throws {
+        let world = try await World.make("k8s-dry-run") { $0.dryRunEnvironmentSources = [.configMap("staging-config")] }
+        defer { world.standIn.stop() }
+        try await world.standIn.create(
+            "/api/v1/namespaces/scripts/configmaps", ["metadata": ["name": "staging-config"], "data": ["DATABASE_URL": "postgres://staging"]])
+        let runner = world.runner.forDryRuns(masker: SecretMasker(values: [Self.secret]))
+        #expect(!runner.outlivesWorker, "a dry run is stopped with its worker, never re-attached")
+        var facts = Self.facts(0)
+        facts.pipelineID = ""
+        facts.dryRunID = 7
+        let run = try await runner.execute(
+            Self.python("""
+                import os, appmodule
+                for name in ["DB_PASSWORD", "APP_NAME", "APP_MODE", "EXTRA", "DATABASE_URL", "JOBRUNNER_DRY_RUN", "JOBRUNNER_DRY_RUN_ID"]:
+                    print(name, "=", os.environ.get(name))
+                """), facts: facts, revision: nil, stopRequested: { true }) { _, _ in }
+        let output = String(decoding: run.stdout, as: UTF8.self)
+        #expect(run.outcome == .succeeded, "\(output)")
+        #expect(output.contains("DB_PASSWORD = None") && output.contains("APP_NAME = None") && output.contains("APP_MODE = None"),
+            "never the production configuration: \(output)")
+        #expect(output.contains("EXTRA = None"), "nor EXECUTE's extra sources")
+        #expect(output.contains("DATABASE_URL = postgres://staging"))
+        #expect(output.contains("JOBRUNNER_DRY_RUN = 1") && output.contains("JOBRUNNER_DRY_RUN_ID = 7"))
+        #expect(run.application?.kubernetes?.job == "jobrunner-dry-run-7")
+        let job = try #require(try await world.standIn.get("/apis/batch/v1/namespaces/scripts/jobs/jobrunner-dry-run-7"))
+        let labels = (job["metadata"] as? [String: Any])?["labels"] as? [String: String]
+        #expect(labels?["jobrunner.dev/dry-run"] == "7" && labels?["jobrunner.dev/pipeline"] == nil)
+    }
 }

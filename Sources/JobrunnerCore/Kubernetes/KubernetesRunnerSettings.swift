@@ -11,6 +11,11 @@ public struct KubernetesRunnerSettings: Sendable, Equatable {
     /// ConfigMaps and Secrets whose keys become the script's environment (besides the
     /// Deployment container's own `env`/`envFrom`).
     public var environmentSources: [KubernetesEnvironmentSource] = []
+    /// Dry runs' ConfigMaps and Secrets: a dry run gets these only — never the Deployment
+    /// container's own `env`/`envFrom` (the production configuration) nor `environmentSources`.
+    public var dryRunEnvironmentSources: [KubernetesEnvironmentSource] = []
+    /// The runner builds dry runs' Jobs (named after the dry run, with the dry-run environment).
+    public var forDryRuns = false
     /// The pod's service account: one without any Role, so a script cannot call the API.
     public var serviceAccount: String = "jobrunner-script"
     /// `requests.cpu=250m,limits.memory=1Gi`-style requests and limits.
@@ -121,6 +126,11 @@ public enum KubernetesNames {
     public static func job(pipeline: PipelineID, attempt: Int) -> String {
         "jobrunner-\(pipeline.rawValue)-\(attempt)"
     }
+
+    /// The Job of a dry run (each dry run runs at most once).
+    public static func dryRunJob(_ id: Int64) -> String { "jobrunner-dry-run-\(id)" }
+
+    public static let dryRunLabel = "jobrunner.dev/dry-run"
 
     public static let pipelineLabel = "jobrunner.dev/pipeline"
     public static let attemptLabel = "jobrunner.dev/attempt"

@@ -123,8 +123,9 @@ public struct ServiceAssembly: Sendable {
             builder: ScriptBuilder(toolchains: toolchains, scratchDirectory: settings.dataDirectory + "/work"),
             scopes: SourceScopePolicy(settings: settings), approvalGate: github.approvalGate, feedback: feedback,
             branch: git)
+        let runner = try scriptRunner(settings, executor: executor, environment: environment)
         var execute = ExecuteStageHandler(
-            store: store, executor: try scriptRunner(settings, executor: executor, environment: environment), flushInterval: overrides.outputFlushInterval ?? .milliseconds(250),
+            store: store, executor: runner, flushInterval: overrides.outputFlushInterval ?? .milliseconds(250),
             metrics: context.metrics,
             deployGate: try deployGate(settings, git: git, clock: clock, overrides: overrides, environment: environment),
             feedback: feedback)
@@ -138,7 +139,8 @@ public struct ServiceAssembly: Sendable {
         if settings.dryRun { cleanup.dryRuns = (store, dryRunPageURL(settings)) }
         handlers[.cleanup] = cleanup
         let dryRunServices = dryRunServices(
-            settings, store: store, github: github, git: git, toolchains: toolchains, executor: executor, environment: environment,
+            settings, store: store, github: github, git: git, toolchains: toolchains, executor: executor, runner: runner,
+            environment: environment,
             clock: clock, context: context, logger: logger)
 
         return ServiceAssembly(
@@ -202,7 +204,8 @@ public struct ServiceAssembly: Sendable {
     /// reports, and the worker that runs their dry runs with the dry-run environment.
     static func dryRunServices(
         _ settings: Settings, store: any PipelineStore, github: GitHubAccess, git: any GitBackend, toolchains: [Toolchain],
-        executor: ScriptExecutor, environment: [String: String], clock: any JobClock, context: ApplicationContext, logger: Logger
+        executor: ScriptExecutor, runner: any ScriptRunner, environment: [String: String], clock: any JobClock,
+        context: ApplicationContext, logger: Logger
     ) -> [any Service] {
         guard settings.dryRun, let api = github.api else { return [] }
         let runsQueued = Beacon()
@@ -222,9 +225,19 @@ public struct ServiceAssembly: Sendable {
         let worker = DryRunWorker(
             store: store, reader: git,
             builder: ScriptBuilder(toolchains: toolchains, scratchDirectory: settings.dataDirectory + "/work"),
-            scopes: SourceScopePolicy(settings: settings), executor: executor.forDryRuns(settings: settings, environment: environment),
+            scopes: SourceScopePolicy(settings: settings), executor: dryRunner(executor: executor, runner: runner, settings: settings, environment: environment),
             clock: clock, owner: node + "-dry-run-worker", runsQueued: runsQueued, changed: context.dryRunsDue, logger: logger)
         return [coordinator, worker]
+    }
+
+    /// Dry runs run where EXECUTE runs — locally, or as Kubernetes Jobs — with the dry-run
+    /// environment only.
+    static func dryRunner(executor: ScriptExecutor, runner: any ScriptRunner, settings: Settings, environment: [String: String])
+        -> any ScriptRunner
+    {
+        let local = executor.forDryRuns(settings: settings, environment: environment)
+        guard let kubernetes = runner as? KubernetesScriptRunner else { return local }
+        return kubernetes.forDryRuns(masker: local.masker)
     }
 
     /// A dry run's dashboard page, for comments and logs (nil without `JOBRUNNER_PUBLIC_URL`).

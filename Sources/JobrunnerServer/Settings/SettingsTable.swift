@@ -273,20 +273,14 @@ public enum SettingsTable {
         case .kubernetesImage:
             kubernetesText(setting, "an image to run scripts in instead of the Deployment's") { $0.kubernetes.image = $1 }
         case .kubernetesEnvironmentFrom:
-            SettingDeclaration(
-                setting, "ConfigMaps and Secrets whose keys scripts get as variables, e.g. configmap:app-config,secret:app-secrets",
-                default: nil
-            ) { input, settings in
-                var sources: [KubernetesEnvironmentSource] = []
-                for item in input.list {
-                    guard let source = KubernetesEnvironmentSource(parsing: item) else {
-                        return "'\(item)' is not configmap:NAME or secret:NAME"
-                    }
-                    sources.append(source)
-                }
-                settings.kubernetes.environmentSources = sources
-                return nil
-            }
+            environmentSources(
+                setting, "ConfigMaps and Secrets whose keys scripts get as variables, e.g. configmap:app-config,secret:app-secrets"
+            ) { $0.kubernetes.environmentSources = $1 }
+        case .kubernetesDryRunEnvironmentFrom:
+            environmentSources(
+                setting,
+                "the only ConfigMaps and Secrets dry runs' Jobs get (not the Deployment's env), e.g. configmap:app-staging"
+            ) { $0.kubernetes.dryRunEnvironmentSources = $1 }
         case .kubernetesServiceAccount:
             kubernetesText(
                 setting, "the service account scripts' pods run as: one without any Role (its token is not mounted either)",
@@ -378,6 +372,21 @@ public enum SettingsTable {
             .choice(setting, \.logLevel, "how much the service logs")
         case .logFormat:
             .choice(setting, \.logFormat, "plain text, or json (one JSON object per line)")
+        }
+    }
+
+    /// `configmap:NAME,secret:NAME` lists.
+    static func environmentSources(
+        _ setting: Setting, _ meaning: String, store: @escaping @Sendable (inout Settings, [KubernetesEnvironmentSource]) -> Void
+    ) -> SettingDeclaration {
+        SettingDeclaration(setting, meaning, default: nil) { input, settings in
+            var sources: [KubernetesEnvironmentSource] = []
+            for item in input.list {
+                guard let source = KubernetesEnvironmentSource(parsing: item) else { return "'\(item)' is not configmap:NAME or secret:NAME" }
+                sources.append(source)
+            }
+            store(&settings, sources)
+            return nil
         }
     }
 

@@ -13,8 +13,9 @@ public struct DryRunWorker: Service {
     public let reader: any ScriptSourceReader
     public let builder: ScriptBuilder
     public let scopes: SourceScopePolicy
-    /// Configured with the dry-run environment (`ScriptExecutor.forDryRuns`).
-    public let executor: ScriptExecutor
+    /// Configured with the dry-run environment (`ScriptExecutor.forDryRuns`, or the Kubernetes
+    /// runner's `forDryRuns`).
+    public let executor: any ScriptRunner
     public let clock: any JobClock
     public let owner: String
     /// Signalled when dry runs were queued.
@@ -31,7 +32,7 @@ public struct DryRunWorker: Service {
 
     public init(
         store: any DryRunLog, reader: any ScriptSourceReader, builder: ScriptBuilder, scopes: SourceScopePolicy,
-        executor: ScriptExecutor, clock: any JobClock = SystemClock(), owner: String, runsQueued: Beacon, changed: Beacon,
+        executor: any ScriptRunner, clock: any JobClock = SystemClock(), owner: String, runsQueued: Beacon, changed: Beacon,
         logger: Logger
     ) {
         self.store = store
@@ -105,7 +106,8 @@ public struct DryRunWorker: Service {
             pipelineID: "", repository: claimed.repository.rawValue, commit: claimed.headCommit, scriptPath: claimed.scriptPath,
             attempt: 1, dryRunID: claimed.id)
         do {
-            let run = try await executor.execute(artifact, facts: facts) { stream, bytes in
+            // Stopped with its worker (shutdown): a dry run is never re-attached.
+            let run = try await executor.execute(artifact, facts: facts, revision: nil, stopRequested: { true }) { stream, bytes in
                 guard stream == .stdout else { return }
                 scanner.withLock { state in
                     for line in state.scanner.feed(bytes) { state.report = ProgressReport.next(state.report, line, at: Date()) }
