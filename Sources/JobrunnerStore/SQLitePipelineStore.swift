@@ -47,10 +47,30 @@ public final class SQLitePipelineStore: PipelineStore {
             throw PipelineStoreError.databaseIsNewer(location: path, unknownMigrations: unknown.sorted())
         }
         do {
-            try migrator.migrate(pool)
+            // Another process (a second `serve`, an admin command) may be opening the same file:
+            // GRDB decides what to apply before its first transaction, so without this lock both
+            // would apply the same migration.
+            try Self.whileHoldingMigrationLock(for: path) { try migrator.migrate(pool) }
         } catch {
             throw PipelineStoreError.unavailable(location: path, reason: "migration failed: \(error)")
         }
+    }
+
+    /// Runs `body` holding an exclusive `flock` on `PATH.migrate-lock`, beside the database.
+    static func whileHoldingMigrationLock(for path: String, _ body: () throws -> Void) throws {
+        let descriptor = open(path + ".migrate-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw PipelineStoreError.unavailable(
+                location: path, reason: "cannot open \(path).migrate-lock: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                throw PipelineStoreError.unavailable(location: path, reason: "cannot lock \(path).migrate-lock: \(String(cString: strerror(errno)))")
+            }
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        try body()
     }
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction — shared with writes arriving at the same

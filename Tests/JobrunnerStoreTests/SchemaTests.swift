@@ -8,6 +8,23 @@ import Testing
 @Suite("SQLite database file")
 struct SchemaTests {
     @Test
+    func processesOpeningTheSameNewFileAtOnceMigrateItOnce() async throws {
+        for round in 0..<3 {
+            let directory = try TemporaryDirectory("concurrent-migration")
+            let path = directory.file("jobrunner-\(round).sqlite")
+            // Separate pools, as separate processes have: each decides for itself what to apply.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 {
+                    group.addTask { _ = try await onDedicatedThread { try SQLitePipelineStore(path: path) } }
+                }
+                try await group.waitForAll()
+            }
+            let store = try SQLitePipelineStore(path: path)
+            #expect(try await store.pipelines(PipelineFilter()).isEmpty)
+        }
+    }
+
+    @Test
     func opensInWALWithFullSynchronousAndKeepsDataAcrossReopen() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("nested/dir/jobrunner.sqlite")
