@@ -26,6 +26,8 @@ extension PostgresPipelineStore {
         if let text = filter.text, !text.isEmpty {
             // ILIKE: SQLite's LIKE ignores ASCII case, and both drivers must answer alike.
             let pattern = placeholder("%" + StoredSQL.escapeLike(text) + "%")
+            // What the trigram index (when pg_trgm is there) can look up; the columns decide.
+            conditions.append("\(StoredTextSearch.postgresDocument) ILIKE \(pattern) ESCAPE '\\'")
             conditions.append(
                 "(p.script_path ILIKE \(pattern) ESCAPE '\\' OR p.pusher ILIKE \(pattern) ESCAPE '\\' OR p.author ILIKE \(pattern) ESCAPE '\\')")
         }

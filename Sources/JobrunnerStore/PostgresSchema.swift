@@ -164,5 +164,6 @@ enum PostgresSchema {
         Migration(identifier: "v16-status-of-pipeline-function", sql: StoredStatus.postgresPipelineFunction, isOneStatement: true),
         Migration(identifier: "v17-status-triggers", sql: StoredStatus.postgresTriggers),
         Migration(identifier: "v18-kubernetes-runs", sql: StoredSQL.kubernetesRunMigration),
+        Migration(identifier: "v19-text-search", sql: StoredTextSearch.postgresMigration, isOneStatement: true),
     ]
 }

@@ -22,25 +22,61 @@ extension SQLitePipelineStore {
             conditions.append("p.script_path = ?")
             arguments += [path]
         }
-        if let text = filter.text, !text.isEmpty {
-            let pattern = "%" + StoredSQL.escapeLike(text) + "%"
-            conditions.append(
-                "(p.script_path LIKE ? ESCAPE '\\' OR p.pusher LIKE ? ESCAPE '\\' OR p.author LIKE ? ESCAPE '\\')")
-            arguments += [pattern, pattern, pattern]
-        }
         if let status = filter.status {
             conditions.append("p.status = ?")
             arguments += [status.rawValue]
         }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = """
-            SELECT \(StoredRecords.pipelineColumns) FROM pipelines p \(whereClause)
-            ORDER BY p.id \(filter.after == nil ? "DESC" : "ASC") LIMIT ?
-            """
-        arguments += [max(1, min(filter.limit, 1000))]
-        let finalArguments = arguments
+        let order = filter.after == nil ? "DESC" : "ASC"
+        let limit = max(1, min(filter.limit, 1000))
+        let select: @Sendable ([String]) -> String = { conditions in
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p \(whereClause) ORDER BY p.id \(order) LIMIT ?"
+        }
+        // The text filter: a substring of the script path, pusher or author.
+        var textFilter: (like: String, likeArguments: StatementArguments, phrase: String?)?
+        if let query = filter.text, !query.isEmpty {
+            let pattern = "%" + StoredSQL.escapeLike(query) + "%"
+            textFilter = (
+                "(p.script_path LIKE ? ESCAPE '\\' OR p.pusher LIKE ? ESCAPE '\\' OR p.author LIKE ? ESCAPE '\\')",
+                [pattern, pattern, pattern],
+                query.count >= StoredTextSearch.shortestIndexed ? StoredTextSearch.sqlitePhrase(query) : nil
+            )
+        }
+        let text = textFilter
+        let baseConditions = conditions
+        let baseArguments = arguments
+        let window = textScanWindow
         return try await pool.read { db in
-            let rows = try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(StoredRecords.pipeline)
+            var rows: [PipelineRecord]
+            if let text {
+                // A common text is found among the newest pipelines at once; only when the newest
+                // `window` do not fill the page is the trigram index asked (it lists every match,
+                // which is cheap for a rare text and costly for a common one).
+                let edge = try Int64.fetchOne(
+                    db,
+                    sql: "SELECT \(order == "DESC" ? "MIN" : "MAX")(id) FROM (SELECT p.id FROM pipelines p \(baseConditions.isEmpty ? "" : "WHERE " + baseConditions.joined(separator: " AND ")) ORDER BY p.id \(order) LIMIT ?)",
+                    arguments: baseArguments + [window])
+                rows = []
+                if let edge {
+                    rows = try Row.fetchAll(
+                        db, sql: select(baseConditions + ["p.id \(order == "DESC" ? ">=" : "<=") ?", text.like]),
+                        arguments: baseArguments + [edge] + text.likeArguments + [limit]
+                    ).map(StoredRecords.pipeline)
+                }
+                if rows.count < limit, edge != nil {
+                    var indexed = baseConditions
+                    var indexedArguments = baseArguments
+                    if let phrase = text.phrase {
+                        indexed.append(StoredTextSearch.sqliteCandidates)
+                        indexedArguments += [phrase]
+                    }
+                    rows = try Row.fetchAll(
+                        db, sql: select(indexed + [text.like]), arguments: indexedArguments + text.likeArguments + [limit]
+                    ).map(StoredRecords.pipeline)
+                }
+            } else {
+                rows = try Row.fetchAll(db, sql: select(baseConditions), arguments: baseArguments + [limit]).map(StoredRecords.pipeline)
+            }
             // Newest first either way: a page after an id is read oldest first, then turned round.
             let pipelines = filter.after == nil ? rows : rows.reversed()
             let stages = try Self.stagesByPipeline(db, pipelines.map(\.id))

@@ -18,6 +18,8 @@ public final class SQLitePipelineStore: PipelineStore {
     let jitter: @Sendable () -> Double
     /// Where the database lives, for error messages.
     public let location: String
+    /// How many of the newest pipelines the text filter scans before it asks the trigram index.
+    let textScanWindow: Int
 
     /// Opens (creating if needed) and migrates the database at `path`.
     /// - Parameters:
@@ -28,8 +30,10 @@ public final class SQLitePipelineStore: PipelineStore {
         clock: any JobClock = SystemClock(),
         retryPolicy: RetryPolicy = RetryPolicy(),
         busyTimeout: Duration = .seconds(10),
+        textScanWindow: Int = 2000,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
     ) throws {
+        self.textScanWindow = max(1, textScanWindow)
         self.location = path
         self.clock = clock
         self.retryPolicy = retryPolicy

@@ -181,6 +181,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v15-kubernetes-runs") { db in
             try db.execute(sql: StoredSQL.kubernetesRunMigration)
         }
+        migrator.registerMigration("v16-text-search") { db in
+            try db.execute(sql: StoredTextSearch.sqliteMigration)
+        }
         return migrator
     }
 }

@@ -51,6 +51,68 @@ struct QueryTests {
         }
     }
 
+    /// The text filter goes through a trigram index (FTS5, pg_trgm) for texts of three characters
+    /// or more: what it finds must be exactly what a substring match of the columns finds —
+    /// whatever the text holds (quotes, FTS syntax, LIKE wildcards, case, non-ASCII).
+    @Test(arguments: StoreDriver.all)
+    func theIndexedTextFilterFindsExactlyTheSubstringMatches(driver: StoreDriver) async throws {
+        let harness = try await driver.open(RetryPolicy(), 0)
+        let store = harness.store
+        let paths = [
+            "jobs/backfill-\"quoted\".ts", "jobs/NEAR AND OR-*.sh", "jobs/Ünïcode-migration.py", "jobs/fix_users.ts", "jobs/a.sh",
+            "jobs/backfill-invoices.ts",
+        ]
+        var ids: [PipelineID] = []
+        for (index, path) in paths.enumerated() {
+            ids.append(
+                try await store.recordDelivery(
+                    Fixtures.delivery("t\(index)"), pipelines: [Fixtures.pipeline(path, pusher: index == 4 ? "Margaret" : "octocat")]
+                ).pipelines[0].id)
+        }
+        // SQLite scans the newest pipelines first and asks its index only when they do not fill the
+        // page: a window of one makes every query below go through the index.
+        let indexed: any PipelineStore =
+            if let sqlite = store as? SQLitePipelineStore { try SQLitePipelineStore(path: sqlite.location, textScanWindow: 1) }
+            else { store }
+        func found(_ text: String) async throws -> [PipelineID] {
+            let scanned = try await store.pipelines(PipelineFilter(text: text)).map(\.pipeline.id).sorted()
+            let viaIndex = try await indexed.pipelines(PipelineFilter(text: text)).map(\.pipeline.id).sorted()
+            #expect(scanned == viaIndex, "\(text): the scan and the index agree")
+            return viaIndex
+        }
+        #expect(try await found("backfill") == [ids[0], ids[5]])
+        #expect(try await found("BACKFILL-INV") == [ids[5]], "ASCII case is ignored")
+        #expect(try await found("\"quoted\"") == [ids[0]], "quotes are text, not FTS syntax")
+        #expect(try await found("NEAR AND OR-*") == [ids[1]], "operators are text")
+        #expect(try await found("Ünïcode") == [ids[2]])
+        #expect(try await found("fix_u") == [ids[3]], "_ is literal")
+        #expect(try await found("fixxu").isEmpty)
+        #expect(try await found("garet") == [ids[4]], "the pusher")
+        #expect(try await found("ice") == ids, "the author (alice) of all")
+        #expect(try await found("a.") == [ids[4]], "shorter than a trigram: scanned")
+        #expect(try await found("ill-in") == [ids[5]])
+        // Indexed in the background (SQLite): the same answers once the rows are in the index,
+        // also after one is deleted (retention) and while newer ones are not indexed yet.
+        if let sqlite = store as? SQLitePipelineStore {
+            #expect(try await sqlite.indexPipelineText(limit: 4) == 4)
+            #expect(try await sqlite.indexPipelineText(limit: 100) == 2)
+            #expect(try await sqlite.indexPipelineText(limit: 100) == 0)
+            #expect(try await found("backfill") == [ids[0], ids[5]])
+            #expect(try await found("\"quoted\"") == [ids[0]])
+            #expect(try await found("garet") == [ids[4]])
+            #expect(try await found("fixxu").isEmpty)
+            let newer = try await store.recordDelivery(Fixtures.delivery("t-new"), pipelines: [Fixtures.pipeline("jobs/backfill-late.ts")])
+                .pipelines[0].id
+            #expect(try await found("backfill") == [ids[0], ids[5], newer], "not indexed yet, still found")
+            let gone = ids[5].rawValue
+            try await harness.execute("DELETE FROM stages WHERE pipeline_id = \(gone); DELETE FROM delivery_pipelines WHERE pipeline_id = \(gone); DELETE FROM pipelines WHERE id = \(gone)")
+            #expect(try await found("backfill") == [ids[0], newer])
+            #expect(try await sqlite.indexPipelineText(limit: 100) == 1)
+            #expect(try await found("backfill") == [ids[0], newer])
+            #expect(try await found("late") == [newer])
+        }
+    }
+
     @Test(arguments: StoreDriver.all)
     func filtersByRepositoryAndTextAndPagesNewestFirst(driver: StoreDriver) async throws {
         let harness = try await driver.open(RetryPolicy(), 0)

@@ -177,6 +177,9 @@ public struct ServiceAssembly: Sendable {
         if let retention = settings.retention {
             services.append(RetentionService(store: store, retention: retention, clock: context.clock, logger: logger))
         }
+        if let sqlite = store as? SQLitePipelineStore {
+            services.append(SQLiteTextIndexer(store: sqlite, logger: logger))
+        }
         if runsWorkers {
             services.append(workerPool())
             if !feedback.channels.isEmpty { services.append(feedbackDeliverer()) }

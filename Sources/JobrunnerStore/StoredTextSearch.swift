@@ -1,0 +1,76 @@
+import Foundation
+
+/// The text filter (`q`: a substring of the script path, pusher or author) over a long history:
+/// a trigram index narrows the pipelines to those that can contain the text, and the same
+/// `LIKE`/`ILIKE` conditions as without it decide — so both drivers, with or without the index,
+/// answer alike. Texts shorter than a trigram are scanned.
+enum StoredTextSearch {
+    /// The shortest text the trigram indexes can look up.
+    static let shortestIndexed = 3
+
+    /// SQLite: an FTS5 table with the trigram tokenizer over the three columns, its content read
+    /// from `pipelines`. It is filled in the background (`SQLiteTextIndexer`), not in the
+    /// transaction that records a pipeline: an FTS5 insert writes a segment of its own, which
+    /// nearly tripled the cost of an intake commit. `pipelines_text_state.indexed_through` is the
+    /// newest pipeline indexed; newer ones are scanned. Deletions (retention) of indexed rows
+    /// are applied at once by trigger.
+    static let sqliteMigration = """
+        CREATE VIRTUAL TABLE pipelines_text USING fts5(
+            script_path, pusher, author, content = 'pipelines', content_rowid = 'id', tokenize = 'trigram');
+        CREATE TABLE pipelines_text_state (indexed_through INTEGER NOT NULL);
+        INSERT INTO pipelines_text_state (indexed_through) VALUES (0);
+        CREATE TRIGGER pipelines_text_delete AFTER DELETE ON pipelines
+        WHEN OLD.id <= (SELECT indexed_through FROM pipelines_text_state) BEGIN
+            INSERT INTO pipelines_text (pipelines_text, rowid, script_path, pusher, author)
+            VALUES ('delete', OLD.id, OLD.script_path, OLD.pusher, OLD.author);
+        END;
+        CREATE TRIGGER pipelines_text_update AFTER UPDATE OF script_path, pusher, author ON pipelines
+        WHEN OLD.id <= (SELECT indexed_through FROM pipelines_text_state) BEGIN
+            INSERT INTO pipelines_text (pipelines_text, rowid, script_path, pusher, author)
+            VALUES ('delete', OLD.id, OLD.script_path, OLD.pusher, OLD.author);
+            INSERT INTO pipelines_text (rowid, script_path, pusher, author) VALUES (NEW.id, NEW.script_path, NEW.pusher, NEW.author);
+        END;
+        """
+
+    /// Indexes the pipelines after `indexed_through` (the first `?`) up to the second `?`.
+    /// (`MAX(rowid)` of an external-content table reads the content, not the index: the position
+    /// is kept in `pipelines_text_state`.)
+    static let sqliteIndexBatch = """
+        INSERT INTO pipelines_text (rowid, script_path, pusher, author)
+        SELECT id, script_path, pusher, author FROM pipelines WHERE id > ? AND id <= ?
+        """
+
+    /// The condition a pipeline that can contain the phrase `?` meets: indexed and matching, or
+    /// not indexed yet (then the LIKE conditions alone decide).
+    /// One list, so SQLite looks the candidates up by id instead of testing every pipeline.
+    static let sqliteCandidates = """
+        p.id IN (SELECT rowid FROM pipelines_text WHERE pipelines_text MATCH ?
+                 UNION ALL SELECT id FROM pipelines WHERE id > (SELECT indexed_through FROM pipelines_text_state))
+        """
+
+    /// An FTS5 phrase matching `text` as a substring (the trigram tokenizer's phrases do).
+    static func sqlitePhrase(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// The three columns as one text, for PostgreSQL's trigram index: a column that contains the
+    /// text makes this contain it.
+    static let postgresDocument = "(p.script_path || ' ' || COALESCE(p.pusher, '') || ' ' || COALESCE(p.author, ''))"
+
+    /// PostgreSQL: `pg_trgm` and a GIN index over the three columns. Where the extension cannot be
+    /// created (not installed, no permission), the filter scans as before; nothing fails.
+    static let postgresMigration = """
+        DO $$
+        BEGIN
+            BEGIN
+                CREATE EXTENSION IF NOT EXISTS pg_trgm;
+            EXCEPTION WHEN OTHERS THEN
+                RAISE NOTICE 'pg_trgm is not available (%): the text filter scans', SQLERRM;
+                RETURN;
+            END;
+            EXECUTE 'CREATE INDEX IF NOT EXISTS pipelines_text_trigrams ON pipelines USING gin ('
+                || '(script_path || '' '' || COALESCE(pusher, '''') || '' '' || COALESCE(author, '''')) gin_trgm_ops)';
+        END
+        $$
+        """
+}
