@@ -117,7 +117,7 @@ extension SQLitePipelineStore {
         try await pool.read { db in
             var statistics = QueueStatistics()
             for row in try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT status, COUNT(*) AS n FROM pipelines GROUP BY status"))
+                db.cachedStatement(sql: "SELECT status, n FROM pipeline_status_counts WHERE n > 0"))
             {
                 if let status = PipelineStatus(rawValue: row["status"]) { statistics.pipelinesByStatus[status] = row["n"] }
             }

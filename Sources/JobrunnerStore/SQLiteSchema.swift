@@ -184,6 +184,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v16-text-search") { db in
             try db.execute(sql: StoredTextSearch.sqliteMigration)
         }
+        migrator.registerMigration("v17-status-counts") { db in
+            try db.execute(sql: StoredStatusCounts.sqliteMigration)
+        }
         return migrator
     }
 }

@@ -103,7 +103,8 @@ def fill_sqlite(path, count, live):
     connection.execute("PRAGMA busy_timeout = 60000")
     connection.execute("BEGIN IMMEDIATE")
     triggers = connection.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND (name LIKE '%status%' OR name LIKE 'pipelines_text_%')"
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        " AND (name LIKE '%status%' OR name LIKE 'pipelines_text_%' OR name LIKE 'pipelines_count_%')"
     ).fetchall()
     recompute = recompute_statement(next(sql for name, sql in triggers if name == "stages_status_insert"))
     for name, _ in triggers:
@@ -116,6 +117,9 @@ def fill_sqlite(path, count, live):
     # The text filter's trigram index, built once from the rows (as the service's indexer would).
     connection.execute("INSERT INTO pipelines_text (pipelines_text) VALUES ('rebuild')")
     connection.execute("UPDATE pipelines_text_state SET indexed_through = (SELECT MAX(id) FROM pipelines)")
+    # The status counts, as the count triggers (off during the fill) would have kept them.
+    connection.execute("DELETE FROM pipeline_status_counts")
+    connection.execute("INSERT INTO pipeline_status_counts (status, n) SELECT status, COUNT(*) FROM pipelines GROUP BY status")
     connection.execute("COMMIT")
     connection.execute("ANALYZE")
     connection.close()
