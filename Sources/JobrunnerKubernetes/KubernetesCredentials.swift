@@ -154,8 +154,6 @@ struct Kubeconfig: Decodable {
         var name: String
         var cluster: Value?
         var context: Value?
-
-        var value: Value? { cluster ?? context }
     }
 
     struct NamedUser: Decodable {

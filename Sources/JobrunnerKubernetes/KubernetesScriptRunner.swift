@@ -183,7 +183,6 @@ public struct KubernetesScriptRunner: ScriptRunner {
         }
         let rests = capture.finish()
         if !rests.stdout.isEmpty { await onOutput(.stdout, rests.stdout) }
-        let output = capture.captured
         let termination = ending.termination
         let outcome: ExecutionOutcome = ending.cancelled ? .cancelled : termination.outcome
         var facts = ApplicationFacts(directory: directory ?? "(the image's working directory)", revision: revision)
@@ -191,9 +190,7 @@ public struct KubernetesScriptRunner: ScriptRunner {
             namespace: namespace, job: job, image: image, reason: termination.reason, message: termination.message.map(masker.mask))
         return ScriptRun(
             outcome: outcome, exitCode: termination.exitCode, signal: termination.signal, timedOut: outcome == .timedOut,
-            timeout: timeout, stdout: output.stdout.bytes, stderr: output.stderr.bytes, stdoutBytes: output.stdout.totalBytes,
-            stderrBytes: output.stderr.totalBytes, stdoutTruncated: output.stdout.isTruncated,
-            stderrTruncated: output.stderr.isTruncated, startedAt: ending.startedAt ?? followed,
+            timeout: timeout, output: capture.captured, startedAt: ending.startedAt ?? followed,
             finishedAt: ending.finishedAt ?? Date(), application: facts)
     }
 
@@ -247,7 +244,7 @@ public struct KubernetesScriptRunner: ScriptRunner {
             let startedAt = Self.date(status?["state"]?["running"]?["startedAt"]?.string ?? status?["state"]?["terminated"]?["startedAt"]?.string)
             if let failed = Self.condition(jobObject, "Failed"), failed["reason"]?.string == KubernetesTermination.deadlineExceeded {
                 // Kubernetes deletes the pod at the deadline; what of its log is still there is kept.
-                if let pod { received = try await drain(pod, skip: received, until: Date() + 5, output) }
+                if let pod { received = try await stream(pod, skip: received, until: Date() + 5, output) }
                 return Ending(
                     termination: KubernetesTermination(
                         exitCode: status?["state"]?["terminated"]?["exitCode"]?.number.map { Int32($0) },
@@ -255,7 +252,7 @@ public struct KubernetesScriptRunner: ScriptRunner {
                     startedAt: startedAt, finishedAt: Self.date(failed["lastTransitionTime"]?.string))
             }
             if let terminated = status?["state"]?["terminated"], let pod {
-                received = try await drain(pod, skip: received, until: Date() + 10, output)
+                received = try await stream(pod, skip: received, until: Date() + 10, output)
                 return Ending(
                     termination: KubernetesTermination(
                         exitCode: terminated["exitCode"]?.number.map { Int32($0) }, reason: terminated["reason"]?.string,
@@ -264,7 +261,7 @@ public struct KubernetesScriptRunner: ScriptRunner {
             }
             if let pod, pod["status"]?["phase"]?.string == "Failed" {
                 // Evicted (node pressure) or killed without a container status.
-                received = (try? await drain(pod, skip: received, until: Date() + 5, output)) ?? received
+                received = (try? await stream(pod, skip: received, until: Date() + 5, output)) ?? received
                 return Ending(
                     termination: KubernetesTermination(
                         exitCode: nil, reason: pod["status"]?["reason"]?.string ?? "Failed", message: pod["status"]?["message"]?.string),
@@ -339,13 +336,6 @@ public struct KubernetesScriptRunner: ScriptRunner {
         // A stream that ended at once (container starting) must not spin.
         if seen.value == skip { try await Task.sleep(for: pollInterval) }
         return seen.value
-    }
-
-    /// The rest of an ended container's log.
-    private func drain(_ pod: JSONValue, skip: Int, until: Date, _ output: @escaping @Sendable ([UInt8]) async -> Void) async throws
-        -> Int
-    {
-        try await stream(pod, skip: skip, until: until, output)
     }
 
     /// Retries what fails because the API server cannot be reached, for `outageTolerance`.

@@ -50,8 +50,11 @@ public struct ExecuteStageHandler: StageHandler {
         let facts = RunFacts(
             pipelineID: String(stage.pipeline.id.rawValue), repository: source.repository.rawValue, commit: source.commit,
             scriptPath: source.scriptPath, attempt: stage.lease.attempt)
-        // This attempt's run was started by a worker that let go of it (it outlives workers).
-        if let earlier = try await store.executions(for: stage.pipeline.id).last(where: { $0.attempt == stage.lease.attempt }) {
+        // This attempt's run was started by a worker that let go of it. Only a runner whose runs
+        // outlive their worker hands an attempt back after starting it: no other needs the look.
+        if executor.outlivesWorker,
+            let earlier = try await store.executions(for: stage.pipeline.id).last(where: { $0.attempt == stage.lease.attempt })
+        {
             guard earlier.outcome == .running else {
                 // It ended and was recorded; only completing the stage was lost.
                 return StageSuccess(summary: "\(earlier.outcome.rawValue) (recorded before its worker stopped)")

@@ -52,22 +52,22 @@ public struct ScriptRun: Sendable, Equatable {
     /// The application it ran in, when there was one.
     public var application: ApplicationFacts?
 
+    /// A run from what its output capture kept (`MaskedRunOutput.captured`).
     public init(
-        outcome: ExecutionOutcome, exitCode: Int32?, signal: Int32?, timedOut: Bool, timeout: Duration, stdout: [UInt8],
-        stderr: [UInt8], stdoutBytes: Int, stderrBytes: Int, stdoutTruncated: Bool, stderrTruncated: Bool, startedAt: Date,
-        finishedAt: Date, application: ApplicationFacts?
+        outcome: ExecutionOutcome, exitCode: Int32?, signal: Int32?, timedOut: Bool, timeout: Duration,
+        output: (stdout: OutputCapture, stderr: OutputCapture), startedAt: Date, finishedAt: Date, application: ApplicationFacts?
     ) {
         self.outcome = outcome
         self.exitCode = exitCode
         self.signal = signal
         self.timedOut = timedOut
         self.timeout = timeout
-        self.stdout = stdout
-        self.stderr = stderr
-        self.stdoutBytes = stdoutBytes
-        self.stderrBytes = stderrBytes
-        self.stdoutTruncated = stdoutTruncated
-        self.stderrTruncated = stderrTruncated
+        stdout = output.stdout.bytes
+        stderr = output.stderr.bytes
+        stdoutBytes = output.stdout.totalBytes
+        stderrBytes = output.stderr.totalBytes
+        stdoutTruncated = output.stdout.isTruncated
+        stderrTruncated = output.stderr.isTruncated
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.application = application
@@ -287,7 +287,6 @@ public struct ScriptExecutor: Sendable {
         let rests = capture.finish()
         if !rests.stdout.isEmpty { await onOutput(.stdout, rests.stdout) }
         if !rests.stderr.isEmpty { await onOutput(.stderr, rests.stderr) }
-        let output = capture.captured
 
         let outcome: ExecutionOutcome =
             if result.cancelled { .cancelled }
@@ -295,11 +294,9 @@ public struct ScriptExecutor: Sendable {
             else if let code = result.exitCode { code == 0 ? .succeeded : .failed }
             else { .killed }
         return ScriptRun(
-            outcome: outcome, exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut,
-            timeout: timeout, stdout: output.stdout.bytes, stderr: output.stderr.bytes,
-            stdoutBytes: output.stdout.totalBytes, stderrBytes: output.stderr.totalBytes,
-            stdoutTruncated: output.stdout.isTruncated, stderrTruncated: output.stderr.isTruncated,
-            startedAt: result.startedAt, finishedAt: result.finishedAt, application: applicationFacts(revision: revision))
+            outcome: outcome, exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut, timeout: timeout,
+            output: capture.captured, startedAt: result.startedAt, finishedAt: result.finishedAt,
+            application: applicationFacts(revision: revision))
     }
 }
 

@@ -444,12 +444,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return None
         return (group, resource, ns, name, sub, query)
 
-    def do_GET(self):
+    def authorized_route(self):
+        """The request's route, or None once it was answered (401 without the token, 404 unknown)."""
         if not self.authorized():
-            return
+            return None
         route = self.route()
         if route is None:
-            return self.fail(404, "NotFound", f"the server could not find the requested resource {self.path}")
+            self.fail(404, "NotFound", f"the server could not find the requested resource {self.path}")
+        return route
+
+    def do_GET(self):
+        route = self.authorized_route()
+        if route is None:
+            return
         if route[0] == "standin":
             with LOCK:
                 if route[1] == ["runs"]:
@@ -549,11 +556,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     def do_POST(self):
-        if not self.authorized():
-            return
-        route = self.route()
+        route = self.authorized_route()
         if route is None:
-            return self.fail(404, "NotFound", f"the server could not find the requested resource {self.path}")
+            return
         if route[0] == "standin":
             if len(route[1]) == 3 and route[1][0] == "evict":
                 return self.evict(route[1][1], route[1][2])
@@ -605,10 +610,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.send_json(201, {"kind": "Status", "status": "Success"})
 
     def do_DELETE(self):
-        if not self.authorized():
+        route = self.authorized_route()
+        if route is None:
             return
-        route = self.route()
-        if route is None or route[0] == "standin" or route[3] is None:
+        if route[0] == "standin" or route[3] is None:
             return self.fail(404, "NotFound", f"the server could not find the requested resource {self.path}")
         group, resource, ns, name, sub, query = route
         options = self.body() or {}

@@ -254,16 +254,14 @@ public struct ServiceAssembly: Sendable {
         _ settings: Settings, git: any GitBackend, clock: any JobClock, overrides: Overrides, environment: [String: String]
     ) throws -> DeployGate? {
         guard let location = settings.appRevision else { return nil }
-        let source: any DeployedRevisionSource =
-            switch location {
-            case .file(let path): FileRevisionSource(path: path)
-            case .url(let url): HTTPRevisionSource(url: url)
-            case .kubernetesDeployment(let name):
-                try {
-                    let cluster = try kubernetesAPI(settings, environment: environment, purpose: "JOBRUNNER_APP_REVISION=\(location)")
-                    return KubernetesDeploymentRevision(api: cluster.api, namespace: cluster.namespace, deployment: name)
-                }()
-            }
+        let source: any DeployedRevisionSource
+        switch location {
+        case .file(let path): source = FileRevisionSource(path: path)
+        case .url(let url): source = HTTPRevisionSource(url: url)
+        case .kubernetesDeployment(let name):
+            let cluster = try kubernetesAPI(settings, environment: environment, purpose: "JOBRUNNER_APP_REVISION=\(location)")
+            source = KubernetesDeploymentRevision(api: cluster.api, namespace: cluster.namespace, deployment: name)
+        }
         return DeployGate(
             source: source, ancestry: git, location: location.description, maxWait: settings.deployWait, clock: clock)
     }

@@ -261,17 +261,22 @@ public enum SettingsTable {
                 setting, \.runner,
                 "where EXECUTE runs scripts: local (a sandboxed child process) or kubernetes (a Job in the application's image, docs/kubernetes.md)")
         case .kubernetesNamespace:
-            kubernetesText(
-                setting, "the namespace scripts' Jobs run in", default: "the namespace Jobrunner runs in (in-cluster) or the kubeconfig context's",
-                check: { KubernetesNames.isValidName($0) ? nil : "'\($0)' is not a namespace name" }
-            ) { $0.kubernetes.namespace = $1 }
+            .optionalText(
+                setting, \.kubernetes.namespace, "the namespace scripts' Jobs run in",
+                default: "the namespace Jobrunner runs in (in-cluster) or the kubeconfig context's",
+                check: { KubernetesNames.isValidName($0) ? nil : "'\($0)' is not a namespace name" })
         case .kubernetesDeployment:
-            kubernetesText(
+            SettingDeclaration(
                 setting, "the application's Deployment, NAME or NAME/CONTAINER: scripts run in its container's image, env and envFrom",
-                check: { KubernetesContainerReference(parsing: $0) == nil ? "'\($0)' is not NAME or NAME/CONTAINER" : nil }
-            ) { $0.kubernetes.deployment = KubernetesContainerReference(parsing: $1) }
+                default: nil
+            ) { input, settings in
+                guard let text = input.text else { return nil }
+                guard let reference = KubernetesContainerReference(parsing: text) else { return "'\(text)' is not NAME or NAME/CONTAINER" }
+                settings.kubernetes.deployment = reference
+                return nil
+            }
         case .kubernetesImage:
-            kubernetesText(setting, "an image to run scripts in instead of the Deployment's") { $0.kubernetes.image = $1 }
+            .optionalText(setting, \.kubernetes.image, "an image to run scripts in instead of the Deployment's")
         case .kubernetesEnvironmentFrom:
             environmentSources(
                 setting, "ConfigMaps and Secrets whose keys scripts get as variables, e.g. configmap:app-config,secret:app-secrets"
@@ -282,11 +287,10 @@ public enum SettingsTable {
                 "the only ConfigMaps and Secrets dry runs' Jobs get (not the Deployment's env), e.g. configmap:app-staging"
             ) { $0.kubernetes.dryRunEnvironmentSources = $1 }
         case .kubernetesServiceAccount:
-            kubernetesText(
-                setting, "the service account scripts' pods run as: one without any Role (its token is not mounted either)",
-                default: Settings().kubernetes.serviceAccount,
-                check: { KubernetesNames.isValidName($0) ? nil : "'\($0)' is not a service account name" }
-            ) { $0.kubernetes.serviceAccount = $1 }
+            .text(
+                setting, \.kubernetes.serviceAccount,
+                "the service account scripts' pods run as: one without any Role (its token is not mounted either)",
+                check: { KubernetesNames.isValidName($0) ? nil : "'\($0)' is not a service account name" })
         case .kubernetesResources:
             SettingDeclaration(
                 setting, "the script container's requests and limits, e.g. requests.cpu=250m,requests.memory=256Mi,limits.memory=1Gi",
@@ -300,29 +304,21 @@ public enum SettingsTable {
                 }
             }
         case .kubernetesAppDirectory:
-            kubernetesText(
-                setting, "the application's directory inside the image (the script's working directory, PYTHONPATH, NODE_PATH)",
+            .optionalText(
+                setting, \.kubernetes.appDirectory,
+                "the application's directory inside the image (the script's working directory, PYTHONPATH, NODE_PATH)",
                 default: "the Deployment container's workingDir",
-                check: { $0.hasPrefix("/") ? nil : "'\($0)' is not an absolute path" }
-            ) { $0.kubernetes.appDirectory = $1 }
+                check: { $0.hasPrefix("/") ? nil : "'\($0)' is not an absolute path" })
         case .kubernetesJobTTL:
-            SettingDeclaration(
-                setting, "how long a finished script Job stays in the cluster (to re-attach after a crash, for kubectl logs)",
-                default: DurationParser.format(Settings().kubernetes.jobTTL)
-            ) { input, settings in
-                guard let text = input.text else { return nil }
-                guard let value = input.value(DurationSetting.self)?.duration, value >= .seconds(60) else {
-                    return "'\(text)' is not a duration of at least 1m"
-                }
-                settings.kubernetes.jobTTL = value
-                return nil
-            }
+            .duration(
+                setting, \.kubernetes.jobTTL,
+                "how long a finished script Job stays in the cluster (to re-attach after a crash, for kubectl logs)",
+                minimum: (.seconds(60), "must be at least 1m"))
         case .kubeconfig:
-            kubernetesText(
-                setting, "a kubeconfig file for running outside the cluster (its current context)",
+            .optionalText(
+                setting, \.kubernetes.kubeconfig, "a kubeconfig file for running outside the cluster (its current context)",
                 default: "in-cluster: the pod's service-account token and CA",
-                check: { FileManager.default.isReadableFile(atPath: $0) ? nil : "\($0) cannot be read" }, normalize: absolutePath
-            ) { $0.kubernetes.kubeconfig = $1 }
+                check: { FileManager.default.isReadableFile(atPath: $0) ? nil : "\($0) cannot be read" }, normalize: absolutePath)
         case .repositoryTreeLimit:
             SettingDeclaration(
                 setting, "the most PROCESS reads of a repository tree to build a TypeScript/JavaScript script against it",
@@ -386,20 +382,6 @@ public enum SettingsTable {
                 sources.append(source)
             }
             store(&settings, sources)
-            return nil
-        }
-    }
-
-    /// Optional text stored somewhere in `Settings.kubernetes`.
-    static func kubernetesText(
-        _ setting: Setting, _ meaning: String, default defaultText: String? = nil,
-        check: @escaping @Sendable (String) -> String? = { _ in nil }, normalize: @escaping @Sendable (String) -> String = { $0 },
-        store: @escaping @Sendable (inout Settings, String) -> Void
-    ) -> SettingDeclaration {
-        SettingDeclaration(setting, meaning, default: defaultText) { input, settings in
-            guard let text = input.text else { return nil }
-            if let problem = check(text) { return problem }
-            store(&settings, normalize(text))
             return nil
         }
     }
