@@ -111,10 +111,7 @@ extension PostgresPipelineStore {
         return try await transaction("counting the queue") { db in
             try await db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
             var statistics = QueueStatistics()
-            for row in try await db.rows(
-                "SELECT status, COUNT(*) AS n FROM pipelines GROUP BY status",
-                logger: logger)
-            {
+            for row in try await db.rows(PostgresQuery(unsafeSQL: StoredStatusCounts.postgresRead), logger: logger) {
                 if let status = PipelineStatus(rawValue: try row.string("status")) {
                     statistics.pipelinesByStatus[status] = try row.int("n")
                 }

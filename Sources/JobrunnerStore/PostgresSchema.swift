@@ -165,5 +165,8 @@ enum PostgresSchema {
         Migration(identifier: "v17-status-triggers", sql: StoredStatus.postgresTriggers),
         Migration(identifier: "v18-kubernetes-runs", sql: StoredSQL.kubernetesRunMigration),
         Migration(identifier: "v19-text-search", sql: StoredTextSearch.postgresMigration, isOneStatement: true),
+        Migration(identifier: "v20-status-deltas", sql: StoredStatusCounts.postgresTable),
+        Migration(identifier: "v21-status-count-function", sql: StoredStatusCounts.postgresFunction, isOneStatement: true),
+        Migration(identifier: "v22-status-count-trigger", sql: StoredStatusCounts.postgresTrigger),
     ]
 }

@@ -103,4 +103,43 @@ struct CancelAndStatisticsTests {
             #expect(listed == statistics.pipelinesByStatus[status] ?? 0)
         }
     }
+
+    /// PostgreSQL keeps the counts as appended deltas that a compactor folds; folding while other
+    /// connections take in, claim and cancel pipelines must neither lose nor double a change.
+    @Test(.enabled(if: TestPostgres.url != nil))
+    func foldingTheCountsBesideWritersKeepsThemExact() async throws {
+        let harness = try await StoreDriver.postgres.open(RetryPolicy(), 0)
+        let writer = harness.store
+        let folder = try #require(try await harness.secondHandle() as? PostgresPipelineStore)
+        let done = Locked(false)
+        let writing = Task {
+            defer { done.withLock { $0 = true } }
+            for round in 0..<40 {
+                let ids = try await writer.recordDelivery(
+                    Fixtures.delivery("fold-\(round)"),
+                    pipelines: (0..<3).map { Fixtures.pipeline("jobs/f\(round)-\($0).sh", repository: "acme/r\(round % 5)") }
+                ).pipelines.map(\.id)
+                if let claimed = try await writer.claimNext(owner: "w", kinds: [.process], leaseDuration: .seconds(30)) {
+                    try await writer.complete(claimed.lease, summary: nil)
+                }
+                try await writer.cancel(pipeline: ids[2], operatorName: "alice", reason: nil)
+            }
+        }
+        var folds = 0
+        while !done.value {
+            if try await folder.compactStatusCounts() { folds += 1 }
+        }
+        try await writing.value
+        #expect(folds > 0, "the compactor folded while the writers wrote")
+        let statistics = try await folder.statistics()
+        var listed: [PipelineStatus: Int] = [:]
+        for status in PipelineStatus.allCases {
+            let count = try await writer.pipelines(PipelineFilter(status: status, limit: 1000)).count
+            if count > 0 { listed[status] = count }
+        }
+        #expect(listed.values.reduce(0, +) == 120)
+        #expect(statistics.pipelinesByStatus == listed)
+        try await folder.compactStatusCounts()
+        #expect(try await folder.statistics().pipelinesByStatus == listed, "folding changes no count")
+    }
 }

@@ -132,10 +132,16 @@ def fill_postgres(url, count, live):
     body = subprocess.run(["psql", "-tA", url, "-c", "SELECT prosrc FROM pg_proc WHERE proname = 'jobrunner_refresh_status_of_child'"],
                           capture_output=True, text=True, check=True).stdout
     triggers = [("stages", "stages_status"), ("executions", "executions_status"), ("pipelines", "pipelines_marks_status")]
-    script = "BEGIN;\n" + "".join(f"ALTER TABLE {table} DISABLE TRIGGER {name};\n" for table, name in triggers)
+    script = "BEGIN;\nALTER TABLE pipelines DISABLE TRIGGER pipelines_count;\n"
+    script += "".join(f"ALTER TABLE {table} DISABLE TRIGGER {name};\n" for table, name in triggers)
     script += ";\n".join(s.replace("{output}", "'\\x726f777320666978656420310a'::bytea") for s in statements) + ";\n"
     script += "".join(f"ALTER TABLE {table} ENABLE TRIGGER {name};\n" for table, name in triggers)
-    script += recompute_statement(body) + ";\nCOMMIT;\nANALYZE;\n"
+    script += recompute_statement(body) + ";\n"
+    # The status counts, as the count trigger (off during the fill) would have kept them.
+    script += "DELETE FROM pipeline_status_deltas;\n"
+    script += "INSERT INTO pipeline_status_deltas (status, n) SELECT status, COUNT(*) FROM pipelines GROUP BY status;\n"
+    script += "ALTER TABLE pipelines ENABLE TRIGGER pipelines_count;\n"
+    script += "COMMIT;\nANALYZE;\n"
     done = subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url], input=script, text=True, capture_output=True)
     if done.returncode != 0:
         raise RuntimeError(f"filling {url} failed: {done.stderr}")

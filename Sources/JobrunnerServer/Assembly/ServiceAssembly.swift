@@ -180,6 +180,9 @@ public struct ServiceAssembly: Sendable {
         if let sqlite = store as? SQLitePipelineStore {
             services.append(SQLiteTextIndexer(store: sqlite, logger: logger))
         }
+        if let postgres = store as? PostgresPipelineStore {
+            services.append(PostgresStatusCountCompactor(store: postgres, logger: logger))
+        }
         if runsWorkers {
             services.append(workerPool())
             if !feedback.channels.isEmpty { services.append(feedbackDeliverer()) }
