@@ -6,11 +6,13 @@ public enum LoggingSetup {
     public static func bootstrap(_ settings: Settings) {
         let level = settings.logLevel
         let format = settings.logFormat
+        let output = BufferedLogOutput.standardError
+        BufferedLogOutput.flushAtExit()
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
                 switch format {
-                case .plain: StreamLogHandler.standardError(label: label)
-                case .json: JSONLinesLogHandler(label: label)
+                case .plain: StreamLogHandler(label: label, stream: BufferedLogStream(output: output))
+                case .json: JSONLinesLogHandler(label: label, write: output.write)
                 }
             handler.logLevel = level
             return MaskingLogHandler(inner: handler, secrets: .process)

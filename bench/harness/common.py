@@ -56,6 +56,34 @@ def rss_kib(pid, field="VmRSS"):
     raise RuntimeError(f"no {field} for process {pid}")
 
 
+def memory_breakdown(pid, top=8):
+    """Where `pid`'s resident memory is, in KiB: the kernel's totals (/proc/PID/smaps_rollup —
+    PSS divides each shared page among the processes mapping it) and the mappings holding the most
+    resident memory (/proc/PID/smaps), so a figure can say what is the process's own and what is
+    shared, clean, file-backed code the kernel can drop at any time."""
+    totals = {}
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                totals[parts[0][:-1]] = int(parts[1])
+    mappings = {}
+    current = None
+    with open(f"/proc/{pid}/smaps") as smaps:
+        for line in smaps:
+            parts = line.split()
+            if parts and not parts[0].endswith(":"):
+                # A mapping's header: address range, permissions, offset, device, inode[, path].
+                current = parts[5] if len(parts) > 5 else "[anonymous]"
+            elif current and parts and parts[0] in ("Rss:", "Pss:", "Anonymous:"):
+                entry = mappings.setdefault(current, {"rss_kib": 0, "pss_kib": 0, "anonymous_kib": 0})
+                entry[{"Rss:": "rss_kib", "Pss:": "pss_kib", "Anonymous:": "anonymous_kib"}[parts[0]]] += int(parts[1])
+    largest = sorted(mappings.items(), key=lambda item: -item[1]["rss_kib"])[:top]
+    keys = ("Rss", "Pss", "Pss_Anon", "Pss_File", "Shared_Clean", "Private_Clean", "Private_Dirty", "Anonymous")
+    return {"totals_kib": {key: totals.get(key, 0) for key in keys},
+            "largest_mappings": [{"path": path, **entry} for path, entry in largest]}
+
+
 def run(command, **kwargs):
     """Runs a command to its end; a failure says which command and what it printed."""
     result = subprocess.run(command, capture_output=True, text=True, **kwargs)

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 
-from common import Service, free_port, jobrunner_environment, push_payload, rss_kib, sign
+from common import Service, free_port, jobrunner_environment, memory_breakdown, push_payload, rss_kib, sign
 
 REPOSITORY = "bench/intake"
 SECRET = "bench-intake-secret-0123456789"
@@ -75,6 +75,7 @@ def measure(jobrunner, work, seconds, connections, threads, request_count):
         time.sleep(2)
         idle_kib = rss_kib(service.pid)
         idle_anon_kib = rss_kib(service.pid, "RssAnon")
+        idle_breakdown = memory_breakdown(service.pid)
         sampler = RSSSampler(service.pid)
         sampler.start()
         ours = run_wrk(f"http://127.0.0.1:{port}", "/webhooks/github", requests_file, seconds, connections, threads)
@@ -82,6 +83,7 @@ def measure(jobrunner, work, seconds, connections, threads, request_count):
         sampler.join()
         peak_kib = max(sampler.peak_kib, rss_kib(service.pid, "VmHWM"))
         loaded_anon_kib = rss_kib(service.pid, "RssAnon")
+        loaded_breakdown = memory_breakdown(service.pid)
     finally:
         service.stop()
     # Every answered delivery must be durable, and each must be a new one (no repeats).
@@ -105,6 +107,8 @@ def measure(jobrunner, work, seconds, connections, threads, request_count):
                    {"PATH": os.environ["PATH"]}, os.path.join(work, "intake-webhook.log"),
                    f"http://127.0.0.1:{peer_port}/")
     try:
+        time.sleep(2)
+        peer_idle = memory_breakdown(peer.pid)
         theirs = run_wrk(f"http://127.0.0.1:{peer_port}", "/hooks/jobrunner-bench", requests_file, seconds,
                          connections, threads)
     finally:
@@ -120,5 +124,7 @@ def measure(jobrunner, work, seconds, connections, threads, request_count):
             # memory, the rest is mapped code and data of the binary and its libraries.
             "memory": {"idle_mb": idle_kib * 1024 / 1e6, "loaded_peak_mb": peak_kib * 1024 / 1e6,
                        "idle_anonymous_mb": idle_anon_kib * 1024 / 1e6,
-                       "loaded_anonymous_mb": loaded_anon_kib * 1024 / 1e6},
+                       "loaded_anonymous_mb": loaded_anon_kib * 1024 / 1e6,
+                       "idle_breakdown": idle_breakdown, "loaded_breakdown": loaded_breakdown,
+                       "webhook_idle_breakdown": peer_idle},
             "load": {"tool": "wrk", "seconds": seconds, "connections": connections, "threads": threads}}

@@ -15,7 +15,12 @@ def rows(results):
                       "p99 <= webhook's", ours["p99_ms"] <= theirs["p99_ms"]))
         memory = intake["memory"]
         table.append(("RSS idle MB", f"{memory['idle_mb']:.1f}", f"anonymous {memory['idle_anonymous_mb']:.1f}",
-                      f"{memory['idle_mb']:.1f}", "<= 50", memory["idle_mb"] <= 50))
+                      f"{memory['idle_mb']:.1f}", "<= 40", memory["idle_mb"] <= 40))
+        if "idle_breakdown" in memory:
+            ours_kib, theirs_kib = memory["idle_breakdown"]["totals_kib"], memory["webhook_idle_breakdown"]["totals_kib"]
+            table.append(("PSS idle MB (own anonymous)", f"{ours_kib['Pss'] * 1024 / 1e6:.1f} ({ours_kib['Pss_Anon'] * 1024 / 1e6:.1f})",
+                          f"webhook {theirs_kib['Pss'] * 1024 / 1e6:.1f} ({theirs_kib['Pss_Anon'] * 1024 / 1e6:.1f})",
+                          "—", "(context)", None))
         table.append(("RSS peak under intake load MB", f"{memory['loaded_peak_mb']:.1f}",
                       f"anonymous {memory['loaded_anonymous_mb']:.1f}", f"{memory['loaded_peak_mb']:.1f}", "<= 150",
                       memory["loaded_peak_mb"] <= 150))
@@ -71,7 +76,7 @@ def rows(results):
 
 def render(table):
     header = ("benchmark", "Jobrunner", "reference", "figure", "target", "met")
-    lines = [header] + [(a, b, c, d, e, "yes" if met else "NO") for a, b, c, d, e, met in table]
+    lines = [header] + [(a, b, c, d, e, "—" if met is None else "yes" if met else "NO") for a, b, c, d, e, met in table]
     widths = [max(len(str(line[column])) for line in lines) for column in range(len(header))]
     out = []
     for number, line in enumerate(lines):

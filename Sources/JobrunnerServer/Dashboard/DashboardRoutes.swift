@@ -133,11 +133,13 @@ struct DashboardRoutes: Sendable {
 
     func list(_ request: Request, session: OperatorAuthenticator.Session) async throws -> Response {
         let filter = try DashboardQuery.filter(from: QueryString.parameters(request.uri.query))
+        // The overview answers "what needs me now", so it opens the first page, not a filtered one.
+        let withOverview = filter.status == nil && filter.text == nil && filter.before == nil
+        let (store, orphanScan) = (store, orphanScan)
+        async let overview = withOverview ? QueueOverview.read(store, repository: filter.repository, orphans: orphanScan) : nil
         let (summaries, older, _) = try await PipelineQueries.page(store, filter)
         var values = pages.list(summaries, filter: filter, olderThan: older)
-        // The overview answers "what needs me now", so it opens the first page, not a filtered one.
-        if filter.status == nil && filter.text == nil && filter.before == nil {
-            let overview = try await QueueOverview.read(store, repository: filter.repository, orphans: orphanScan)
+        if let overview = try await overview {
             values["overview"] = pages.overview(overview, now: clock.now())
         }
         values.merge(chrome(session)) { _, new in new }

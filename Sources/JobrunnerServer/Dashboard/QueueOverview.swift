@@ -20,17 +20,25 @@ struct QueueOverview: Sendable {
     static func read(
         _ store: any PipelineLookup, repository: RepositoryName?, orphans: OrphanScriptScan?
     ) async throws -> QueueOverview {
-        func list(_ status: PipelineStatus?) async throws -> [PipelineSummary] {
-            try await store.pipelines(PipelineFilter(repository: repository, status: status, limit: shown))
+        @Sendable func list(_ status: PipelineStatus?, limit: Int = shown) async throws -> [PipelineSummary] {
+            try await store.pipelines(PipelineFilter(repository: repository, status: status, limit: limit))
         }
-        let attention = try await list(.failed) + list(.interrupted)
-        let recentlyFinished = try await store.pipelines(PipelineFilter(repository: repository, limit: 40))
+        // Independent reads, asked at once: the page waits for the slowest, not for their sum.
+        async let failed = list(.failed)
+        async let interrupted = list(.interrupted)
+        async let running = list(.running)
+        async let queued = list(.queued)
+        async let latest = list(nil, limit: 40)
+        async let statistics = store.statistics()
+        async let orphanReport = orphans?.report(maxAge: .seconds(30))
+        let attention = try await failed + interrupted
+        let recentlyFinished = try await latest
             .filter { $0.stage(.execute)?.finishedAt != nil && $0.stage(.execute)?.startedAt != nil }
         return QueueOverview(
-            running: try await list(.running), queued: try await list(.queued),
+            running: try await running, queued: try await queued,
             needingAttention: attention.sorted { $0.pipeline.id > $1.pipeline.id }.prefix(shown).map { $0 },
-            recent: Array(recentlyFinished.prefix(shown)), counts: try await store.statistics().pipelinesByStatus,
-            orphans: await orphans?.report(maxAge: .seconds(30)))
+            recent: Array(recentlyFinished.prefix(shown)), counts: try await statistics.pipelinesByStatus,
+            orphans: await orphanReport)
     }
 
     /// Why a queued pipeline has not started, in words.
