@@ -5,43 +5,62 @@ import PostgresNIO
 
 extension PostgresPipelineStore {
     public func pipelines(_ filter: PipelineFilter) async throws -> [PipelineSummary] {
-        var binds = PostgresBindings()
-        var conditions: [String] = []
-        func placeholder(_ value: some PostgresNonThrowingEncodable) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
+        let order = filter.after == nil ? "DESC" : "ASC"
+        let limit = Int64(max(1, min(filter.limit, 1000)))
+        /// The page's query: the filter's conditions, and the text's in one of three forms.
+        @Sendable func query(text: TextCondition, edge: Int64? = nil, idsOnly: Bool = false, limit: Int64) -> PostgresQuery {
+            var binds = PostgresBindings()
+            var conditions: [String] = []
+            func placeholder(_ value: some PostgresNonThrowingEncodable) -> String {
+                binds.append(value)
+                return "$\(binds.count)"
+            }
+            if let repository = filter.repository { conditions.append("p.repository = \(placeholder(repository.rawValue))") }
+            if let before = filter.before { conditions.append("p.id < \(placeholder(before.rawValue))") }
+            if let after = filter.after { conditions.append("p.id > \(placeholder(after.rawValue))") }
+            if let path = filter.scriptPath { conditions.append("p.script_path = \(placeholder(path))") }
+            if let status = filter.status { conditions.append("p.status = \(placeholder(status.rawValue))") }
+            if let edge { conditions.append("p.id \(order == "DESC" ? ">=" : "<=") \(placeholder(edge))") }
+            if text != .none, let query = filter.text {
+                // ILIKE: SQLite's LIKE ignores ASCII case, and both drivers must answer alike.
+                let pattern = placeholder("%" + StoredSQL.escapeLike(query) + "%")
+                if text == .indexed {
+                    // What the trigram index (when pg_trgm is there) can look up; the columns decide.
+                    conditions.append("\(StoredTextSearch.postgresDocument) ILIKE \(pattern) ESCAPE '\\'")
+                }
+                conditions.append(
+                    "(p.script_path ILIKE \(pattern) ESCAPE '\\' OR p.pusher ILIKE \(pattern) ESCAPE '\\' OR p.author ILIKE \(pattern) ESCAPE '\\')")
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let columns = idsOnly ? "p.id" : StoredRecords.pipelineColumns
+            return PostgresQuery(
+                unsafeSQL: "SELECT \(columns) FROM pipelines p \(whereClause) ORDER BY p.id \(order) LIMIT \(placeholder(limit))",
+                binds: binds)
         }
-        if let repository = filter.repository {
-            conditions.append("p.repository = \(placeholder(repository.rawValue))")
-        }
-        if let before = filter.before {
-            conditions.append("p.id < \(placeholder(before.rawValue))")
-        }
-        if let after = filter.after {
-            conditions.append("p.id > \(placeholder(after.rawValue))")
-        }
-        if let path = filter.scriptPath {
-            conditions.append("p.script_path = \(placeholder(path))")
-        }
-        if let text = filter.text, !text.isEmpty {
-            // ILIKE: SQLite's LIKE ignores ASCII case, and both drivers must answer alike.
-            let pattern = placeholder("%" + StoredSQL.escapeLike(text) + "%")
-            // What the trigram index (when pg_trgm is there) can look up; the columns decide.
-            conditions.append("\(StoredTextSearch.postgresDocument) ILIKE \(pattern) ESCAPE '\\'")
-            conditions.append(
-                "(p.script_path ILIKE \(pattern) ESCAPE '\\' OR p.pusher ILIKE \(pattern) ESCAPE '\\' OR p.author ILIKE \(pattern) ESCAPE '\\')")
-        }
-        if let status = filter.status {
-            conditions.append("p.status = \(placeholder(status.rawValue))")
-        }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let limit = placeholder(Int64(max(1, min(filter.limit, 1000))))
-        let query = PostgresQuery(
-            unsafeSQL: "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p \(whereClause) ORDER BY p.id \(filter.after == nil ? "DESC" : "ASC") LIMIT \(limit)",
-            binds: binds)
+        let hasText = !(filter.text ?? "").isEmpty
+        let window = Int64(textScanWindow)
         let logger = logger
         return try await read("listing pipelines") { db in
-            let rows = try await db.rows(query, logger: logger).map(StoredRecords.pipeline)
+            var rows: [PipelineRecord]
+            if hasText {
+                // A common text is found among the newest pipelines at once; only when the newest
+                // `window` do not fill the page is the trigram index asked.
+                let newest = query(text: .none, idsOnly: true, limit: window)
+                let bounds = try await db.row(
+                    PostgresQuery(
+                        unsafeSQL: "SELECT COUNT(*) AS n, \(order == "DESC" ? "MIN" : "MAX")(id) AS edge FROM (\(newest.sql)) AS w",
+                        binds: newest.binds), logger: logger)
+                rows = []
+                if let edge = try bounds?.optionalInt64("edge") {
+                    rows = try await db.rows(query(text: .scanned, edge: edge, limit: limit), logger: logger)
+                        .map(StoredRecords.pipeline)
+                }
+                if rows.count < limit, try bounds?.int64("n") == window {
+                    rows = try await db.rows(query(text: .indexed, limit: limit), logger: logger).map(StoredRecords.pipeline)
+                }
+            } else {
+                rows = try await db.rows(query(text: .none, limit: limit), logger: logger).map(StoredRecords.pipeline)
+            }
             // Newest first either way: a page after an id is read oldest first, then turned round.
             let pipelines = filter.after == nil ? rows : rows.reversed()
             let stages = try await Self.stagesByPipeline(db, pipelines.map(\.id), logger: logger)
@@ -49,6 +68,10 @@ extension PostgresPipelineStore {
             return pipelines.map { PipelineSummary(pipeline: $0, stages: stages[$0.id] ?? [], script: scripts[$0.id]) }
         }
     }
+
+    /// How a page's query treats the text filter: not at all, by the columns alone (a bounded
+    /// scan), or through the trigram index as well.
+    private enum TextCondition { case none, scanned, indexed }
 
     public func pipeline(_ id: PipelineID) async throws -> PipelineDetail? {
         let logger = logger

@@ -30,6 +30,10 @@ public final class PostgresPipelineStore: PipelineStore, Service {
     let operationTimeout: Duration
     /// Where the database lives, without its password, for error messages.
     public let location: String
+    /// How many of the newest pipelines (of the other filters) the text filter scans before it
+    /// asks the trigram index, as on SQLite: a common text fills its page among them, while the
+    /// index reads the whole posting list of every common trigram of the text.
+    let textScanWindow: Int
 
     /// The NOTIFY channel that tells workers on every node that a stage became runnable.
     static let workChannel = "jobrunner_work"
@@ -53,6 +57,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         connectTimeout: Duration = .seconds(10),
         operationTimeout: Duration = .seconds(30),
+        textScanWindow: Int = 2000,
         logger: Logger = Logger(label: "jobrunner.postgres")
     ) async throws -> PostgresPipelineStore {
         let parsed: PostgresConnectionURL
@@ -65,7 +70,8 @@ public final class PostgresPipelineStore: PipelineStore, Service {
         configuration.options.connectTimeout = min(configuration.options.connectTimeout, connectTimeout)
         let store = PostgresPipelineStore(
             client: PostgresClient(configuration: configuration, backgroundLogger: logger), location: parsed.redacted,
-            clock: clock, retryPolicy: retryPolicy, jitter: jitter, logger: logger, operationTimeout: operationTimeout)
+            clock: clock, retryPolicy: retryPolicy, jitter: jitter, logger: logger, operationTimeout: operationTimeout,
+            textScanWindow: textScanWindow)
         do {
             try await store.withTimeout(connectTimeout, doing: "connecting") {
                 try await store.client.withConnection { connection in
@@ -83,7 +89,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
 
     private init(
         client: PostgresClient, location: String, clock: any JobClock, retryPolicy: RetryPolicy,
-        jitter: @escaping @Sendable () -> Double, logger: Logger, operationTimeout: Duration
+        jitter: @escaping @Sendable () -> Double, logger: Logger, operationTimeout: Duration, textScanWindow: Int
     ) {
         self.client = client
         self.runTask = Task { await client.run() }
@@ -93,6 +99,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
         self.jitter = jitter
         self.logger = logger
         self.operationTimeout = operationTimeout
+        self.textScanWindow = max(1, textScanWindow)
     }
 
     deinit { runTask.cancel() }

@@ -69,11 +69,9 @@ struct QueryTests {
                     Fixtures.delivery("t\(index)"), pipelines: [Fixtures.pipeline(path, pusher: index == 4 ? "Margaret" : "octocat")]
                 ).pipelines[0].id)
         }
-        // SQLite scans the newest pipelines first and asks its index only when they do not fill the
-        // page: a window of one makes every query below go through the index.
-        let indexed: any PipelineStore =
-            if let sqlite = store as? SQLitePipelineStore { try SQLitePipelineStore(path: sqlite.location, textScanWindow: 1) }
-            else { store }
+        // Both drivers scan the newest pipelines first and ask their index only when those do not
+        // fill the page: a window of one makes every query below go through the index.
+        let indexed = try await harness.handle(textScanWindow: 1)
         func found(_ text: String) async throws -> [PipelineID] {
             let scanned = try await store.pipelines(PipelineFilter(text: text)).map(\.pipeline.id).sorted()
             let viaIndex = try await indexed.pipelines(PipelineFilter(text: text)).map(\.pipeline.id).sorted()

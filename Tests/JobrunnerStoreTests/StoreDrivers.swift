@@ -11,6 +11,7 @@ final class StoreHarness: Sendable {
     let clock: ManualClock
     let policy: RetryPolicy
     private let reopenHandle: @Sendable () async throws -> any PipelineStore
+    private let reopenScanning: @Sendable (Int) async throws -> any PipelineStore
     /// Runs SQL on the database directly — what a DBA would do, to set up states for a rule test.
     let execute: @Sendable (String) async throws -> Void
     private let keepAlive: (any Sendable)?
@@ -18,6 +19,7 @@ final class StoreHarness: Sendable {
     init(
         store: any PipelineStore, clock: ManualClock, policy: RetryPolicy,
         reopen: @escaping @Sendable () async throws -> any PipelineStore,
+        reopenScanning: @escaping @Sendable (Int) async throws -> any PipelineStore,
         execute: @escaping @Sendable (String) async throws -> Void, keepAlive: (any Sendable)?
     ) {
         self.execute = execute
@@ -25,11 +27,16 @@ final class StoreHarness: Sendable {
         self.clock = clock
         self.policy = policy
         self.reopenHandle = reopen
+        self.reopenScanning = reopenScanning
         self.keepAlive = keepAlive
     }
 
     /// Another independent handle on the same database — what a second process would have.
     func secondHandle() async throws -> any PipelineStore { try await reopenHandle() }
+
+    /// Another handle whose text filter scans only the newest `window` pipelines before it asks
+    /// the trigram index (a window of one sends every text query through the index).
+    func handle(textScanWindow window: Int) async throws -> any PipelineStore { try await reopenScanning(window) }
 }
 
 /// The drivers the conformance suite runs against. A new driver adds itself to `all`.
@@ -50,7 +57,10 @@ struct StoreDriver: Sendable, CustomTestStringConvertible {
             try DatabaseQueue(path: path).write { db in try db.execute(sql: sql) }
         }
         return StoreHarness(
-            store: try open(), clock: clock, policy: policy, reopen: open, execute: execute, keepAlive: directory)
+            store: try open(), clock: clock, policy: policy, reopen: open,
+            reopenScanning: { window in
+                try SQLitePipelineStore(path: path, clock: clock, retryPolicy: policy, textScanWindow: window, jitter: { jitter })
+            }, execute: execute, keepAlive: directory)
     }
 
     /// A fresh database on the PostgreSQL server the test command started.
@@ -62,6 +72,10 @@ struct StoreDriver: Sendable, CustomTestStringConvertible {
         }
         return StoreHarness(
             store: try await open(), clock: clock, policy: policy, reopen: open,
+            reopenScanning: { window in
+                try await PostgresPipelineStore.connect(
+                    url: url, clock: clock, retryPolicy: policy, jitter: { jitter }, textScanWindow: window)
+            },
             // One statement on the wire: a DO block runs several.
             execute: { sql in try await TestPostgres.execute(url, "DO $jr$ BEGIN \(sql); END $jr$") }, keepAlive: nil)
     }
