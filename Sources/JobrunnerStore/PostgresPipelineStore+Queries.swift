@@ -26,7 +26,9 @@ extension PostgresPipelineStore {
                 let pattern = placeholder("%" + StoredSQL.escapeLike(query) + "%")
                 if text == .indexed {
                     // What the trigram index (when pg_trgm is there) can look up; the columns decide.
-                    conditions.append("\(StoredTextSearch.postgresDocument) ILIKE \(pattern) ESCAPE '\\'")
+                    for part in StoredTextSearch.postgresPatterns(query) {
+                        conditions.append("\(StoredTextSearch.postgresDocument) ILIKE \(placeholder(part)) ESCAPE '\\'")
+                    }
                 }
                 conditions.append(
                     "(p.script_path ILIKE \(pattern) ESCAPE '\\' OR p.pusher ILIKE \(pattern) ESCAPE '\\' OR p.author ILIKE \(pattern) ESCAPE '\\')")

@@ -57,6 +57,29 @@ enum StoredTextSearch {
     /// text makes this contain it.
     static let postgresDocument = "(p.script_path || ' ' || COALESCE(p.pusher, '') || ' ' || COALESCE(p.author, ''))"
 
+    /// PostgreSQL: what to ask the trigram index for `text`, as `ILIKE` patterns over
+    /// `postgresDocument` — each three-letter run of letters and digits on its own. Any part of
+    /// a match is itself matched, so together they find every pipeline the whole text finds (and
+    /// some more, which the columns' own conditions then drop). Separate conditions, not one
+    /// pattern: GIN reads a rare trigram's short list and skips through a common one's, while
+    /// for one pattern it read every common trigram's whole list (`script-999953` at 1M
+    /// pipelines: 78 ms and 2,800 pages as one, 22 ms and 1,100 pages apart, 0.2 ms when a
+    /// trigram is absent). A text without such a run is asked for whole.
+    static func postgresPatterns(_ text: String) -> [String] {
+        let characters = Array(text)
+        var patterns: [String] = []
+        var start = 0
+        while start + 3 <= characters.count && patterns.count < 12 {
+            let run = characters[start..<start + 3]
+            if run.allSatisfy({ $0.isLetter || $0.isNumber }) {
+                let pattern = "%" + StoredSQL.escapeLike(String(run)) + "%"
+                if !patterns.contains(pattern) { patterns.append(pattern) }
+            }
+            start += 1
+        }
+        return patterns.isEmpty ? ["%" + StoredSQL.escapeLike(text) + "%"] : patterns
+    }
+
     /// PostgreSQL: `pg_trgm` and a GIN index over the three columns. Where the extension cannot be
     /// created (not installed, no permission), the filter scans as before; nothing fails.
     static let postgresMigration = """

@@ -89,6 +89,10 @@ struct QueryTests {
         #expect(try await found("ice") == ids, "the author (alice) of all")
         #expect(try await found("a.") == [ids[4]], "shorter than a trigram: scanned")
         #expect(try await found("ill-in") == [ids[5]])
+        // PostgreSQL asks its index for each three-letter run apart (MIG, IGR, …), case ignored.
+        #expect(try await found("MIGRATION") == [ids[2]])
+        #expect(try await found("ckfill-invo") == [ids[5]])
+        #expect(try await found("fill-xyz").isEmpty, "every run is there but one")
         // Indexed in the background (SQLite): the same answers once the rows are in the index,
         // also after one is deleted (retention) and while newer ones are not indexed yet.
         if let sqlite = store as? SQLitePipelineStore {
