@@ -168,5 +168,8 @@ enum PostgresSchema {
         Migration(identifier: "v20-status-deltas", sql: StoredStatusCounts.postgresTable),
         Migration(identifier: "v21-status-count-function", sql: StoredStatusCounts.postgresFunction, isOneStatement: true),
         Migration(identifier: "v22-status-count-trigger", sql: StoredStatusCounts.postgresTrigger),
+        // The status functions again, with the status SQL as it is now (stages found by pipeline).
+        Migration(identifier: "v23-status-of-child-by-pipeline", sql: StoredStatus.postgresChildFunction, isOneStatement: true),
+        Migration(identifier: "v24-status-of-pipeline-by-pipeline", sql: StoredStatus.postgresPipelineFunction, isOneStatement: true),
     ]
 }

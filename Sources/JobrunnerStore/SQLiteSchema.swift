@@ -187,6 +187,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v17-status-counts") { db in
             try db.execute(sql: StoredStatusCounts.sqliteMigration)
         }
+        migrator.registerMigration("v18-status-by-pipeline") { db in
+            try db.execute(sql: StoredStatus.sqliteTriggersReplaced)
+        }
         return migrator
     }
 }

@@ -220,13 +220,17 @@ enum StoredSQL {
         "UPDATE pipelines SET status = (SELECT \(statusExpression) FROM pipelines p WHERE p.id = pipelines.id) WHERE id = \(pipeline)"
     }
 
-    /// A status condition as SQL over pipelines `p`.
+    /// A status condition as SQL over pipelines `p`. The state is compared as `x.state || ''`
+    /// so no index on the state can serve it: the stages are found by their pipeline (three at
+    /// most). SQLite, which keeps no statistics unless asked, otherwise chose the stage-state
+    /// index and read every stage in that state, for every status refresh — intake and claims
+    /// slowed down as the history grew.
     static func sql(_ condition: StageCondition) -> String {
         switch condition {
         case .anyStage(let state):
-            return "EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state = '\(state.rawValue)')"
+            return "EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state || '' = '\(state.rawValue)')"
         case .stage(let kind, let state):
-            return "EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.kind = '\(kind.rawValue)' AND x.state = '\(state.rawValue)')"
+            return "EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.kind = '\(kind.rawValue)' AND x.state || '' = '\(state.rawValue)')"
         case .scriptEnded(let outcomes):
             let list = outcomes.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
             return "COALESCE((\(latestScriptOutcome)) IN (\(list)), FALSE)"

@@ -30,6 +30,11 @@ enum StoredStatus {
         """
     }.joined(separator: "\n")
 
+    /// SQLite: the triggers again, with the status SQL as it is now (a migration that replaces
+    /// the ones an earlier version installed).
+    static let sqliteTriggersReplaced = writes.map { "DROP TRIGGER IF EXISTS \($0.name);" }.joined(separator: "\n")
+        + "\n" + sqliteTriggers
+
     /// A PostgreSQL trigger function (one statement) refreshing the pipeline `pipeline` names.
     static func postgresFunction(_ name: String, pipeline: String) -> String {
         """

@@ -24,6 +24,35 @@ struct SchemaTests {
         }
     }
 
+    /// Every stage change refreshes its pipeline's stored status. SQLite keeps no statistics
+    /// unless asked, and without them it once answered "has this pipeline a failed stage?"
+    /// through the stage-state index — reading every failed (or succeeded) stage of the whole
+    /// history, at each intake and claim. The installed triggers must find the stages by their
+    /// pipeline, whatever the statistics say.
+    @Test
+    func theStatusTriggersLookUpOnlyTheirPipelinesStages() async throws {
+        let directory = try TemporaryDirectory("plan")
+        let path = directory.file("jobrunner.sqlite")
+        _ = try SQLitePipelineStore(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try await queue.read { db in
+            #expect(try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE name = 'sqlite_stat1'") == false)
+            for write in StoredStatus.writes {
+                let trigger = try #require(
+                    try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", arguments: [write.name]))
+                let start = try #require(trigger.range(of: "UPDATE pipelines SET status"))
+                let end = try #require(trigger.range(of: "WHERE id = \(write.pipeline)", range: start.upperBound..<trigger.endIndex))
+                let statement = trigger[start.lowerBound..<end.lowerBound] + "WHERE id = 1"
+                let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + statement).map { $0["detail"] as String }
+                let stageLookups = plan.filter { $0.hasPrefix("SEARCH x ") || $0.hasPrefix("SCAN x") }
+                #expect(!stageLookups.isEmpty, "\(write.name): the plan looks at stages")
+                for lookup in stageLookups {
+                    #expect(lookup.contains("pipeline_id=?"), "\(write.name): \(lookup)")
+                }
+            }
+        }
+    }
+
     @Test
     func opensInWALWithFullSynchronousAndKeepsDataAcrossReopen() async throws {
         let directory = try TemporaryDirectory()

@@ -224,9 +224,14 @@ struct WebhookRoutes: Sendable {
 
     static let outcomeHeader = HTTPField.Name("X-Jobrunner-Outcome")!
 
-    static func answer(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+    /// One encoder for every answer (made once, not per delivery).
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    static func answer(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
         let data = (try? encoder.encode(value)) ?? Data()
         var headers: HTTPFields = [.contentType: "application/json"]
         if let intake = value as? IntakeAnswer { headers[outcomeHeader] = intake.redelivery ? "redelivery" : intake.outcome }
