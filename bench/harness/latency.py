@@ -100,13 +100,17 @@ def measure_driver(jobrunner, work, database_url, rounds, warmup):
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     bare, clone = make_repository(work)
-    journal = os.path.join(work, "journal")
+    # Scripts run in a sandbox that sees only their run directory writable, besides the
+    # directories shared with them: the journal gets one of its own.
+    shared = os.path.join(work, "shared")
+    os.makedirs(shared)
+    journal = os.path.join(shared, "journal")
     open(journal, "w").close()
     data = os.path.join(work, "data")
     os.makedirs(data)
     port = free_port()
     extra = {"JOBRUNNER_GIT_REMOTE": os.path.join(work, "remotes") + "/{repository}.git",
-             "JOBRUNNER_SCRIPT_ENV": "JOURNAL", "JOURNAL": journal}
+             "JOBRUNNER_SCRIPT_ENV": "JOURNAL", "JOURNAL": journal, "JOBRUNNER_SCRIPT_SHARED_DIRS": shared}
     if database_url:
         extra["JOBRUNNER_DATABASE_URL"] = database_url
     service = Service([jobrunner, "serve"], jobrunner_environment(data, port, SECRET, [REPOSITORY], **extra),
