@@ -14,6 +14,11 @@ public enum SQLiteDurablePool {
         configuration.label = "jobrunner"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Statement journals (each savepoint of a group commit whose statements fire
+            // triggers needs one) in memory: as files, every commit created, wrote and unlinked
+            // one in the temporary directory. They only undo a statement inside its
+            // transaction, so durability is unchanged.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         // GRDB's WAL set-up lowers the writer to synchronous=NORMAL after prepareDatabase ran; a
