@@ -109,6 +109,10 @@ public struct SubprocessRunner: ProcessRunner {
     /// it left behind once it exits.
     static func watch(_ pid: pid_t, spec: ProcessSpec, state: Locked<WatchState>) async {
         let deadline = spec.timeout.map { ContinuousClock.now + $0 }
+        // Looked at after 1, 2, 4 … ms, then every 50 ms: the run ends only once this notices the
+        // exit, and a fixed 50 ms tick added ~60 ms to every build step and every script start
+        // (`bash -n` of one line: 11 ms of work, noticed 63 ms after it began).
+        var pause = 1
         while true {
             if hasExited(pid) {
                 signalEverything(pid, SIGKILL, includingLeader: true)
@@ -122,7 +126,8 @@ public struct SubprocessRunner: ProcessRunner {
                 await terminate(pid, spec: spec)
                 return
             }
-            try? await Task.sleep(for: .milliseconds(50))
+            try? await Task.sleep(for: .milliseconds(pause))
+            pause = min(pause * 2, 50)
         }
     }
 
