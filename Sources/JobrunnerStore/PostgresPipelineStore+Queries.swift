@@ -8,7 +8,9 @@ extension PostgresPipelineStore {
         let order = filter.after == nil ? "DESC" : "ASC"
         let limit = Int64(max(1, min(filter.limit, 1000)))
         /// The page's query: the filter's conditions, and the text's in one of three forms.
-        @Sendable func query(text: TextCondition, edge: Int64? = nil, idsOnly: Bool = false, limit: Int64) -> PostgresQuery {
+        @Sendable func query(
+            text: TextCondition, edge: Int64? = nil, columns: String = StoredRecords.pipelineColumns, limit: Int64
+        ) -> PostgresQuery {
             var binds = PostgresBindings()
             var conditions: [String] = []
             func placeholder(_ value: some PostgresNonThrowingEncodable) -> String {
@@ -34,7 +36,6 @@ extension PostgresPipelineStore {
                     "(p.script_path ILIKE \(pattern) ESCAPE '\\' OR p.pusher ILIKE \(pattern) ESCAPE '\\' OR p.author ILIKE \(pattern) ESCAPE '\\')")
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let columns = idsOnly ? "p.id" : StoredRecords.pipelineColumns
             return PostgresQuery(
                 unsafeSQL: "SELECT \(columns) FROM pipelines p \(whereClause) ORDER BY p.id \(order) LIMIT \(placeholder(limit))",
                 binds: binds)
@@ -47,7 +48,7 @@ extension PostgresPipelineStore {
             if hasText {
                 // A common text is found among the newest pipelines at once; only when the newest
                 // `window` do not fill the page is the trigram index asked.
-                let newest = query(text: .none, idsOnly: true, limit: window)
+                let newest = query(text: .none, columns: "p.id", limit: window)
                 let bounds = try await db.row(
                     PostgresQuery(
                         unsafeSQL: "SELECT COUNT(*) AS n, \(order == "DESC" ? "MIN" : "MAX")(id) AS edge FROM (\(newest.sql)) AS w",
@@ -57,9 +58,12 @@ extension PostgresPipelineStore {
                     rows = try await db.rows(query(text: .scanned, edge: edge, limit: limit), logger: logger)
                         .map(StoredRecords.pipeline)
                 }
-                if rows.count < limit, try bounds?.int64("n") == window, let text = filter.text {
+                if StoredTextSearch.needsIndex(
+                    found: rows.count, limit: Int(limit), windowCandidates: Int(try bounds?.int64("n") ?? 0), window: Int(window)),
+                    let text = filter.text
+                {
                     let parts = try await Self.selectiveParts(
-                        StoredTextSearch.postgresPatterns(text), sample: query(text: .none, idsOnly: true, limit: 200), db, logger)
+                        StoredTextSearch.postgresPatterns(text), sample: query(text: .none, columns: "p.*", limit: 200), db, logger)
                     rows = try await db.rows(query(text: .indexed(parts), limit: limit), logger: logger).map(StoredRecords.pipeline)
                 }
             } else {
@@ -92,11 +96,10 @@ extension PostgresPipelineStore {
             binds.append(part)
             counts.append("COUNT(*) FILTER (WHERE \(StoredTextSearch.postgresDocument) ILIKE $\(binds.count) ESCAPE '\\')")
         }
-        let sampled = sample.sql.replacingOccurrences(of: "SELECT p.id FROM pipelines p", with: "SELECT p.* FROM pipelines p")
         guard
             let row = try await db.row(
                 PostgresQuery(
-                    unsafeSQL: "SELECT COUNT(*) AS n, \(counts.enumerated().map { "\($1) AS f\($0)" }.joined(separator: ", ")) FROM (\(sampled)) AS p",
+                    unsafeSQL: "SELECT COUNT(*) AS n, \(counts.enumerated().map { "\($1) AS f\($0)" }.joined(separator: ", ")) FROM (\(sample.sql)) AS p",
                     binds: binds), logger: logger)
         else { return parts }
         let total = try row.int64("n")

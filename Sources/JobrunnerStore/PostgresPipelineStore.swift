@@ -30,9 +30,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
     let operationTimeout: Duration
     /// Where the database lives, without its password, for error messages.
     public let location: String
-    /// How many of the newest pipelines (of the other filters) the text filter scans before it
-    /// asks the trigram index, as on SQLite: a common text fills its page among them, while the
-    /// index reads the whole posting list of every common trigram of the text.
+    /// `StoredTextSearch.scanWindow`, unless a test narrows it.
     let textScanWindow: Int
 
     /// The NOTIFY channel that tells workers on every node that a stage became runnable.
@@ -57,7 +55,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         connectTimeout: Duration = .seconds(10),
         operationTimeout: Duration = .seconds(30),
-        textScanWindow: Int = 2000,
+        textScanWindow: Int? = nil,
         logger: Logger = Logger(label: "jobrunner.postgres")
     ) async throws -> PostgresPipelineStore {
         let parsed: PostgresConnectionURL
@@ -89,7 +87,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
 
     private init(
         client: PostgresClient, location: String, clock: any JobClock, retryPolicy: RetryPolicy,
-        jitter: @escaping @Sendable () -> Double, logger: Logger, operationTimeout: Duration, textScanWindow: Int
+        jitter: @escaping @Sendable () -> Double, logger: Logger, operationTimeout: Duration, textScanWindow: Int?
     ) {
         self.client = client
         self.runTask = Task { await client.run() }
@@ -99,7 +97,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
         self.jitter = jitter
         self.logger = logger
         self.operationTimeout = operationTimeout
-        self.textScanWindow = max(1, textScanWindow)
+        self.textScanWindow = max(1, textScanWindow ?? StoredTextSearch.scanWindow)
     }
 
     deinit { runTask.cancel() }

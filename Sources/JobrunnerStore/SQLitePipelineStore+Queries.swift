@@ -28,9 +28,9 @@ extension SQLitePipelineStore {
         }
         let order = filter.after == nil ? "DESC" : "ASC"
         let limit = max(1, min(filter.limit, 1000))
-        let select: @Sendable ([String]) -> String = { conditions in
+        let select: @Sendable ([String], String) -> String = { conditions, columns in
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p \(whereClause) ORDER BY p.id \(order) LIMIT ?"
+            return "SELECT \(columns) FROM pipelines p \(whereClause) ORDER BY p.id \(order) LIMIT ?"
         }
         // The text filter: a substring of the script path, pusher or author.
         var textFilter: (like: String, likeArguments: StatementArguments, phrase: String?)?
@@ -52,18 +52,19 @@ extension SQLitePipelineStore {
                 // A common text is found among the newest pipelines at once; only when the newest
                 // `window` do not fill the page is the trigram index asked (it lists every match,
                 // which is cheap for a rare text and costly for a common one).
-                let edge = try Int64.fetchOne(
-                    db,
-                    sql: "SELECT \(order == "DESC" ? "MIN" : "MAX")(id) FROM (SELECT p.id FROM pipelines p \(baseConditions.isEmpty ? "" : "WHERE " + baseConditions.joined(separator: " AND ")) ORDER BY p.id \(order) LIMIT ?)",
+                let newest = select(baseConditions, "p.id")
+                let bounds = try Row.fetchOne(
+                    db, sql: "SELECT COUNT(*) AS n, \(order == "DESC" ? "MIN" : "MAX")(id) AS edge FROM (\(newest))",
                     arguments: baseArguments + [window])
+                let edge: Int64? = bounds?["edge"]
                 rows = []
                 if let edge {
                     rows = try Row.fetchAll(
-                        db, sql: select(baseConditions + ["p.id \(order == "DESC" ? ">=" : "<=") ?", text.like]),
+                        db, sql: select(baseConditions + ["p.id \(order == "DESC" ? ">=" : "<=") ?", text.like], StoredRecords.pipelineColumns),
                         arguments: baseArguments + [edge] + text.likeArguments + [limit]
                     ).map(StoredRecords.pipeline)
                 }
-                if rows.count < limit, edge != nil {
+                if StoredTextSearch.needsIndex(found: rows.count, limit: limit, windowCandidates: bounds?["n"] ?? 0, window: window) {
                     var indexed = baseConditions
                     var indexedArguments = baseArguments
                     if let phrase = text.phrase {
@@ -71,11 +72,11 @@ extension SQLitePipelineStore {
                         indexedArguments += [phrase]
                     }
                     rows = try Row.fetchAll(
-                        db, sql: select(indexed + [text.like]), arguments: indexedArguments + text.likeArguments + [limit]
+                        db, sql: select(indexed + [text.like], StoredRecords.pipelineColumns), arguments: indexedArguments + text.likeArguments + [limit]
                     ).map(StoredRecords.pipeline)
                 }
             } else {
-                rows = try Row.fetchAll(db, sql: select(baseConditions), arguments: baseArguments + [limit]).map(StoredRecords.pipeline)
+                rows = try Row.fetchAll(db, sql: select(baseConditions, StoredRecords.pipelineColumns), arguments: baseArguments + [limit]).map(StoredRecords.pipeline)
             }
             // Newest first either way: a page after an id is read oldest first, then turned round.
             let pipelines = filter.after == nil ? rows : rows.reversed()

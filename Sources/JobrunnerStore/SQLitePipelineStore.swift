@@ -30,10 +30,10 @@ public final class SQLitePipelineStore: PipelineStore {
         clock: any JobClock = SystemClock(),
         retryPolicy: RetryPolicy = RetryPolicy(),
         busyTimeout: Duration = .seconds(10),
-        textScanWindow: Int = 2000,
+        textScanWindow: Int? = nil,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
     ) throws {
-        self.textScanWindow = max(1, textScanWindow)
+        self.textScanWindow = max(1, textScanWindow ?? StoredTextSearch.scanWindow)
         self.location = path
         self.clock = clock
         self.retryPolicy = retryPolicy

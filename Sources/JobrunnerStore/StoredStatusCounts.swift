@@ -8,7 +8,7 @@ import JobrunnerCore
 /// SQLite has one writer, so one counter row per status costs nothing. On PostgreSQL a counter
 /// row would serialise every intake and completion behind its row lock, so the triggers only
 /// append `(status, ±1)` rows to `pipeline_status_deltas` (no row is ever updated by two
-/// writers) and readers add them up; `PostgresStatusCountCompactor` folds them into one row per
+/// writers) and readers add them up; `PostgresPipelineStore.statusCountFolding` folds them into one row per
 /// status every few seconds so the sum stays a handful of rows.
 enum StoredStatusCounts {
     static let sqliteMigration = """

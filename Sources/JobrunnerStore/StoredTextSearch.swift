@@ -8,8 +8,19 @@ enum StoredTextSearch {
     /// The shortest text the trigram indexes can look up.
     static let shortestIndexed = 3
 
+    /// How many of the newest candidates (of the other filters) both drivers scan before they
+    /// ask their trigram index: a common text fills its page among them, while the index lists
+    /// every match (cheap for a rare text, costly for a common one).
+    static let scanWindow = 2000
+
+    /// Whether the index must be asked after the window's scan: the page is not full, and the
+    /// window held as many candidates as it could (so older ones exist that it did not see).
+    static func needsIndex(found: Int, limit: Int, windowCandidates: Int, window: Int) -> Bool {
+        found < limit && windowCandidates >= window
+    }
+
     /// SQLite: an FTS5 table with the trigram tokenizer over the three columns, its content read
-    /// from `pipelines`. It is filled in the background (`SQLiteTextIndexer`), not in the
+    /// from `pipelines`. It is filled in the background (`SQLitePipelineStore.textIndexing`), not in the
     /// transaction that records a pipeline: an FTS5 insert writes a segment of its own, which
     /// nearly tripled the cost of an intake commit. `pipelines_text_state.indexed_through` is the
     /// newest pipeline indexed; newer ones are scanned. Deletions (retention) of indexed rows

@@ -178,10 +178,10 @@ public struct ServiceAssembly: Sendable {
             services.append(RetentionService(store: store, retention: retention, clock: context.clock, logger: logger))
         }
         if let sqlite = store as? SQLitePipelineStore {
-            services.append(SQLiteTextIndexer(store: sqlite, logger: logger))
+            services.append(sqlite.textIndexing(logger: logger))
         }
         if let postgres = store as? PostgresPipelineStore {
-            services.append(PostgresStatusCountCompactor(store: postgres, logger: logger))
+            services.append(postgres.statusCountFolding(logger: logger))
         }
         if runsWorkers {
             services.append(workerPool())
