@@ -49,8 +49,10 @@ struct KubernetesRunnerTests {
             return World(directory: directory, standIn: standIn, runner: runner, app: app)
         }
 
-        func run(_ artifact: Artifact, _ facts: RunFacts, stop: Bool = false) async throws -> (ScriptRun, String) {
-            let live = Locked([UInt8]())
+        /// `live` receives the output as it streams, for a test that acts on what the script printed.
+        func run(_ artifact: Artifact, _ facts: RunFacts, stop: Bool = false, live: Locked<[UInt8]> = Locked([UInt8]())) async throws
+            -> (ScriptRun, String)
+        {
             let run = try await runner.execute(artifact, facts: facts, revision: nil, stopRequested: { stop }) { stream, bytes in
                 #expect(stream == .stdout, "Kubernetes keeps one log: everything is stdout")
                 live.withLock { $0 += bytes }
@@ -185,11 +187,12 @@ struct KubernetesRunnerTests {
     func anOperatorsStopDeletesTheJobInTheForeground() async throws {
         let world = try await World.make("k8s-cancel")
         defer { world.standIn.stop() }
+        let live = Locked([UInt8]())
         let task = Task {
-            try await world.run(Self.python("import time\nprint('long work', flush=True)\ntime.sleep(60)\n"), Self.facts(47), stop: true)
+            try await world.run(Self.python("import time\nprint('long work', flush=True)\ntime.sleep(60)\n"), Self.facts(47), stop: true, live: live)
         }
-        try await eventually("the script runs", timeout: .seconds(20)) { try await world.standIn.runs().count == 1 }
-        try await Task.sleep(for: .milliseconds(500))
+        // Stopped only once its first line has streamed: a stop before it (a slow start) rightly keeps nothing.
+        try await eventually("the script printed", timeout: .seconds(30)) { String(decoding: live.value, as: UTF8.self).contains("long work") }
         task.cancel()
         let (run, _) = try await task.value
         #expect(run.outcome == .cancelled)
