@@ -6,6 +6,12 @@ import JobrunnerCore
 /// writer, a busy timeout for writers in other processes. One place, so the store and the
 /// benchmark's raw commit rate (bench/) cannot differ in what "durable" means.
 public enum SQLiteDurablePool {
+    /// The WAL size (pages) at which a commit checkpoints it itself. SQLite's 1,000 made every
+    /// ~25th group commit under load copy the WAL into the database and wait for the disk before
+    /// answering; `SQLiteWALCheckpointing` does that beside the writer instead, and this is
+    /// only the backstop (a process without it, or a checkpoint held off by a long read).
+    public static let writerCheckpointPages = 8_000
+
     public static func open(path: String, busyTimeout: Duration) throws -> DatabasePool {
         try FileManager.default.createDirectory(
             at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -24,7 +30,10 @@ public enum SQLiteDurablePool {
         // GRDB's WAL set-up lowers the writer to synchronous=NORMAL after prepareDatabase ran; a
         // commit must be on disk before a delivery is acknowledged, so raise it again on the
         // pool's single, long-lived writer connection.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(writerCheckpointPages)")
+        }
         return pool
     }
 }

@@ -59,13 +59,19 @@ final class SQLiteGroupCommit: Sendable {
                 state.flushing = true
                 return true
             }
-            if leads { Task { await self.flushUntilIdle() } }
+            if leads { pool.asyncWriteWithoutTransaction { db in self.drain(db) } }
         }
     }
 
-    /// Commits batch after batch until nothing is pending.
-    private func flushUntilIdle() async {
-        while true {
+    /// Batches committed in one turn on the writer's queue before it is handed back, so a
+    /// direct write on the pool (a migration, a test) is not starved by a steady stream.
+    static let batchesPerTurn = 32
+
+    /// Commits batch after batch until nothing is pending, on the writer's own queue: the next
+    /// batch starts the moment the previous one is durable, without a hop through the
+    /// cooperative pool (where it would wait behind request handlers while the writer idles).
+    private func drain(_ db: Database) {
+        for _ in 0..<Self.batchesPerTurn {
             let batch = state.withLock { state -> [Entry] in
                 let batch = Array(state.pending.prefix(Self.maximumBatch))
                 state.pending.removeFirst(batch.count)
@@ -74,11 +80,9 @@ final class SQLiteGroupCommit: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                try await pool.writeWithoutTransaction { db in
-                    try db.inTransaction(.immediate) {
-                        for entry in batch { entry.run(db) }
-                        return .commit
-                    }
+                try db.inTransaction(.immediate) {
+                    for entry in batch { entry.run(db) }
+                    return .commit
                 }
                 transactionsCommitted.withLock { $0 += 1 }
                 for entry in batch { entry.finish(nil) }
@@ -86,6 +90,7 @@ final class SQLiteGroupCommit: Sendable {
                 for entry in batch { entry.finish(error) }
             }
         }
+        pool.asyncWriteWithoutTransaction { db in self.drain(db) }
     }
 }
 

@@ -60,4 +60,34 @@ struct GroupCommitTests {
         #expect(count == 1)
         #expect(recorded.pipelines.count == 1)
     }
+
+    /// Commits leave the write-ahead log to the checkpointer (their own checkpoint is only a
+    /// backstop far out), and the checkpointer copies all of it into the database while the
+    /// writer's pool stays open.
+    @Test
+    func theCheckpointerCopiesTheLogBesideTheWriterWhoseOwnCheckpointIsOnlyABackstop() async throws {
+        let directory = try TemporaryDirectory("checkpoints")
+        let path = directory.file("jobrunner.sqlite")
+        let store = try SQLitePipelineStore(path: path)
+        let threshold = try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        #expect(threshold == SQLiteDurablePool.writerCheckpointPages)
+        for index in 0..<40 {
+            _ = try await store.recordDelivery(Fixtures.delivery("c\(index)"), pipelines: [Fixtures.pipeline("jobs/c\(index).sh")])
+        }
+        /// Pipelines in the database file alone, as a copy of it without its log shows them.
+        @Sendable func pipelinesInTheFileAlone(_ name: String) throws -> Int {
+            let copy = directory.file(name)
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            return try DatabaseQueue(path: copy).read { db in
+                // Before any checkpoint even the schema is only in the log.
+                guard try db.tableExists("pipelines") else { return 0 }
+                return try Int.fetchOne(db, sql: "SELECT count(*) FROM pipelines") ?? 0
+            }
+        }
+        #expect(try pipelinesInTheFileAlone("before.sqlite") < 40, "40 commits are in the log, not yet in the database")
+        let checkpointer = try SQLiteWALCheckpointer(path: path)
+        let done = try await checkpointer.checkpoint()
+        #expect(done.frames > 0 && done.copied == done.frames, "nothing held the checkpoint back: \(done)")
+        #expect(try pipelinesInTheFileAlone("after.sqlite") == 40)
+    }
 }

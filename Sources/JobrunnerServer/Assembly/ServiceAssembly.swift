@@ -179,6 +179,13 @@ public struct ServiceAssembly: Sendable {
         }
         if let sqlite = store as? SQLitePipelineStore {
             services.append(sqlite.textIndexing(logger: logger))
+            do {
+                services.append(try sqlite.walCheckpointing(logger: logger))
+            } catch {
+                logger.warning(
+                    "cannot open a connection for WAL checkpoints; commits checkpoint the WAL themselves",
+                    metadata: ["database": "\(sqlite.location)", "error": "\(error)"])
+            }
         }
         if let postgres = store as? PostgresPipelineStore {
             services.append(postgres.statusCountFolding(logger: logger))
