@@ -1,5 +1,3 @@
-import Foundation
-
 /// Finds the pull request a merge commit came from, by GitHub's default merge messages:
 /// "Merge pull request #123 from …" (merge) and "Title (#123)" (squash).
 public enum PullRequestReference {
@@ -10,10 +8,13 @@ public enum PullRequestReference {
             let digits = firstLine.dropFirst(mergePrefix.count).prefix { $0.isASCII && $0.isNumber }
             return Int(digits)
         }
-        let trimmed = firstLine.trimmingCharacters(in: .whitespaces)
-        guard trimmed.hasSuffix(")"), let open = trimmed.range(of: "(#", options: .backwards) else { return nil }
-        let digits = trimmed[open.upperBound..<trimmed.index(before: trimmed.endIndex)]
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return Int(digits)
+        // "… (#123)": from the closing parenthesis back over the digits to the last "(#".
+        let trimmed = Array(firstLine.trimmingHorizontalSpace().utf8)
+        guard trimmed.last == UInt8(ascii: ")") else { return nil }
+        var start = trimmed.count - 1
+        while start > 0, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(trimmed[start - 1]) { start -= 1 }
+        guard start < trimmed.count - 1, start >= 2, trimmed[start - 2] == UInt8(ascii: "("), trimmed[start - 1] == UInt8(ascii: "#")
+        else { return nil }
+        return Int(String(decoding: trimmed[start..<(trimmed.count - 1)], as: UTF8.self))
     }
 }

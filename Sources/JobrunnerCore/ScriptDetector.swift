@@ -156,7 +156,7 @@ public struct ScriptDetector: Sendable {
         if name.hasPrefix("-") { return .skip("unsafe name: starts with '-'") }
         // Swift compares strings by canonical equivalence, macOS checkouts store names normalized:
         // "é" as one character and as "e" + accent would be one script here and two files in git.
-        if !name.utf8.elementsEqual(name.precomposedStringWithCanonicalMapping.utf8) {
+        if !name.utf8.allSatisfy({ $0 < 0x80 }) && !name.utf8.elementsEqual(name.precomposedStringWithCanonicalMapping.utf8) {
             return .skip("name not in Unicode normalization form C (an equivalent spelling could be another file): rename it")
         }
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import JobrunnerCore
 
 /// Why a webhook request was refused before its body was read as JSON.
 public enum WebhookSignatureError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -49,10 +50,9 @@ public struct WebhookVerifier: Sendable {
     }
 
     static func parse(_ header: String) -> [UInt8]? {
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
-        guard trimmed.lowercased().hasPrefix("sha256=") else { return nil }
-        let hex = Array(trimmed.utf8.dropFirst(7))
-        guard hex.count == 64 else { return nil }
+        let trimmed = header.trimmingHorizontalSpace().utf8
+        guard trimmed.count == 71, String(decoding: trimmed.prefix(7), as: UTF8.self).lowercased() == "sha256=" else { return nil }
+        let hex = Array(trimmed.dropFirst(7))
         var bytes: [UInt8] = []
         bytes.reserveCapacity(32)
         var index = 0

@@ -1,3 +1,4 @@
+import Foundation
 import JobrunnerCore
 import Logging
 
@@ -7,6 +8,9 @@ public enum LoggingSetup {
         let level = settings.logLevel
         let format = settings.logFormat
         let output = BufferedLogOutput.standardError
+        // swift-log's plain handler asks glibc for local time on every line, and glibc re-reads
+        // /etc/localtime (a stat per line) unless TZ is set; this names the very same zone.
+        if format == .plain, getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
         BufferedLogOutput.flushAtExit()
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =

@@ -181,7 +181,10 @@ struct WebhookRoutes: Sendable {
             if recorded.pipelines.contains(where: \.created) { workAvailable.signal() }
             logger.info(
                 "push accepted",
-                metadata: ["pipelines": "\(recorded.pipelines.map { "\($0.id):\($0.path)" })", "repository": "\(push.repository.fullName)"])
+                metadata: [
+                    "pipelines": .string(recorded.pipelines.map { "\($0.id.rawValue):\($0.path)" }.joined(separator: ",")),
+                    "repository": .string(push.repository.fullName),
+                ])
             return Self.answer(.accepted, IntakeAnswer(recorded, skipped: skipped + recorded.skipped))
         case .ignored(let reason, let skipped):
             delivery.outcome = .ignored
@@ -233,9 +236,13 @@ struct WebhookRoutes: Sendable {
 
     static func answer(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
         let data = (try? encoder.encode(value)) ?? Data()
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let intake = value as? IntakeAnswer { headers[outcomeHeader] = intake.redelivery ? "redelivery" : intake.outcome }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Every answered delivery gets one: written by `IntakeAnswer.json()`, not `JSONEncoder`.
+    static func answer(_ status: HTTPResponse.Status, _ intake: IntakeAnswer) -> Response {
+        let headers: HTTPFields = [.contentType: "application/json", outcomeHeader: intake.redelivery ? "redelivery" : intake.outcome]
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: intake.json())))
     }
 
     /// The metrics label of an answer: the intake outcome, or why the request was refused.

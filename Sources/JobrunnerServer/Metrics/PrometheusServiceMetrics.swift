@@ -18,11 +18,16 @@ public struct PrometheusServiceMetrics: ServiceMetrics {
     ]
 
     public func deliveryAnswered(outcome: String) {
-        registry.makeCounter(
-            descriptor: Self.name("webhook_deliveries", unit: "total", help: "Webhook deliveries answered by this process, by outcome"),
-            labels: [("outcome", outcome)]
-        ).increment()
+        deliveryCounters.counter(outcome) {
+            registry.makeCounter(
+                descriptor: Self.name("webhook_deliveries", unit: "total", help: "Webhook deliveries answered by this process, by outcome"),
+                labels: [("outcome", outcome)])
+        }.increment()
     }
+
+    /// The registry looks a counter up by building its name and labels each time; answering a
+    /// delivery is the hottest path, so its few counters are kept once made.
+    private let deliveryCounters = CounterCache()
 
     public func stageAttemptFinished(kind: StageKind, result: String, duration: Duration) {
         registry.makeDurationHistogram(
@@ -73,5 +78,17 @@ public struct PrometheusServiceMetrics: ServiceMetrics {
 
     static func name(_ metric: String, unit: String? = nil, help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "jobrunner", metricName: metric, unitName: unit, helpText: help)
+    }
+}
+
+/// Counters by one label value, made once each.
+final class CounterCache: Sendable {
+    private let counters = Locked([String: Counter]())
+
+    func counter(_ label: String, make: () -> Counter) -> Counter {
+        if let known = counters.withLock({ $0[label] }) { return known }
+        let made = make()
+        counters.withLock { $0[label] = made }
+        return made
     }
 }
