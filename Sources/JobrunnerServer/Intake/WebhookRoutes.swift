@@ -140,7 +140,7 @@ struct WebhookRoutes: Sendable {
                 logger.info("webhook ping", metadata: ["hook": "\(ping.hookID.map(String.init) ?? "-")"])
                 return Self.answer(.ok, IntakeAnswer(delivery: deliveryID.rawValue, outcome: "pong", reason: ping.zen))
             case "push":
-                let push = try WebhookPayload.decode(PushEvent.self, from: json).validated()
+                let push = try PushEvent.read(from: json).validated()
                 return try await handlePush(push, id: deliveryID, logger: logger)
             case _ where pullRequests.handles(event):
                 let pull = try WebhookPayload.decode(PullRequestEvent.self, from: json).validated()
