@@ -214,7 +214,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JobrunnerCoreTests",
-            dependencies: ["JobrunnerCore"],
+            dependencies: ["JobrunnerCore", "JobrunnerTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -65,56 +65,46 @@ enum PayloadJSON: Sendable {
         }
 
         mutating func object() throws(Invalid) -> PayloadJSON {
-            index += 1
-            depth += 1
-            guard depth <= Self.maximumDepth else { throw Invalid() }
-            defer { depth -= 1 }
             var fields: [(key: String, value: PayloadJSON)] = []
-            skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(fields)
+            try members(closedBy: UInt8(ascii: "}")) { parser throws(Invalid) in
+                guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\"") else { throw Invalid() }
+                let key = try parser.string()
+                parser.skipSpace()
+                try parser.expect(UInt8(ascii: ":"))
+                parser.skipSpace()
+                fields.append((key, try parser.value()))
             }
-            while true {
-                skipSpace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw Invalid() }
-                let key = try string()
-                skipSpace()
-                try expect(UInt8(ascii: ":"))
-                skipSpace()
-                fields.append((key, try value()))
-                skipSpace()
-                guard index < bytes.count else { throw Invalid() }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                } else {
-                    try expect(UInt8(ascii: "}"))
-                    return .object(fields)
-                }
-            }
+            return .object(fields)
         }
 
         mutating func array() throws(Invalid) -> PayloadJSON {
+            var elements: [PayloadJSON] = []
+            try members(closedBy: UInt8(ascii: "]")) { parser throws(Invalid) in elements.append(try parser.value()) }
+            return .array(elements)
+        }
+
+        /// An object's or an array's members, from its opening bracket to `close`: each read by
+        /// `member`, separated by commas, one level deeper.
+        mutating func members(closedBy close: UInt8, _ member: (inout Parser) throws(Invalid) -> Void) throws(Invalid) {
             index += 1
             depth += 1
             guard depth <= Self.maximumDepth else { throw Invalid() }
             defer { depth -= 1 }
-            var elements: [PayloadJSON] = []
             skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            if index < bytes.count, bytes[index] == close {
                 index += 1
-                return .array(elements)
+                return
             }
             while true {
                 skipSpace()
-                elements.append(try value())
+                try member(&self)
                 skipSpace()
                 guard index < bytes.count else { throw Invalid() }
                 if bytes[index] == UInt8(ascii: ",") {
                     index += 1
                 } else {
-                    try expect(UInt8(ascii: "]"))
-                    return .array(elements)
+                    try expect(close)
+                    return
                 }
             }
         }
@@ -198,7 +188,7 @@ enum PayloadJSON: Sendable {
                             throw Invalid()
                         }
                         guard let unicode = Unicode.Scalar(scalar) else { throw Invalid() }
-                        text.append(contentsOf: String(Character(unicode)).utf8)
+                        UTF8.encode(unicode) { text.append($0) }
                     default:
                         throw Invalid()
                     }

@@ -1,5 +1,6 @@
 import Foundation
 import JobrunnerCore
+import JobrunnerTestSupport
 import Testing
 
 /// Intake trims commit titles and signature headers without Foundation's NSString trip; what it
@@ -14,7 +15,7 @@ struct HorizontalSpaceTests {
 
     @Test
     func trimsWhatFoundationTrims() {
-        var random = Generator(seed: 7)
+        var random = SeededRandom(seed: 7)
         for _ in 0..<5_000 {
             let text = (0..<random.next(upTo: 8)).map { _ in Self.alphabet[random.next(upTo: Self.alphabet.count)] }.joined()
             #expect(String(text.trimmingHorizontalSpace()) == text.trimmingCharacters(in: .whitespaces), "\(Array(text.unicodeScalars))")
@@ -23,7 +24,7 @@ struct HorizontalSpaceTests {
 
     @Test
     func findsThePullRequestFoundationFound() {
-        var random = Generator(seed: 11)
+        var random = SeededRandom(seed: 11)
         var samples = ["Backfill (#12)", " Title (#7) \t", "Odd (#)", "x (#12a)", "(#3)", "Merge pull request #5 from a/b", "T (#1) (#2)", "T (# 2)"]
         for _ in 0..<5_000 {
             samples.append((0..<random.next(upTo: 9)).map { _ in Self.alphabet[random.next(upTo: Self.alphabet.count)] }.joined())
@@ -45,14 +46,5 @@ struct HorizontalSpaceTests {
         let digits = trimmed[open.upperBound..<trimmed.index(before: trimmed.endIndex)]
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         return Int(digits)
-    }
-
-    struct Generator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next(upTo bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
     }
 }

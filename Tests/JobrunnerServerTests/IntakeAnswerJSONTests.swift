@@ -1,5 +1,6 @@
 import Foundation
 @testable import JobrunnerServer
+import JobrunnerTestSupport
 import Testing
 
 /// Intake writes its answer by hand (it is on every delivery's path); GitHub's delivery log and
@@ -16,7 +17,7 @@ struct IntakeAnswerJSONTests {
     func theHandWrittenAnswerIsWhatJSONEncoderWrites() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var random = SplitMix(seed: 21)
+        var random = SeededRandom(seed: 21)
         func text() -> String {
             (0..<random.next(upTo: 12)).map { _ in Self.alphabet[random.next(upTo: Self.alphabet.count)] }.joined()
         }
@@ -33,18 +34,5 @@ struct IntakeAnswerJSONTests {
             #expect(written == expected, "\(String(decoding: written, as: UTF8.self)) vs \(String(decoding: expected, as: UTF8.self))")
             if written != expected { return }
         }
-    }
-}
-
-/// A small seeded generator, so a failure can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next(upTo bound: Int) -> Int {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int((z ^ (z >> 31)) % UInt64(bound))
     }
 }
