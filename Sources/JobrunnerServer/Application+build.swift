@@ -33,6 +33,8 @@ public struct ApplicationContext: Sendable {
     public var orphanScan: OrphanScriptScan?
     /// Rung when a pull request is due to be looked at for dry runs (or a dry run changed).
     public var dryRunsDue = Beacon()
+    /// How long after its head a request's body may still be arriving (408 after).
+    public var bodyDeadline: Duration = .seconds(10)
 
     public init(
         settings: Settings, store: any PipelineStore, workAvailable: Beacon = Beacon(),
@@ -103,11 +105,19 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
             context.logger.error("the dashboard is unavailable", metadata: ["error": "\(error)"])
         }
     }
+    let bodyDeadline = context.bodyDeadline
+    let bodyLogger = context.logger
     return Application(
         router: base,
         // A connection that sends nothing for 30 s — between requests or in the middle of one —
-        // is closed: idle and stalled connections do not accumulate.
-        server: .http1(configuration: .init(additionalChannelHandlers: [OversizedRequestHandler()], idleTimeout: .seconds(30))),
+        // is closed: idle and stalled connections do not accumulate. A body still arriving
+        // `bodyDeadline` after its head is answered 408 and its connection closed.
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [
+                    OversizedRequestHandler(), RequestBodyDeadlineHandler(deadline: bodyDeadline, logger: bodyLogger),
+                ],
+                idleTimeout: .seconds(30))),
         configuration: .init(
             address: .hostname(settings.httpHost, port: settings.httpPort),
             serverName: "jobrunner"),

@@ -4,7 +4,9 @@ import Synchronization
 
 /// Standard error for log lines, written from a background queue several lines at a time: a
 /// request that logs pays for appending to a buffer rather than for a locked `write(2)` of its
-/// own (one per delivery was about a tenth of intake's time under load, perf). Lines keep their
+/// own (one per delivery was about a tenth of intake's time under load, perf). Lines gather for
+/// `gathering` before a write: flushing at once woke the queue's thread for nearly every line
+/// under load, and those wake-ups cost intake 15% of its rate (bench/README.md). Lines keep their
 /// order; a burst costs one write. What is buffered is written at `exit` too, so the reason a
 /// misconfigured `serve` gives before exiting is never lost.
 final class BufferedLogOutput: Sendable {
@@ -16,6 +18,8 @@ final class BufferedLogOutput: Sendable {
     /// Held while writing, so two flushes (the queue's and `exit`'s) never interleave.
     private let writing = Mutex<Void>(())
     private let queue = DispatchQueue(label: "jobrunner.log-output")
+    /// How long lines gather before they are written together.
+    static let gathering = DispatchTimeInterval.milliseconds(5)
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -27,7 +31,7 @@ final class BufferedLogOutput: Sendable {
             defer { pending.scheduled = true }
             return !pending.scheduled
         }
-        if schedule { queue.async { self.flush() } }
+        if schedule { queue.asyncAfter(deadline: .now() + Self.gathering) { self.flush() } }
     }
 
     /// Writes whatever is buffered, now.

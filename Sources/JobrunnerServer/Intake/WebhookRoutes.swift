@@ -25,8 +25,6 @@ struct WebhookRoutes: Sendable {
     let logger: Logger
     /// Counts answers by outcome for `/metrics`.
     var metrics: (any ServiceMetrics)? = nil
-    /// How long a signed request's body may take to arrive (408 after).
-    var bodyTimeout: Duration = .seconds(10)
     /// Bytes of all bodies being read at once: four full-size bodies.
     var bodyBudget: BodyBudget
 
@@ -43,36 +41,21 @@ struct WebhookRoutes: Sendable {
         }
     }
 
-    /// A body that has not fully arrived `within` the timeout is not waited for: a slow upload
-    /// (slowloris) cannot hold its connection and memory for long. GitHub sends a delivery's
-    /// body at once and itself gives up after 10 s.
-    static func readBody(
-        _ request: Request, upTo limit: Int, within timeout: Duration, budget: BodyBudget
-    ) async throws -> Data {
-        try await withThrowingTaskGroup(of: Data.self) { group in
-            group.addTask {
-                var body = ByteBuffer()
-                defer { budget.release(body.readableBytes) }
-                for try await chunk in request.body {
-                    guard body.readableBytes + chunk.readableBytes <= limit else { throw BodyTooLarge() }
-                    guard budget.reserve(chunk.readableBytes) else { throw BodyBudgetExhausted() }
-                    var chunk = chunk
-                    body.writeBuffer(&chunk)
-                }
-                return Data(buffer: body)
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw BodyTimeout()
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
+    /// Reads the body, counting its bytes against `limit` and the shared budget as they arrive.
+    /// How long it may take is bounded for every route by `RequestBodyDeadlineHandler`.
+    static func readBody(_ request: Request, upTo limit: Int, budget: BodyBudget) async throws -> Data {
+        var body = ByteBuffer()
+        defer { budget.release(body.readableBytes) }
+        for try await chunk in request.body {
+            guard body.readableBytes + chunk.readableBytes <= limit else { throw BodyTooLarge() }
+            guard budget.reserve(chunk.readableBytes) else { throw BodyBudgetExhausted() }
+            var chunk = chunk
+            body.writeBuffer(&chunk)
         }
+        return Data(buffer: body)
     }
 
     struct BodyTooLarge: Error {}
-
-    struct BodyTimeout: Error {}
 
     func handle(_ request: Request) async -> Response {
         // Without a SHA-256 signature nothing can verify: refuse before reading (buffering) a
@@ -87,20 +70,23 @@ struct WebhookRoutes: Sendable {
         }
         let body: Data
         do {
-            body = try await Self.readBody(request, upTo: maxBodySize, within: bodyTimeout, budget: bodyBudget)
+            body = try await Self.readBody(request, upTo: maxBodySize, budget: bodyBudget)
         } catch is BodyBudgetExhausted {
             logger.warning("webhook body refused: too many bodies in flight", metadata: ["in_use": "\(bodyBudget.inUse)"])
             var response = Self.answer(.serviceUnavailable, ["error": "too many webhook bodies are being received at once; try again"])
             response.headers[.retryAfter] = "5"
             response.headers[.connection] = "close"
             return response
-        } catch is BodyTimeout {
-            logger.warning("webhook body not received in time", metadata: ["timeout": "\(bodyTimeout)"])
-            var response = Self.answer(.requestTimeout, ["error": "the body did not arrive within \(bodyTimeout)"])
-            response.headers[.connection] = "close"
-            return response
-        } catch {
+        } catch is BodyTooLarge {
             return Self.answer(.contentTooLarge, ["error": "body larger than \(maxBodySize) bytes"])
+        } catch {
+            logger.warning("webhook body could not be read", metadata: ["error": "\(error)"])
+            return Self.answer(.badRequest, ["error": "the body could not be read: \(error)"])
+        }
+        // Cut short: the connection closed mid-body (its deadline passed, or the client left).
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared != body.count {
+            logger.warning("webhook body cut short", metadata: ["received": "\(body.count)", "declared": "\(declared)"])
+            return Self.answer(.badRequest, ["error": "the body ended after \(body.count) of its \(declared) bytes"])
         }
         do {
             try verifier.verify(
