@@ -52,6 +52,7 @@ let package = Package(
             name: "JobrunnerStore",
             dependencies: [
                 "JobrunnerCore",
+                "CSQLiteConfig",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -97,6 +98,8 @@ let package = Package(
         ),
         // prctl(2) for the service's own hardening (non-dumpable), wrapped for Swift.
         .systemLibrary(name: "CProcessControl"),
+        // sqlite3_config(3) for the store's process-wide SQLite settings, wrapped for Swift.
+        .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
         // libgit2 from the system (Debian: libgit2-dev), found through pkg-config.
         .systemLibrary(
             name: "CLibgit2",
@@ -179,6 +182,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

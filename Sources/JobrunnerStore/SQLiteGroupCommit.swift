@@ -37,11 +37,8 @@ final class SQLiteGroupCommit: Sendable {
             let entry = Entry(
                 run: { db in
                     do {
-                        try db.inSavepoint {
-                            let value = try body(db)
-                            outcome.withLock { $0 = .success(value) }
-                            return .commit
-                        }
+                        let value = try Self.inSavepoint(db) { try body(db) }
+                        outcome.withLock { $0 = .success(value) }
                     } catch {
                         outcome.withLock { $0 = .failure(error) }
                     }
@@ -60,6 +57,25 @@ final class SQLiteGroupCommit: Sendable {
                 return true
             }
             if leads { pool.asyncWriteWithoutTransaction { db in self.drain(db) } }
+        }
+    }
+
+    /// Runs `body` in a savepoint of the open transaction, undone alone if it throws. GRDB's
+    /// `inSavepoint` compiles its SAVEPOINT and RELEASE statements afresh on every call; these
+    /// are compiled once per connection, as every write runs in one (perf: two statement
+    /// compilations per delivery on the writer).
+    static func inSavepoint<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        try db.cachedStatement(sql: "SAVEPOINT group_commit_entry").execute()
+        do {
+            let value = try body()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT group_commit_entry").execute()
+            return value
+        } catch {
+            // Undo this write alone; if the transaction itself is gone (SQLite rolls it all back on
+            // some errors), these fail too and the commit reports it to the whole batch.
+            try? db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT group_commit_entry").execute()
+            try? db.cachedStatement(sql: "RELEASE SAVEPOINT group_commit_entry").execute()
+            throw error
         }
     }
 

@@ -28,6 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         MemoryTuning.applyForService()
+        EventLoopTuning.applyForService()
         var settings = try await options.load(for: .serve(development: dev))
         LoggingSetup.bootstrap(settings)
         let logger = Logger(label: "jobrunner")
@@ -69,6 +70,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         MemoryTuning.applyForService()
+        EventLoopTuning.applyForService()
         let settings = try await options.load(for: .worker)
         LoggingSetup.bootstrap(settings)
         let logger = Logger(label: "jobrunner")
