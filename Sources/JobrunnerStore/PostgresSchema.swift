@@ -171,5 +171,8 @@ enum PostgresSchema {
         // The status functions again, with the status SQL as it is now (stages found by pipeline).
         Migration(identifier: "v23-status-of-child-by-pipeline", sql: StoredStatus.postgresChildFunction, isOneStatement: true),
         Migration(identifier: "v24-status-of-pipeline-by-pipeline", sql: StoredStatus.postgresPipelineFunction, isOneStatement: true),
+        // And again: they write the row only when the status changes.
+        Migration(identifier: "v25-status-of-child-when-changed", sql: StoredStatus.postgresChildFunction, isOneStatement: true),
+        Migration(identifier: "v26-status-of-pipeline-when-changed", sql: StoredStatus.postgresPipelineFunction, isOneStatement: true),
     ]
 }

@@ -190,6 +190,10 @@ enum SQLiteSchema {
         migrator.registerMigration("v18-status-by-pipeline") { db in
             try db.execute(sql: StoredStatus.sqliteTriggersReplaced)
         }
+        // The status triggers again: they write the row only when the status changes.
+        migrator.registerMigration("v19-status-written-when-changed") { db in
+            try db.execute(sql: StoredStatus.sqliteTriggersReplaced)
+        }
         return migrator
     }
 }

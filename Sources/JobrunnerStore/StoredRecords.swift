@@ -216,8 +216,14 @@ enum StoredSQL {
     /// the pipeline's marks — so filters and counts read an indexed column instead of deriving
     /// the status of every pipeline. Each driver installs the triggers (`StoredStatus`); the
     /// agreement suite checks the column against Core for every combination.
+    ///
+    /// The row is written only when its status changes: most writes that can change a status
+    /// do not (the PROCESS stage inserted with a new pipeline leaves it `queued`), and rewriting
+    /// the row rewrote both status indexes for nothing (SQLite) or left a dead row version
+    /// behind (PostgreSQL). The expression is never NULL (its CASE has an ELSE), so `<>` is exact.
     static func refreshStatus(of pipeline: String) -> String {
-        "UPDATE pipelines SET status = (SELECT \(statusExpression) FROM pipelines p WHERE p.id = pipelines.id) WHERE id = \(pipeline)"
+        let derived = "(SELECT \(statusExpression) FROM pipelines p WHERE p.id = pipelines.id)"
+        return "UPDATE pipelines SET status = \(derived) WHERE id = \(pipeline) AND status <> \(derived)"
     }
 
     /// A status condition as SQL over pipelines `p`. The state is compared as `x.state || ''`

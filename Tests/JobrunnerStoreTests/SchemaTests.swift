@@ -40,9 +40,7 @@ struct SchemaTests {
             for write in StoredStatus.writes {
                 let trigger = try #require(
                     try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", arguments: [write.name]))
-                let start = try #require(trigger.range(of: "UPDATE pipelines SET status"))
-                let end = try #require(trigger.range(of: "WHERE id = \(write.pipeline)", range: start.upperBound..<trigger.endIndex))
-                let statement = trigger[start.lowerBound..<end.lowerBound] + "WHERE id = 1"
+                let statement = try Self.refresh(in: trigger, of: write.pipeline, pipeline: 1)
                 let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + statement).map { $0["detail"] as String }
                 let stageLookups = plan.filter { $0.hasPrefix("SEARCH x ") || $0.hasPrefix("SCAN x") }
                 #expect(!stageLookups.isEmpty, "\(write.name): the plan looks at stages")
@@ -51,6 +49,37 @@ struct SchemaTests {
                 }
             }
         }
+    }
+
+    /// A trigger's status refresh as a statement of its own, for pipeline `pipeline`.
+    static func refresh(in trigger: String, of reference: String, pipeline: Int64) throws -> String {
+        let start = try #require(trigger.range(of: "UPDATE pipelines SET status"))
+        let end = try #require(trigger.range(of: ";", range: start.upperBound..<trigger.endIndex))
+        return trigger[start.lowerBound..<end.lowerBound].replacingOccurrences(of: reference, with: "\(pipeline)")
+    }
+
+    @Test
+    func aStatusRefreshWritesThePipelineOnlyWhenItsStatusChanges() async throws {
+        let directory = try TemporaryDirectory("refresh")
+        let path = directory.file("jobrunner.sqlite")
+        let store = try SQLitePipelineStore(path: path)
+        let id = try await store.recordDelivery(Fixtures.delivery("d"), pipelines: [Fixtures.pipeline("jobs/a.sh")]).pipelines[0].id
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            for write in StoredStatus.writes {
+                let trigger = try #require(
+                    try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", arguments: [write.name]))
+                let refresh = try Self.refresh(in: trigger, of: write.pipeline, pipeline: id.rawValue)
+                try db.execute(sql: refresh)
+                #expect(db.changesCount == 0, "\(write.name): an unchanged status is not written")
+                // A stored status that disagrees is corrected (and written).
+                try db.execute(sql: "UPDATE pipelines SET status = 'failed' WHERE id = ?", arguments: [id.rawValue])
+                try db.execute(sql: refresh)
+                #expect(db.changesCount == 1, "\(write.name): a changed status is written")
+                #expect(try String.fetchOne(db, sql: "SELECT status FROM pipelines WHERE id = ?", arguments: [id.rawValue]) == "queued")
+            }
+        }
+        #expect(try await store.statistics().pipelinesByStatus[.queued] == 1, "the counts followed both writes")
     }
 
     @Test
