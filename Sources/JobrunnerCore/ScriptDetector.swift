@@ -146,7 +146,9 @@ public struct ScriptDetector: Sendable {
         }
         if let reason = Self.unsafeReason(path) { return .skip(reason) }
         let name = String(path.dropFirst(prefix.count))
-        if name.contains("/") {
+        // Bytes, not Foundation's string search (a tenth of intake's detection time): a slash
+        // byte is a slash to the file system whatever follows it.
+        if name.utf8.contains(UInt8(ascii: "/")) {
             return .skip("in a sub-folder of \(jobsDirectory)/: support files there never run")
         }
         if name.hasPrefix(".") { return .skip("hidden file") }
@@ -174,7 +176,7 @@ public struct ScriptDetector: Sendable {
         if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             return "unsafe path: control character"
         }
-        if path.contains("\\") { return "unsafe path: backslash" }
+        if path.utf8.contains(UInt8(ascii: "\\")) { return "unsafe path: backslash" }
         if path.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) {
             return "unsafe path: '.', '..' or empty component"
         }

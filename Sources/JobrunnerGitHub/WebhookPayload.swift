@@ -1,4 +1,5 @@
 import Foundation
+import JobrunnerCore
 
 /// Why a signed webhook body could not be read; the message names the problem.
 public struct WebhookPayloadError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -13,7 +14,7 @@ public enum WebhookPayload {
     /// for `application/x-www-form-urlencoded`.
     public static func json(body: Data, contentType: String?) throws -> Data {
         let mediaType = (contentType ?? "application/json").split(separator: ";").first
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            .map { $0.trimmingHorizontalSpace().lowercased() } ?? ""
         switch mediaType {
         case "application/json", "":
             return body

@@ -12,22 +12,23 @@ final class RouteCatalog: Sendable {
         var method: HTTPRequest.Method
     }
 
-    private let routes = Mutex<[Route]>([])
+    /// By number of path segments: a request is compared only with the routes it could match
+    /// (every request asks, so this is on intake's path).
+    private let routes = Mutex<[Int: [Route]]>([:])
 
     func add(_ path: RouterPath, _ method: HTTPRequest.Method) {
         let segments = path.description.split(separator: "/")
-        routes.withLock { $0.append(Route(segments: segments, method: method)) }
+        routes.withLock { $0[segments.count, default: []].append(Route(segments: segments, method: method)) }
     }
 
     /// The methods `path` answers (HEAD wherever GET); empty for a path no route matches.
     func methods(for path: String) -> Set<String> {
         let asked = path.split(separator: "/")
         let methods = routes.withLock { routes in
-            routes.filter { route in
-                route.segments.count == asked.count
-                    && zip(route.segments, asked).allSatisfy { pattern, segment in
-                        (pattern.hasPrefix("{") && pattern.hasSuffix("}")) || pattern == segment
-                    }
+            (routes[asked.count] ?? []).filter { route in
+                zip(route.segments, asked).allSatisfy { pattern, segment in
+                    (pattern.hasPrefix("{") && pattern.hasSuffix("}")) || pattern == segment
+                }
             }.map(\.method.rawValue)
         }
         var set = Set(methods)
