@@ -9,22 +9,12 @@ import NIOHTTPTypes
 /// overlong URLs are refused by `HTTPConventionsMiddleware`.
 final class OversizedRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
-    typealias OutboundOut = HTTPResponsePart
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let parserError = error as? HTTPParserError, parserError == .headerOverflow else {
             context.fireErrorCaught(error)
             return
         }
-        let body = ByteBuffer(string: "{\"error\":\"the request line or a header is longer than the server reads (80 KiB)\"}")
-        let head = HTTPResponse(
-            status: .uriTooLong,
-            headerFields: [
-                .contentType: "application/json", .contentLength: String(body.readableBytes), .connection: "close",
-                .cacheControl: "no-store",
-            ])
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(body)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        context.answerAndClose(.uriTooLong, error: "the request line or a header is longer than the server reads (80 KiB)")
     }
 }

@@ -76,16 +76,7 @@ final class RequestBodyDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
             context.close(promise: nil)
             return
         }
-        let body = ByteBuffer(string: "{\"error\":\"the body did not arrive within \(Self.describe(deadline))\"}")
-        let head = HTTPResponse(
-            status: .requestTimeout,
-            headerFields: [
-                .contentType: "application/json", .contentLength: String(body.readableBytes), .connection: "close",
-                .cacheControl: "no-store",
-            ])
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(body)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        context.answerAndClose(.requestTimeout, error: "the body did not arrive within \(Self.describe(deadline))")
     }
 
     /// "10 seconds", "300 ms": how the deadline reads in the answer.
