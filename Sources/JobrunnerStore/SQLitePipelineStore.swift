@@ -38,30 +38,44 @@ public final class SQLitePipelineStore: PipelineStore {
         self.clock = clock
         self.retryPolicy = retryPolicy
         self.jitter = jitter
-        do {
-            pool = try SQLiteDurablePool.open(path: path, busyTimeout: busyTimeout)
-        } catch {
-            throw PipelineStoreError.unavailable(location: path, reason: "\(error)")
+        // Another process (a second `serve`, an admin command) may be opening the same file.
+        // Opening a new file switches it to WAL, which needs the file to itself: two processes
+        // doing it at once can deadlock on the upgrade of their locks, and SQLite then answers
+        // "database is locked" at once, without waiting. And GRDB decides what to apply before
+        // its first transaction, so two would apply the same migration. Both happen under the lock.
+        let pool = try Self.whileHoldingMigrationLock(for: path) { () throws -> DatabasePool in
+            let pool: DatabasePool
+            do {
+                pool = try SQLiteDurablePool.open(path: path, busyTimeout: busyTimeout)
+            } catch {
+                throw PipelineStoreError.unavailable(location: path, reason: "\(error)")
+            }
+            let migrator = SQLiteSchema.migrator
+            let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+            let unknown = applied.subtracting(migrator.migrations)
+            if !unknown.isEmpty {
+                throw PipelineStoreError.databaseIsNewer(location: path, unknownMigrations: unknown.sorted())
+            }
+            do {
+                try migrator.migrate(pool)
+            } catch {
+                throw PipelineStoreError.unavailable(location: path, reason: "migration failed: \(error)")
+            }
+            return pool
         }
+        self.pool = pool
         groupCommit = SQLiteGroupCommit(pool: pool)
-        let migrator = SQLiteSchema.migrator
-        let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
-        let unknown = applied.subtracting(migrator.migrations)
-        if !unknown.isEmpty {
-            throw PipelineStoreError.databaseIsNewer(location: path, unknownMigrations: unknown.sorted())
-        }
-        do {
-            // Another process (a second `serve`, an admin command) may be opening the same file:
-            // GRDB decides what to apply before its first transaction, so without this lock both
-            // would apply the same migration.
-            try Self.whileHoldingMigrationLock(for: path) { try migrator.migrate(pool) }
-        } catch {
-            throw PipelineStoreError.unavailable(location: path, reason: "migration failed: \(error)")
-        }
     }
 
     /// Runs `body` holding an exclusive `flock` on `PATH.migrate-lock`, beside the database.
-    static func whileHoldingMigrationLock(for path: String, _ body: () throws -> Void) throws {
+    /// Creates the database's directory first: the lock file is the first thing opened there.
+    static func whileHoldingMigrationLock<T>(for path: String, _ body: () throws -> T) throws -> T {
+        do {
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw PipelineStoreError.unavailable(location: path, reason: "cannot create the database's directory: \(error)")
+        }
         let descriptor = open(path + ".migrate-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw PipelineStoreError.unavailable(
@@ -74,7 +88,7 @@ public final class SQLitePipelineStore: PipelineStore {
             }
         }
         defer { flock(descriptor, LOCK_UN) }
-        try body()
+        return try body()
     }
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction — shared with writes arriving at the same
