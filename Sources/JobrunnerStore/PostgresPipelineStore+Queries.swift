@@ -212,7 +212,7 @@ extension PostgresPipelineStore {
                 }
             }
             try await db.run(
-                PostgresQuery(unsafeSQL: StoredRetention.orphanedDeliveries(cutoff: "$1"), binds: try Self.binds(cutoff)),
+                PostgresQuery(unsafeSQL: StoredRetention.orphanedDeliveries(cutoff: "$1", listed: "dp.delivery_id = deliveries.id"), binds: try Self.binds(cutoff)),
                 logger: logger)
             for statement in StoredRetention.closedDryRuns(cutoff: "$1") {
                 try await db.run(PostgresQuery(unsafeSQL: statement, binds: try Self.binds(cutoff)), logger: logger)

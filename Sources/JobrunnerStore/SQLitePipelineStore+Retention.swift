@@ -17,7 +17,7 @@ extension SQLitePipelineStore {
                 let list = ids.map(String.init).joined(separator: ", ")
                 for statement in StoredRetention.deleteStatements(ids: list) { try db.execute(sql: statement) }
             }
-            try db.execute(sql: StoredRetention.orphanedDeliveries(cutoff: "?"), arguments: [cutoff])
+            try db.execute(sql: StoredRetention.orphanedDeliveries(cutoff: "?", listed: "dp.delivery_seq = deliveries.seq"), arguments: [cutoff])
             for statement in StoredRetention.closedDryRuns(cutoff: "?1") { try db.execute(sql: statement, arguments: [cutoff]) }
             return ids.count
         }

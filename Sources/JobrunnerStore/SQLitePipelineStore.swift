@@ -121,10 +121,11 @@ public final class SQLitePipelineStore: PipelineStore {
                         pipelines: existing.pipelineIDs.map { ($0, paths[$0] ?? "", false) })
                 }
                 // A failed delivery created nothing; its redelivery is processed afresh.
-                try db.executeCached("DELETE FROM delivery_pipelines WHERE delivery_id = ?", [delivery.id.rawValue])
+                try db.executeCached(
+                    "DELETE FROM delivery_pipelines WHERE delivery_seq = (SELECT seq FROM deliveries WHERE id = ?)", [delivery.id.rawValue])
                 try db.executeCached("DELETE FROM deliveries WHERE id = ?", [delivery.id.rawValue])
             }
-            try Self.insertDelivery(db, delivery, now: now)
+            let number = try Self.insertDelivery(db, delivery, now: now)
             var results: [(id: PipelineID, path: String, created: Bool)] = []
             var skipped: [ScriptDetector.Skipped] = []
             for pipeline in pipelines {
@@ -172,7 +173,7 @@ public final class SQLitePipelineStore: PipelineStore {
                         }
                     }
                 }
-                try db.executeCached("INSERT OR IGNORE INTO delivery_pipelines (delivery_id, pipeline_id, position) VALUES (?, ?, ?)", [delivery.id.rawValue, id, results.count])
+                try db.executeCached("INSERT OR IGNORE INTO delivery_pipelines (delivery_seq, pipeline_id, position) VALUES (?, ?, ?)", [number, id, results.count])
                 results.append((PipelineID(id), pipeline.scriptPath, created))
             }
             var recorded = delivery
@@ -430,7 +431,10 @@ public final class SQLitePipelineStore: PipelineStore {
     }
 
     /// Records a delivery's row (pushes and pull-request events alike).
-    static func insertDelivery(_ db: Database, _ delivery: NewDelivery, now: Double) throws {
+    /// Records the delivery; returns its number (`deliveries.seq`), which `delivery_pipelines`
+    /// is keyed by.
+    @discardableResult
+    static func insertDelivery(_ db: Database, _ delivery: NewDelivery, now: Double) throws -> Int64 {
         try db.executeCached("""
                 INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -438,14 +442,15 @@ public final class SQLitePipelineStore: PipelineStore {
                 delivery.id.rawValue, delivery.event, delivery.repository, delivery.ref,
                 delivery.headCommit, delivery.sender, delivery.outcome.rawValue, delivery.reason, now,
             ])
+        return db.lastInsertedRowID
     }
 
     static func fetchDelivery(_ db: Database, _ id: DeliveryID) throws -> DeliveryRecord? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM deliveries WHERE id = ?"), arguments: [id.rawValue])
         else { return nil }
         let ids = try Int64.fetchAll(
-            db.cachedStatement(sql: "SELECT pipeline_id FROM delivery_pipelines WHERE delivery_id = ? ORDER BY position"),
-            arguments: [id.rawValue])
+            db.cachedStatement(sql: "SELECT pipeline_id FROM delivery_pipelines WHERE delivery_seq = ? ORDER BY position"),
+            arguments: [row["seq"] as Int64])
         return try StoredRecords.delivery(row, pipelineIDs: ids.map(PipelineID.init(rawValue:)))
     }
 

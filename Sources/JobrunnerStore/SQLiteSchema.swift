@@ -194,6 +194,49 @@ enum SQLiteSchema {
         migrator.registerMigration("v19-status-written-when-changed") { db in
             try db.execute(sql: StoredStatus.sqliteTriggersReplaced)
         }
+        // The stage-insert trigger runs only when the stage can change the status (not for the
+        // queued PROCESS stage of every new pipeline).
+        migrator.registerMigration("v20-status-insert-guarded") { db in
+            try db.execute(sql: StoredStatus.sqliteTriggersReplaced)
+        }
+        migrator.registerMigration("v21-deliveries-numbered") { db in
+            try db.execute(sql: deliveriesNumbered)
+        }
         return migrator
     }
+
+    /// Deliveries get an increasing number (`seq`, an explicit INTEGER PRIMARY KEY, which
+    /// `VACUUM` keeps), and `delivery_pipelines` is keyed by it instead of by the delivery's
+    /// random GitHub id: each new delivery's rows then go at the end of that table, where the
+    /// random key put each into a leaf page of its own — one more page written to the WAL per
+    /// delivery at intake. `seq` is never shown; deliveries are still found by their GitHub id.
+    static let deliveriesNumbered = """
+        CREATE TABLE deliveries_numbered (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            event TEXT NOT NULL,
+            repository TEXT,
+            ref TEXT,
+            head_commit TEXT,
+            sender TEXT,
+            outcome TEXT NOT NULL,
+            reason TEXT,
+            received_at REAL NOT NULL
+        );
+        INSERT INTO deliveries_numbered (seq, id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
+            SELECT rowid, id, event, repository, ref, head_commit, sender, outcome, reason, received_at FROM deliveries ORDER BY rowid;
+        CREATE TABLE delivery_pipelines_numbered (
+            delivery_seq INTEGER NOT NULL REFERENCES deliveries(seq),
+            pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),
+            position INTEGER NOT NULL,
+            PRIMARY KEY (delivery_seq, pipeline_id)
+        ) WITHOUT ROWID;
+        INSERT INTO delivery_pipelines_numbered (delivery_seq, pipeline_id, position)
+            SELECT d.seq, dp.pipeline_id, dp.position FROM delivery_pipelines dp JOIN deliveries_numbered d ON d.id = dp.delivery_id;
+        DROP TABLE delivery_pipelines;
+        DROP TABLE deliveries;
+        ALTER TABLE deliveries_numbered RENAME TO deliveries;
+        ALTER TABLE delivery_pipelines_numbered RENAME TO delivery_pipelines;
+        CREATE INDEX deliveries_received ON deliveries(received_at);
+        """
 }

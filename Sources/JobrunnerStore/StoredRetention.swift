@@ -28,11 +28,12 @@ enum StoredRetention {
     }
 
     /// Deliveries older than the cutoff that no pipeline names any more (ignored pushes,
-    /// pings, refusals, and the deliveries of pruned pipelines).
-    static func orphanedDeliveries(cutoff: String) -> String {
+    /// pings, refusals, and the deliveries of pruned pipelines). `listed` is how the driver's
+    /// `delivery_pipelines` row `dp` names its delivery (SQLite keys it by `deliveries.seq`).
+    static func orphanedDeliveries(cutoff: String, listed: String) -> String {
         """
         DELETE FROM deliveries WHERE received_at < \(cutoff)
-          AND NOT EXISTS (SELECT 1 FROM delivery_pipelines dp WHERE dp.delivery_id = deliveries.id)
+          AND NOT EXISTS (SELECT 1 FROM delivery_pipelines dp WHERE \(listed))
           AND NOT EXISTS (SELECT 1 FROM pipelines q WHERE q.delivery_id = deliveries.id)
         """
     }

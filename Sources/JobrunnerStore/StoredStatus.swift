@@ -1,3 +1,5 @@
+import JobrunnerCore
+
 /// The migration that makes a pipeline's status a stored, indexed column (`pipelines.status`)
 /// maintained by triggers in the database itself, so no write path can forget it. The triggers
 /// embed `StoredSQL.statusExpression` as it is when the migration runs: changing
@@ -12,19 +14,20 @@ enum StoredStatus {
         CREATE INDEX pipelines_repository_status ON pipelines(repository, status, id)
         """
 
-    /// The writes that can change a status: (trigger name, table and event, how the row names its pipeline).
-    static let writes: [(name: String, on: String, pipeline: String)] = [
-        ("stages_status_insert", "AFTER INSERT ON stages", "NEW.pipeline_id"),
-        ("stages_status_update", "AFTER UPDATE OF state ON stages", "NEW.pipeline_id"),
-        ("executions_status_insert", "AFTER INSERT ON executions", "NEW.pipeline_id"),
-        ("executions_status_update", "AFTER UPDATE OF outcome ON executions", "NEW.pipeline_id"),
-        ("pipelines_marks_status", "AFTER UPDATE OF superseded_by, discarded_at ON pipelines", "NEW.id"),
+    /// The writes that can change a status: (trigger name, table and event, how the row names
+    /// its pipeline, and — SQLite only — when the trigger need not run at all).
+    static let writes: [(name: String, on: String, pipeline: String, when: String?)] = [
+        ("stages_status_insert", "AFTER INSERT ON stages", "NEW.pipeline_id", StoredSQL.insertedStageCanChangeStatus(new: "NEW")),
+        ("stages_status_update", "AFTER UPDATE OF state ON stages", "NEW.pipeline_id", nil),
+        ("executions_status_insert", "AFTER INSERT ON executions", "NEW.pipeline_id", nil),
+        ("executions_status_update", "AFTER UPDATE OF outcome ON executions", "NEW.pipeline_id", nil),
+        ("pipelines_marks_status", "AFTER UPDATE OF superseded_by, discarded_at ON pipelines", "NEW.id", nil),
     ]
 
     /// SQLite's triggers, one per write.
     static let sqliteTriggers = writes.map { write in
         """
-        CREATE TRIGGER \(write.name) \(write.on) BEGIN
+        CREATE TRIGGER \(write.name) \(write.on)\(write.when.map { " WHEN " + $0 } ?? "") BEGIN
             \(StoredSQL.refreshStatus(of: write.pipeline));
         END;
         """
@@ -61,4 +64,51 @@ enum StoredStatus {
         CREATE TRIGGER pipelines_marks_status AFTER UPDATE OF superseded_by, discarded_at ON pipelines
             FOR EACH ROW EXECUTE FUNCTION jobrunner_refresh_status_of_pipeline()
         """
+}
+
+extension StoredSQL {
+    /// Whether inserting the stage `new` can change its pipeline's status, from
+    /// `PipelineStatus.rule`: every condition only asks whether some stage, mark or script run
+    /// exists, so adding a stage can make a condition true only through a stage term it
+    /// matches, and only if the marks the same condition also requires are set. Nothing else
+    /// can turn a status the triggers kept right into another one. Every new pipeline's
+    /// PROCESS stage is inserted `queued`, which no such term of the rule matches unless the
+    /// pipeline is discarded: intake skips the status refresh (two evaluations of the whole
+    /// rule) without a rule of its own.
+    static func insertedStageCanChangeStatus(new: String) -> String {
+        // Each stage term the new stage may match, with the mark sets that must come with it
+        // (none: the match alone suffices).
+        var needs: [(match: String, marks: [[String]])] = []
+        for entry in PipelineStatus.rule {
+            let terms = entry.condition.conjunction
+            let marks = terms.filter { if case .marked = $0 { true } else { false } }.map(sql)
+            for term in terms {
+                let match: String
+                switch term {
+                case .anyStage(let state): match = "\(new).state = '\(state.rawValue)'"
+                case .stage(let kind, let state): match = "\(new).kind = '\(kind.rawValue)' AND \(new).state = '\(state.rawValue)'"
+                case .marked, .scriptEnded, .both: continue
+                }
+                if let index = needs.firstIndex(where: { $0.match == match }) {
+                    needs[index].marks.append(marks)
+                } else {
+                    needs.append((match, [marks]))
+                }
+            }
+        }
+        let clauses = needs.map { need -> String in
+            if need.marks.contains(where: \.isEmpty) { return "(\(need.match))" }
+            let marks = need.marks.map { $0.joined(separator: " AND ") }.joined(separator: " OR ")
+            return "(\(need.match) AND EXISTS (SELECT 1 FROM pipelines p WHERE p.id = \(new).pipeline_id AND (\(marks))))"
+        }
+        return clauses.isEmpty ? "FALSE" : "(" + clauses.joined(separator: " OR ") + ")"
+    }
+}
+
+extension StageCondition {
+    /// The terms this condition requires all at once (`both` flattened).
+    var conjunction: [StageCondition] {
+        if case .both(let first, let second) = self { return first.conjunction + second.conjunction }
+        return [self]
+    }
 }

@@ -93,6 +93,70 @@ struct QueueRuleAgreementTests {
         }
     }
 
+    /// The stage-insert trigger skips its refresh when the new stage cannot change the status
+    /// (SQLite). Here the earlier stage (in each state), the script run and the marks come
+    /// first and a stage in each state is the last write, so a skip Core disagrees with shows
+    /// (e.g. a queued CLEANUP turning a discarded pipeline with a failed EXECUTE `queued`).
+    @Test(arguments: StoreDriver.all)
+    func aStageInsertedLastLeavesTheStoredStatusCoreWouldDerive(driver: StoreDriver) async throws {
+        let harness = try await driver.open(RetryPolicy(), 0)
+        let store = harness.store
+        var cases: [(marks: Set<PipelineMark>, kind: StageKind, before: StageState, state: StageState, script: ExecutionOutcome?)] = []
+        for marks in Self.markSets {
+            for kind in [StageKind.execute, .cleanup] {
+                for before in StageState.allCases {
+                    for state in StageState.allCases {
+                        for script in [nil, ExecutionOutcome.failed] { cases.append((marks, kind, before, state, script)) }
+                    }
+                }
+            }
+        }
+        var ids: [PipelineID] = []
+        for chunk in stride(from: 0, to: cases.count, by: 50) {
+            ids += try await store.recordDelivery(
+                Fixtures.delivery("inserted-last-\(chunk)"),
+                pipelines: (chunk..<min(chunk + 50, cases.count)).map { Fixtures.pipeline("jobs/i\($0).sh", repository: "acme/i\($0)") }
+            ).pipelines.map(\.id)
+        }
+        var sql: [String] = []
+        for (id, next) in zip(ids, cases) {
+            // The stage before the inserted one is in state `before`; any earlier one succeeded.
+            sql.append("UPDATE stages SET state = '\(next.kind == .execute ? next.before : .succeeded)' WHERE pipeline_id = \(id.rawValue)")
+            if next.kind == .cleanup {
+                sql.append("""
+                    INSERT INTO stages (pipeline_id, repository, kind, state, attempt, max_attempts, run_after, created_at)
+                    VALUES (\(id.rawValue), 'acme/x', 'execute', '\(next.before.rawValue)', 1, 1, 0, 0)
+                    """)
+            }
+            if let script = next.script {
+                sql.append("INSERT INTO executions (pipeline_id, attempt, started_at, outcome, exit_code) VALUES (\(id.rawValue), 1, 0, '\(script.rawValue)', 3)")
+            }
+            if next.marks.contains(.superseded) { sql.append("UPDATE pipelines SET superseded_by = \(id.rawValue + 100000) WHERE id = \(id.rawValue)") }
+            if next.marks.contains(.discarded) {
+                sql.append("UPDATE pipelines SET discarded_by = 'ops', discarded_at = 1, discard_reason = 'x', discard_may_have_run = 0 WHERE id = \(id.rawValue)")
+            }
+            sql.append("""
+                INSERT INTO stages (pipeline_id, repository, kind, state, attempt, max_attempts, run_after, created_at)
+                VALUES (\(id.rawValue), 'acme/x', '\(next.kind.rawValue)', '\(next.state.rawValue)', 0, 1, 0, 0)
+                """)
+        }
+        try await harness.execute(sql.joined(separator: ";\n"))
+
+        var filtered: [PipelineID: PipelineStatus] = [:]
+        for status in PipelineStatus.allCases {
+            for summary in try await store.pipelines(PipelineFilter(status: status, limit: 1000)) { filtered[summary.pipeline.id] = status }
+        }
+        let summaries = Dictionary(
+            uniqueKeysWithValues: try await store.pipelines(PipelineFilter(limit: 1000)).map { ($0.pipeline.id, $0) })
+        #expect(summaries.count == cases.count)
+        for (id, next) in zip(ids, cases) {
+            let summary = try #require(summaries[id])
+            #expect(summary.pipeline.marks == next.marks && summary.stages.last?.state == next.state)
+            let swift = PipelineStatus(stages: summary.stages, script: summary.script, marks: summary.pipeline.marks)
+            #expect(filtered[id] == swift, "\(next): stored \(String(describing: filtered[id])), Core says \(swift)")
+        }
+    }
+
     @Test(arguments: StoreDriver.all)
     func completingEachKindQueuesTheSuccessorCoreNames(driver: StoreDriver) async throws {
         let policy = RetryPolicy(maxAttempts: [.process: 3, .execute: 1, .cleanup: 7])

@@ -82,6 +82,49 @@ struct SchemaTests {
         #expect(try await store.statistics().pipelinesByStatus[.queued] == 1, "the counts followed both writes")
     }
 
+    /// Migration v21 numbers the deliveries and keys `delivery_pipelines` by that number:
+    /// deliveries recorded before it still answer their redeliveries with the same pipelines in
+    /// the same order, and new deliveries are numbered after them.
+    @Test
+    func deliveriesRecordedBeforeTheyWereNumberedKeepTheirPipelines() async throws {
+        let directory = try TemporaryDirectory("numbered")
+        let path = directory.file("jobrunner.sqlite")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteSchema.migrator.migrate(queue, upTo: "v20-status-insert-guarded")
+            try await queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, received_at)
+                    VALUES ('old-1', 'push', 'acme/ops', 'refs/heads/main', 'c0ffee', 'octocat', 'accepted', 1),
+                           ('old-2', 'push', 'acme/ops', 'refs/heads/main', 'c0ffee', 'octocat', 'ignored', 2);
+                    INSERT INTO pipelines (id, repository, branch, script_path, commit_sha, delivery_id, created_at)
+                    VALUES (1, 'acme/ops', 'main', 'jobs/a.sh', 'c0ffee', 'old-1', 1),
+                           (2, 'acme/ops', 'main', 'jobs/b.sh', 'c0ffee', 'old-1', 1);
+                    INSERT INTO delivery_pipelines (delivery_id, pipeline_id, position) VALUES ('old-1', 2, 0), ('old-1', 1, 1);
+                    """)
+            }
+        }
+        let store = try SQLitePipelineStore(path: path)
+        let old = try await store.recordDelivery(
+            Fixtures.delivery("old-1"), pipelines: [Fixtures.pipeline("jobs/b.sh"), Fixtures.pipeline("jobs/a.sh")])
+        #expect(old.isRedelivery)
+        #expect(old.pipelines.map { $0.id.rawValue } == [2, 1])
+        #expect(old.pipelines.map { $0.path } == ["jobs/b.sh", "jobs/a.sh"])
+        let new = try await store.recordDelivery(
+            Fixtures.delivery("new-1"), pipelines: [Fixtures.pipeline("jobs/c.sh"), Fixtures.pipeline("jobs/a.sh")])
+        #expect(!new.isRedelivery && new.pipelines.map { $0.created } == [true, false])
+        let again = try await store.recordDelivery(Fixtures.delivery("new-1"), pipelines: [])
+        #expect(again.isRedelivery && again.pipelines.map { $0.id } == new.pipelines.map { $0.id })
+
+        let queue = try DatabaseQueue(path: path)
+        try await queue.read { db in
+            #expect(try String.fetchAll(db, sql: "SELECT id FROM deliveries ORDER BY seq") == ["old-1", "old-2", "new-1"])
+            #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
+            let table = try #require(try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'delivery_pipelines'"))
+            #expect(table.contains("delivery_seq") && table.contains("WITHOUT ROWID"))
+        }
+    }
+
     @Test
     func opensInWALWithFullSynchronousAndKeepsDataAcrossReopen() async throws {
         let directory = try TemporaryDirectory()

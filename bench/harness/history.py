@@ -1,7 +1,7 @@
 """History: the dashboard, the API and /metrics over a long history, on SQLite and PostgreSQL.
 
 For each database, `jobrunner serve` creates the schema; then the database is filled through SQL
-(one statement per table, the same text on both drivers) with `pipelines` pipelines over 200
+(one statement per table, the same text on both drivers but for `delivery_pipelines`) with `pipelines` pipelines over 200
 repositories as months of use leave them: each with its stages and its script run — most
 succeeded, 2% failed scripts, 1% cancelled, 1% discarded, 1% superseded, and a few queued and
 running at the end. `jobrunner serve` (no workers) then answers every dashboard page, every API
@@ -40,7 +40,7 @@ INTAKE_REPOSITORY = "bench/history"
 ZEROS = "'" + "0" * 40 + "'"
 
 
-def fill_statements(count, now, live):
+def fill_statements(count, now, live, sqlite):
     step = 90 * 86400 / max(count, 1)
     sha = f"substr({ZEROS} || CAST(i AS TEXT), length(CAST(i AS TEXT)) + 1)"
     numbers = f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count})"
@@ -57,6 +57,10 @@ def fill_statements(count, now, live):
             SELECT 'org/repo-' || CAST(i % {REPOSITORIES} AS TEXT), 'main', 'jobs/script-' || CAST(i AS TEXT) || '.ts', {sha},
                    'alice', 'author-' || CAST(i % 50 AS TEXT), 'history-' || CAST(i AS TEXT), {now} - ({count} - i) * {step}
             FROM n""",
+        # SQLite keys delivery_pipelines by the delivery's number, PostgreSQL by its id.
+        f"""INSERT INTO delivery_pipelines (delivery_seq, pipeline_id, position)
+            SELECT d.seq, p.id, 0 FROM pipelines p JOIN deliveries d ON d.id = p.delivery_id"""
+        if sqlite else
         f"""INSERT INTO delivery_pipelines (delivery_id, pipeline_id, position)
             SELECT p.delivery_id, p.id, 0 FROM pipelines p""",
         f"""UPDATE pipelines SET superseded_by = id + 1 WHERE id % 100 = 5 AND id <= {count - live}""",
@@ -97,7 +101,7 @@ def recompute_statement(trigger_body):
 
 
 def fill_sqlite(path, count, live):
-    statements = fill_statements(count, time.time(), live)
+    statements = fill_statements(count, time.time(), live, sqlite=True)
     started = time.time()
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA busy_timeout = 60000")
@@ -134,7 +138,7 @@ def fill_sqlite(path, count, live):
 
 
 def fill_postgres(url, count, live):
-    statements = fill_statements(count, time.time(), live)
+    statements = fill_statements(count, time.time(), live, sqlite=False)
     started = time.time()
     body = subprocess.run(["psql", "-tA", url, "-c", "SELECT prosrc FROM pg_proc WHERE proname = 'jobrunner_refresh_status_of_child'"],
                           capture_output=True, text=True, check=True).stdout
