@@ -35,6 +35,8 @@ public struct ApplicationContext: Sendable {
     public var dryRunsDue = Beacon()
     /// How long after its head a request's body may still be arriving (408 after).
     public var bodyDeadline: Duration = .seconds(10)
+    /// How often intake logs its count of answered deliveries at `info`.
+    public var intakeLogInterval: Duration = .seconds(60)
 
     public init(
         settings: Settings, store: any PipelineStore, workAvailable: Beacon = Beacon(),
@@ -58,6 +60,7 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
     base.add(middleware: HTTPConventionsMiddleware(catalog: catalog))
     let router = CatalogedRouter(router: base, catalog: catalog)
     let settings = context.settings
+    var services = services
     let authenticator = OperatorAuthenticator(
         tokens: settings.dashboardTokens, sessionLifetime: settings.sessionLifetime, clock: context.clock)
     HealthRoutes(store: context.readiness ?? context.store).register(on: router)
@@ -67,6 +70,8 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
     ).register(on: router)
     if context.servesDashboardAndIntake {
         if !settings.webhookSecrets.isEmpty {
+            let logSummary = IntakeLogSummary(interval: context.intakeLogInterval, logger: context.logger)
+            services.append(logSummary)
             WebhookRoutes(
                 verifier: WebhookVerifier(secrets: settings.webhookSecrets),
                 store: context.store,
@@ -82,6 +87,7 @@ public func buildApplication(_ context: ApplicationContext, services: [any Servi
                 workAvailable: context.workAvailable,
                 logger: context.logger,
                 metrics: context.metrics,
+                logSummary: logSummary,
                 bodyBudget: BodyBudget(limit: 4 * settings.webhookMaxBodySize)
             ).register(on: router)
         }

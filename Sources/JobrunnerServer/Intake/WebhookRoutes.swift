@@ -25,6 +25,8 @@ struct WebhookRoutes: Sendable {
     let logger: Logger
     /// Counts answers by outcome for `/metrics`.
     var metrics: (any ServiceMetrics)? = nil
+    /// Counts them for intake's periodic `info` line (each delivery is logged at `debug`).
+    var logSummary: IntakeLogSummary? = nil
     /// Bytes of all bodies being read at once: four full-size bodies.
     var bodyBudget: BodyBudget
 
@@ -36,7 +38,9 @@ struct WebhookRoutes: Sendable {
     func register(on router: CatalogedRouter) {
         router.post("/webhooks/github") { request, _ in
             let response = await handle(request)
-            metrics?.deliveryAnswered(outcome: Self.outcomeLabel(response))
+            let outcome = Self.outcomeLabel(response)
+            metrics?.deliveryAnswered(outcome: outcome)
+            logSummary?.answered(outcome: outcome)
             return response
         }
     }
@@ -123,7 +127,7 @@ struct WebhookRoutes: Sendable {
                 let ping = try WebhookPayload.decode(PingEvent.self, from: json)
                 _ = try await store.recordDelivery(
                     NewDelivery(id: deliveryID, event: event, outcome: .ignored, reason: "ping"), pipelines: [])
-                logger.info("webhook ping", metadata: ["hook": "\(ping.hookID.map(String.init) ?? "-")"])
+                logger.debug("webhook ping", metadata: ["hook": "\(ping.hookID.map(String.init) ?? "-")"])
                 return Self.answer(.ok, IntakeAnswer(delivery: deliveryID.rawValue, outcome: "pong", reason: ping.zen))
             case "push":
                 let push = try PushEvent.read(from: json).validated()
@@ -164,8 +168,10 @@ struct WebhookRoutes: Sendable {
         switch decision {
         case .accepted(let pipelines, let skipped):
             let recorded = try await store.recordDelivery(delivery, pipelines: pipelines)
-            if recorded.pipelines.contains(where: \.created) { workAvailable.signal() }
-            logger.info(
+            let created = recorded.pipelines.count { $0.created }
+            if created > 0 { workAvailable.signal() }
+            logSummary?.created(pipelines: created)
+            logger.debug(
                 "push accepted",
                 metadata: [
                     "pipelines": .string(recorded.pipelines.map { "\($0.id.rawValue):\($0.path)" }.joined(separator: ",")),
@@ -176,7 +182,7 @@ struct WebhookRoutes: Sendable {
             delivery.outcome = .ignored
             delivery.reason = reason
             let recorded = try await store.recordDelivery(delivery, pipelines: [])
-            logger.info("push ignored", metadata: ["reason": "\(reason)"])
+            logger.debug("push ignored", metadata: ["reason": "\(reason)"])
             return Self.answer(.accepted, IntakeAnswer(recorded, skipped: skipped))
         case .failed(let reason, let retryable):
             delivery.outcome = .failed
@@ -202,7 +208,7 @@ struct WebhookRoutes: Sendable {
         }
         let recorded = try await store.recordPullRequestDelivery(delivery, signal: signal)
         if signal != nil && !recorded.isRedelivery { dryRunsDue?.signal() }
-        logger.info("\(name) \(recorded.record.delivery.outcome.rawValue)", metadata: ["reason": "\(recorded.record.delivery.reason ?? "")"])
+        logger.debug("\(name) \(recorded.record.delivery.outcome.rawValue)", metadata: ["reason": "\(recorded.record.delivery.reason ?? "")"])
         return Self.answer(.accepted, IntakeAnswer(recorded))
     }
 
