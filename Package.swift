@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 "JobrunnerCore",
                 "CSQLiteConfig",
+                "CSQLiteWALBuffer",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -100,6 +101,8 @@ let package = Package(
         .systemLibrary(name: "CProcessControl"),
         // sqlite3_config(3) for the store's process-wide SQLite settings, wrapped for Swift.
         .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
+        // The store's SQLite VFS: write-ahead-log writes gathered into one call per commit.
+        .target(name: "CSQLiteWALBuffer", linkerSettings: [.linkedLibrary("sqlite3")]),
         // libgit2 from the system (Debian: libgit2-dev), found through pkg-config.
         .systemLibrary(
             name: "CLibgit2",
