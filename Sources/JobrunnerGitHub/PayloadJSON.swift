@@ -143,17 +143,21 @@ enum PayloadJSON: Sendable {
         mutating func string() throws(Invalid) -> String {
             index += 1
             let start = index
+            var ascii = true
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     defer { index += 1 }
-                    guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) else {
-                        throw Invalid()
-                    }
+                    let run = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                    // ASCII is valid UTF-8 as it is; `String(validating:)` is generic code that
+                    // looked up type metadata for every string of every payload.
+                    if ascii { return String(decoding: run, as: UTF8.self) }
+                    guard let text = String(validating: run, as: UTF8.self) else { throw Invalid() }
                     return text
                 }
                 if byte == UInt8(ascii: "\\") { break }
                 guard byte >= 0x20 else { throw Invalid() }
+                ascii = ascii && byte < 0x80
                 index += 1
             }
             var text = Array(bytes[start..<index])

@@ -64,9 +64,9 @@ struct WebhookRoutes: Sendable {
     func handle(_ request: Request) async -> Response {
         // Without a SHA-256 signature nothing can verify: refuse before reading (buffering) a
         // byte of the body, so unsigned uploads cost no memory.
-        if request.headers[Self.signatureHeader] == nil {
+        if request.headers.value(Self.signatureHeader) == nil {
             do {
-                try verifier.verify(body: Data(), signature: nil, legacySignature: request.headers[Self.legacySignatureHeader])
+                try verifier.verify(body: Data(), signature: nil, legacySignature: request.headers.value(Self.legacySignatureHeader))
             } catch {
                 logger.warning("webhook refused", metadata: ["reason": "\(error)"])
                 return Self.answer(.unauthorized, ["error": "\(error)"])
@@ -88,22 +88,22 @@ struct WebhookRoutes: Sendable {
             return Self.answer(.badRequest, ["error": "the body could not be read: \(error)"])
         }
         // Cut short: the connection closed mid-body (its deadline passed, or the client left).
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared != body.count {
+        if let declared = request.headers.value(.contentLength).flatMap(Int.init), declared != body.count {
             logger.warning("webhook body cut short", metadata: ["received": "\(body.count)", "declared": "\(declared)"])
             return Self.answer(.badRequest, ["error": "the body ended after \(body.count) of its \(declared) bytes"])
         }
         do {
             try verifier.verify(
-                body: body, signature: request.headers[Self.signatureHeader],
-                legacySignature: request.headers[Self.legacySignatureHeader])
+                body: body, signature: request.headers.value(Self.signatureHeader),
+                legacySignature: request.headers.value(Self.legacySignatureHeader))
         } catch {
             logger.warning("webhook refused", metadata: ["reason": "\(error)"])
             return Self.answer(.unauthorized, ["error": "\(error)"])
         }
-        guard let event = request.headers[Self.eventHeader], !event.isEmpty else {
+        guard let event = request.headers.value(Self.eventHeader), !event.isEmpty else {
             return Self.answer(.badRequest, ["error": "missing X-GitHub-Event header"])
         }
-        guard let deliveryText = request.headers[Self.deliveryHeader], Self.isValidDeliveryID(deliveryText) else {
+        guard let deliveryText = request.headers.value(Self.deliveryHeader), Self.isValidDeliveryID(deliveryText) else {
             return Self.answer(.badRequest, ["error": "missing or malformed X-GitHub-Delivery header"])
         }
         let deliveryID = DeliveryID(deliveryText)
@@ -113,7 +113,7 @@ struct WebhookRoutes: Sendable {
 
         let json: Data
         do {
-            json = try WebhookPayload.json(body: body, contentType: request.headers[.contentType])
+            json = try WebhookPayload.json(body: body, contentType: request.headers.value(.contentType))
         } catch let error as WebhookPayloadError {
             let unsupported = error.message.hasPrefix("unsupported content type")
             return Self.answer(unsupported ? .unsupportedMediaType : .badRequest, ["error": error.message])
@@ -239,7 +239,7 @@ struct WebhookRoutes: Sendable {
 
     /// The metrics label of an answer: the intake outcome, or why the request was refused.
     static func outcomeLabel(_ response: Response) -> String {
-        if let outcome = response.headers[outcomeHeader] { return outcome }
+        if let outcome = response.headers.value(outcomeHeader) { return outcome }
         switch response.status {
         case .unauthorized: return "bad-signature"
         case .contentTooLarge: return "too-large"
