@@ -113,7 +113,9 @@ public final class SQLitePipelineStore: PipelineStore {
         let now = clock.now().storedValue
         let processAttempts = retryPolicy.attempts(for: .process)
         return try await immediate { db in
-            if let existing = try Self.fetchDelivery(db, delivery.id) {
+            // Recorded first and looked up only if it was there already: most deliveries are new.
+            var recordedNumber = try Self.insertDelivery(db, delivery, now: now, ifNew: true)
+            if recordedNumber == nil, let existing = try Self.fetchDelivery(db, delivery.id) {
                 if existing.delivery.outcome != .failed {
                     let paths = try Self.scriptPaths(db, existing.pipelineIDs)
                     return RecordedDelivery(
@@ -124,14 +126,20 @@ public final class SQLitePipelineStore: PipelineStore {
                 try db.executeCached(
                     "DELETE FROM delivery_pipelines WHERE delivery_seq = (SELECT seq FROM deliveries WHERE id = ?)", [delivery.id.rawValue])
                 try db.executeCached("DELETE FROM deliveries WHERE id = ?", [delivery.id.rawValue])
+                recordedNumber = try Self.insertDelivery(db, delivery, now: now)
             }
-            let number = try Self.insertDelivery(db, delivery, now: now)
+            guard let number = recordedNumber else { throw SQLiteGroupCommitError.writeDidNotRun }
             var results: [(id: PipelineID, path: String, created: Bool)] = []
             var skipped: [ScriptDetector.Skipped] = []
             for pipeline in pipelines {
                 let id: Int64
                 let created: Bool
-                if let existing = try Int64.fetchOne(
+                if !pipeline.modifiesExisting, let new = try Self.insertPipeline(db, pipeline, delivery: delivery.id, now: now, ifNew: true) {
+                    // A script added by this push: nothing to look up or supersede first.
+                    id = new
+                    created = true
+                    try Self.insertStage(db, pipeline: id, kind: .process, maxAttempts: processAttempts, now: now)
+                } else if let existing = try Int64.fetchOne(
                     db.cachedStatement(sql: "SELECT id FROM pipelines WHERE repository = ? AND script_path = ? AND commit_sha = ?"),
                     arguments: [pipeline.repository.rawValue, pipeline.scriptPath, pipeline.commit])
                 {
@@ -150,16 +158,10 @@ public final class SQLitePipelineStore: PipelineStore {
                             cancelling = stages
                         }
                     }
-                    try db.executeCached("""
-                            INSERT INTO pipelines (repository, branch, script_path, commit_sha, blob_sha, pusher,
-                                                   pull_request, author, delivery_id, created_at, supersedes)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """, [
-                            pipeline.repository.rawValue, pipeline.branch, pipeline.scriptPath, pipeline.commit,
-                            pipeline.blob, pipeline.pusher, pipeline.pullRequest, pipeline.author,
-                            delivery.id.rawValue, now, earlier?.rawValue,
-                        ])
-                    id = db.lastInsertedRowID
+                    guard let new = try Self.insertPipeline(db, pipeline, delivery: delivery.id, now: now, supersedes: earlier) else {
+                        throw SQLiteGroupCommitError.writeDidNotRun
+                    }
+                    id = new
                     created = true
                     try Self.insertStage(db, pipeline: id, kind: .process, maxAttempts: processAttempts, now: now)
                     if let earlier {
@@ -432,18 +434,44 @@ public final class SQLitePipelineStore: PipelineStore {
 
     /// Records a delivery's row (pushes and pull-request events alike).
     /// Records the delivery; returns its number (`deliveries.seq`), which `delivery_pipelines`
-    /// is keyed by.
+    /// is keyed by. `ifNew`: nil, and nothing written, when a delivery with its id is recorded.
     @discardableResult
-    static func insertDelivery(_ db: Database, _ delivery: NewDelivery, now: Double) throws -> Int64 {
-        try db.executeCached("""
-                INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [
+    static func insertDelivery(_ db: Database, _ delivery: NewDelivery, now: Double, ifNew: Bool = false) throws -> Int64? {
+        try db.executeCached(
+            ifNew ? insertDeliverySQL + " ON CONFLICT (id) DO NOTHING" : insertDeliverySQL,
+            [
                 delivery.id.rawValue, delivery.event, delivery.repository, delivery.ref,
                 delivery.headCommit, delivery.sender, delivery.outcome.rawValue, delivery.reason, now,
             ])
-        return db.lastInsertedRowID
+        return db.changesCount == 1 ? db.lastInsertedRowID : nil
     }
+
+    static let insertDeliverySQL = """
+        INSERT INTO deliveries (id, event, repository, ref, head_commit, sender, outcome, reason, received_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// Records a pipeline; returns its id. `ifNew`: nil, and nothing written, when the script
+    /// at that commit already has a pipeline.
+    static func insertPipeline(
+        _ db: Database, _ pipeline: NewPipeline, delivery: DeliveryID, now: Double, supersedes earlier: PipelineID? = nil,
+        ifNew: Bool = false
+    ) throws -> Int64? {
+        try db.executeCached(
+            ifNew ? insertPipelineSQL + " ON CONFLICT (repository, script_path, commit_sha) DO NOTHING" : insertPipelineSQL,
+            [
+                pipeline.repository.rawValue, pipeline.branch, pipeline.scriptPath, pipeline.commit,
+                pipeline.blob, pipeline.pusher, pipeline.pullRequest, pipeline.author,
+                delivery.rawValue, now, earlier?.rawValue,
+            ])
+        return db.changesCount == 1 ? db.lastInsertedRowID : nil
+    }
+
+    static let insertPipelineSQL = """
+        INSERT INTO pipelines (repository, branch, script_path, commit_sha, blob_sha, pusher,
+                               pull_request, author, delivery_id, created_at, supersedes)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
 
     static func fetchDelivery(_ db: Database, _ id: DeliveryID) throws -> DeliveryRecord? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM deliveries WHERE id = ?"), arguments: [id.rawValue])
