@@ -202,6 +202,13 @@ enum SQLiteSchema {
         migrator.registerMigration("v21-deliveries-numbered") { db in
             try db.execute(sql: deliveriesNumbered)
         }
+        // Two indexes every intake wrote and no query needs: the expired-lease scan reads the
+        // few running stages through `stages_runnable` (state first), and a script's latest
+        // pipeline is found through the unique (repository, script path, commit) index, which
+        // holds the few pipelines of one script.
+        migrator.registerMigration("v22-fewer-intake-indexes") { db in
+            try db.execute(sql: "DROP INDEX IF EXISTS stages_leases; DROP INDEX IF EXISTS pipelines_by_script")
+        }
         return migrator
     }
 

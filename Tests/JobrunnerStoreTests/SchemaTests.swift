@@ -51,6 +51,36 @@ struct SchemaTests {
         }
     }
 
+    /// v22 dropped two indexes (`stages_leases`, `pipelines_by_script`); the statements they
+    /// served still look up rows through an index instead of reading the table, even over a
+    /// history (sqlite_stat1 from ANALYZE, as a long-lived database would have).
+    @Test
+    func theExpiredLeaseScanAndAScriptsLatestPipelineStillUseAnIndex() async throws {
+        let directory = try TemporaryDirectory("plans")
+        let path = directory.file("jobrunner.sqlite")
+        let store = try SQLitePipelineStore(path: path)
+        for chunk in 0..<4 {
+            _ = try await store.recordDelivery(
+                Fixtures.delivery("d\(chunk)"),
+                pipelines: (0..<50).map { Fixtures.pipeline("jobs/s\(chunk * 50 + $0).sh", repository: "acme/r\($0 % 5)") })
+        }
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "ANALYZE")
+            let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index'")
+            #expect(!indexes.contains("stages_leases") && !indexes.contains("pipelines_by_script"))
+            let statements: [(sql: String, arguments: StatementArguments, index: String)] = [
+                (SQLitePipelineStore.expiredLeasesSQL, [1.0], "stages_runnable"),
+                (StoredSQL.latestPipelineOfScript(repository: "?", path: "?"), ["acme/r1", "jobs/s1.sh"], "sqlite_autoindex_pipelines_1"),
+            ]
+            for (statement, arguments, index) in statements {
+                let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + statement, arguments: arguments).map { $0["detail"] as String }
+                #expect(plan.contains { $0.hasPrefix("SEARCH") && $0.contains(index) }, "\(plan)")
+                #expect(!plan.contains { $0.hasPrefix("SCAN") && !$0.contains("TEMP") }, "\(plan)")
+            }
+        }
+    }
+
     /// A trigger's status refresh as a statement of its own, for pipeline `pipeline`.
     static func refresh(in trigger: String, of reference: String, pipeline: Int64) throws -> String {
         let start = try #require(trigger.range(of: "UPDATE pipelines SET status"))
