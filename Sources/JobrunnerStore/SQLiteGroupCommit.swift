@@ -3,16 +3,23 @@ import JobrunnerCore
 
 /// Group commit for the SQLite store. SQLite has one writer and every commit waits for the
 /// disk, so writers that arrive while a commit is being flushed are run together in the next
-/// transaction — each in its own savepoint, so one that throws is rolled back alone — and all
-/// learn their result only once that transaction is durable. A lone writer is committed at
-/// once (no waiting for company); under load many writes share one flush.
+/// transaction, and all learn their result only once that transaction is durable. A lone writer
+/// is committed at once (no waiting for company); under load many writes share one flush.
+///
+/// A write that throws must be undone alone. The batch first runs as one transaction without
+/// savepoints (a savepoint per write copied every page it touched into the statement journal);
+/// if a write throws, that transaction is rolled back and the batch runs again, each write in a
+/// savepoint of its own. Writes are functions of the database alone (`@Sendable`, capturing
+/// nothing they change), so running one twice when the first run was rolled back is safe.
 final class SQLiteGroupCommit: Sendable {
     /// At most this many writes share a transaction, which bounds how long one batch holds the lock.
     static let maximumBatch = 64
 
     private struct Entry: Sendable {
-        /// Runs the write inside the shared transaction, keeping its own result.
-        let run: @Sendable (Database) -> Void
+        /// Runs the write inside the shared transaction, keeping its own result: with `alone`,
+        /// in a savepoint of its own, keeping a failure as its result; without, a failure
+        /// throws `WriteFailed` and the transaction must be rolled back.
+        let run: @Sendable (Database, _ alone: Bool) throws -> Void
         /// Hands the kept result over (or the transaction's failure) once the commit is done.
         let finish: @Sendable ((any Error)?) -> Void
     }
@@ -26,6 +33,11 @@ final class SQLiteGroupCommit: Sendable {
     private let state = Locked(State())
     /// Transactions committed so far (for tests: writes per commit).
     let transactionsCommitted = Locked(0)
+    /// Batches run again write by write because one of their writes threw (for tests).
+    let batchesRerun = Locked(0)
+
+    /// A write of the batch threw: the shared transaction is rolled back and the batch rerun.
+    private struct WriteFailed: Error {}
 
     init(pool: DatabasePool) { self.pool = pool }
 
@@ -35,7 +47,16 @@ final class SQLiteGroupCommit: Sendable {
         let outcome = Locked<Result<T, any Error>?>(nil)
         return try await withCheckedThrowingContinuation { continuation in
             let entry = Entry(
-                run: { db in
+                run: { db, alone in
+                    guard alone else {
+                        do {
+                            let value = try body(db)
+                            outcome.withLock { $0 = .success(value) }
+                        } catch {
+                            throw WriteFailed()
+                        }
+                        return
+                    }
                     do {
                         let value = try Self.inSavepoint(db) { try body(db) }
                         outcome.withLock { $0 = .success(value) }
@@ -96,9 +117,17 @@ final class SQLiteGroupCommit: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                try db.inTransaction(.immediate) {
-                    for entry in batch { entry.run(db) }
-                    return .commit
+                do {
+                    try db.inTransaction(.immediate) {
+                        for entry in batch { try entry.run(db, false) }
+                        return .commit
+                    }
+                } catch is WriteFailed {
+                    batchesRerun.withLock { $0 += 1 }
+                    try db.inTransaction(.immediate) {
+                        for entry in batch { try entry.run(db, true) }
+                        return .commit
+                    }
                 }
                 transactionsCommitted.withLock { $0 += 1 }
                 for entry in batch { entry.finish(nil) }

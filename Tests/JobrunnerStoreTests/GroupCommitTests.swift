@@ -15,6 +15,7 @@ struct GroupCommitTests {
         let store = try SQLitePipelineStore(path: directory.file("jobrunner.sqlite"))
         try await store.pool.write { db in try db.execute(sql: "CREATE TABLE probe (value INTEGER NOT NULL)") }
         let before = store.groupCommit.transactionsCommitted.value
+        let rerunBefore = store.groupCommit.batchesRerun.value
 
         struct Refused: Error {}
         // The first write holds the writer for a moment; the others queue up behind it.
@@ -46,6 +47,7 @@ struct GroupCommitTests {
         #expect(values == [0] + (1...20).filter { $0 != 7 })
         let transactions = store.groupCommit.transactionsCommitted.value - before
         #expect(transactions <= 4, "21 writes took \(transactions) commits")
+        #expect(store.groupCommit.batchesRerun.value - rerunBefore == 1, "only the batch with the failing write ran again")
     }
 
     @Test
