@@ -174,5 +174,6 @@ enum PostgresSchema {
         // And again: they write the row only when the status changes.
         Migration(identifier: "v25-status-of-child-when-changed", sql: StoredStatus.postgresChildFunction, isOneStatement: true),
         Migration(identifier: "v26-status-of-pipeline-when-changed", sql: StoredStatus.postgresPipelineFunction, isOneStatement: true),
+        Migration(identifier: "v27-status-insert-guarded", sql: StoredStatus.postgresStageTriggersGuarded),
     ]
 }

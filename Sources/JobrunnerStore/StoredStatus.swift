@@ -55,6 +55,22 @@ enum StoredStatus {
     /// For a pipeline whose marks changed.
     static let postgresPipelineFunction = postgresFunction("jobrunner_refresh_status_of_pipeline", pipeline: "NEW.id")
 
+    /// PostgreSQL (v27): the stage trigger split in two, the insert one guarded as on SQLite. A
+    /// trigger's WHEN cannot ask PostgreSQL about other rows, so the guard leaves out the marks
+    /// (`marksAsked: false`): it lets a few more inserts through to the function, which derives
+    /// the status as always. The queued PROCESS stage of every new pipeline no longer runs it:
+    /// at a million pipelines each pooled connection planned the whole rule afresh for its first
+    /// five runs of the function (~1 ms each), which made intake 10-20 % slower than on an empty
+    /// database.
+    static let postgresStageTriggersGuarded = """
+        DROP TRIGGER IF EXISTS stages_status ON stages;
+        CREATE TRIGGER stages_status_insert AFTER INSERT ON stages
+            FOR EACH ROW WHEN (\(StoredSQL.insertedStageCanChangeStatus(new: "NEW", marksAsked: false)))
+            EXECUTE FUNCTION jobrunner_refresh_status_of_child();
+        CREATE TRIGGER stages_status_update AFTER UPDATE OF state ON stages
+            FOR EACH ROW EXECUTE FUNCTION jobrunner_refresh_status_of_child()
+        """
+
     /// PostgreSQL's triggers (after the functions).
     static let postgresTriggers = """
         CREATE TRIGGER stages_status AFTER INSERT OR UPDATE OF state ON stages
@@ -75,7 +91,9 @@ extension StoredSQL {
     /// PROCESS stage is inserted `queued`, which no such term of the rule matches unless the
     /// pipeline is discarded: intake skips the status refresh (two evaluations of the whole
     /// rule) without a rule of its own.
-    static func insertedStageCanChangeStatus(new: String) -> String {
+    ///
+    /// `marksAsked: false` leaves the marks out (where SQL may not read other rows): a superset.
+    static func insertedStageCanChangeStatus(new: String, marksAsked: Bool = true) -> String {
         // Each stage term the new stage may match, with the mark sets that must come with it
         // (none: the match alone suffices).
         var needs: [(match: String, marks: [[String]])] = []
@@ -97,7 +115,7 @@ extension StoredSQL {
             }
         }
         let clauses = needs.map { need -> String in
-            if need.marks.contains(where: \.isEmpty) { return "(\(need.match))" }
+            if need.marks.contains(where: \.isEmpty) || !marksAsked { return "(\(need.match))" }
             let marks = need.marks.map { $0.joined(separator: " AND ") }.joined(separator: " OR ")
             return "(\(need.match) AND EXISTS (SELECT 1 FROM pipelines p WHERE p.id = \(new).pipeline_id AND (\(marks))))"
         }

@@ -3,6 +3,7 @@
 # the calling script exits. Source it after jobrunner_setup installed `postgresql`; it exports
 #   JOBRUNNER_TEST_POSTGRES_URL   postgres://… of a superuser on that server
 #   JOBRUNNER_TEST_POSTGRES_CTL   a pg_ctl wrapper for that server (the restart test uses it)
+# JOBRUNNER_TEST_POSTGRES_SHARED_BUFFERS sets the server's shared_buffers (64MB; bench/run: 1GB).
 
 jobrunner_start_test_postgres() {
   local bin
@@ -39,7 +40,7 @@ os.execvp(sys.argv[1], sys.argv[1:])' ${run_as[*]} "$bin/pg_ctl" -D "$dir/data" 
 CTL
   chmod +x "$dir/pg_ctl"
   "$dir/pg_ctl" start -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c shared_buffers=64MB" >/dev/null \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c shared_buffers=${JOBRUNNER_TEST_POSTGRES_SHARED_BUFFERS:-64MB}" >/dev/null \
     || { cat "$dir/server.log" >&2; return 1; }
   JOBRUNNER_TEST_POSTGRES_DIR="$dir"
   JOBRUNNER_TEST_POSTGRES_DIRS="${JOBRUNNER_TEST_POSTGRES_DIRS:-} $dir"
