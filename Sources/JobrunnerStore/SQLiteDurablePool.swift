@@ -26,8 +26,12 @@ public enum SQLiteDurablePool {
     /// per process.
     static let walBufferRegistered: Int32 = jobrunner_sqlite_wal_buffer_register()
 
-    /// How much of the database file is mapped (SQLite's own ceiling on Debian is 2 GB).
-    public static let mappedBytes = 2_147_418_112
+    /// The writer's page cache, in KiB. At a million pipelines each intake otherwise read the
+    /// inner pages of a dozen indexes with a pread(2) each, past SQLite's 2 MB cache (intake
+    /// 0.89x the empty database's rate; 0.95x with this). It fills only as a large database's
+    /// pages are touched. A memory map did better at a million (0.99x) but its pages count in
+    /// the process's RSS: 165-172 MB under the intake benchmark, over its 150 MB bound.
+    public static let writerCacheKiB = 32 * 1024
 
     public static func open(path: String, busyTimeout: Duration) throws -> DatabasePool {
         _ = memoryStatisticsOff
@@ -44,11 +48,6 @@ public enum SQLiteDurablePool {
             // one in the temporary directory. They only undo a statement inside its
             // transaction, so durability is unchanged.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            // The database file is read through a memory map: at a million pipelines each intake
-            // otherwise read the inner pages of a dozen indexes with a pread(2) each, past the
-            // 2 MB page cache (intake 0.89x the empty database's rate; mapped, 0.99x). Mapped
-            // pages are the file's own, shared and reclaimable, not the process's memory.
-            try db.execute(sql: "PRAGMA mmap_size = \(mappedBytes)")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         // GRDB's WAL set-up lowers the writer to synchronous=NORMAL after prepareDatabase ran; a
@@ -57,6 +56,7 @@ public enum SQLiteDurablePool {
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(writerCheckpointPages)")
+            try db.execute(sql: "PRAGMA cache_size = -\(writerCacheKiB)")
         }
         return pool
     }

@@ -175,10 +175,9 @@ struct SchemaTests {
         #expect(reader == 2)
         let busy = try await reopened.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA busy_timeout") }
         #expect(busy == 10_000)
-        // Read through a memory map, on every connection (what SQLite allows of what was asked).
-        let mapped = try await reopened.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA mmap_size") } ?? 0
-        let writerMapped = try await reopened.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA mmap_size") } ?? 0
-        #expect(mapped > 256 << 20 && mapped <= SQLiteDurablePool.mappedBytes && writerMapped == mapped)
+        // The writer's larger page cache (negative: KiB).
+        let cache = try await reopened.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
+        #expect(cache == -SQLiteDurablePool.writerCacheKiB)
     }
 
     @Test
