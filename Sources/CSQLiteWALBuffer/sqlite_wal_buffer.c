@@ -8,12 +8,17 @@
 /// Larger runs of frames are written out in pieces of this size.
 #define WAL_BUFFER_LIMIT (4 * 1024 * 1024)
 
+/// What both wrappers begin with: SQLite's view of the file, then the underlying VFS's file
+/// (in the memory right after the wrapper) to which every call not handled here goes.
+typedef struct WrappedFile {
+    sqlite3_file base;
+    sqlite3_file *real;
+} WrappedFile;
+
 typedef struct DatabaseFile DatabaseFile;
 
 typedef struct WalBufferFile {
-    sqlite3_file base;
-    /// The underlying VFS's file, in the memory right after this struct.
-    sqlite3_file *real;
+    WrappedFile wrapped;
     /// The connection's database file, which flushes this log before publishing a commit.
     DatabaseFile *database;
     unsigned char *bytes;
@@ -30,8 +35,7 @@ typedef struct WalBufferFile {
 /// on either side of an xShmBarrier on this file; the log is written out in that barrier, so
 /// no connection can see a frame that is not in the file (whatever `synchronous` says).
 struct DatabaseFile {
-    sqlite3_file base;
-    sqlite3_file *real;
+    WrappedFile wrapped;
     /// The name SQLite opened it by: the same pointer `sqlite3_filename_database` gives for the
     /// connection's log, which is how the two are paired.
     sqlite3_filename name;
@@ -45,6 +49,66 @@ static pthread_mutex_t openDatabasesLock = PTHREAD_MUTEX_INITIALIZER;
 
 static sqlite3_vfs *underlying;
 static sqlite3_vfs walBufferVfs;
+/// Bytes of a wrapper, rounded so the underlying file after it is aligned.
+static size_t wrapperBytes;
+
+static sqlite3_file *realOf(sqlite3_file *handle) { return ((WrappedFile *)handle)->real; }
+
+// Calls both wrappers pass straight to the underlying file.
+
+static int wrappedRead(sqlite3_file *handle, void *out, int amount, sqlite3_int64 offset) {
+    return realOf(handle)->pMethods->xRead(realOf(handle), out, amount, offset);
+}
+
+static int wrappedWrite(sqlite3_file *handle, const void *data, int amount, sqlite3_int64 offset) {
+    return realOf(handle)->pMethods->xWrite(realOf(handle), data, amount, offset);
+}
+
+static int wrappedTruncate(sqlite3_file *handle, sqlite3_int64 size) {
+    return realOf(handle)->pMethods->xTruncate(realOf(handle), size);
+}
+
+static int wrappedSync(sqlite3_file *handle, int flags) { return realOf(handle)->pMethods->xSync(realOf(handle), flags); }
+
+static int wrappedFileSize(sqlite3_file *handle, sqlite3_int64 *size) {
+    return realOf(handle)->pMethods->xFileSize(realOf(handle), size);
+}
+
+static int wrappedLock(sqlite3_file *handle, int level) { return realOf(handle)->pMethods->xLock(realOf(handle), level); }
+
+static int wrappedUnlock(sqlite3_file *handle, int level) { return realOf(handle)->pMethods->xUnlock(realOf(handle), level); }
+
+static int wrappedCheckReservedLock(sqlite3_file *handle, int *reserved) {
+    return realOf(handle)->pMethods->xCheckReservedLock(realOf(handle), reserved);
+}
+
+static int wrappedFileControl(sqlite3_file *handle, int op, void *argument) {
+    return realOf(handle)->pMethods->xFileControl(realOf(handle), op, argument);
+}
+
+static int wrappedSectorSize(sqlite3_file *handle) { return realOf(handle)->pMethods->xSectorSize(realOf(handle)); }
+
+static int wrappedDeviceCharacteristics(sqlite3_file *handle) {
+    return realOf(handle)->pMethods->xDeviceCharacteristics(realOf(handle));
+}
+
+/// Opens the underlying file after the wrapper in `handle`; on failure nothing is left open and
+/// SQLite sees no methods to call.
+static int wrappedOpen(sqlite3_filename name, sqlite3_file *handle, int flags, int *outFlags, const sqlite3_io_methods *methods) {
+    WrappedFile *file = (WrappedFile *)handle;
+    sqlite3_file *real = (sqlite3_file *)((char *)handle + wrapperBytes);
+    memset(handle, 0, wrapperBytes);
+    int rc = underlying->xOpen(underlying, name, real, flags, outFlags);
+    if (rc != SQLITE_OK) {
+        if (real->pMethods != NULL) real->pMethods->xClose(real);
+        return rc;
+    }
+    file->real = real;
+    file->base.pMethods = methods;
+    return SQLITE_OK;
+}
+
+// The write-ahead log: runs of writes gathered, written out before anything looks at the file.
 
 /// The unix VFS writes at most the low 17 bits of a length in one pwrite(2) and reports a disk
 /// full when that comes to 0 (a multiple of 128 KiB), so longer runs go out in pieces this size.
@@ -57,7 +121,7 @@ static int walBufferFlush(WalBufferFile *file) {
     for (int done = 0; done < length; done += WAL_WRITE_PIECE) {
         int piece = length - done < WAL_WRITE_PIECE ? length - done : WAL_WRITE_PIECE;
         file->counts.written += 1;
-        int rc = file->real->pMethods->xWrite(file->real, file->bytes + done, piece, file->start + done);
+        int rc = wrappedWrite(&file->wrapped.base, file->bytes + done, piece, file->start + done);
         if (rc != SQLITE_OK) return rc;
     }
     return SQLITE_OK;
@@ -70,17 +134,10 @@ static int walBufferClose(sqlite3_file *handle) {
     file->database = NULL;
     pthread_mutex_unlock(&openDatabasesLock);
     int flushed = walBufferFlush(file);
-    int closed = file->real->pMethods->xClose(file->real);
+    int closed = realOf(handle)->pMethods->xClose(realOf(handle));
     free(file->bytes);
     file->bytes = NULL;
     return flushed != SQLITE_OK ? flushed : closed;
-}
-
-static int walBufferRead(sqlite3_file *handle, void *out, int amount, sqlite3_int64 offset) {
-    WalBufferFile *file = (WalBufferFile *)handle;
-    int rc = walBufferFlush(file);
-    if (rc != SQLITE_OK) return rc;
-    return file->real->pMethods->xRead(file->real, out, amount, offset);
 }
 
 static int walBufferReserve(WalBufferFile *file, int needed) {
@@ -94,88 +151,46 @@ static int walBufferReserve(WalBufferFile *file, int needed) {
     return SQLITE_OK;
 }
 
+/// A write that is not kept: what is held goes first, so the file sees them in order.
+static int walBufferWriteThrough(WalBufferFile *file, const void *data, int amount, sqlite3_int64 offset) {
+    int rc = walBufferFlush(file);
+    if (rc != SQLITE_OK) return rc;
+    file->counts.written += 1;
+    return wrappedWrite(&file->wrapped.base, data, amount, offset);
+}
+
 static int walBufferWrite(sqlite3_file *handle, const void *data, int amount, sqlite3_int64 offset) {
     WalBufferFile *file = (WalBufferFile *)handle;
     file->counts.requested += 1;
-    if (file->writesThrough) {
-        file->counts.written += 1;
-        return file->real->pMethods->xWrite(file->real, data, amount, offset);
-    }
+    if (file->writesThrough || amount > WAL_BUFFER_LIMIT) return walBufferWriteThrough(file, data, amount, offset);
     int follows = file->length > 0 && offset == file->start + file->length;
     if (!follows || file->length + amount > WAL_BUFFER_LIMIT) {
         int rc = walBufferFlush(file);
         if (rc != SQLITE_OK) return rc;
-        if (amount > WAL_BUFFER_LIMIT) {
-            file->counts.written += 1;
-            return file->real->pMethods->xWrite(file->real, data, amount, offset);
-        }
         file->start = offset;
     }
-    if (walBufferReserve(file, file->length + amount) != SQLITE_OK) {
-        // No memory for the buffer: write what is held, then this, directly.
-        int rc = walBufferFlush(file);
-        if (rc != SQLITE_OK) return rc;
-        file->counts.written += 1;
-        return file->real->pMethods->xWrite(file->real, data, amount, offset);
-    }
+    // No memory for the buffer: written directly.
+    if (walBufferReserve(file, file->length + amount) != SQLITE_OK) return walBufferWriteThrough(file, data, amount, offset);
     memcpy(file->bytes + file->length, data, (size_t)amount);
     file->length += amount;
     return SQLITE_OK;
 }
 
-static int walBufferTruncate(sqlite3_file *handle, sqlite3_int64 size) {
-    WalBufferFile *file = (WalBufferFile *)handle;
-    int rc = walBufferFlush(file);
-    if (rc != SQLITE_OK) return rc;
-    return file->real->pMethods->xTruncate(file->real, size);
-}
+/// Defines a log method that writes out what is held, then makes the underlying call.
+#define WAL_FLUSHING(name, passed, parameters, arguments)                \
+    static int name parameters {                                        \
+        int rc = walBufferFlush((WalBufferFile *)handle);               \
+        if (rc != SQLITE_OK) return rc;                                 \
+        return passed arguments;                                        \
+    }
 
-static int walBufferSync(sqlite3_file *handle, int flags) {
-    WalBufferFile *file = (WalBufferFile *)handle;
-    int rc = walBufferFlush(file);
-    if (rc != SQLITE_OK) return rc;
-    return file->real->pMethods->xSync(file->real, flags);
-}
-
-static int walBufferFileSize(sqlite3_file *handle, sqlite3_int64 *size) {
-    WalBufferFile *file = (WalBufferFile *)handle;
-    int rc = walBufferFlush(file);
-    if (rc != SQLITE_OK) return rc;
-    return file->real->pMethods->xFileSize(file->real, size);
-}
-
-static int walBufferLock(sqlite3_file *handle, int level) {
-    WalBufferFile *file = (WalBufferFile *)handle;
-    return file->real->pMethods->xLock(file->real, level);
-}
-
-static int walBufferUnlock(sqlite3_file *handle, int level) {
-    WalBufferFile *file = (WalBufferFile *)handle;
-    return file->real->pMethods->xUnlock(file->real, level);
-}
-
-static int walBufferCheckReservedLock(sqlite3_file *handle, int *reserved) {
-    WalBufferFile *file = (WalBufferFile *)handle;
-    return file->real->pMethods->xCheckReservedLock(file->real, reserved);
-}
-
-static int walBufferFileControl(sqlite3_file *handle, int op, void *argument) {
-    WalBufferFile *file = (WalBufferFile *)handle;
-    // Size hints and the like look at the file as it is on disk: write what is held first.
-    int rc = walBufferFlush(file);
-    if (rc != SQLITE_OK) return rc;
-    return file->real->pMethods->xFileControl(file->real, op, argument);
-}
-
-static int walBufferSectorSize(sqlite3_file *handle) {
-    WalBufferFile *file = (WalBufferFile *)handle;
-    return file->real->pMethods->xSectorSize(file->real);
-}
-
-static int walBufferDeviceCharacteristics(sqlite3_file *handle) {
-    WalBufferFile *file = (WalBufferFile *)handle;
-    return file->real->pMethods->xDeviceCharacteristics(file->real);
-}
+WAL_FLUSHING(walBufferRead, wrappedRead, (sqlite3_file *handle, void *out, int amount, sqlite3_int64 offset),
+             (handle, out, amount, offset))
+WAL_FLUSHING(walBufferTruncate, wrappedTruncate, (sqlite3_file *handle, sqlite3_int64 size), (handle, size))
+WAL_FLUSHING(walBufferSync, wrappedSync, (sqlite3_file *handle, int flags), (handle, flags))
+WAL_FLUSHING(walBufferFileSize, wrappedFileSize, (sqlite3_file *handle, sqlite3_int64 *size), (handle, size))
+// Size hints and the like look at the file as it is on disk.
+WAL_FLUSHING(walBufferFileControl, wrappedFileControl, (sqlite3_file *handle, int op, void *argument), (handle, op, argument))
 
 /// Version 1: a write-ahead log is never memory-mapped and has no shared memory of its own.
 static const sqlite3_io_methods walBufferMethods = {
@@ -186,12 +201,12 @@ static const sqlite3_io_methods walBufferMethods = {
     walBufferTruncate,
     walBufferSync,
     walBufferFileSize,
-    walBufferLock,
-    walBufferUnlock,
-    walBufferCheckReservedLock,
+    wrappedLock,
+    wrappedUnlock,
+    wrappedCheckReservedLock,
     walBufferFileControl,
-    walBufferSectorSize,
-    walBufferDeviceCharacteristics,
+    wrappedSectorSize,
+    wrappedDeviceCharacteristics,
     NULL,
     NULL,
     NULL,
@@ -199,7 +214,6 @@ static const sqlite3_io_methods walBufferMethods = {
     NULL,
     NULL,
 };
-
 
 // The main database file: every call is the underlying file's; the shared-memory barrier first
 // writes out what the connection's log holds.
@@ -216,47 +230,7 @@ static int databaseClose(sqlite3_file *handle) {
     if (file->wal != NULL) file->wal->database = NULL;
     file->wal = NULL;
     pthread_mutex_unlock(&openDatabasesLock);
-    return file->real->pMethods->xClose(file->real);
-}
-
-static int databaseRead(sqlite3_file *handle, void *out, int amount, sqlite3_int64 offset) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    return file->real->pMethods->xRead(file->real, out, amount, offset);
-}
-
-static int databaseWrite(sqlite3_file *handle, const void *data, int amount, sqlite3_int64 offset) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    return file->real->pMethods->xWrite(file->real, data, amount, offset);
-}
-
-static int databaseTruncate(sqlite3_file *handle, sqlite3_int64 size) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    return file->real->pMethods->xTruncate(file->real, size);
-}
-
-static int databaseSync(sqlite3_file *handle, int flags) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    return file->real->pMethods->xSync(file->real, flags);
-}
-
-static int databaseFileSize(sqlite3_file *handle, sqlite3_int64 *size) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    return file->real->pMethods->xFileSize(file->real, size);
-}
-
-static int databaseLock(sqlite3_file *handle, int level) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    return file->real->pMethods->xLock(file->real, level);
-}
-
-static int databaseUnlock(sqlite3_file *handle, int level) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    return file->real->pMethods->xUnlock(file->real, level);
-}
-
-static int databaseCheckReservedLock(sqlite3_file *handle, int *reserved) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    return file->real->pMethods->xCheckReservedLock(file->real, reserved);
+    return realOf(handle)->pMethods->xClose(realOf(handle));
 }
 
 static int databaseFileControl(sqlite3_file *handle, int op, void *argument) {
@@ -266,29 +240,17 @@ static int databaseFileControl(sqlite3_file *handle, int op, void *argument) {
         *(JobrunnerWALWrites *)argument = file->wal != NULL ? file->wal->counts : none;
         return SQLITE_OK;
     }
-    return file->real->pMethods->xFileControl(file->real, op, argument);
-}
-
-static int databaseSectorSize(sqlite3_file *handle) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    return file->real->pMethods->xSectorSize(file->real);
-}
-
-static int databaseDeviceCharacteristics(sqlite3_file *handle) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    return file->real->pMethods->xDeviceCharacteristics(file->real);
+    return wrappedFileControl(handle, op, argument);
 }
 
 static int databaseShmMap(sqlite3_file *handle, int region, int size, int extend, void volatile **memory) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    if (file->real->pMethods->iVersion < 2) return SQLITE_IOERR;
-    return file->real->pMethods->xShmMap(file->real, region, size, extend, memory);
+    if (realOf(handle)->pMethods->iVersion < 2) return SQLITE_IOERR;
+    return realOf(handle)->pMethods->xShmMap(realOf(handle), region, size, extend, memory);
 }
 
 static int databaseShmLock(sqlite3_file *handle, int offset, int count, int flags) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    if (file->real->pMethods->iVersion < 2) return SQLITE_IOERR;
-    return file->real->pMethods->xShmLock(file->real, offset, count, flags);
+    if (realOf(handle)->pMethods->iVersion < 2) return SQLITE_IOERR;
+    return realOf(handle)->pMethods->xShmLock(realOf(handle), offset, count, flags);
 }
 
 static void databaseShmBarrier(sqlite3_file *handle) {
@@ -297,44 +259,41 @@ static void databaseShmBarrier(sqlite3_file *handle) {
     // A failed write here surfaces at the log's next sync or write (the buffer is emptied
     // either way; SQLite's own log checksums reject frames that did not reach the file).
     if (file->wal != NULL) walBufferFlush(file->wal);
-    if (file->real->pMethods->iVersion >= 2) file->real->pMethods->xShmBarrier(file->real);
+    if (realOf(handle)->pMethods->iVersion >= 2) realOf(handle)->pMethods->xShmBarrier(realOf(handle));
 }
 
 static int databaseShmUnmap(sqlite3_file *handle, int deleteFlag) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    if (file->real->pMethods->iVersion < 2) return SQLITE_IOERR;
-    return file->real->pMethods->xShmUnmap(file->real, deleteFlag);
+    if (realOf(handle)->pMethods->iVersion < 2) return SQLITE_IOERR;
+    return realOf(handle)->pMethods->xShmUnmap(realOf(handle), deleteFlag);
 }
 
 static int databaseFetch(sqlite3_file *handle, sqlite3_int64 offset, int amount, void **out) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    if (file->real->pMethods->iVersion < 3) {
+    if (realOf(handle)->pMethods->iVersion < 3) {
         *out = NULL;
         return SQLITE_OK;
     }
-    return file->real->pMethods->xFetch(file->real, offset, amount, out);
+    return realOf(handle)->pMethods->xFetch(realOf(handle), offset, amount, out);
 }
 
 static int databaseUnfetch(sqlite3_file *handle, sqlite3_int64 offset, void *pointer) {
-    DatabaseFile *file = (DatabaseFile *)handle;
-    if (file->real->pMethods->iVersion < 3) return SQLITE_OK;
-    return file->real->pMethods->xUnfetch(file->real, offset, pointer);
+    if (realOf(handle)->pMethods->iVersion < 3) return SQLITE_OK;
+    return realOf(handle)->pMethods->xUnfetch(realOf(handle), offset, pointer);
 }
 
 static const sqlite3_io_methods databaseMethods = {
     3,
     databaseClose,
-    databaseRead,
-    databaseWrite,
-    databaseTruncate,
-    databaseSync,
-    databaseFileSize,
-    databaseLock,
-    databaseUnlock,
-    databaseCheckReservedLock,
+    wrappedRead,
+    wrappedWrite,
+    wrappedTruncate,
+    wrappedSync,
+    wrappedFileSize,
+    wrappedLock,
+    wrappedUnlock,
+    wrappedCheckReservedLock,
     databaseFileControl,
-    databaseSectorSize,
-    databaseDeviceCharacteristics,
+    wrappedSectorSize,
+    wrappedDeviceCharacteristics,
     databaseShmMap,
     databaseShmLock,
     databaseShmBarrier,
@@ -346,18 +305,10 @@ static const sqlite3_io_methods databaseMethods = {
 static int walBufferOpen(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *handle, int flags, int *outFlags) {
     (void)vfs;
     if ((flags & SQLITE_OPEN_MAIN_DB) != 0) {
+        int rc = wrappedOpen(name, handle, flags, outFlags, &databaseMethods);
+        if (rc != SQLITE_OK) return rc;
         DatabaseFile *file = (DatabaseFile *)handle;
-        sqlite3_file *real = (sqlite3_file *)(file + 1);
-        memset(file, 0, sizeof(*file));
-        int rc = underlying->xOpen(underlying, name, real, flags, outFlags);
-        if (rc != SQLITE_OK) {
-            if (real->pMethods != NULL) real->pMethods->xClose(real);
-            file->base.pMethods = NULL;
-            return rc;
-        }
-        file->real = real;
         file->name = name;
-        file->base.pMethods = &databaseMethods;
         pthread_mutex_lock(&openDatabasesLock);
         file->next = openDatabases;
         openDatabases = file;
@@ -368,17 +319,9 @@ static int walBufferOpen(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *
         // Everything else is the underlying VFS's own file, in the same memory.
         return underlying->xOpen(underlying, name, handle, flags, outFlags);
     }
+    int rc = wrappedOpen(name, handle, flags, outFlags, &walBufferMethods);
+    if (rc != SQLITE_OK) return rc;
     WalBufferFile *file = (WalBufferFile *)handle;
-    sqlite3_file *real = (sqlite3_file *)(file + 1);
-    memset(file, 0, sizeof(*file));
-    int rc = underlying->xOpen(underlying, name, real, flags, outFlags);
-    if (rc != SQLITE_OK) {
-        if (real->pMethods != NULL) real->pMethods->xClose(real);
-        file->base.pMethods = NULL;
-        return rc;
-    }
-    file->real = real;
-    file->base.pMethods = &walBufferMethods;
     sqlite3_filename database = sqlite3_filename_database(name);
     pthread_mutex_lock(&openDatabasesLock);
     for (DatabaseFile *open = openDatabases; open != NULL; open = open->next) {
@@ -406,7 +349,8 @@ static void walBufferRegisterOnce(void) {
     walBufferVfs.pNext = NULL;
     walBufferVfs.zName = "jobrunner-wal-buffer";
     size_t wrapper = sizeof(WalBufferFile) > sizeof(DatabaseFile) ? sizeof(WalBufferFile) : sizeof(DatabaseFile);
-    walBufferVfs.szOsFile = (int)((wrapper + 15) / 16 * 16) + underlying->szOsFile;
+    wrapperBytes = (wrapper + 15) / 16 * 16;
+    walBufferVfs.szOsFile = (int)wrapperBytes + underlying->szOsFile;
     walBufferVfs.xOpen = walBufferOpen;
     registration = sqlite3_vfs_register(&walBufferVfs, 1);
 }

@@ -114,9 +114,11 @@ public final class SQLitePipelineStore: PipelineStore {
         let processAttempts = retryPolicy.attempts(for: .process)
         return try await immediate { db in
             // Recorded first and looked up only if it was there already: most deliveries are new.
-            var recordedNumber = try Self.insertDelivery(db, delivery, now: now, ifNew: true)
-            if recordedNumber == nil, let existing = try Self.fetchDelivery(db, delivery.id) {
-                if existing.delivery.outcome != .failed {
+            let number: Int64
+            if let new = try Self.insertDeliveryIfNew(db, delivery, now: now) {
+                number = new
+            } else {
+                if let existing = try Self.fetchDelivery(db, delivery.id), existing.delivery.outcome != .failed {
                     let paths = try Self.scriptPaths(db, existing.pipelineIDs)
                     return RecordedDelivery(
                         record: existing, isRedelivery: true,
@@ -126,19 +128,17 @@ public final class SQLitePipelineStore: PipelineStore {
                 try db.executeCached(
                     "DELETE FROM delivery_pipelines WHERE delivery_seq = (SELECT seq FROM deliveries WHERE id = ?)", [delivery.id.rawValue])
                 try db.executeCached("DELETE FROM deliveries WHERE id = ?", [delivery.id.rawValue])
-                recordedNumber = try Self.insertDelivery(db, delivery, now: now)
+                number = try Self.insertDelivery(db, delivery, now: now)
             }
-            guard let number = recordedNumber else { throw SQLiteGroupCommitError.writeDidNotRun }
             var results: [(id: PipelineID, path: String, created: Bool)] = []
             var skipped: [ScriptDetector.Skipped] = []
             for pipeline in pipelines {
                 let id: Int64
                 let created: Bool
-                if !pipeline.modifiesExisting, let new = try Self.insertPipeline(db, pipeline, delivery: delivery.id, now: now, ifNew: true) {
+                if !pipeline.modifiesExisting, let new = try Self.insertPipelineIfNew(db, pipeline, delivery: delivery.id, now: now) {
                     // A script added by this push: nothing to look up or supersede first.
                     id = new
                     created = true
-                    try Self.insertStage(db, pipeline: id, kind: .process, maxAttempts: processAttempts, now: now)
                 } else if let existing = try Int64.fetchOne(
                     db.cachedStatement(sql: "SELECT id FROM pipelines WHERE repository = ? AND script_path = ? AND commit_sha = ?"),
                     arguments: [pipeline.repository.rawValue, pipeline.scriptPath, pipeline.commit])
@@ -158,12 +158,8 @@ public final class SQLitePipelineStore: PipelineStore {
                             cancelling = stages
                         }
                     }
-                    guard let new = try Self.insertPipeline(db, pipeline, delivery: delivery.id, now: now, supersedes: earlier) else {
-                        throw SQLiteGroupCommitError.writeDidNotRun
-                    }
-                    id = new
+                    id = try Self.insertPipeline(db, pipeline, delivery: delivery.id, now: now, supersedes: earlier)
                     created = true
-                    try Self.insertStage(db, pipeline: id, kind: .process, maxAttempts: processAttempts, now: now)
                     if let earlier {
                         try db.executeCached("UPDATE pipelines SET superseded_by = ? WHERE id = ?", [id, earlier.rawValue])
                         let why = ModifiedScriptRule.cancelReason(supersededBy: PipelineID(id))
@@ -175,6 +171,7 @@ public final class SQLitePipelineStore: PipelineStore {
                         }
                     }
                 }
+                if created { try Self.insertStage(db, pipeline: id, kind: .process, maxAttempts: processAttempts, now: now) }
                 try db.executeCached("INSERT OR IGNORE INTO delivery_pipelines (delivery_seq, pipeline_id, position) VALUES (?, ?, ?)", [number, id, results.count])
                 results.append((PipelineID(id), pipeline.scriptPath, created))
             }
@@ -436,17 +433,17 @@ public final class SQLitePipelineStore: PipelineStore {
         return try StoredRecords.pipeline(row)
     }
 
-    /// Records a delivery's row (pushes and pull-request events alike).
-    /// Records the delivery; returns its number (`deliveries.seq`), which `delivery_pipelines`
-    /// is keyed by. `ifNew`: nil, and nothing written, when a delivery with its id is recorded.
+    /// Records a delivery's row (pushes and pull-request events alike); returns its number
+    /// (`deliveries.seq`), which `delivery_pipelines` is keyed by.
     @discardableResult
-    static func insertDelivery(_ db: Database, _ delivery: NewDelivery, now: Double, ifNew: Bool = false) throws -> Int64? {
-        try db.executeCached(
-            ifNew ? insertDeliverySQL + " ON CONFLICT (id) DO NOTHING" : insertDeliverySQL,
-            [
-                delivery.id.rawValue, delivery.event, delivery.repository, delivery.ref,
-                delivery.headCommit, delivery.sender, delivery.outcome.rawValue, delivery.reason, now,
-            ])
+    static func insertDelivery(_ db: Database, _ delivery: NewDelivery, now: Double) throws -> Int64 {
+        try db.executeCached(insertDeliverySQL, deliveryArguments(delivery, now: now))
+        return db.lastInsertedRowID
+    }
+
+    /// As `insertDelivery`, but nil, and nothing written, when a delivery with its id is recorded.
+    static func insertDeliveryIfNew(_ db: Database, _ delivery: NewDelivery, now: Double) throws -> Int64? {
+        try db.executeCached(insertDeliverySQL + " ON CONFLICT (id) DO NOTHING", deliveryArguments(delivery, now: now))
         return db.changesCount == 1 ? db.lastInsertedRowID : nil
     }
 
@@ -455,19 +452,27 @@ public final class SQLitePipelineStore: PipelineStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
-    /// Records a pipeline; returns its id. `ifNew`: nil, and nothing written, when the script
-    /// at that commit already has a pipeline.
+    static func deliveryArguments(_ delivery: NewDelivery, now: Double) -> StatementArguments {
+        [
+            delivery.id.rawValue, delivery.event, delivery.repository, delivery.ref,
+            delivery.headCommit, delivery.sender, delivery.outcome.rawValue, delivery.reason, now,
+        ]
+    }
+
+    /// Records a pipeline; returns its id.
     static func insertPipeline(
-        _ db: Database, _ pipeline: NewPipeline, delivery: DeliveryID, now: Double, supersedes earlier: PipelineID? = nil,
-        ifNew: Bool = false
-    ) throws -> Int64? {
+        _ db: Database, _ pipeline: NewPipeline, delivery: DeliveryID, now: Double, supersedes earlier: PipelineID?
+    ) throws -> Int64 {
+        try db.executeCached(insertPipelineSQL, pipelineArguments(pipeline, delivery: delivery, now: now, supersedes: earlier))
+        return db.lastInsertedRowID
+    }
+
+    /// As `insertPipeline` (superseding nothing), but nil, and nothing written, when the script
+    /// at that commit already has a pipeline.
+    static func insertPipelineIfNew(_ db: Database, _ pipeline: NewPipeline, delivery: DeliveryID, now: Double) throws -> Int64? {
         try db.executeCached(
-            ifNew ? insertPipelineSQL + " ON CONFLICT (repository, script_path, commit_sha) DO NOTHING" : insertPipelineSQL,
-            [
-                pipeline.repository.rawValue, pipeline.branch, pipeline.scriptPath, pipeline.commit,
-                pipeline.blob, pipeline.pusher, pipeline.pullRequest, pipeline.author,
-                delivery.rawValue, now, earlier?.rawValue,
-            ])
+            insertPipelineSQL + " ON CONFLICT (repository, script_path, commit_sha) DO NOTHING",
+            pipelineArguments(pipeline, delivery: delivery, now: now, supersedes: nil))
         return db.changesCount == 1 ? db.lastInsertedRowID : nil
     }
 
@@ -476,6 +481,16 @@ public final class SQLitePipelineStore: PipelineStore {
                                pull_request, author, delivery_id, created_at, supersedes)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
+
+    static func pipelineArguments(_ pipeline: NewPipeline, delivery: DeliveryID, now: Double, supersedes earlier: PipelineID?)
+        -> StatementArguments
+    {
+        [
+            pipeline.repository.rawValue, pipeline.branch, pipeline.scriptPath, pipeline.commit,
+            pipeline.blob, pipeline.pusher, pipeline.pullRequest, pipeline.author,
+            delivery.rawValue, now, earlier?.rawValue,
+        ]
+    }
 
     static func fetchDelivery(_ db: Database, _ id: DeliveryID) throws -> DeliveryRecord? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM deliveries WHERE id = ?"), arguments: [id.rawValue])
