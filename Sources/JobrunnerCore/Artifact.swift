@@ -88,14 +88,17 @@ public struct ExecutionRecord: Sendable, Equatable {
     public var application: ApplicationFacts?
     /// The latest `::progress` it reported.
     public var progress: ProgressReport?
+    /// The limit (`JOBRUNNER_SCRIPT_LIMITS`) it was stopped at, when it reached one.
+    public var stoppedBy: RunLimit?
 
     public init(
         id: Int64, pipelineID: PipelineID, attempt: Int, startedAt: Date, finishedAt: Date? = nil,
         outcome: ExecutionOutcome = .running, exitCode: Int32? = nil, signal: Int32? = nil, timedOut: Bool = false,
         stdout: [UInt8] = [], stderr: [UInt8] = [], stdoutBytes: Int = 0, stderrBytes: Int = 0,
         stdoutTruncated: Bool = false, stderrTruncated: Bool = false, application: ApplicationFacts? = nil,
-        progress: ProgressReport? = nil
+        progress: ProgressReport? = nil, stoppedBy: RunLimit? = nil
     ) {
+        self.stoppedBy = stoppedBy
         self.application = application
         self.progress = progress
         self.id = id

@@ -77,6 +77,7 @@ public struct ExecutionLog: Sendable, Equatable {
         facts.append(("exit_status", execution.exitCode.map(String.init) ?? "null"))
         facts.append(("signal", execution.signal.map(String.init) ?? "null"))
         facts.append(("timed_out", execution.timedOut ? "true" : "false"))
+        if let limit = execution.stoppedBy { facts.append(("stopped_by_limit", quote(limit.rawValue))) }
         facts.append(("started_at", quote(iso.string(from: execution.startedAt))))
         facts.append(("finished_at", execution.finishedAt.map { quote(iso.string(from: $0)) } ?? "null"))
         facts.append(("duration_seconds", execution.duration.map { String(format: "%.3f", $0.secondsDouble) } ?? "null"))
@@ -110,6 +111,7 @@ public struct ExecutionLog: Sendable, Equatable {
         text += "Outcome: **\(execution.outcome.rawValue)**"
         if let code = execution.exitCode { text += ", exit status \(code)" }
         if let signal = execution.signal { text += ", signal \(signal)" }
+        if let limit = execution.stoppedBy { text += " (killed: \(limit.killedBecause))" }
         text += ".\n\n"
         text += "## Source\n\n" + Self.fence(masker.mask(source), language: Toolchain.forPath(scriptPath, in: toolchains)?.sourceLanguage ?? "")
         if artifact.isText && artifact.content != source {

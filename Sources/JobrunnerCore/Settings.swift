@@ -119,6 +119,15 @@ public struct Settings: Sendable, Equatable {
     public var scriptIsolation: ScriptIsolation = .bubblewrap
     /// Directories scripts may write inside the sandbox besides their run directory (reports, exports).
     public var scriptSharedDirectories: [String] = []
+    /// Further files and directories the sandbox hides (other settings files, credentials).
+    public var scriptHiddenPaths: [String] = []
+    /// What one run may use; past a limit it is stopped.
+    public var scriptLimits: ScriptLimits = .defaults
+    /// Which networks scripts reach.
+    public var scriptNetwork: ScriptNetwork = .host
+    /// Who sandboxed scripts run as; nil: `nobody` when the service runs as root, else the
+    /// service's own user (it cannot switch).
+    public var scriptUser: ScriptIdentity?
     /// The config file the settings were read from (`JOBRUNNER_CONFIG_FILE`/`--config`): hidden from scripts.
     public var configFile: String?
     /// The deployed application scripts run in (`JOBRUNNER_APP_DIR`); nil: a scratch directory.
@@ -213,6 +222,7 @@ public enum ByteSizeParser {
         let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).lowercased()
         let multipliers: [String: Int] = [
             "": 1, "b": 1, "k": 1024, "kb": 1000, "kib": 1024, "m": 1_048_576, "mb": 1_000_000, "mib": 1_048_576,
+            "g": 1_073_741_824, "gb": 1_000_000_000, "gib": 1_073_741_824,
         ]
         guard let multiplier = multipliers[unit] else { return nil }
         let (value, overflow) = number.multipliedReportingOverflow(by: multiplier)
@@ -236,6 +246,7 @@ public struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible
 extension ByteSizeParser {
     /// The size in the largest binary unit that holds it whole: `5MiB`, `512KiB`, `1000`.
     public static func format(_ bytes: Int) -> String {
+        if bytes > 0 && bytes % 1_073_741_824 == 0 { return "\(bytes / 1_073_741_824)GiB" }
         if bytes > 0 && bytes % 1_048_576 == 0 { return "\(bytes / 1_048_576)MiB" }
         if bytes > 0 && bytes % 1024 == 0 { return "\(bytes / 1024)KiB" }
         return String(bytes)

@@ -7,14 +7,22 @@ import Glibc
 
 /// The sandbox a script runs in (`JOBRUNNER_SCRIPT_ISOLATION=bubblewrap`): bubblewrap's new PID,
 /// mount, IPC, UTS and cgroup namespaces. The script sees the system directories read-only, the
-/// application's directory read-only, its own run directory writable, a private `/tmp`, `/dev`
-/// and a `/proc` of its own processes only — so it can neither read the service's environment or
-/// memory nor signal it, and the service's data directory, database, keys and config file are not
-/// there at all (hidden even when they live inside a system directory). The network is shared:
-/// scripts reach production services as the application does. As root, every capability is dropped.
+/// application's directory read-only, its own run directory writable, a private size-limited
+/// `/tmp`, `/dev` and a `/proc` of its own processes only — so it can neither read the service's
+/// environment or memory nor signal it, and the service's data directory, database (with its
+/// `-wal`, `-shm` and `-journal`), keys, config and settings files are not there at all (hidden
+/// even when they live inside a system directory). When the service runs as root the script
+/// runs as another user (`nobody` unless `JOBRUNNER_SCRIPT_USER` says otherwise), so files only
+/// the service's user or group may read stay closed wherever they are. The sandbox dies with the
+/// process that started it, so no script outlives a killed service unowned.
 public struct BubblewrapSandbox: Sendable, Equatable {
     /// Directories mounted read-only when present: what interpreters and their libraries need.
     public static let systemDirectories = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/nix"]
+    /// Where Jobrunner's deployments keep its settings (deploy/systemd): never shown to a script,
+    /// whatever the service itself can read.
+    public static let settingsDirectories = ["/etc/jobrunner"]
+    /// The files SQLite keeps beside a database while it is open or writing.
+    public static let databaseCompanions = ["-wal", "-shm", "-journal"]
 
     /// The bubblewrap binary: a path, or a name looked up in the service's PATH.
     public var executable: String
@@ -23,38 +31,67 @@ public struct BubblewrapSandbox: Sendable, Equatable {
     public var systemDirectories: [String]
     /// Directories scripts may write besides their run directory (`JOBRUNNER_SCRIPT_SHARED_DIRS`).
     public var sharedDirectories: [String]
+    /// Which networks the script reaches.
+    public var network: ScriptNetwork
+    /// Who the script runs as; nil: the service's own user (unprivileged, in a user namespace).
+    public var identity: ScriptIdentity?
+    /// Bytes the private `/tmp` may hold; nil: the kernel's default (half the RAM).
+    public var tmpSize: Int?
 
     public init(
         executable: String = "bwrap", hiddenPaths: [String], sharedDirectories: [String] = [],
-        systemDirectories: [String] = Self.systemDirectories
+        systemDirectories: [String] = Self.systemDirectories, network: ScriptNetwork = .host, identity: ScriptIdentity? = nil,
+        tmpSize: Int? = nil
     ) {
         self.executable = executable
         self.hiddenPaths = hiddenPaths.map(Self.absolute).filter { $0 != "/" }
         self.sharedDirectories = sharedDirectories.map(Self.absolute)
         self.systemDirectories = systemDirectories
+        self.network = network
+        self.identity = identity
+        self.tmpSize = tmpSize
     }
 
-    /// What the service must not show a script: `settings`' data directory, SQLite database,
-    /// GitHub App key, config file and application settings file (scripts get its variables, not
-    /// the file).
-    public init(settings: Settings, executable: String = "bwrap") {
+    /// What the service must not show a script: `settings`' data directory, SQLite database and
+    /// its companion files, GitHub App key, config file, application settings file (scripts get
+    /// its variables, not the file), the settings directories of the deployments, systemd's
+    /// credentials and whatever `JOBRUNNER_SCRIPT_HIDDEN_PATHS` names.
+    public init(settings: Settings, executable: String = "bwrap", environment: [String: String] = ProcessInfo.processInfo.environment) {
         var hidden = [settings.dataDirectory]
-        if case .sqlite(let path) = settings.database { hidden.append(path) }
+        if case .sqlite(let path) = settings.database {
+            hidden += [path] + Self.databaseCompanions.map { path + $0 }
+        }
         hidden += [settings.githubAppPrivateKeyPath, settings.configFile, settings.scriptEnvironmentFile].compactMap { $0 }
-        self.init(executable: executable, hiddenPaths: hidden, sharedDirectories: settings.scriptSharedDirectories)
+        hidden += Self.settingsDirectories + settings.scriptHiddenPaths
+        if let credentials = environment["CREDENTIALS_DIRECTORY"], !credentials.isEmpty { hidden.append(credentials) }
+        self.init(
+            executable: executable, hiddenPaths: hidden, sharedDirectories: settings.scriptSharedDirectories,
+            network: settings.scriptNetwork, identity: Self.identity(settings.scriptUser), tmpSize: settings.scriptLimits.tmp)
+    }
+
+    /// Who scripts run as: only root can switch users; the configured user, else `nobody`.
+    public static func identity(_ configured: ScriptIdentity?, effectiveUser: uid_t = geteuid()) -> ScriptIdentity? {
+        effectiveUser == 0 ? configured ?? .nobody : nil
     }
 
     /// The command that runs `command` inside the sandbox, in `workingDirectory`.
     /// - Parameters:
     ///   - runDirectory: the run's own directory (artifact, `HOME`, `TMPDIR`): the only writable place.
-    ///   - readOnly: further directories the script reads (the application's).
+    ///   - readOnly: further directories the script reads (the application's). One inside a
+    ///     hidden path (the data directory) is never shown.
+    ///   - statusDescriptor: an open descriptor the sandbox inherits: a small reporter inside
+    ///     writes `exit N` or `signal N` to it when the script ends, the one outcome bubblewrap
+    ///     cannot tell (it reports a killed script as exit 128+N).
     public func wrap(
-        _ command: [String], runDirectory: String, readOnly: [String], workingDirectory: String
+        _ command: [String], runDirectory: String, readOnly: [String], workingDirectory: String, statusDescriptor: Int32? = nil
     ) -> [String] {
-        var arguments = [executable, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        var arguments = [executable, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        if network == .isolated { arguments.append("--unshare-net") }
         if geteuid() == 0 {
-            // Root inside would still be root over every file the service owns.
+            // Root inside would still be root over every file the service owns; the switch to
+            // `identity` below needs these two, and the switch itself drops them.
             arguments += ["--cap-drop", "ALL"]
+            if identity != nil { arguments += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] }
         } else {
             arguments += ["--unshare-user"]
         }
@@ -67,25 +104,72 @@ public struct BubblewrapSandbox: Sendable, Equatable {
             }
         }
         // Before the binds below: a directory under /tmp must stay visible on top of this.
-        arguments += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-        let extra = readOnly.map(Self.absolute).filter { directory in !systemDirectories.contains { Self.isInside(directory, $0) } }
+        arguments += ["--proc", "/proc", "--dev", "/dev"]
+        if let tmpSize { arguments += ["--size", String(tmpSize)] }
+        arguments += ["--tmpfs", "/tmp"]
+        let extra = readOnly.map(Self.absolute).filter { directory in
+            !systemDirectories.contains { Self.isInside(directory, $0) } && !hiddenPaths.contains { Self.isInside(directory, $0) }
+        }
+        // Mount points below "/", "/tmp" and the system directories, each in the tmpfs above it.
+        var mounts = ["/", "/tmp"] + systemDirectories
         for directory in extra where Self.exists(directory) {
-            arguments += ["--ro-bind", directory, directory]
+            arguments += Self.traversable(directory, below: mounts) + ["--ro-bind", directory, directory]
+            mounts.append(directory)
         }
         for directory in sharedDirectories where Self.exists(directory) {
-            arguments += ["--bind", directory, directory]
+            arguments += Self.traversable(directory, below: mounts) + ["--bind", directory, directory]
+            mounts.append(directory)
         }
         // Hidden after the binds above, so a secret inside /etc, /opt or the application's
         // directory is covered too; outside them it is simply not mounted.
-        let visible = systemDirectories + readOnly.map(Self.absolute) + sharedDirectories
+        let run = Self.absolute(runDirectory)
+        let visible = systemDirectories + extra + sharedDirectories
         for path in hiddenPaths where visible.contains(where: { Self.isInside(path, $0) }) {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
-            arguments += isDirectory.boolValue ? ["--tmpfs", path] : ["--ro-bind", "/dev/null", path]
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+                arguments += isDirectory.boolValue ? ["--tmpfs", path] : ["--ro-bind", "/dev/null", path]
+                if isDirectory.boolValue { mounts.append(path) }
+            }
         }
-        let run = Self.absolute(runDirectory)
+        arguments += Self.traversable(run, below: mounts)
         arguments += ["--bind", run, run, "--chdir", Self.absolute(workingDirectory), "--"]
-        return arguments + command
+        var inside = command
+        if let identity {
+            inside = ["setpriv", "--reuid=\(identity.uid)", "--regid=\(identity.gid)", "--clear-groups", "--inh-caps=-all", "--"] + inside
+        }
+        if let statusDescriptor { inside = Self.statusReporter(descriptor: statusDescriptor) + inside }
+        return arguments + inside
+    }
+
+    /// The directories bubblewrap would make on the way to mounting `path` — it makes them
+    /// owner-only, which a script under another user could not pass — made first, world-traversable:
+    /// those between the deepest of `mounts` that holds `path` and `path` itself.
+    static func traversable(_ path: String, below mounts: [String]) -> [String] {
+        let base = mounts.filter { isInside(path, $0) && path != $0 }.max { $0.count < $1.count } ?? "/"
+        var arguments: [String] = []
+        var current = base == "/" ? "" : base
+        let rest = path.dropFirst(current.count).split(separator: "/").dropLast()
+        for component in rest {
+            current += "/" + component
+            arguments += ["--perms", "0755", "--dir", current]
+        }
+        return arguments
+    }
+
+    /// Runs the rest of its arguments as a child, then writes how it ended (`exit N`, `signal N`)
+    /// to `descriptor`, which the script itself never inherits. It ignores the SIGTERM a stop
+    /// sends every process of the run, so it stays to report; SIGKILL ends it with the rest.
+    /// Perl because Debian always has it (perl-base is essential) and it starts in milliseconds.
+    static func statusReporter(descriptor: Int32) -> [String] {
+        let program = """
+            use Fcntl; open(my $s, ">&=", \(descriptor)) or die "jobrunner: no status descriptor: $!\\n";
+            fcntl($s, F_SETFD, FD_CLOEXEC); $SIG{TERM} = $SIG{INT} = $SIG{HUP} = "IGNORE";
+            my $pid = fork; die "jobrunner: cannot start the script: $!\\n" unless defined $pid;
+            if ($pid == 0) { $SIG{TERM} = $SIG{INT} = $SIG{HUP} = "DEFAULT"; umask 077; exec { $ARGV[0] } @ARGV; print STDERR "jobrunner: cannot run $ARGV[0]: $!\\n"; exit 127; }
+            waitpid($pid, 0); my $st = $?; syswrite($s, ($st & 127) ? "signal " . ($st & 127) . "\\n" : "exit " . ($st >> 8) . "\\n");
+            exit(($st & 127) ? 128 + ($st & 127) : $st >> 8);
+            """
+        return ["perl", "-e", program, "--"]
     }
 
     /// Checks that bubblewrap can start a sandbox here; the error says what to do when not.

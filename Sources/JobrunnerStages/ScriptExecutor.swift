@@ -1,6 +1,10 @@
 import Foundation
 import JobrunnerCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Facts about a run that the script receives as `JOBRUNNER_*` variables.
 public struct RunFacts: Sendable, Equatable {
     public var pipelineID: String
@@ -51,6 +55,8 @@ public struct ScriptRun: Sendable, Equatable {
     public var finishedAt: Date
     /// The application it ran in, when there was one.
     public var application: ApplicationFacts?
+    /// The limit it was stopped at (`JOBRUNNER_SCRIPT_LIMITS`), when one was reached.
+    public var stoppedBy: RunLimit?
 
     /// A run from what its output capture kept (`MaskedRunOutput.captured`).
     public init(
@@ -83,6 +89,7 @@ public struct ScriptRun: Sendable, Equatable {
         case .failed: return "exit \(exitCode ?? -1) in \(seconds) (script failure)"
         case .timedOut: return "timed out after \(timeout) (script failure)"
         case .killed:
+            if let stoppedBy { return "killed: \(stoppedBy.killedBecause) after \(seconds) (script failure)" }
             if let reason = application?.kubernetes?.reason { return "killed (\(reason)) after \(seconds) (script failure)" }
             return "killed by signal \(signal ?? 0) after \(seconds) (script failure)"
         case .cancelled: return "stopped after \(seconds)"
@@ -98,7 +105,8 @@ extension ExecutionRecord {
             id: id, pipelineID: pipelineID, attempt: attempt, startedAt: run.startedAt, finishedAt: run.finishedAt,
             outcome: run.outcome, exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, stdout: run.stdout,
             stderr: run.stderr, stdoutBytes: run.stdoutBytes, stderrBytes: run.stderrBytes,
-            stdoutTruncated: run.stdoutTruncated, stderrTruncated: run.stderrTruncated, application: run.application)
+            stdoutTruncated: run.stdoutTruncated, stderrTruncated: run.stderrTruncated, application: run.application,
+            stoppedBy: run.stoppedBy)
     }
 }
 
@@ -125,6 +133,10 @@ public struct ScriptExecutor: Sendable {
     public let searchPath: String
     /// The sandbox scripts run in; nil: none (`JOBRUNNER_SCRIPT_ISOLATION=none`).
     public var sandbox: BubblewrapSandbox?
+    /// What one sandboxed run may use.
+    public var limits = ScriptLimits(memory: nil, processes: nil, cpu: nil, tmp: nil, disk: nil)
+    /// Where memory, processes and CPU are bounded; nil: rlimits hold what they can.
+    public var cgroups: ScriptCgroups?
 
     public init(
         runner: any ProcessRunner = SubprocessRunner(), scratchDirectory: String = NSTemporaryDirectory(),
@@ -158,8 +170,12 @@ public struct ScriptExecutor: Sendable {
             searchPath: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         appDirectory = settings.appDirectory
         environmentFile = settings.scriptEnvironmentFile
-        sandbox = settings.scriptIsolation == .bubblewrap ? BubblewrapSandbox(settings: settings) : nil
+        sandbox = settings.scriptIsolation == .bubblewrap ? BubblewrapSandbox(settings: settings, environment: environment) : nil
         pythonInterpreter = settings.pythonInterpreter
+        if sandbox != nil {
+            limits = settings.scriptLimits
+            cgroups = ScriptCgroups.detect()
+        }
     }
 
     /// The executor dry runs use: the same runner, sandbox, application directory, time limit and
@@ -268,35 +284,165 @@ public struct ScriptExecutor: Sendable {
         var spec = ProcessSpec(
             executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
             workingDirectory: workingDirectory, timeout: timeout, gracePeriod: gracePeriod, outputLimit: outputLimit)
+        var cgroup: RunCgroup?
+        let statusFile = scratchDirectory + "/status-" + UUID().uuidString
+        defer {
+            cgroup?.remove()
+            try? FileManager.default.removeItem(atPath: statusFile)
+        }
         if let sandbox {
             // Checked at every run: a script is never run unisolated because the sandbox broke.
             try await sandbox.check(runner: runner, scratchDirectory: directory + "/tmp")
-            // The interpreter may be installed outside the system directories (pyenv, nvm).
+            if let identity = sandbox.identity { try Self.hand(directory, to: identity) }
+            // The interpreter may be installed outside the system directories (pyenv, nvm); a
+            // binary artifact's "installation" is the data directory, which is never shown.
             let interpreter = ExecutableLookup.resolve(command[0], path: environment["PATH"]).map(BubblewrapSandbox.installation)
+                .flatMap { installation in
+                    BubblewrapSandbox.isInside(installation, scratchDirectory) || BubblewrapSandbox.isInside(scratchDirectory, installation)
+                        ? nil : installation
+                }
             let wrapped = sandbox.wrap(
                 command, runDirectory: directory, readOnly: [appDirectory, interpreter].compactMap { $0 },
-                workingDirectory: workingDirectory)
-            spec.executable = wrapped[0]
-            spec.arguments = Array(wrapped.dropFirst())
+                workingDirectory: workingDirectory, statusDescriptor: 3)
+            cgroup = try cgroups?.create(run: (directory as NSString).lastPathComponent, limits: limits)
+            let launch = Self.launcher(
+                statusFile: statusFile, cgroupProcs: cgroup?.procsFiles ?? [],
+                rlimits: Self.rlimits(limits, heldByCgroups: cgroups?.holds ?? [], identity: sandbox.identity)) + wrapped
+            spec.executable = launch[0]
+            spec.arguments = Array(launch.dropFirst())
             spec.isLauncher = true
         }
-        let result = try await runner.run(spec) { stream, bytes in
-            let masked = capture.feed(stream, bytes)
-            if !masked.isEmpty { await onOutput(stream, masked) }
+        let stoppedAt = Locked<RunLimit?>(nil)
+        let watchedDisk = sandbox == nil ? nil : limits.disk
+        let watchedCgroup = cgroup
+        let launched = spec
+        let runner = runner
+        let result = try await withThrowingTaskGroup(of: ProcessResult?.self) { group in
+            group.addTask {
+                try await runner.run(launched) { stream, bytes in
+                    let masked = capture.feed(stream, bytes)
+                    if !masked.isEmpty { await onOutput(stream, masked) }
+                }
+            }
+            if watchedDisk != nil || watchedCgroup != nil {
+                // Past a limit the run is stopped as an operator's stop would stop it.
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(250))
+                        var reached: RunLimit?
+                        if watchedCgroup?.exceeded() == .processes { reached = .processes }
+                        if let watchedDisk, Self.diskUsage(of: directory) >= watchedDisk { reached = .disk }
+                        if let reached {
+                            stoppedAt.withLock { $0 = reached }
+                            return nil
+                        }
+                    }
+                    return nil
+                }
+            }
+            while let next = try await group.next() {
+                if let result = next {
+                    group.cancelAll()
+                    return result
+                }
+                // The watcher stopped: end the run (it reports cancelled; the limit says why).
+                group.cancelAll()
+            }
+            throw CancellationError()
         }
         let rests = capture.finish()
         if !rests.stdout.isEmpty { await onOutput(.stdout, rests.stdout) }
         if !rests.stderr.isEmpty { await onOutput(.stderr, rests.stderr) }
 
+        // How the script itself ended, as the reporter inside the sandbox saw it; bubblewrap
+        // alone reports a killed script as exit 128+N and an `exit 137` the same way.
+        var exitCode = result.exitCode
+        var signal = result.signal
+        if sandbox != nil, let reported = Self.reportedStatus(statusFile) {
+            (exitCode, signal) = reported
+        }
+        var stoppedBy = stoppedAt.value
+        // The kernel's OOM killer ended one of the run's processes: it reached its memory limit,
+        // whether the script itself died of it or went on without that child.
+        if stoppedBy == nil, let reached = cgroup?.exceeded() { stoppedBy = reached }
+        // A write past the disk limit (RLIMIT_FSIZE) is refused with SIGXFSZ.
+        if stoppedBy == nil, let disk = watchedDisk, signal == SIGXFSZ || Self.diskUsage(of: directory) >= disk { stoppedBy = .disk }
         let outcome: ExecutionOutcome =
-            if result.cancelled { .cancelled }
+            if stoppedBy != nil { .killed }
+            else if result.cancelled { .cancelled }
             else if result.timedOut { .timedOut }
-            else if let code = result.exitCode { code == 0 ? .succeeded : .failed }
+            else if let code = exitCode { code == 0 ? .succeeded : .failed }
             else { .killed }
-        return ScriptRun(
-            outcome: outcome, exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut, timeout: timeout,
+        var run = ScriptRun(
+            outcome: outcome, exitCode: exitCode, signal: signal, timedOut: result.timedOut, timeout: timeout,
             output: capture.captured, startedAt: result.startedAt, finishedAt: result.finishedAt,
             application: applicationFacts(revision: revision))
+        run.stoppedBy = stoppedBy
+        return run
+    }
+
+    /// `sh` opens the status file on descriptor 3 for the sandbox's reporter, joins the run's
+    /// cgroups (so every process the script starts is inside from the first), then becomes the
+    /// rest of the command: `prlimit` with the rlimits, then bubblewrap.
+    static func launcher(statusFile: String, cgroupProcs: [String], rlimits: [String]) -> [String] {
+        // umask 022 for bubblewrap, which makes the directories on the way to the run directory
+        // with it; the reporter inside gives the script the service's owner-only umask back.
+        let script = #"umask 022; exec 3>"$1" || exit 125; shift; while [ "$1" != -- ]; do echo $$ > "$1" || { echo "jobrunner: cannot join the run's cgroup $1" >&2; exit 125; }; shift; done; shift; exec "$@""#
+        let limits = rlimits.isEmpty ? [] : ["prlimit"] + rlimits + ["--"]
+        return ["/bin/sh", "-c", script, "jobrunner-launch", statusFile] + cgroupProcs + ["--"] + limits
+    }
+
+    /// The rlimits of a run: no core dumps (they would copy its memory to disk), no single file
+    /// larger than the disk limit, and — where no cgroup holds them — the memory a process may
+    /// allocate and, for a script under its own user, the processes that user may have.
+    static func rlimits(_ limits: ScriptLimits, heldByCgroups: Set<String>, identity: ScriptIdentity?) -> [String] {
+        var arguments = ["--core=0"]
+        if let disk = limits.disk { arguments.append("--fsize=\(disk)") }
+        if let memory = limits.memory, !heldByCgroups.contains("memory") { arguments.append("--data=\(memory)") }
+        if let processes = limits.processes, identity != nil, !heldByCgroups.contains("processes") {
+            arguments.append("--nproc=\(processes)")
+        }
+        return arguments
+    }
+
+    /// `exit N` or `signal N`, as the sandbox's reporter wrote it; nil when it did not (the
+    /// sandbox never started the script, or everything was killed at once).
+    static func reportedStatus(_ file: String) -> (exitCode: Int32?, signal: Int32?)? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        let fields = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+        guard fields.count == 2, let number = Int32(fields[1]) else { return nil }
+        switch fields[0] {
+        case "exit": return (number, nil)
+        case "signal": return (nil, number)
+        default: return nil
+        }
+    }
+
+    /// Gives the run directory to the script's user: its only writable place.
+    static func hand(_ directory: String, to identity: ScriptIdentity) throws {
+        var paths = [directory]
+        if let enumerator = FileManager.default.enumerator(atPath: directory) {
+            while let relative = enumerator.nextObject() as? String { paths.append(directory + "/" + relative) }
+        }
+        for path in paths where lchown(path, identity.uid, identity.gid) != 0 {
+            throw ProcessLaunchError(executable: path, reason: "cannot give it to \(identity): \(String(cString: strerror(errno)))")
+        }
+        // bubblewrap, root without capabilities, must enter it to start the script there; the
+        // data directory around it stays owner-only, and no other run's sandbox shows it.
+        chmod(directory, 0o755)
+    }
+
+    /// Bytes the files below `directory` take on disk.
+    static func diskUsage(of directory: String) -> Int {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return 0 }
+        var total = 0
+        while let relative = enumerator.nextObject() as? String {
+            var info = stat()
+            if lstat(directory + "/" + relative, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
+                total += Int(info.st_blocks) * 512
+            }
+        }
+        return total
     }
 }
 

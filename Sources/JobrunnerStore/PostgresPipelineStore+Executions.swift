@@ -105,7 +105,8 @@ extension PostgresPipelineStore {
                     app_kubernetes = \(StoredSQL.kubernetesText(record.application?.kubernetes)),
                     progress_done = \(record.progress?.done), progress_total = \(record.progress?.total),
                     progress_unit = \(record.progress?.unit), progress_first_done = \(record.progress?.firstDone),
-                    progress_first_at = \(record.progress?.firstAt.storedValue), progress_at = \(record.progress?.at.storedValue)
+                    progress_first_at = \(record.progress?.firstAt.storedValue), progress_at = \(record.progress?.at.storedValue),
+                    stopped_by = \(record.stoppedBy?.rawValue)
                 WHERE id = \(record.id)
                 """, logger: logger)
         }

@@ -175,5 +175,6 @@ enum PostgresSchema {
         Migration(identifier: "v25-status-of-child-when-changed", sql: StoredStatus.postgresChildFunction, isOneStatement: true),
         Migration(identifier: "v26-status-of-pipeline-when-changed", sql: StoredStatus.postgresPipelineFunction, isOneStatement: true),
         Migration(identifier: "v27-status-insert-guarded", sql: StoredStatus.postgresStageTriggersGuarded),
+        Migration(identifier: "v28-execution-limits", sql: "ALTER TABLE executions ADD COLUMN stopped_by TEXT;"),
     ]
 }

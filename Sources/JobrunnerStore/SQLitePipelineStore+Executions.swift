@@ -89,7 +89,7 @@ extension SQLitePipelineStore {
                         stdout = ?, stderr = ?, stdout_bytes = ?, stderr_bytes = ?, stdout_truncated = ?,
                         stderr_truncated = ?, app_dir = ?, app_revision = ?, app_lockfile = ?, app_lockfile_digest = ?,
                         app_kubernetes = ?, progress_done = ?, progress_total = ?, progress_unit = ?, progress_first_done = ?,
-                        progress_first_at = ?, progress_at = ?
+                        progress_first_at = ?, progress_at = ?, stopped_by = ?
                     WHERE id = ?
                     """, [
                     record.finishedAt?.storedValue, record.outcome.rawValue, record.exitCode, record.signal,
@@ -97,7 +97,7 @@ extension SQLitePipelineStore {
                     record.stdoutTruncated, record.stderrTruncated, record.application?.directory,
                     record.application?.revision, record.application?.lockfile, record.application?.lockfileDigest,
                     StoredSQL.kubernetesText(record.application?.kubernetes), record.progress?.done, record.progress?.total, record.progress?.unit, record.progress?.firstDone,
-                    record.progress?.firstAt.storedValue, record.progress?.at.storedValue, record.id,
+                    record.progress?.firstAt.storedValue, record.progress?.at.storedValue, record.stoppedBy?.rawValue, record.id,
                 ])
         }
     }

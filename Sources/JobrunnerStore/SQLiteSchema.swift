@@ -209,6 +209,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v22-fewer-intake-indexes") { db in
             try db.execute(sql: "DROP INDEX IF EXISTS stages_leases; DROP INDEX IF EXISTS pipelines_by_script")
         }
+        migrator.registerMigration("v23-execution-limits") { db in
+            try db.execute(sql: "ALTER TABLE executions ADD COLUMN stopped_by TEXT;")
+        }
         return migrator
     }
 

@@ -178,7 +178,8 @@ enum StoredRecords {
                     firstDone: try row.optionalDouble("progress_first_done") ?? done,
                     firstAt: Date(timeIntervalSince1970: try row.optionalDouble("progress_first_at") ?? 0),
                     at: Date(timeIntervalSince1970: try row.optionalDouble("progress_at") ?? 0))
-            })
+            },
+            stoppedBy: try row.optionalString("stopped_by").flatMap(RunLimit.init(rawValue:)))
     }
 
     /// A row of `StoredSQL.latestScripts`.

@@ -56,10 +56,27 @@ func prepareToRunScripts(_ settings: Settings, logger: Logger) async throws {
         logger.warning(
             "JOBRUNNER_SCRIPT_ISOLATION=none: scripts run without a sandbox, as the service's user, and can read what it can read (docs/security.md)")
     case .bubblewrap:
+        let sandbox = BubblewrapSandbox(settings: settings)
         do {
-            try await BubblewrapSandbox(settings: settings).check(scratchDirectory: settings.dataDirectory + "/work/sandbox-check")
+            try await sandbox.check(scratchDirectory: settings.dataDirectory + "/work/sandbox-check")
         } catch {
             logger.error("\(error)")
+        }
+        let cgroups = ScriptCgroups.detect()
+        cgroups?.removeLeftovers()
+        // Which mechanism holds which limit here: the kernel's cgroups, else rlimits.
+        let byCgroup = cgroups?.holds ?? []
+        logger.info(
+            "scripts run sandboxed",
+            metadata: [
+                "user": "\(sandbox.identity?.description ?? "the service's own, in a user namespace")",
+                "network": "\(settings.scriptNetwork.rawValue)", "limits": "\(settings.scriptLimits)",
+                "memory_and_processes": "\(cgroups.map { "\($0)" } ?? "rlimits (no writable cgroup): memory per process, processes per user")",
+                "cpu": "\(byCgroup.contains("cpu") ? "cgroup" : "not limited (no cgroup cpu controller)")",
+                "tmp_and_disk": "tmpfs size; the run directory is measured while it runs",
+            ])
+        if settings.scriptUser != nil && sandbox.identity == nil {
+            logger.warning("JOBRUNNER_SCRIPT_USER is ignored: only a service running as root can run scripts as another user")
         }
     }
 }

@@ -126,6 +126,52 @@ struct ScriptIsolationEndToEndTests {
         }
     }
 
+    /// A killed service takes its scripts with it: nothing runs on unowned while the stage is
+    /// given up and the repository's next script may start (the sandbox dies with its parent).
+    @Test
+    func aScriptDiesWithTheServiceThatWasKilledWhileItRan() async throws {
+        let directory = try TemporaryDirectory("orphan")
+        let git = try GitFixture()
+        let remote = try JobrunnerBinary.remote(serving: git, in: directory)
+        let port = TestPorts.free()
+        let secret = "orphan-secret-" + UUID().uuidString
+        let marker = "orphan-\(UUID().uuidString.prefix(8))"
+        let serve = try JobrunnerBinary.start(
+            ["serve"],
+            environment: [
+                "JOBRUNNER_WEBHOOK_SECRET": secret, "JOBRUNNER_REPOSITORIES": "acme/ops", "JOBRUNNER_HTTP_PORT": "\(port)",
+                "JOBRUNNER_GIT_REMOTE": remote, "JOBRUNNER_WORKERS": "1",
+            ],
+            directory: directory.path)
+        defer { kill(serve.process.processIdentifier, SIGKILL) }
+        let commit = try git.commit(["jobs/long.sh": "echo started\n(exec -a \(marker)-child sleep 300) &\nexec -a \(marker) sleep 300\n"])
+        let status = try await JobrunnerBinary.pushWebhook(
+            try JobrunnerBinary.push([(commit, "jobs/long.sh")]), port: port, secret: secret, delivery: "orphan")
+        #expect(status == 202)
+        do {
+            try await eventually("the script runs", timeout: .seconds(60)) { !Self.processes(named: marker).isEmpty }
+        } catch {
+            kill(serve.process.processIdentifier, SIGKILL)
+            let store = try SQLitePipelineStore(path: directory.file("data/jobrunner.sqlite"))
+            let runs = try await store.executions(for: PipelineID(1))
+            Issue.record("\(error): \(runs.map { String(decoding: $0.stdout + $0.stderr, as: UTF8.self) })")
+            return
+        }
+        kill(serve.process.processIdentifier, SIGKILL)
+        try await eventually("the script and its child died with the service", timeout: .seconds(20)) {
+            Self.processes(named: marker).isEmpty
+        }
+    }
+
+    /// Processes whose command line contains `marker`, anywhere on the machine.
+    static func processes(named marker: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return names.filter { Int32($0) != nil }.filter { pid in
+            guard let line = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: line, as: UTF8.self).contains(marker)
+        }
+    }
+
     @Test
     func theServiceIsNotDumpableAndItsDataIsOwnerOnlyWhateverTheUmask() async throws {
         // As an unprivileged user, so that only the service's own hardening stands in the way.

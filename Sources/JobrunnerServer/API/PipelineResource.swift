@@ -208,6 +208,8 @@ struct PipelineDetailResource: Encodable {
         var application: ApplicationFacts?
         /// The latest `::progress` the script reported.
         var progress: ProgressResource?
+        /// The limit of `JOBRUNNER_SCRIPT_LIMITS` it was stopped at: memory, processes, disk.
+        var stoppedBy: String?
 
         init(_ record: ExecutionRecord) {
             id = record.id
@@ -227,6 +229,7 @@ struct PipelineDetailResource: Encodable {
             stderrTruncated = record.stderrTruncated
             application = record.application
             progress = record.progress.map(ProgressResource.init)
+            stoppedBy = record.stoppedBy?.rawValue
         }
     }
     struct Feedback: Encodable {

@@ -224,6 +224,7 @@ struct DashboardPages: Sendable {
         ]
         // A string, so exit status 0 still shows (a number 0 would hide its section).
         if let code = run.exitCode { values["exitCode"] = "\(code)" }
+        if let limit = run.stoppedBy { values["stoppedBy"] = limit.killedBecause }
         if let duration = run.duration { values["duration"] = DashboardFormat.duration(seconds: duration.secondsDouble) }
         if let progress = run.progress { values["progress"] = Self.progress(progress) }
         return values

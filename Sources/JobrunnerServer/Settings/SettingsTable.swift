@@ -226,6 +226,52 @@ public enum SettingsTable {
                 settings.scriptSharedDirectories = directories
                 return nil
             }
+        case .scriptHiddenPaths:
+            SettingDeclaration(
+                setting,
+                "further files or directories the sandbox hides from scripts, comma-separated (settings files the service does not read itself; /etc/jobrunner is always hidden)",
+                default: nil
+            ) { input, settings in
+                settings.scriptHiddenPaths = input.list.map(absolutePath)
+                return nil
+            }
+        case .scriptLimits:
+            SettingDeclaration(
+                setting,
+                "what one script run may use, e.g. memory=2GiB,processes=512,cpu=2,tmp=1GiB,disk=10GiB (a name left out keeps its default, none lifts it); past a limit the run is stopped and recorded as such (docs/security.md)",
+                default: Settings().scriptLimits.description
+            ) { input, settings in
+                guard let text = input.text else { return nil }
+                do {
+                    settings.scriptLimits = try ScriptLimits.parse(text)
+                } catch {
+                    return "\(error)"
+                }
+                return nil
+            }
+        case .scriptNetwork:
+            SettingDeclaration(
+                setting,
+                "host: scripts share the host's network, loopback included; isolated: no network at all (docs/security.md)",
+                default: Settings().scriptNetwork.rawValue
+            ) { input, settings in
+                guard let text = input.text else { return nil }
+                guard let network = ScriptNetwork(rawValue: text.lowercased()) else {
+                    return "'\(text)' is not one of \(ScriptNetwork.allCases.map(\.rawValue).joined(separator: ", "))"
+                }
+                settings.scriptNetwork = network
+                return nil
+            }
+        case .scriptUser:
+            SettingDeclaration(
+                setting, "UID or UID:GID sandboxed scripts run as when the service runs as root (never 0)",
+                default: "65534:65534 (nobody) when the service runs as root; otherwise the service's own user"
+            ) { input, settings in
+                guard let text = input.text else { return nil }
+                guard let identity = ScriptIdentity(parsing: text) else { return "'\(text)' is not UID or UID:GID other than 0" }
+                settings.scriptUser = identity
+                return nil
+            }
         case .appDirectory:
             .optionalText(
                 setting, \.appDirectory,
