@@ -125,8 +125,7 @@ public struct Settings: Sendable, Equatable {
     public var scriptLimits: ScriptLimits = .defaults
     /// Which networks scripts reach.
     public var scriptNetwork: ScriptNetwork = .host
-    /// Who sandboxed scripts run as; nil: `nobody` when the service runs as root, else the
-    /// service's own user (it cannot switch).
+    /// Who sandboxed scripts run as when the service runs as root; nil: the service's own user.
     public var scriptUser: ScriptIdentity?
     /// The config file the settings were read from (`JOBRUNNER_CONFIG_FILE`/`--config`): hidden from scripts.
     public var configFile: String?

@@ -11,9 +11,9 @@ import Glibc
 /// `/tmp`, `/dev` and a `/proc` of its own processes only — so it can neither read the service's
 /// environment or memory nor signal it, and the service's data directory, database (with its
 /// `-wal`, `-shm` and `-journal`), keys, config and settings files are not there at all (hidden
-/// even when they live inside a system directory). When the service runs as root the script
-/// runs as another user (`nobody` unless `JOBRUNNER_SCRIPT_USER` says otherwise), so files only
-/// the service's user or group may read stay closed wherever they are. The sandbox dies with the
+/// even when they live inside a system directory). When the service runs as root and
+/// `JOBRUNNER_SCRIPT_USER` names a user, the script runs as that user, so files only the
+/// service's user or group may read stay closed wherever they are. The sandbox dies with the
 /// process that started it, so no script outlives a killed service unowned.
 public struct BubblewrapSandbox: Sendable, Equatable {
     /// Directories mounted read-only when present: what interpreters and their libraries need.
@@ -69,9 +69,9 @@ public struct BubblewrapSandbox: Sendable, Equatable {
             network: settings.scriptNetwork, identity: Self.identity(settings.scriptUser), tmpSize: settings.scriptLimits.tmp)
     }
 
-    /// Who scripts run as: only root can switch users; the configured user, else `nobody`.
+    /// Who scripts run as: the configured user, when the service is root (only root can switch).
     public static func identity(_ configured: ScriptIdentity?, effectiveUser: uid_t = geteuid()) -> ScriptIdentity? {
-        effectiveUser == 0 ? configured ?? .nobody : nil
+        effectiveUser == 0 ? configured : nil
     }
 
     /// The command that runs `command` inside the sandbox, in `workingDirectory`.

@@ -264,8 +264,8 @@ public enum SettingsTable {
             }
         case .scriptUser:
             SettingDeclaration(
-                setting, "UID or UID:GID sandboxed scripts run as when the service runs as root (never 0)",
-                default: "65534:65534 (nobody) when the service runs as root; otherwise the service's own user"
+                setting, "UID or UID:GID sandboxed scripts run as when the service runs as root (never 0), e.g. 65534:65534 (nobody); its shared directories and the application must be readable by it",
+                default: "the service's own user"
             ) { input, settings in
                 guard let text = input.text else { return nil }
                 guard let identity = ScriptIdentity(parsing: text) else { return "'\(text)' is not UID or UID:GID other than 0" }
