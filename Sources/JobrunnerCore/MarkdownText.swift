@@ -11,11 +11,12 @@ public enum MarkdownText {
         }
     }
 
-    /// `text` with every deceptive character written out.
-    public static func visible(_ text: String) -> String {
+    /// `text` with every deceptive character written out. `keepingLayout` keeps line feeds and
+    /// tabs as they are, for text shown as lines (a script's output on the dashboard).
+    public static func visible(_ text: String, keepingLayout: Bool = false) -> String {
         var result = ""
         for scalar in text.unicodeScalars {
-            if isDeceptive(scalar) {
+            if isDeceptive(scalar), !(keepingLayout && (scalar == "\n" || scalar == "\t")) {
                 result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
             } else {
                 result.unicodeScalars.append(scalar)

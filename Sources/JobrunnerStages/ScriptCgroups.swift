@@ -89,7 +89,9 @@ public struct ScriptCgroups: Sendable, Equatable, CustomStringConvertible {
 
     /// Makes the cgroups of one run with `limits`; the launcher joins them before the sandbox starts.
     public func create(run: String, limits: ScriptLimits) throws -> RunCgroup {
-        let name = "jobrunner-run-" + run
+        // The service's PID in the name: several services (workers of one machine) share the
+        // parent cgroup, and each removes only what a dead one left (`removeLeftovers`).
+        let name = "jobrunner-run-\(getpid())-" + run
         var made: [RunCgroup.Member] = []
         func make(_ parent: String, _ kind: RunCgroup.Kind) throws -> String {
             let directory = parent + "/" + name
@@ -139,7 +141,8 @@ public struct ScriptCgroups: Sendable, Equatable, CustomStringConvertible {
         return RunCgroup(members: made)
     }
 
-    /// Removes run cgroups a killed service left behind (empty once their processes are gone).
+    /// Removes run cgroups a killed service left behind (empty once their processes are gone),
+    /// never those of a service still alive: one being made is empty until its launcher joins.
     public func removeLeftovers() {
         let parents: [String?] =
             switch layout {
@@ -148,6 +151,8 @@ public struct ScriptCgroups: Sendable, Equatable, CustomStringConvertible {
             }
         for parent in parents.compactMap({ $0 }) {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix("jobrunner-run-") {
+                let owner = name.dropFirst("jobrunner-run-".count).prefix { $0.isNumber }
+                guard let pid = pid_t(owner), kill(pid, 0) != 0, errno == ESRCH else { continue }
                 rmdir(parent + "/" + name)
             }
         }
@@ -178,14 +183,18 @@ public struct RunCgroup: Sendable, Equatable {
 
     /// The limit the kernel enforced on the run, if any: the OOM killer ended one of its
     /// processes, or a fork was refused at the process limit.
-    public func exceeded() -> RunLimit? {
+    /// `killed`: the script ended by SIGKILL. Some kernels (and gVisor) do not count every OOM
+    /// kill in `oom_kill`; a SIGKILL in a cgroup whose memory use reached its limit is the same.
+    public func exceeded(killed: Bool = false) -> RunLimit? {
         for member in members {
             switch member.kind {
             case .v2:
                 if Self.counter("oom_kill", in: member.directory + "/memory.events") > 0 { return .memory }
+                if killed, Self.counter("max", in: member.directory + "/memory.events") > 0 { return .memory }
                 if Self.counter("max", in: member.directory + "/pids.events") > 0 { return .processes }
             case .v1Memory:
                 if Self.counter("oom_kill", in: member.directory + "/memory.oom_control") > 0 { return .memory }
+                if killed, Self.number(in: member.directory + "/memory.failcnt") > 0 { return .memory }
             case .v1Pids:
                 if Self.counter("max", in: member.directory + "/pids.events") > 0 { return .processes }
             case .other: continue
@@ -202,6 +211,11 @@ public struct RunCgroup: Sendable, Equatable {
                 if attempt < 49 { usleep(20_000) }
             }
         }
+    }
+
+    static func number(in file: String) -> Int {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return 0 }
+        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     static func counter(_ name: String, in file: String) -> Int {

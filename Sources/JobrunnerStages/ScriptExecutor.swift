@@ -364,7 +364,9 @@ public struct ScriptExecutor: Sendable {
         var stoppedBy = stoppedAt.value
         // The kernel's OOM killer ended one of the run's processes: it reached its memory limit,
         // whether the script itself died of it or went on without that child.
-        if stoppedBy == nil, let reached = cgroup?.exceeded() { stoppedBy = reached }
+        if stoppedBy == nil, let reached = cgroup?.exceeded(killed: signal == SIGKILL || (signal == nil && exitCode == 128 + SIGKILL)) {
+            stoppedBy = reached
+        }
         // A write past the disk limit (RLIMIT_FSIZE) is refused with SIGXFSZ.
         if stoppedBy == nil, let disk = watchedDisk, signal == SIGXFSZ || Self.diskUsage(of: directory) >= disk { stoppedBy = .disk }
         let outcome: ExecutionOutcome =

@@ -163,6 +163,54 @@ struct ScriptIsolationEndToEndTests {
         }
     }
 
+    /// A script on the host network guessing tokens at the service's own port is refused after
+    /// ten guesses, while an operator on the same 127.0.0.1 (a local proxy, the dashboard) is not.
+    @Test
+    func aScriptsWrongTokensDoNotLockOperatorsOutOfLocalhost() async throws {
+        let directory = try TemporaryDirectory("lockout")
+        let git = try GitFixture()
+        let remote = try JobrunnerBinary.remote(serving: git, in: directory)
+        let port = TestPorts.free()
+        let secret = "lockout-secret-" + UUID().uuidString
+        let token = "ops-" + UUID().uuidString
+        let serve = try JobrunnerBinary.start(
+            ["serve"],
+            environment: [
+                "JOBRUNNER_WEBHOOK_SECRET": secret, "JOBRUNNER_REPOSITORIES": "acme/ops", "JOBRUNNER_HTTP_PORT": "\(port)",
+                "JOBRUNNER_GIT_REMOTE": remote, "JOBRUNNER_WORKERS": "1", "JOBRUNNER_DASHBOARD_TOKEN": "ops:\(token)",
+                "JOBRUNNER_SCRIPT_NETWORK": "host",
+            ],
+            directory: directory.path)
+        defer { kill(serve.process.processIdentifier, SIGKILL) }
+        let guesses = """
+            for i in $(seq 1 11); do
+              exec 3<>/dev/tcp/127.0.0.1/\(port) || { echo unreachable; exit 1; }
+              printf 'GET /api/v1/pipelines HTTP/1.1\\r\\nHost: localhost\\r\\nAuthorization: Bearer guess-%s\\r\\nConnection: close\\r\\n\\r\\n' "$i" >&3
+              head -n 1 <&3 | cut -d' ' -f2
+              exec 3<&-
+            done
+
+            """
+        let commit = try git.commit(["jobs/guess.sh": guesses])
+        let status = try await JobrunnerBinary.pushWebhook(
+            try JobrunnerBinary.push([(commit, "jobs/guess.sh")]), port: port, secret: secret, delivery: "lockout")
+        #expect(status == 202)
+        let store = try SQLitePipelineStore(path: directory.file("data/jobrunner.sqlite"))
+        try await eventually("the guessing script ran", timeout: .seconds(60)) {
+            try await store.stage(PipelineID(1), .execute)?.state.isTerminal == true
+        }
+        let execution = try #require(try await store.executions(for: PipelineID(1)).first)
+        let answers = String(decoding: execution.stdout, as: UTF8.self).split(separator: "\n")
+        #expect(answers == Array(repeating: "401", count: 10) + ["429"], "the script's guesses: \(answers) \(String(decoding: execution.stderr, as: UTF8.self))")
+
+        for address in ["127.0.0.1", "localhost"] {
+            var request = URLRequest(url: URL(string: "http://\(address):\(port)/api/v1/pipelines")!)
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            let (_, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200, "an operator on \(address) is not locked out")
+        }
+    }
+
     /// Processes whose command line contains `marker`, anywhere on the machine.
     static func processes(named marker: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

@@ -239,7 +239,7 @@ struct APIRoutes: Sendable {
         guard authenticator.isEnabled else {
             return Self.unauthorized("the API is closed: no JOBRUNNER_DASHBOARD_TOKEN is configured")
         }
-        if let wait = throttle.retryAfter(context.clientAddress) {
+        if let wait = throttle.retryAfter(context.connection) {
             var response = Self.json(
                 .tooManyRequests, APIErrorResource(error: "too many failed sign-ins from \(context.clientAddress); try again in \(wait)"))
             response.headers[.retryAfter] = String(Int(wait.secondsDouble))
@@ -247,7 +247,7 @@ struct APIRoutes: Sendable {
         }
         guard let identity = authenticator.operatorFor(authorization: request.headers[.authorization]) else {
             // A presented token that is wrong is a guess; no token at all is not.
-            if request.headers[.authorization] != nil { throttle.failed(context.clientAddress, channel: "api") }
+            if request.headers[.authorization] != nil { throttle.failed(context.connection, channel: "api") }
             return Self.unauthorized("send a dashboard token as 'Authorization: Bearer <token>'")
         }
         do {

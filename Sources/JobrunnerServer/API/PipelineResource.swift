@@ -304,8 +304,14 @@ struct PipelineListResource: Encodable {
 }
 
 /// An error answer: what went wrong and what to do.
+/// An error text names what came in (a repository, a path, a header): its invisible and
+/// reordering characters are written out as `\u{XXXX}`, as on the dashboard.
 struct APIErrorResource: Encodable {
     var error: String
+
+    init(error: String) {
+        self.error = MarkdownText.visible(error)
+    }
 }
 
 enum APIJSON {

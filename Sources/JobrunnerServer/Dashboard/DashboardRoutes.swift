@@ -37,7 +37,7 @@ struct DashboardRoutes: Sendable {
         router.get("/login") { request, _ in loginPage(request) }
         router.post("/login") { request, context in
             var request = request
-            return await login(&request, client: context.clientAddress)
+            return await login(&request, client: context.connection)
         }
         router.post("/logout") { request, _ in
             var request = request
@@ -189,7 +189,7 @@ struct DashboardRoutes: Sendable {
         return response
     }
 
-    func login(_ request: inout Request, client: String) async -> Response {
+    func login(_ request: inout Request, client: ClientConnection) async -> Response {
         if let wait = throttle.retryAfter(client) {
             var response = loginPage(
                 request, problem: "Too many failed sign-ins from your address. Try again in \(Int(wait.secondsDouble)) seconds.",

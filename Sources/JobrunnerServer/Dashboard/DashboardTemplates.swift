@@ -1,4 +1,5 @@
 import Foundation
+import JobrunnerCore
 import Mustache
 
 /// The dashboard's mustache templates and static assets, shipped as resources of this module
@@ -49,8 +50,20 @@ public struct DashboardTemplates: Sendable {
         self.assets = assets
     }
 
+    /// Every string shown has its invisible and reordering characters (bidi and zero-width
+    /// controls, C0/C1 controls but line feeds and tabs) written out as `\u{XXXX}`: a script's
+    /// name or output cannot make the page read differently from what was recorded.
     func render(_ name: String, _ values: [String: Any]) -> String {
-        library.render(values, withTemplate: name) ?? "template \(name) is missing"
+        library.render(Self.visible(values), withTemplate: name) ?? "template \(name) is missing"
+    }
+
+    static func visible(_ value: Any) -> Any {
+        switch value {
+        case let text as String: MarkdownText.visible(text, keepingLayout: true)
+        case let object as [String: Any]: object.mapValues(visible)
+        case let list as [Any]: list.map(visible)
+        default: value
+        }
     }
 }
 

@@ -92,7 +92,7 @@ struct LiveEvents: Sendable {
             finished = run.finishedAt != nil
             var events: [String] = []
             if let report = run.progress {
-                let json = LiveEvents.json(DashboardPages.progress(report))
+                let json = LiveEvents.json(DashboardTemplates.visible(DashboardPages.progress(report)) as? [String: Any] ?? [:])
                 if json != progress {
                     progress = json
                     events.append("event: progress\ndata: \(json)\n\n")
@@ -104,7 +104,8 @@ struct LiveEvents: Sendable {
                 guard bytes.count > offset || reset else { continue }
                 let chunk = DashboardFormat.completeUTF8Prefix(bytes[min(offset, bytes.count)...])
                 if stream == "stdout" { sent.stdout = offset + chunk.count } else { sent.stderr = offset + chunk.count }
-                let object: [String: Any] = ["stream": stream, "text": String(decoding: chunk, as: UTF8.self), "reset": reset]
+                let text = MarkdownText.visible(String(decoding: chunk, as: UTF8.self), keepingLayout: true)
+                let object: [String: Any] = ["stream": stream, "text": text, "reset": reset]
                 events.append("event: output\ndata: \(LiveEvents.json(object))\n\n")
             }
             return events

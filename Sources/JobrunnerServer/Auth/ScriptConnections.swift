@@ -1,0 +1,117 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which sandboxed script, if any, holds the client end of a loopback connection. A script on
+/// the host network reaches the service from 127.0.0.1 like an operator's browser or a local
+/// reverse proxy; telling them apart keeps a script's wrong tokens from locking operators out.
+public protocol ScriptConnections: Sendable {
+    /// A name for the run whose process holds `connection`'s client end; nil: not a script's.
+    func scriptRun(holding connection: ClientConnection) -> String?
+}
+
+/// Reads `/proc`: the socket's inode from `/proc/net/tcp{,6}`, then the processes below each
+/// bubblewrap sandbox this service's binary started (a script cannot leave that tree: the
+/// sandbox has its own PID namespace, so even a daemonised process stays under it).
+public struct ProcScriptConnections: ScriptConnections {
+    let proc: String
+
+    public init(proc: String = "/proc") {
+        self.proc = proc
+    }
+
+    public func scriptRun(holding connection: ClientConnection) -> String? {
+        guard connection.isLoopback, let port = connection.port, let serverAddress = connection.serverAddress,
+            let serverPort = connection.serverPort, let client = Self.bytes(connection.address),
+            let server = Self.bytes(serverAddress),
+            let inode = socketInode(client: (client, port), server: (server, serverPort))
+        else { return nil }
+        let processes = processTable()
+        let ownName = processes[getpid()]?.name ?? "jobrunner"
+        var children: [Int32: [Int32]] = [:]
+        for (pid, process) in processes { children[process.parent, default: []].append(pid) }
+        let target = "socket:[\(inode)]"
+        // The outermost bubblewrap of each run: started by a process of this service's binary.
+        let sandboxes = processes.filter { $0.value.name == "bwrap" && processes[$0.value.parent]?.name == ownName }.keys
+        for sandbox in sandboxes.sorted() {
+            var queue = [sandbox]
+            while let pid = queue.popLast() {
+                if holds(pid, target) { return "script sandbox \(sandbox)" }
+                queue += children[pid] ?? []
+            }
+        }
+        return nil
+    }
+
+    struct Process {
+        var name: String
+        var parent: Int32
+    }
+
+    /// Every process's name and parent, from `/proc/PID/stat`.
+    func processTable() -> [Int32: Process] {
+        var table: [Int32: Process] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: proc)) ?? [] {
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "\(proc)/\(entry)/stat", encoding: .utf8),
+                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+            else { continue }
+            // `PID (name) STATE PPID ...`; the name may itself hold spaces and parentheses.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 1, let parent = Int32(fields[1]) else { continue }
+            table[pid] = Process(name: String(stat[stat.index(after: open)..<close]), parent: parent)
+        }
+        return table
+    }
+
+    func holds(_ pid: Int32, _ target: String) -> Bool {
+        let directory = "\(proc)/\(pid)/fd"
+        for descriptor in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            if (try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + descriptor)) == target { return true }
+        }
+        return false
+    }
+
+    /// The inode of the socket whose local end is `client` and remote end is `server`.
+    func socketInode(client: ([UInt8], Int), server: ([UInt8], Int)) -> String? {
+        for table in ["tcp", "tcp6"] {
+            guard let text = try? String(contentsOfFile: "\(proc)/net/\(table)", encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                guard fields.count > 9, let local = Self.endpoint(fields[1]), let remote = Self.endpoint(fields[2]),
+                    local.port == client.1, remote.port == server.1, local.address == client.0, remote.address == server.0
+                else { continue }
+                return String(fields[9])
+            }
+        }
+        return nil
+    }
+
+    /// An address as 16 bytes (IPv4 as IPv4-mapped IPv6), so both tables compare alike.
+    static func bytes(_ text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 {
+            return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] + withUnsafeBytes(of: v4) { Array($0) }
+        }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
+        return withUnsafeBytes(of: v6) { Array($0) }
+    }
+
+    /// `/proc/net/tcp`'s `HEX:PORT`: the address as 32-bit words in host byte order.
+    static func endpoint(_ field: Substring) -> (address: [UInt8], port: Int)? {
+        let parts = field.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1], radix: 16), parts[0].count == 8 || parts[0].count == 32 else { return nil }
+        var address: [UInt8] = []
+        var hex = parts[0][...]
+        while !hex.isEmpty {
+            guard let word = UInt32(hex.prefix(8), radix: 16) else { return nil }
+            address += withUnsafeBytes(of: word) { Array($0) }
+            hex = hex.dropFirst(8)
+        }
+        if address.count == 4 { address = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] + address }
+        return (address, port)
+    }
+}
