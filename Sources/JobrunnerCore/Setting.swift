@@ -67,6 +67,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case kubernetesResources = "JOBRUNNER_K8S_RESOURCES"
     case kubernetesAppDirectory = "JOBRUNNER_K8S_APP_DIR"
     case kubernetesJobTTL = "JOBRUNNER_K8S_JOB_TTL"
+    case kubernetesPodSecurity = "JOBRUNNER_K8S_POD_SECURITY"
     case kubeconfig = "JOBRUNNER_K8S_KUBECONFIG"
     case repositoryTreeLimit = "JOBRUNNER_REPOSITORY_TREE_LIMIT"
     case toolchainsFile = "JOBRUNNER_TOOLCHAINS_FILE"

@@ -11,18 +11,25 @@ public struct ApplicationContainer: Sendable, Equatable {
     /// The Deployment container's `envFrom` entries, verbatim.
     public var envFrom: [JSONValue] = []
     public var workingDir: String?
+    /// The rest of the Deployment's pod template a script's pod takes.
+    public var pod: ApplicationPodTemplate
 
-    public init(image: String, env: [JSONValue] = [], envFrom: [JSONValue] = [], workingDir: String? = nil) {
+    public init(
+        image: String, env: [JSONValue] = [], envFrom: [JSONValue] = [], workingDir: String? = nil,
+        pod: ApplicationPodTemplate = ApplicationPodTemplate()
+    ) {
         self.image = image
         self.env = env
         self.envFrom = envFrom
         self.workingDir = workingDir
+        self.pod = pod
     }
 
     /// `container` (or the first) of a Deployment object.
     public init(deployment: JSONValue, container: String?) throws(KubernetesRunnerError) {
         let name = deployment["metadata"]?["name"]?.string ?? "?"
-        let containers = deployment["spec"]?["template"]?["spec"]?["containers"]?.array ?? []
+        let podSpec = deployment["spec"]?["template"]?["spec"]
+        let containers = podSpec?["containers"]?.array ?? []
         guard let chosen = container.map({ wanted in containers.first { $0["name"]?.string == wanted } }) ?? containers.first,
             let image = chosen["image"]?.string
         else {
@@ -32,7 +39,7 @@ public struct ApplicationContainer: Sendable, Equatable {
         }
         self.init(
             image: image, env: chosen["env"]?.array ?? [], envFrom: chosen["envFrom"]?.array ?? [],
-            workingDir: chosen["workingDir"]?.string)
+            workingDir: chosen["workingDir"]?.string, pod: ApplicationPodTemplate(pod: podSpec, container: chosen))
     }
 }
 
@@ -124,14 +131,61 @@ public struct KubernetesJobManifest: Sendable {
         return .object(resources)
     }
 
+    /// The artifact's volume; named so that no application volume is called the same.
+    public static let artifactVolume = "jobrunner-artifact"
+
+    /// The application's volumes the script's pod mounts: none for a dry run (they may hold the
+    /// production configuration: mounted Secrets, config files); under `restricted`, only the
+    /// types the standard allows; never one mounted where the artifact goes.
+    var applicationVolumes: (volumes: [JSONValue], mounts: [JSONValue]) {
+        guard !settings.forDryRuns else { return ([], []) }
+        let volumes = container.pod.volumes.filter { volume in
+            volume["name"]?.string != Self.artifactVolume
+                && (settings.podSecurity == .application
+                    || ApplicationPodTemplate.type(of: volume).map(RestrictedPodSecurity.volumeTypes.contains) == true)
+        }
+        let names = Set(volumes.compactMap { $0["name"]?.string })
+        let mounts = container.pod.volumeMounts.filter { mount in
+            mount["name"]?.string.map(names.contains) == true && mount["mountPath"]?.string != artifactDirectory
+        }
+        let mounted = Set(mounts.compactMap { $0["name"]?.string })
+        return (volumes.filter { $0["name"]?.string.map(mounted.contains) == true }, mounts)
+    }
+
+    var podSecurityContext: JSONValue? {
+        switch settings.podSecurity {
+        case .restricted: RestrictedPodSecurity.pod(container.pod.podSecurityContext)
+        case .application: container.pod.podSecurityContext
+        }
+    }
+
+    var containerSecurityContext: JSONValue? {
+        switch settings.podSecurity {
+        case .restricted: RestrictedPodSecurity.container(container.pod.securityContext)
+        case .application: container.pod.securityContext
+        }
+    }
+
     public var job: JSONValue {
+        let (volumes, mounts) = applicationVolumes
         var script: [String: JSONValue] = [
             "name": .string(Self.containerName), "image": .string(container.image),
             "command": .array(command.map { .string($0) }), "env": .array(environment), "resources": resources,
-            "volumeMounts": [["name": "artifact", "mountPath": .string(artifactDirectory), "readOnly": true]],
+            "volumeMounts": .array(mounts + [["name": .string(Self.artifactVolume), "mountPath": .string(artifactDirectory), "readOnly": true]]),
         ]
         if !envFrom.isEmpty { script["envFrom"] = .array(envFrom) }
         if let appDirectory { script["workingDir"] = .string(appDirectory) }
+        if let containerSecurityContext { script["securityContext"] = containerSecurityContext }
+        var pod: [String: JSONValue] = [
+            "restartPolicy": "Never", "serviceAccountName": .string(settings.serviceAccount),
+            "automountServiceAccountToken": false, "enableServiceLinks": false,
+            "containers": [.object(script)],
+            // 0555: the artifact may be a binary that runs itself.
+            "volumes": .array(volumes + [["name": .string(Self.artifactVolume), "configMap": ["name": .string(name), "defaultMode": 365]]]),
+        ]
+        for (field, value) in container.pod.scheduling { pod[field] = value }
+        if !container.pod.imagePullSecrets.isEmpty { pod["imagePullSecrets"] = .array(container.pod.imagePullSecrets) }
+        if let podSecurityContext { pod["securityContext"] = podSecurityContext }
         let seconds = max(1, Int(timeout.secondsDouble.rounded(.up)))
         return [
             "apiVersion": "batch/v1", "kind": "Job",
@@ -146,16 +200,7 @@ public struct KubernetesJobManifest: Sendable {
             "spec": [
                 "backoffLimit": 0, "activeDeadlineSeconds": .number(Double(seconds)),
                 "ttlSecondsAfterFinished": .number(Double(Int(settings.jobTTL.secondsDouble))),
-                "template": [
-                    "metadata": ["labels": .object(labels)],
-                    "spec": [
-                        "restartPolicy": "Never", "serviceAccountName": .string(settings.serviceAccount),
-                        "automountServiceAccountToken": false, "enableServiceLinks": false,
-                        "containers": [.object(script)],
-                        // 0555: the artifact may be a binary that runs itself.
-                        "volumes": [["name": "artifact", "configMap": ["name": .string(name), "defaultMode": 365]]],
-                    ],
-                ],
+                "template": ["metadata": ["labels": .object(labels)], "spec": .object(pod)],
             ],
         ]
     }

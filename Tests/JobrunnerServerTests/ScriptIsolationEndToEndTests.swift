@@ -209,6 +209,9 @@ struct ScriptIsolationEndToEndTests {
             let (_, response) = try await URLSession.shared.data(for: request)
             #expect((response as? HTTPURLResponse)?.statusCode == 200, "an operator on \(address) is not locked out")
         }
+        kill(serve.process.processIdentifier, SIGTERM)
+        let log = try await serve.stderr.value
+        #expect(log.contains("(script sandbox "), "the script's failures were counted against its sandbox: \(log)")
     }
 
     /// Processes whose command line contains `marker`, anywhere on the machine.

@@ -32,11 +32,17 @@ its pod, as the Job controller does; `backoffLimit: 0`: a failed pod fails the J
 pod (SIGTERM, then SIGKILL after terminationGracePeriodSeconds, 30 by default) and deletes the
 ConfigMaps it owns (ownerReferences).
 
-Config JSON: {"namespace": "ns", "token_file": "/path", "tls_cert": "/path", "tls_key": "/path"}.
+Config JSON: {"namespace": "ns", "token_file": "/path", "tls_cert": "/path", "tls_key": "/path",
+"restricted_namespaces": ["ns"] (optional)}.
 Test controls (not Kubernetes): GET /_standin/runs lists every process started
 ({job, pod, pid, command, env, cwd, exit_code, started, finished}); POST /_standin/evict/{ns}/{pod}
 evicts a pod (killed, phase Failed, reason Evicted, no container status);
-GET /_standin/requests lists every request (method, path, status).
+GET /_standin/requests lists every request (method, path, status); GET /_standin/refused lists the
+pods refused in a namespace of `restricted_namespaces` (config), which enforce the `restricted` Pod
+Security Standard as admission does: such a Job is created but gets no pod.
+Volumes: configMap and secret keys become files of a directory per volume (a pod waits for a
+missing one), other volume types an empty directory; a mount path (with its subPath) is replaced
+by that directory in the command and in the environment's values.
 """
 import base64
 import datetime
@@ -66,6 +72,7 @@ CHANGED = threading.Condition(LOCK)
 STORE = {}
 RUNS = []
 REQUESTS = []
+REFUSED = []  # pods the restricted Pod Security Standard refused
 PROCESSES = {}  # pod name -> Popen
 LOGS = {}  # pod name -> log file path
 VERSION = [1]
@@ -118,9 +125,59 @@ def matches(obj, selector):
 # MARK: - The Job controller and kubelet
 
 
+def restricted_violations(spec):
+    """What the `restricted` Pod Security Standard (v1.31) refuses in a pod spec, as the
+    admission controller of a namespace labelled pod-security.kubernetes.io/enforce=restricted."""
+    problems = []
+    pod_context = spec.get("securityContext", {}) or {}
+    for field in ("hostNetwork", "hostPID", "hostIPC"):
+        if spec.get(field):
+            problems.append(f"{field}=true")
+    allowed = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+    for volume in spec.get("volumes", []) or []:
+        kinds = [k for k in volume if k != "name"]
+        if not kinds or kinds[0] not in allowed:
+            problems.append(f"volume {volume.get('name')} uses a restricted volume type {kinds}")
+    if pod_context.get("runAsUser") == 0:
+        problems.append("pod runAsUser=0")
+    if pod_context.get("sysctls"):
+        problems.append("sysctls")
+    for container in (spec.get("containers", []) or []) + (spec.get("initContainers", []) or []):
+        context = container.get("securityContext", {}) or {}
+        name = container.get("name")
+        if context.get("privileged"):
+            problems.append(f"container {name} is privileged")
+        if context.get("allowPrivilegeEscalation") is not False:
+            problems.append(f"container {name} must set allowPrivilegeEscalation=false")
+        capabilities = context.get("capabilities", {}) or {}
+        if "ALL" not in (capabilities.get("drop", []) or []):
+            problems.append(f"container {name} must drop ALL capabilities")
+        if set(capabilities.get("add", []) or []) - {"NET_BIND_SERVICE"}:
+            problems.append(f"container {name} adds capabilities")
+        non_root = context.get("runAsNonRoot", pod_context.get("runAsNonRoot"))
+        if non_root is not True:
+            problems.append(f"container {name} must set runAsNonRoot=true")
+        if context.get("runAsUser") == 0:
+            problems.append(f"container {name} runAsUser=0")
+        seccomp = (context.get("seccompProfile") or pod_context.get("seccompProfile") or {}).get("type")
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            problems.append(f"container {name} must set seccompProfile.type to RuntimeDefault or Localhost")
+        for port in container.get("ports", []) or []:
+            if port.get("hostPort"):
+                problems.append(f"container {name} uses hostPort")
+    return problems
+
+
 def create_pod(job):
     meta = job["metadata"]
     ns = meta["namespace"]
+    if ns in CONFIG.get("restricted_namespaces", []):
+        problems = restricted_violations(job["spec"]["template"]["spec"])
+        if problems:
+            # The Job controller's pod is refused at admission: the Job stays without a pod.
+            REFUSED.append({"job": meta["name"], "namespace": ns, "violations": problems})
+            job["status"]["active"] = 0
+            return
     suffix = "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(5))
     name = f"{meta['name']}-{suffix}"
     template = job["spec"]["template"]
@@ -193,6 +250,8 @@ def kubelet(ns, name):
             status = container_status(pod)
             missing = [v["configMap"]["name"] for v in spec.get("volumes", []) or []
                        if "configMap" in v and v["configMap"]["name"] not in objects("api/v1", "configmaps", ns)]
+            missing += [v["secret"]["secretName"] for v in spec.get("volumes", []) or []
+                        if "secret" in v and v["secret"]["secretName"] not in objects("api/v1", "secrets", ns)]
             env, problem = resolve_environment(ns, container)
             if "does-not-exist" in container["image"]:
                 if status["state"].get("waiting", {}).get("reason") != "ImagePullBackOff":
@@ -206,29 +265,35 @@ def kubelet(ns, name):
             elif not missing:
                 break
         time.sleep(0.1)
-    # Mount the configMap volumes: a directory per volume, standing for its mount path.
+    # Mount the volumes: a directory per volume (configMap and secret keys as files, anything
+    # else empty), standing for its mount path in the command and in the environment's values.
     command = list(container.get("command", []) or []) + list(container.get("args", []) or [])
     with LOCK:
+        places = {}
         for volume in spec.get("volumes", []) or []:
-            if "configMap" not in volume:
-                continue
-            cm = objects("api/v1", "configmaps", ns)[volume["configMap"]["name"]]
             directory = os.path.join(WORK, name, volume["name"])
             os.makedirs(directory, exist_ok=True)
-            mode = volume["configMap"].get("defaultMode", 0o644)
-            for key, value in (cm.get("binaryData", {}) or {}).items():
+            files = {}
+            if "configMap" in volume:
+                cm = objects("api/v1", "configmaps", ns)[volume["configMap"]["name"]]
+                mode = volume["configMap"].get("defaultMode", 0o644)
+                files = {k: base64.b64decode(v) for k, v in (cm.get("binaryData", {}) or {}).items()}
+                files.update({k: v.encode() for k, v in (cm.get("data", {}) or {}).items()})
+            elif "secret" in volume:
+                secret = objects("api/v1", "secrets", ns)[volume["secret"]["secretName"]]
+                mode = volume["secret"].get("defaultMode", 0o644)
+                files = {k: base64.b64decode(v) for k, v in (secret.get("data", {}) or {}).items()}
+            for key, value in files.items():
                 path = os.path.join(directory, key)
                 with open(path, "wb") as f:
-                    f.write(base64.b64decode(value))
-                os.chmod(path, mode)
-            for key, value in (cm.get("data", {}) or {}).items():
-                path = os.path.join(directory, key)
-                with open(path, "w") as f:
                     f.write(value)
                 os.chmod(path, mode)
-            for mount in container.get("volumeMounts", []) or []:
-                if mount["name"] == volume["name"]:
-                    command = [part.replace(mount["mountPath"], directory) for part in command]
+            places[volume["name"]] = directory
+        mounts = [(m["mountPath"], os.path.join(places[m["name"]], m.get("subPath", "")).rstrip("/"))
+                  for m in container.get("volumeMounts", []) or [] if m["name"] in places]
+        for mount_path, directory in sorted(mounts, key=lambda m: -len(m[0])):
+            command = [part.replace(mount_path, directory) for part in command]
+            env = {k: v.replace(mount_path, directory) for k, v in env.items()}
     cwd = container.get("workingDir")
     if not cwd or not os.path.isdir(cwd):
         cwd = os.path.join(WORK, name)
@@ -463,6 +528,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return self.send_json(200, RUNS)
                 if route[1] == ["requests"]:
                     return self.send_json(200, REQUESTS)
+                if route[1] == ["refused"]:
+                    return self.send_json(200, REFUSED)
             return self.fail(404, "NotFound", "no such control")
         group, resource, ns, name, sub, query = route
         if sub == "log" and resource == "pods":

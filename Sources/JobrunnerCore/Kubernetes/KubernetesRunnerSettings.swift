@@ -29,6 +29,8 @@ public struct KubernetesRunnerSettings: Sendable, Equatable {
     public var jobTTL: Duration = .seconds(86_400)
     /// The Python interpreter in the image.
     public var python: String = "python3"
+    /// How the script pod's security contexts are made from the Deployment's.
+    public var podSecurity: KubernetesPodSecurity = .restricted
 
     public init() {}
 }
@@ -135,4 +137,15 @@ public enum KubernetesNames {
     public static let pipelineLabel = "jobrunner.dev/pipeline"
     public static let attemptLabel = "jobrunner.dev/attempt"
     public static let managedByLabel = "app.kubernetes.io/managed-by"
+}
+
+/// `JOBRUNNER_K8S_POD_SECURITY`: the Deployment's security contexts made to meet the `restricted`
+/// Pod Security Standard (so a script pod is admitted where the standard is enforced, and a
+/// script gets no more than it needs), or copied as they are.
+public enum KubernetesPodSecurity: String, Sendable, CaseIterable {
+    /// Non-root, no privilege escalation, every capability dropped, RuntimeDefault seccomp —
+    /// on top of the application's own user, group and filesystem settings.
+    case restricted
+    /// The Deployment's pod and container security contexts verbatim.
+    case application
 }

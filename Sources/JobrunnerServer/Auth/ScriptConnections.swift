@@ -55,7 +55,7 @@ public struct ProcScriptConnections: ScriptConnections {
         var table: [Int32: Process] = [:]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: proc)) ?? [] {
             guard let pid = Int32(entry),
-                let stat = try? String(contentsOfFile: "\(proc)/\(entry)/stat", encoding: .utf8),
+                let stat = Self.read("\(proc)/\(entry)/stat"),
                 let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
             else { continue }
             // `PID (name) STATE PPID ...`; the name may itself hold spaces and parentheses.
@@ -74,14 +74,33 @@ public struct ProcScriptConnections: ScriptConnections {
         return false
     }
 
+    /// A file of `/proc` whole: they report a size of 0, and Foundation's readers may stop
+    /// after the first block of a long one (seen with `/proc/net/tcp` of a busy machine).
+    static func read(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return count == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
+            bytes += buffer[0..<count]
+        }
+    }
+
     /// The inode of the socket whose local end is `client` and remote end is `server`.
     func socketInode(client: ([UInt8], Int), server: ([UInt8], Int)) -> String? {
         for table in ["tcp", "tcp6"] {
-            guard let text = try? String(contentsOfFile: "\(proc)/net/\(table)", encoding: .utf8) else { continue }
+            guard let text = Self.read("\(proc)/net/\(table)") else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
-                guard fields.count > 9, let local = Self.endpoint(fields[1]), let remote = Self.endpoint(fields[2]),
-                    local.port == client.1, remote.port == server.1, local.address == client.0, remote.address == server.0
+                // Established only: an earlier connection of the same ports may linger in
+                // TIME_WAIT, owned by no process (inode 0).
+                guard fields.count > 9, fields[3] == "01", fields[9] != "0", let local = Self.endpoint(fields[1]),
+                    let remote = Self.endpoint(fields[2]), local.port == client.1, remote.port == server.1,
+                    local.address == client.0, remote.address == server.0
                 else { continue }
                 return String(fields[9])
             }

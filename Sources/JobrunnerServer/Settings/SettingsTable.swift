@@ -360,6 +360,19 @@ public enum SettingsTable {
                 setting, \.kubernetes.jobTTL,
                 "how long a finished script Job stays in the cluster (to re-attach after a crash, for kubectl logs)",
                 minimum: (.seconds(60), "must be at least 1m"))
+        case .kubernetesPodSecurity:
+            SettingDeclaration(
+                setting,
+                "restricted: the script pod meets the restricted Pod Security Standard (non-root, no privilege escalation, no capabilities, RuntimeDefault seccomp) on top of the Deployment's security contexts; application: the Deployment's contexts as they are (docs/kubernetes.md)",
+                default: KubernetesRunnerSettings().podSecurity.rawValue
+            ) { input, settings in
+                guard let text = input.text else { return nil }
+                guard let security = KubernetesPodSecurity(rawValue: text.lowercased()) else {
+                    return "'\(text)' is not one of \(KubernetesPodSecurity.allCases.map(\.rawValue).joined(separator: ", "))"
+                }
+                settings.kubernetes.podSecurity = security
+                return nil
+            }
         case .kubeconfig:
             .optionalText(
                 setting, \.kubernetes.kubeconfig, "a kubeconfig file for running outside the cluster (its current context)",
