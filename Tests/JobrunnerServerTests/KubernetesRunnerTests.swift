@@ -29,13 +29,19 @@ struct KubernetesRunnerTests {
         let runner: KubernetesScriptRunner
         let app: String
 
-        static func make(_ name: String, configure: (inout KubernetesRunnerSettings) -> Void = { _ in }) async throws -> World {
+        /// `restricted`: the namespace enforces the restricted Pod Security Standard; `pod` and
+        /// `container`: more of the Deployment's pod template (KubernetesStandIn.createApplication).
+        static func make(
+            _ name: String, restricted: Bool = false, pod: [String: Any] = [:], container: [String: Any] = [:],
+            configure: (inout KubernetesRunnerSettings) -> Void = { _ in }, before: (KubernetesStandIn) async throws -> Void = { _ in }
+        ) async throws -> World {
             let directory = try TemporaryDirectory(name)
-            let standIn = try await KubernetesStandIn.start(in: directory)
+            let standIn = try await KubernetesStandIn.start(in: directory, restricted: restricted)
             let app = directory.file("app")
             try FileManager.default.createDirectory(atPath: app, withIntermediateDirectories: true)
             try "GREETING = 'hello from the application module'\n".write(toFile: app + "/appmodule.py", atomically: true, encoding: .utf8)
-            try await standIn.createApplication(workingDir: app)
+            try await before(standIn)
+            try await standIn.createApplication(workingDir: app, pod: pod, container: container)
             var settings = KubernetesRunnerSettings()
             settings.deployment = KubernetesContainerReference(parsing: "web/app")
             settings.environmentSources = [.configMap("extra-config")]

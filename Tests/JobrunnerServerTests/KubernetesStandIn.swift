@@ -18,10 +18,15 @@ struct KubernetesStandIn: Sendable {
 
     var server: String { "\(scheme)://127.0.0.1:\(helper.port)" }
 
-    static func start(in directory: TemporaryDirectory, tls: (cert: String, key: String)? = nil) async throws -> KubernetesStandIn {
+    /// `restricted`: the scripts' namespace enforces the `restricted` Pod Security Standard.
+    static func start(in directory: TemporaryDirectory, tls: (cert: String, key: String)? = nil, restricted: Bool = false) async throws
+        -> KubernetesStandIn
+    {
         let tokenFile = directory.file("k8s-token-\(UUID().uuidString)")
         try "token-\(UUID().uuidString)".write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        var configuration: [String: Any] = ["namespace": namespace, "token_file": tokenFile]
+        var configuration: [String: Any] = [
+            "namespace": namespace, "token_file": tokenFile, "restricted_namespaces": restricted ? [namespace] : [String](),
+        ]
         if let tls {
             configuration["tls_cert"] = tls.cert
             configuration["tls_key"] = tls.key
@@ -78,6 +83,11 @@ struct KubernetesStandIn: Sendable {
         try JSONDecoder().decode([Run].self, from: try await call("GET", "/_standin/runs"))
     }
 
+    /// Pods the `restricted` standard refused: their Job's name and the violations.
+    func refused() async throws -> [[String: Any]] {
+        try JSONSerialization.jsonObject(with: try await call("GET", "/_standin/refused")) as? [[String: Any]] ?? []
+    }
+
     func evict(pod: String) async throws {
         _ = try await call("POST", "/_standin/evict/\(Self.namespace)/\(pod)")
     }
@@ -94,7 +104,10 @@ struct KubernetesStandIn: Sendable {
     }
 
     /// The application's Deployment: `image`, a plain and a secret-referencing variable, a workingDir.
-    func createApplication(workingDir: String, image: String = "registry.example/acme/app:3f2a1c9") async throws {
+    /// `pod` and `container` add fields to the pod template and to its "app" container.
+    func createApplication(
+        workingDir: String, image: String = "registry.example/acme/app:3f2a1c9", pod: [String: Any] = [:], container: [String: Any] = [:]
+    ) async throws {
         let ns = Self.namespace
         try await create("/api/v1/namespaces/\(ns)/secrets", [
             "metadata": ["name": "app-secrets"], "data": ["DATABASE_PASSWORD": Data("hunter2-database-password".utf8).base64EncodedString()],
@@ -103,17 +116,17 @@ struct KubernetesStandIn: Sendable {
         try await create("/api/v1/namespaces/\(ns)/configmaps", ["metadata": ["name": "extra-config"], "data": ["EXTRA": "from-setting"]])
         try await create("/apis/apps/v1/namespaces/\(ns)/deployments", [
             "metadata": ["name": "web"],
-            "spec": ["template": ["spec": ["containers": [
+            "spec": ["template": ["spec": pod.merging(["containers": [
                 ["name": "sidecar", "image": "envoy:1"],
-                [
+                container.merging([
                     "name": "app", "image": image, "workingDir": workingDir,
                     "env": [
                         ["name": "APP_NAME", "value": "acme"],
                         ["name": "DB_PASSWORD", "valueFrom": ["secretKeyRef": ["name": "app-secrets", "key": "DATABASE_PASSWORD"]]],
-                    ],
+                    ] + (container["env"] as? [[String: Any]] ?? []),
                     "envFrom": [["configMapRef": ["name": "app-config"]]],
-                ],
-            ]]]],
+                ]) { $1 },
+            ]]) { $1 }]],
         ])
     }
 
