@@ -102,6 +102,9 @@ public enum ScriptNetwork: String, Sendable, CaseIterable {
     case host
     /// No network at all: a network namespace with only its own loopback.
     case isolated
+    /// A network namespace behind slirp4netns reaching only `JOBRUNNER_SCRIPT_EGRESS` (and
+    /// DNS) — never the host itself, its loopback or any of its addresses.
+    case egress
 }
 
 /// Who a sandboxed script runs as (`JOBRUNNER_SCRIPT_USER`).

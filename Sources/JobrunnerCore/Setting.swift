@@ -51,6 +51,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case scriptHiddenPaths = "JOBRUNNER_SCRIPT_HIDDEN_PATHS"
     case scriptLimits = "JOBRUNNER_SCRIPT_LIMITS"
     case scriptNetwork = "JOBRUNNER_SCRIPT_NETWORK"
+    case scriptEgress = "JOBRUNNER_SCRIPT_EGRESS"
     case scriptUser = "JOBRUNNER_SCRIPT_USER"
     case appDirectory = "JOBRUNNER_APP_DIR"
     case scriptEnvironmentFile = "JOBRUNNER_SCRIPT_ENV_FILE"

@@ -125,6 +125,8 @@ public struct Settings: Sendable, Equatable {
     public var scriptLimits: ScriptLimits = .defaults
     /// Which networks scripts reach.
     public var scriptNetwork: ScriptNetwork = .host
+    /// Where scripts may connect with `scriptNetwork == .egress`.
+    public var scriptEgress: [EgressDestination] = []
     /// Who sandboxed scripts run as when the service runs as root; nil: the service's own user.
     public var scriptUser: ScriptIdentity?
     /// The config file the settings were read from (`JOBRUNNER_CONFIG_FILE`/`--config`): hidden from scripts.

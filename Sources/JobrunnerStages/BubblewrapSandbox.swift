@@ -33,6 +33,8 @@ public struct BubblewrapSandbox: Sendable, Equatable {
     public var sharedDirectories: [String]
     /// Which networks the script reaches.
     public var network: ScriptNetwork
+    /// With the egress network: where the script may connect.
+    public var egress: [EgressDestination] = []
     /// Who the script runs as; nil: the service's own user (unprivileged, in a user namespace).
     public var identity: ScriptIdentity?
     /// Bytes the private `/tmp` may hold; nil: the kernel's default (half the RAM).
@@ -67,6 +69,7 @@ public struct BubblewrapSandbox: Sendable, Equatable {
         self.init(
             executable: executable, hiddenPaths: hidden, sharedDirectories: settings.scriptSharedDirectories,
             network: settings.scriptNetwork, identity: Self.identity(settings.scriptUser), tmpSize: settings.scriptLimits.tmp)
+        egress = settings.scriptEgress
     }
 
     /// Who scripts run as: the configured user, when the service is root (only root can switch).
@@ -82,11 +85,18 @@ public struct BubblewrapSandbox: Sendable, Equatable {
     ///   - statusDescriptor: an open descriptor the sandbox inherits: a small reporter inside
     ///     writes `exit N` or `signal N` to it when the script ends, the one outcome bubblewrap
     ///     cannot tell (it reports a killed script as exit 128+N).
+    ///   - resolvConf: with the egress network, the file shown as `/etc/resolv.conf`.
     public func wrap(
-        _ command: [String], runDirectory: String, readOnly: [String], workingDirectory: String, statusDescriptor: Int32? = nil
+        _ command: [String], runDirectory: String, readOnly: [String], workingDirectory: String, statusDescriptor: Int32? = nil,
+        resolvConf: String? = nil
     ) -> [String] {
         var arguments = [executable, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-        if network == .isolated { arguments.append("--unshare-net") }
+        switch network {
+        case .host: break
+        case .isolated: arguments.append("--unshare-net")
+        // The launcher reads the namespace's PID from 4, sets up its network, then writes to 5.
+        case .egress: arguments += ["--unshare-net", "--info-fd", "4", "--block-fd", "5"]
+        }
         if geteuid() == 0 {
             // Root inside would still be root over every file the service owns; the switch to
             // `identity` below needs these two, and the switch itself drops them.
@@ -131,6 +141,11 @@ public struct BubblewrapSandbox: Sendable, Equatable {
                 if isDirectory.boolValue { mounts.append(path) }
             }
         }
+        if let resolvConf {
+            // Over the file the host's /etc/resolv.conf stands for (a link into /run, often).
+            let shown = Self.resolvedLink("/etc/resolv.conf")
+            arguments += Self.traversable(shown, below: mounts) + ["--ro-bind", resolvConf, shown]
+        }
         arguments += Self.traversable(run, below: mounts)
         arguments += ["--bind", run, run, "--chdir", Self.absolute(workingDirectory), "--"]
         var inside = command
@@ -139,6 +154,16 @@ public struct BubblewrapSandbox: Sendable, Equatable {
         }
         if let statusDescriptor { inside = Self.statusReporter(descriptor: statusDescriptor) + inside }
         return arguments + inside
+    }
+
+    /// Where the chain of symbolic links starting at `path` ends (absolute).
+    static func resolvedLink(_ path: String) -> String {
+        var current = path
+        for _ in 0..<8 {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { break }
+            current = target.hasPrefix("/") ? target : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
+        }
+        return absolute(current)
     }
 
     /// The directories bubblewrap would make on the way to mounting `path` — it makes them
@@ -175,7 +200,18 @@ public struct BubblewrapSandbox: Sendable, Equatable {
     /// Checks that bubblewrap can start a sandbox here; the error says what to do when not.
     public func check(runner: any ProcessRunner = SubprocessRunner(), scratchDirectory: String) async throws {
         try FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true)
-        let command = wrap(["true"], runDirectory: scratchDirectory, readOnly: [], workingDirectory: scratchDirectory)
+        var probe = self
+        if network == .egress {
+            // The empty sandbox has no launcher to set the network up: its namespace is enough.
+            probe.network = .isolated
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+            let missing = EgressNetwork.tools.filter { ExecutableLookup.resolve($0, path: path + ":/usr/sbin:/sbin") == nil }
+            if !missing.isEmpty {
+                throw SandboxUnavailable(
+                    reason: "JOBRUNNER_SCRIPT_NETWORK=egress needs \(missing.joined(separator: ", ")) (Debian: apt-get install slirp4netns nftables)")
+            }
+        }
+        let command = probe.wrap(["true"], runDirectory: scratchDirectory, readOnly: [], workingDirectory: scratchDirectory)
         let result: ProcessResult
         do {
             result = try await runner.run(

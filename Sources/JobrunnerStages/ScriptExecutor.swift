@@ -286,9 +286,11 @@ public struct ScriptExecutor: Sendable {
             workingDirectory: workingDirectory, timeout: timeout, gracePeriod: gracePeriod, outputLimit: outputLimit)
         var cgroup: RunCgroup?
         let statusFile = scratchDirectory + "/status-" + UUID().uuidString
+        let egressDirectory = scratchDirectory + "/egress-" + UUID().uuidString
         defer {
             cgroup?.remove()
             try? FileManager.default.removeItem(atPath: statusFile)
+            try? FileManager.default.removeItem(atPath: egressDirectory)
         }
         if let sandbox {
             // Checked at every run: a script is never run unisolated because the sandbox broke.
@@ -301,13 +303,28 @@ public struct ScriptExecutor: Sendable {
                     BubblewrapSandbox.isInside(installation, scratchDirectory) || BubblewrapSandbox.isInside(scratchDirectory, installation)
                         ? nil : installation
                 }
+            var resolvConf: String?
+            if sandbox.network == .egress {
+                // Names resolved and rules written before anything starts: a run never has
+                // another network than the one configured.
+                let rules = try EgressNetwork(destinations: sandbox.egress).ruleset()
+                try EgressNetwork.prepare(egressDirectory)
+                try rules.write(toFile: egressDirectory + "/rules.nft", atomically: true, encoding: .utf8)
+                try EgressNetwork.resolvConf.write(toFile: egressDirectory + "/resolv.conf", atomically: true, encoding: .utf8)
+                chmod(egressDirectory + "/resolv.conf", 0o644)
+                resolvConf = egressDirectory + "/resolv.conf"
+            }
             let wrapped = sandbox.wrap(
                 command, runDirectory: directory, readOnly: [appDirectory, interpreter].compactMap { $0 },
-                workingDirectory: workingDirectory, statusDescriptor: 3)
+                workingDirectory: workingDirectory, statusDescriptor: 3, resolvConf: resolvConf)
             cgroup = try cgroups?.create(run: (directory as NSString).lastPathComponent, limits: limits)
-            let launch = Self.launcher(
-                statusFile: statusFile, cgroupProcs: cgroup?.procsFiles ?? [],
-                rlimits: Self.rlimits(limits, heldByCgroups: cgroups?.holds ?? [], identity: sandbox.identity)) + wrapped
+            let rlimits = Self.rlimits(limits, heldByCgroups: cgroups?.holds ?? [], identity: sandbox.identity)
+            let launch =
+                sandbox.network == .egress
+                ? EgressNetwork.launcher(
+                    statusFile: statusFile, directory: egressDirectory, rulesFile: egressDirectory + "/rules.nft",
+                    cgroupProcs: cgroup?.procsFiles ?? [], rlimits: rlimits) + wrapped
+                : Self.launcher(statusFile: statusFile, cgroupProcs: cgroup?.procsFiles ?? [], rlimits: rlimits) + wrapped
             spec.executable = launch[0]
             spec.arguments = Array(launch.dropFirst())
             spec.isLauncher = true

@@ -172,6 +172,52 @@ struct SandboxContainmentTests {
         #expect(text(shared.stdout) == "CONNECTED\n", "the host network is shared when asked: \(text(shared.stderr))")
     }
 
+    /// The egress network reaches what is listed — here a listener on "another host" (a
+    /// network namespace behind a veth pair) — and nothing else: not an unlisted port there, not
+    /// the host's loopback, not the host through its own address even when the list names it,
+    /// not slirp4netns's gateway to the host.
+    @Test(.enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft")))
+    func theEgressNetworkReachesOnlyItsListAndNeverTheHost() async throws {
+        let other = try await OtherHost.start(ports: [5432, 6543])
+        defer { other.stop() }
+        let loopback = try TCPListener()
+        defer { loopback.close() }
+        let everywhere = try TCPListener(address: "0.0.0.0")
+        defer { everywhere.close() }
+        var setup = try setup()
+        setup.executor.sandbox?.network = .egress
+        setup.executor.sandbox?.egress = try EgressDestination.parseList("\(other.address):5432, \(other.hostAddress)/32")
+        let targets = [
+            ("listed", other.address, 5432), ("unlisted-port", other.address, 6543), ("host-loopback", "127.0.0.1", loopback.port),
+            ("host-address", other.hostAddress, everywhere.port), ("slirp-gateway", EgressNetwork.gateway, everywhere.port),
+        ]
+        let script = targets.map { name, address, port in
+            "if (exec 3<>/dev/tcp/\(address)/\(port)) 2>/dev/null; then echo \(name) CONNECTED; else echo \(name) refused; fi"
+        }.joined(separator: "\n") + "\ncat /etc/resolv.conf\n"
+        let result = try await run(script, with: setup.executor)
+        #expect(result.outcome == .succeeded, "\(text(result.stderr))")
+        #expect(
+            text(result.stdout)
+                == "listed CONNECTED\nunlisted-port refused\nhost-loopback refused\nhost-address refused\nslirp-gateway refused\n"
+                + EgressNetwork.resolvConf, "\(text(result.stdout))\(text(result.stderr))")
+    }
+
+    @Test
+    func egressDestinationsParseAndSayWhatIsWrong() throws {
+        let list = try EgressDestination.parseList("10.20.0.0/16, db.internal:5432,192.0.2.7,[2001:db8::7]:443, 2001:db8::/32")
+        #expect(list.map(\.description) == ["10.20.0.0/16", "db.internal:5432", "192.0.2.7", "[2001:db8::7]:443", "2001:db8::/32"])
+        #expect(list[1].target == .host("db.internal") && list[1].port == 5432)
+        for bad in ["10.0.0.0/33", "db.internal:0", "db.internal:70000", "-bad-.example", "[2001:db8::7", "a b"] {
+            #expect(throws: SettingsProblem.self, "\(bad)") { try EgressDestination.parseList(bad) }
+        }
+        let rules = try EgressNetwork(destinations: list).ruleset(hostAddresses: ["127.0.0.1", "192.0.2.50", "fe80::1"]) { _ in ["198.51.100.9"] }
+        #expect(rules.contains("ip daddr { 10.0.2.2, 192.0.2.50 } reject"))
+        #expect(rules.contains("ip6 daddr { fe80::1 } reject"))
+        #expect(rules.contains("ip daddr 198.51.100.9 tcp dport 5432 accept"))
+        #expect(rules.contains("ip6 daddr 2001:db8::/32 accept"))
+        #expect(throws: EgressError.self) { try EgressNetwork(destinations: list).ruleset(hostAddresses: []) { _ in [] } }
+    }
+
     @Test
     func aMemoryHogIsStoppedAndRecordedAsOutOfMemory() async throws {
         let setup = try setup(limits: ScriptLimits(memory: 96 << 20, processes: 64, tmp: 16 << 20, disk: 64 << 20), identity: geteuid() == 0 ? .nobody : nil)
@@ -231,11 +277,11 @@ final class TCPListener: Sendable {
     let descriptor: Int32
     let port: Int
 
-    init() throws {
+    init(address bound: String = "127.0.0.1") throws {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(bound)
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
@@ -246,4 +292,66 @@ final class TCPListener: Sendable {
     }
 
     func close() { _ = Glibc.close(descriptor) }
+}
+
+/// Another machine on the network, as far as a script can tell: a network namespace joined to
+/// this one by a veth pair (198.18.N.0/30 — the benchmarking range, routed nowhere), with
+/// listeners on `ports` of its address. Root only.
+struct OtherHost {
+    let namespace: String
+    let address: String
+    /// This host's end of the pair: one of its own addresses.
+    let hostAddress: String
+    let listener: Process
+    /// Closing it ends the listener (the test process may block SIGTERM for its children).
+    let input: Pipe
+
+    static func start(ports: [Int]) async throws -> OtherHost {
+        let tag = String(UUID().uuidString.prefix(6)).lowercased()
+        let subnet = Int.random(in: 1...250)
+        let namespace = "jr-other-" + tag
+        let hostAddress = "198.18.\(subnet).1", address = "198.18.\(subnet).2"
+        for command in [
+            ["ip", "netns", "add", namespace],
+            ["ip", "link", "add", "jrh" + tag, "type", "veth", "peer", "name", "jrn" + tag],
+            ["ip", "link", "set", "jrn" + tag, "netns", namespace],
+            ["ip", "addr", "add", hostAddress + "/30", "dev", "jrh" + tag], ["ip", "link", "set", "jrh" + tag, "up"],
+            ["ip", "netns", "exec", namespace, "ip", "addr", "add", address + "/30", "dev", "jrn" + tag],
+            ["ip", "netns", "exec", namespace, "ip", "link", "set", "jrn" + tag, "up"],
+            ["ip", "netns", "exec", namespace, "ip", "link", "set", "lo", "up"],
+        ] {
+            let result = try runToCompletion(command, in: "/")
+            guard result.status == 0 else {
+                _ = try? runToCompletion(["ip", "netns", "delete", namespace], in: "/")
+                throw OtherHostError(description: "\(command.joined(separator: " ")): \(String(decoding: result.stderr, as: UTF8.self))")
+            }
+        }
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        listener.arguments = [
+            "ip", "netns", "exec", namespace, "python3", "-c",
+            "import socket, sys, time\nheld = []\nfor port in sys.argv[1:]:\n    s = socket.socket()\n    s.bind(('\(address)', int(port)))\n    s.listen(16)\n    held.append(s)\nprint('ready', flush=True)\nsys.stdin.read()\n",
+        ] + ports.map(String.init)
+        let output = Pipe(), input = Pipe()
+        listener.standardOutput = output
+        listener.standardInput = input
+        try listener.run()
+        let ready = try await onDedicatedThread { String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) }
+        guard ready.hasPrefix("ready") else {
+            try? input.fileHandleForWriting.close()
+            _ = try? runToCompletion(["ip", "netns", "delete", namespace], in: "/")
+            throw OtherHostError(description: "the listener in \(namespace) did not start: \(ready)")
+        }
+        return OtherHost(namespace: namespace, address: address, hostAddress: hostAddress, listener: listener, input: input)
+    }
+
+    func stop() {
+        try? input.fileHandleForWriting.close()
+        listener.waitUntilExit()
+        _ = try? runToCompletion(["ip", "netns", "delete", namespace], in: "/")
+    }
+}
+
+struct OtherHostError: Error, CustomStringConvertible {
+    var description: String
 }

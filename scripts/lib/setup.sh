@@ -17,9 +17,12 @@ JOBRUNNER_BUILD_PACKAGES=(
 
 # Packages the service needs at run time: the toolchains PROCESS builds with and EXECUTE runs with
 # (esbuild for TypeScript, node, python3, bash), git to read repositories, binutils' objcopy to make
-# Swift artifacts reproducible, bubblewrap to run every script in a sandbox (docs/security.md).
+# Swift artifacts reproducible, bubblewrap to run every script in a sandbox (docs/security.md),
+# slirp4netns and nftables for the sandbox's egress network (JOBRUNNER_SCRIPT_NETWORK=egress).
 JOBRUNNER_RUNTIME_PACKAGES=(
   bubblewrap
+  slirp4netns
+  nftables
   esbuild
   nodejs
   python3

@@ -250,17 +250,21 @@ public enum SettingsTable {
                 return nil
             }
         case .scriptNetwork:
+            .choice(
+                setting, \.scriptNetwork,
+                "host: scripts share the host's network, loopback included; isolated: no network at all; egress: only JOBRUNNER_SCRIPT_EGRESS and DNS, never the host itself (docs/security.md)")
+        case .scriptEgress:
             SettingDeclaration(
                 setting,
-                "host: scripts share the host's network, loopback included; isolated: no network at all (docs/security.md)",
-                default: Settings().scriptNetwork.rawValue
+                "where scripts may connect with JOBRUNNER_SCRIPT_NETWORK=egress: networks, addresses or host names, each with an optional :port, e.g. 10.20.0.0/16,db.internal:5432",
+                default: "nowhere but DNS"
             ) { input, settings in
-                guard let text = input.text else { return nil }
-                guard let network = ScriptNetwork(rawValue: text.lowercased()) else {
-                    return "'\(text)' is not one of \(ScriptNetwork.allCases.map(\.rawValue).joined(separator: ", "))"
+                do {
+                    settings.scriptEgress = try EgressDestination.parseList(input.list.joined(separator: ","))
+                    return nil
+                } catch {
+                    return "\(error)"
                 }
-                settings.scriptNetwork = network
-                return nil
             }
         case .scriptUser:
             SettingDeclaration(
@@ -361,18 +365,9 @@ public enum SettingsTable {
                 "how long a finished script Job stays in the cluster (to re-attach after a crash, for kubectl logs)",
                 minimum: (.seconds(60), "must be at least 1m"))
         case .kubernetesPodSecurity:
-            SettingDeclaration(
-                setting,
-                "restricted: the script pod meets the restricted Pod Security Standard (non-root, no privilege escalation, no capabilities, RuntimeDefault seccomp) on top of the Deployment's security contexts; application: the Deployment's contexts as they are (docs/kubernetes.md)",
-                default: KubernetesRunnerSettings().podSecurity.rawValue
-            ) { input, settings in
-                guard let text = input.text else { return nil }
-                guard let security = KubernetesPodSecurity(rawValue: text.lowercased()) else {
-                    return "'\(text)' is not one of \(KubernetesPodSecurity.allCases.map(\.rawValue).joined(separator: ", "))"
-                }
-                settings.kubernetes.podSecurity = security
-                return nil
-            }
+            .choice(
+                setting, \.kubernetes.podSecurity,
+                "restricted: the script pod meets the restricted Pod Security Standard (non-root, no privilege escalation, no capabilities, RuntimeDefault seccomp) on top of the Deployment's security contexts; application: the Deployment's contexts as they are (docs/kubernetes.md)")
         case .kubeconfig:
             .optionalText(
                 setting, \.kubernetes.kubeconfig, "a kubeconfig file for running outside the cluster (its current context)",
