@@ -75,6 +75,13 @@ func prepareToRunScripts(_ settings: Settings, logger: Logger) async throws {
                 "cpu": "\(byCgroup.contains("cpu") ? "cgroup" : "not limited (no cgroup cpu controller)")",
                 "tmp_and_disk": "tmpfs size; the run directory is measured while it runs",
             ])
+        if settings.scriptNetwork == .egress {
+            logger.info(
+                "scripts' network: egress only",
+                metadata: ["destinations": "\(settings.scriptEgress.isEmpty ? "none (DNS only)" : settings.scriptEgress.map(\.description).joined(separator: ","))"])
+        } else if !settings.scriptEgress.isEmpty {
+            logger.warning("JOBRUNNER_SCRIPT_EGRESS is ignored: it applies with JOBRUNNER_SCRIPT_NETWORK=egress only")
+        }
         if settings.scriptUser != nil && sandbox.identity == nil {
             logger.warning("JOBRUNNER_SCRIPT_USER is ignored: only a service running as root can run scripts as another user")
         }
