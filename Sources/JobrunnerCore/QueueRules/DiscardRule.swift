@@ -32,7 +32,10 @@ public enum DiscardRule {
             return .discard(mayHaveRun: false)
         case (.execute, .interrupted), (.execute, .failed):
             return .discard(mayHaveRun: current.attempt > 0)
-        default:
+        // Every other pair, named so that a new state or stage must be decided here.
+        case (.process, .succeeded), (.process, .interrupted), (.process, .queued), (.process, .running),
+            (.execute, .succeeded), (.execute, .cancelled), (.execute, .queued), (.execute, .running),
+            (.cleanup, _):
             return .refuse("pipeline \(id) is \(summary.status.rawValue): only a pipeline that failed or was cancelled before EXECUTE, or whose EXECUTE was interrupted, can be discarded")
         }
     }

@@ -70,7 +70,7 @@ extension RescueReport {
         switch decision.state {
         case .interrupted: interrupted.append(stage)
         case .failed: failed.append(stage)
-        default: requeued.append(stage)
+        case .queued, .running, .succeeded, .cancelled: requeued.append(stage)
         }
     }
 }

@@ -22,7 +22,7 @@ public enum ModifiedScriptRule {
             switch (stage.kind, stage.state) {
             case (_, .queued): stage.kind != .cleanup
             case (.process, .running): true
-            default: false
+            case (.execute, .running), (.cleanup, .running), (_, .succeeded), (_, .failed), (_, .interrupted), (_, .cancelled): false
             }
         }
         return .supersede(earlier: latest.pipeline.id, cancelling: cancelling)

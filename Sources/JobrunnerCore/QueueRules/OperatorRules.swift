@@ -18,7 +18,7 @@ public enum CancelRule {
         switch current.state {
         case .queued: return .cancel(current)
         case .running where !current.kind.isIdempotent && current.cancelRequestedAt == nil: return .requestStop(current)
-        default: return .refuse(current)
+        case .running, .succeeded, .failed, .interrupted, .cancelled: return .refuse(current)
         }
     }
 }

@@ -103,9 +103,15 @@ struct DashboardPages: Sendable {
         values["logURL"] = resource.logUrl
         if let pusher = resource.pusher { values["pusher"] = pusher }
         let status = summary.status
-        let current = summary.stages.last
-        let stoppable = current?.kind == .execute && current?.state == .running && current?.cancelRequestedAt == nil
-        values["canCancel"] = status != .cancelled && status != .superseded && (current?.state == .queued || stoppable)
+        // The button is offered exactly when the operation would act (`CancelRule`).
+        let decision = CancelRule.decide(summary.stages)
+        let (cancellable, stoppable) =
+            switch decision {
+            case .cancel: (true, false)
+            case .requestStop: (true, true)
+            case .refuse, .noStages: (false, false)
+            }
+        values["canCancel"] = status != .cancelled && status != .superseded && cancellable
         if case .discard(let mayHaveRun) = DiscardRule.decide(summary) {
             values["canDiscard"] = true
             values["discardNote"] =
