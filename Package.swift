@@ -83,7 +83,7 @@ let package = Package(
             name: "JobrunnerFeedback",
             dependencies: [
                 "JobrunnerCore",
-                "JobrunnerGitHub",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -180,6 +180,7 @@ let package = Package(
                 "JobrunnerStages",
                 "JobrunnerServer",
                 "JobrunnerGit",
+                "JobrunnerGitHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import JobrunnerCore
-import JobrunnerGitHub
+import Crypto
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -48,7 +48,7 @@ public struct CallbackChannel: FeedbackChannel {
         guard wants(delivery.event), !urls.isEmpty else { return [] }
         let event = delivery.event
         let body = try Self.payload(event, pipeline: delivery.pipeline, at: clock.now())
-        let signature = WebhookVerifier.signature(for: body, secret: secret)
+        let signature = Self.signature(for: body, secret: secret)
         let deliveryID = "pipeline-\(delivery.pipeline.id.rawValue)-message-\(delivery.messageID)"
         var failures: [String] = []
         var refusedOnly = true
@@ -68,6 +68,14 @@ public struct CallbackChannel: FeedbackChannel {
 
     /// Nil when delivered; otherwise why the last try failed and whether the receiver refused it
     /// (a 4xx other than 408 and 429: trying again cannot help).
+    /// `sha256=<hex>` of HMAC-SHA256 over `body`: GitHub's webhook signature, so receivers verify
+    /// callbacks with the code they use for GitHub (GitHubAccessTests checks it against the
+    /// intake's verifier).
+    static func signature(for body: Data, secret: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
+        return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
+    }
+
     private func post(_ body: Data, to url: String, signature: String, event: String, delivery: String) async -> (
         reason: String, refused: Bool
     )? {
