@@ -74,12 +74,6 @@ public struct ScriptLimits: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// What is wrong with a setting's value, in words for the operator.
-public struct SettingsProblem: Error, Sendable, Equatable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}
-
 /// The limit a run was stopped at: what the record says instead of a bare signal.
 public enum RunLimit: String, Sendable, Codable, Equatable, CaseIterable {
     case memory
@@ -94,40 +88,4 @@ public enum RunLimit: String, Sendable, Codable, Equatable, CaseIterable {
         case .disk: "disk limit reached"
         }
     }
-}
-
-/// Which networks a sandboxed script reaches (`JOBRUNNER_SCRIPT_NETWORK`).
-public enum ScriptNetwork: String, Sendable, CaseIterable {
-    /// The host's network, loopback included (the service's own port too).
-    case host
-    /// No network at all: a network namespace with only its own loopback.
-    case isolated
-    /// A network namespace behind slirp4netns reaching only `JOBRUNNER_SCRIPT_EGRESS` (and
-    /// DNS) — never the host itself, its loopback or any of its addresses.
-    case egress
-}
-
-/// Who a sandboxed script runs as (`JOBRUNNER_SCRIPT_USER`).
-public struct ScriptIdentity: Sendable, Equatable, CustomStringConvertible {
-    public var uid: UInt32
-    public var gid: UInt32
-
-    public init(uid: UInt32, gid: UInt32) {
-        self.uid = uid
-        self.gid = gid
-    }
-
-    /// `nobody`: owns nothing, so nothing group- or owner-readable of the service's is readable.
-    public static let nobody = ScriptIdentity(uid: 65534, gid: 65534)
-
-    /// `UID` or `UID:GID`.
-    public init?(parsing text: String) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let uid = UInt32(parts[0]), uid != 0 else { return nil }
-        let gid = parts.count == 2 ? UInt32(parts[1]) : uid
-        guard let gid, gid != 0 else { return nil }
-        self.init(uid: uid, gid: gid)
-    }
-
-    public var description: String { "\(uid):\(gid)" }
 }

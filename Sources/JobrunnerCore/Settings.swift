@@ -232,6 +232,12 @@ public enum ByteSizeParser {
 }
 
 /// A setting that is missing or malformed. Reported before anything starts.
+/// What is wrong with a setting's value, in words for the operator.
+public struct SettingsProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
 public struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible {
     public var setting: String
     public var problem: String

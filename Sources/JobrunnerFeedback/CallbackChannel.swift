@@ -1,7 +1,7 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import JobrunnerCore
-import Crypto
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -66,8 +66,6 @@ public struct CallbackChannel: FeedbackChannel {
         return urls
     }
 
-    /// Nil when delivered; otherwise why the last try failed and whether the receiver refused it
-    /// (a 4xx other than 408 and 429: trying again cannot help).
     /// `sha256=<hex>` of HMAC-SHA256 over `body`: GitHub's webhook signature, so receivers verify
     /// callbacks with the code they use for GitHub (GitHubAccessTests checks it against the
     /// intake's verifier).
@@ -76,6 +74,8 @@ public struct CallbackChannel: FeedbackChannel {
         return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
     }
 
+    /// Nil when delivered; otherwise why the last try failed and whether the receiver refused it
+    /// (a 4xx other than 408 and 429: trying again cannot help).
     private func post(_ body: Data, to url: String, signature: String, event: String, delivery: String) async -> (
         reason: String, refused: Bool
     )? {

@@ -75,15 +75,9 @@ public struct EgressNetwork: Sendable, Equatable {
     /// Every address of this host's interfaces.
     public static func hostAddresses() -> [String] {
         var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0, let first = list else { return [] }
+        guard getifaddrs(&list) == 0 else { return [] }
         defer { freeifaddrs(list) }
-        var addresses: [String] = []
-        var entry: UnsafeMutablePointer<ifaddrs>? = first
-        while let current = entry {
-            if let address = current.pointee.ifa_addr, let text = text(of: address) { addresses.append(text) }
-            entry = current.pointee.ifa_next
-        }
-        return Array(Set(addresses)).sorted()
+        return addresses(list, next: \.ifa_next, address: \.ifa_addr)
     }
 
     /// A host name's addresses, as the service resolves it.
@@ -91,15 +85,23 @@ public struct EgressNetwork: Sendable, Equatable {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(name, nil, &hints, &result) == 0, let first = result else { return [] }
+        guard getaddrinfo(name, nil, &hints, &result) == 0 else { return [] }
         defer { freeaddrinfo(result) }
-        var addresses: [String] = []
-        var entry: UnsafeMutablePointer<addrinfo>? = first
+        return addresses(result, next: \.ai_next, address: \.ai_addr)
+    }
+
+    /// The distinct addresses of a C list (`ifaddrs`, `addrinfo`), as text.
+    static func addresses<Node>(
+        _ first: UnsafeMutablePointer<Node>?, next: (Node) -> UnsafeMutablePointer<Node>?,
+        address: (Node) -> UnsafeMutablePointer<sockaddr>?
+    ) -> [String] {
+        var found: Set<String> = []
+        var entry = first
         while let current = entry {
-            if let address = current.pointee.ai_addr, let text = text(of: address) { addresses.append(text) }
-            entry = current.pointee.ai_next
+            if let socketAddress = address(current.pointee), let text = text(of: socketAddress) { found.insert(text) }
+            entry = next(current.pointee)
         }
-        return Array(Set(addresses)).sorted()
+        return found.sorted()
     }
 
     static func text(of address: UnsafeMutablePointer<sockaddr>) -> String? {
@@ -120,17 +122,16 @@ public struct EgressNetwork: Sendable, Equatable {
         }
     }
 
-    /// The launcher of an egress run. `sh`, which dies with the service (`--pdeathsig`), opens
-    /// the status file, joins the run's cgroups and starts the rest of the command — rlimits,
+    /// What the launcher does for an egress run once it has joined the run's cgroups (with `$d`,
+    /// the run's egress directory, and `$rules` set; `"$@"` is the rest of the command — rlimits,
     /// then bubblewrap, which stops before the script (`--block-fd`) once it made the network
-    /// namespace (`--info-fd` says its PID). Then the ruleset goes in, slirp4netns connects the
+    /// namespace, whose PID `--info-fd` says). The ruleset goes in, slirp4netns connects the
     /// namespace, and only once it is ready is the script let go. Any step that fails stops the
-    /// run before the script starts (exit 125, saying why).
-    static func launcher(statusFile: String, directory: String, rulesFile: String, cgroupProcs: [String], rlimits: [String]) -> [String] {
+    /// run before the script starts (exit 125, saying why). The launcher dies with the service
+    /// (`--pdeathsig`, see `ScriptExecutor.launcher`), and slirp4netns with the launcher.
+    static var startScript: String {
         let enterUser = geteuid() == 0 ? "" : " --user --preserve-credentials"
-        let script = """
-            umask 022; exec 3>"$1" || exit 125; d=$2; rules=$3; shift 3
-            while [ "$1" != -- ]; do echo $$ > "$1" || { echo "jobrunner: cannot join the run's cgroup $1" >&2; exit 125; }; shift; done; shift
+        return """
             "$@" 4<>"$d/info" 5<>"$d/block" &
             b=$!
             exec 6<"$d/info"
@@ -148,18 +149,29 @@ public struct EgressNetwork: Sendable, Equatable {
             kill -KILL $s 2>/dev/null; wait $s 2>/dev/null
             exit $code
             """
-        let limits = rlimits.isEmpty ? [] : ["prlimit"] + rlimits + ["--"]
-        return ["setpriv", "--pdeathsig", "KILL", "--", "/bin/sh", "-c", script, "jobrunner-launch", statusFile, directory, rulesFile]
-            + cgroupProcs + ["--"] + limits
     }
 
-    /// Makes the launcher's meeting points in `directory`: the sandbox's info and block pipes
-    /// and slirp4netns's ready pipe.
-    static func prepare(_ directory: String) throws {
+    /// One run's egress directory, made before anything starts (names resolved, rules written:
+    /// a run never has another network than the one configured): the launcher's meeting points
+    /// (the sandbox's info and block pipes, slirp4netns's ready pipe), the ruleset and the
+    /// script's `resolv.conf`.
+    struct Prepared {
+        var directory: String
+        var rules: String { directory + "/rules.nft" }
+        var resolvConf: String { directory + "/resolv.conf" }
+    }
+
+    func prepare(_ directory: String) throws -> Prepared {
+        let rules = try ruleset()
+        let prepared = Prepared(directory: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for name in ["info", "block", "ready"] where mkfifo(directory + "/" + name, 0o600) != 0 {
             throw EgressError("cannot make \(directory)/\(name): \(String(cString: strerror(errno)))")
         }
+        try rules.write(toFile: prepared.rules, atomically: true, encoding: .utf8)
+        try Self.resolvConf.write(toFile: prepared.resolvConf, atomically: true, encoding: .utf8)
+        chmod(prepared.resolvConf, 0o644)
+        return prepared
     }
 }
 

@@ -8,10 +8,12 @@ import Glibc
 /// The processes below a run's process, read from /proc — to reach descendants that left its
 /// process group (`setsid`) and to signal each exactly: a process is named by its PID and start
 /// time, and signalled through a pidfd, so a PID the kernel reused for another process is never hit.
-enum ProcessTree {
-    struct Member: Equatable {
-        var pid: pid_t
-        var parent: pid_t
+public enum ProcessTree {
+    public struct Member: Equatable, Sendable {
+        public var pid: pid_t
+        public var parent: pid_t
+        /// The command name (`comm`), at most 15 bytes.
+        public var name: String
         /// R, S, D, Z (zombie: exited, not yet reaped), X, …
         var state: Character
         /// Clock ticks after boot (field 22 of /proc/PID/stat): with the PID, names one process.
@@ -20,7 +22,11 @@ enum ProcessTree {
 
     /// Every living descendant of `root` (not `root` itself), parents before children.
     static func descendants(of root: pid_t) -> [Member] {
-        let all = members()
+        descendants(of: root, in: members())
+    }
+
+    /// The descendants of `root` among `all` (one reading of /proc for several roots).
+    public static func descendants(of root: pid_t, in all: [Member]) -> [Member] {
         var children: [pid_t: [Member]] = [:]
         for member in all { children[member.parent, default: []].append(member) }
         var found: [Member] = []
@@ -45,20 +51,21 @@ enum ProcessTree {
         _ = jobrunner_pidfd_send_signal(descriptor, signal)
     }
 
-    static func members() -> [Member] {
+    /// Every process of the machine (as this process's PID namespace shows them).
+    public static func members() -> [Member] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return names.compactMap { name in pid_t(name).flatMap(read) }
     }
 
     static func read(_ pid: pid_t) -> Member? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
+            let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
         else { return nil }
         // After the command name: state, ppid, … starttime is the 20th field after it.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 19, let state = fields[0].first, let parent = pid_t(fields[1]), let start = UInt64(fields[19]) else {
             return nil
         }
-        return Member(pid: pid, parent: parent, state: state, startTime: start)
+        return Member(pid: pid, parent: parent, name: String(stat[stat.index(after: open)..<close]), state: state, startTime: start)
     }
 }

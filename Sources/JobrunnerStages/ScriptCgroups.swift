@@ -68,9 +68,14 @@ public struct ScriptCgroups: Sendable, Equatable, CustomStringConvertible {
         return ScriptCgroups(layout: .v1(memory: memory, pids: pids, cpu: cpu))
     }
 
+    static let serviceLeaf = "jobrunner-service"
+
     /// cgroup v2 lets a cgroup with processes in it enable no controllers for its children, so
     /// the service first moves itself into a leaf `jobrunner-service` of its delegated cgroup.
-    static func delegatedV2(_ own: String) -> String? {
+    static func delegatedV2(_ cgroup: String) -> String? {
+        // Moved there by an earlier detection of this process (`serve` detects at start, and
+        // each executor again): the runs go beside it, not one level deeper each time.
+        let own = (cgroup as NSString).lastPathComponent == serviceLeaf ? (cgroup as NSString).deletingLastPathComponent : cgroup
         guard access(own, W_OK) == 0 else { return nil }
         let wanted = ["memory", "pids", "cpu"]
         func enable() -> Bool {
@@ -81,7 +86,7 @@ public struct ScriptCgroups: Sendable, Equatable, CustomStringConvertible {
             return write(controllers.map { "+" + $0 }.joined(separator: " "), to: own + "/cgroup.subtree_control")
         }
         if enable() { return own }
-        let leaf = own + "/jobrunner-service"
+        let leaf = own + "/" + serviceLeaf
         try? FileManager.default.createDirectory(atPath: leaf, withIntermediateDirectories: false)
         guard write(String(getpid()), to: leaf + "/cgroup.procs"), enable() else { return nil }
         return own

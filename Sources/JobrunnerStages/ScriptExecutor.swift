@@ -134,7 +134,7 @@ public struct ScriptExecutor: Sendable {
     /// The sandbox scripts run in; nil: none (`JOBRUNNER_SCRIPT_ISOLATION=none`).
     public var sandbox: BubblewrapSandbox?
     /// What one sandboxed run may use.
-    public var limits = ScriptLimits(memory: nil, processes: nil, cpu: nil, tmp: nil, disk: nil)
+    public var limits = ScriptLimits()
     /// Where memory, processes and CPU are bounded; nil: rlimits hold what they can.
     public var cgroups: ScriptCgroups?
 
@@ -303,28 +303,17 @@ public struct ScriptExecutor: Sendable {
                     BubblewrapSandbox.isInside(installation, scratchDirectory) || BubblewrapSandbox.isInside(scratchDirectory, installation)
                         ? nil : installation
                 }
-            var resolvConf: String?
-            if sandbox.network == .egress {
-                // Names resolved and rules written before anything starts: a run never has
-                // another network than the one configured.
-                let rules = try EgressNetwork(destinations: sandbox.egress).ruleset()
-                try EgressNetwork.prepare(egressDirectory)
-                try rules.write(toFile: egressDirectory + "/rules.nft", atomically: true, encoding: .utf8)
-                try EgressNetwork.resolvConf.write(toFile: egressDirectory + "/resolv.conf", atomically: true, encoding: .utf8)
-                chmod(egressDirectory + "/resolv.conf", 0o644)
-                resolvConf = egressDirectory + "/resolv.conf"
-            }
+            let egress =
+                sandbox.network == .egress ? try EgressNetwork(destinations: sandbox.egress).prepare(egressDirectory) : nil
             let wrapped = sandbox.wrap(
                 command, runDirectory: directory, readOnly: [appDirectory, interpreter].compactMap { $0 },
-                workingDirectory: workingDirectory, statusDescriptor: 3, resolvConf: resolvConf)
+                workingDirectory: workingDirectory, statusDescriptor: 3, resolvConf: egress?.resolvConf)
             cgroup = try cgroups?.create(run: (directory as NSString).lastPathComponent, limits: limits)
-            let rlimits = Self.rlimits(limits, heldByCgroups: cgroups?.holds ?? [], identity: sandbox.identity)
             let launch =
-                sandbox.network == .egress
-                ? EgressNetwork.launcher(
-                    statusFile: statusFile, directory: egressDirectory, rulesFile: egressDirectory + "/rules.nft",
-                    cgroupProcs: cgroup?.procsFiles ?? [], rlimits: rlimits) + wrapped
-                : Self.launcher(statusFile: statusFile, cgroupProcs: cgroup?.procsFiles ?? [], rlimits: rlimits) + wrapped
+                Self.launcher(
+                    statusFile: statusFile, cgroupProcs: cgroup?.procsFiles ?? [],
+                    rlimits: Self.rlimits(limits, heldByCgroups: cgroups?.holds ?? [], identity: sandbox.identity), egress: egress)
+                + wrapped
             spec.executable = launch[0]
             spec.arguments = Array(launch.dropFirst())
             spec.isLauncher = true
@@ -402,13 +391,21 @@ public struct ScriptExecutor: Sendable {
 
     /// `sh` opens the status file on descriptor 3 for the sandbox's reporter, joins the run's
     /// cgroups (so every process the script starts is inside from the first), then becomes the
-    /// rest of the command: `prlimit` with the rlimits, then bubblewrap.
-    static func launcher(statusFile: String, cgroupProcs: [String], rlimits: [String]) -> [String] {
+    /// rest of the command: `prlimit` with the rlimits, then bubblewrap — or, with the egress
+    /// network, starts it and sets its network up first (`EgressNetwork.startScript`), staying
+    /// its parent; then it dies with the service like the sandbox does (`--pdeathsig`).
+    static func launcher(statusFile: String, cgroupProcs: [String], rlimits: [String], egress: EgressNetwork.Prepared? = nil) -> [String] {
         // umask 022 for bubblewrap, which makes the directories on the way to the run directory
         // with it; the reporter inside gives the script the service's owner-only umask back.
-        let script = #"umask 022; exec 3>"$1" || exit 125; shift; while [ "$1" != -- ]; do echo $$ > "$1" || { echo "jobrunner: cannot join the run's cgroup $1" >&2; exit 125; }; shift; done; shift; exec "$@""#
+        let openStatus = #"umask 022; exec 3>"$1" || exit 125; shift"#
+        let joinCgroups = #"while [ "$1" != -- ]; do echo $$ > "$1" || { echo "jobrunner: cannot join the run's cgroup $1" >&2; exit 125; }; shift; done; shift"#
         let limits = rlimits.isEmpty ? [] : ["prlimit"] + rlimits + ["--"]
-        return ["/bin/sh", "-c", script, "jobrunner-launch", statusFile] + cgroupProcs + ["--"] + limits
+        guard let egress else {
+            return ["/bin/sh", "-c", "\(openStatus); \(joinCgroups); exec \"$@\"", "jobrunner-launch", statusFile] + cgroupProcs + ["--"] + limits
+        }
+        let script = "\(openStatus); d=$1; rules=$2; shift 2\n\(joinCgroups)\n" + EgressNetwork.startScript
+        return ["setpriv", "--pdeathsig", "KILL", "--", "/bin/sh", "-c", script, "jobrunner-launch", statusFile, egress.directory, egress.rules]
+            + cgroupProcs + ["--"] + limits
     }
 
     /// The rlimits of a run: no core dumps (they would copy its memory to disk), no single file

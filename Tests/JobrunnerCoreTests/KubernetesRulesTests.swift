@@ -57,8 +57,8 @@ struct KubernetesRulesTests {
         let resources = try KubernetesResources(parsing: ["requests.cpu=250m", "requests.memory=256Mi", "limits.memory=1Gi", "limits.cpu=1.5"])
         #expect(resources.requests == ["cpu": "250m", "memory": "256Mi"])
         #expect(resources.limits == ["memory": "1Gi", "cpu": "1.5"])
-        #expect(throws: KubernetesSettingError.self) { try KubernetesResources(parsing: ["memory=1Gi"]) }
-        #expect(throws: KubernetesSettingError.self) { try KubernetesResources(parsing: ["limits.memory=lots"]) }
+        #expect(throws: SettingsProblem.self) { try KubernetesResources(parsing: ["memory=1Gi"]) }
+        #expect(throws: SettingsProblem.self) { try KubernetesResources(parsing: ["limits.memory=lots"]) }
     }
 
     @Test

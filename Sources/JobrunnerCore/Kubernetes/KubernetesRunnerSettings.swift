@@ -85,13 +85,13 @@ public struct KubernetesResources: Sendable, Equatable {
     }
 
     /// `requests.cpu=250m,requests.memory=256Mi,limits.memory=1Gi`; throws what is wrong.
-    public init(parsing items: [String]) throws(KubernetesSettingError) {
+    public init(parsing items: [String]) throws(SettingsProblem) {
         for item in items {
             let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             let key = pair.first?.split(separator: ".", maxSplits: 1).map(String.init) ?? []
             guard pair.count == 2, key.count == 2, ["requests", "limits"].contains(key[0]),
                 !key[1].isEmpty, Self.isQuantity(pair[1])
-            else { throw KubernetesSettingError("'\(item)' is not requests.NAME=QUANTITY or limits.NAME=QUANTITY (e.g. limits.memory=1Gi)") }
+            else { throw SettingsProblem("'\(item)' is not requests.NAME=QUANTITY or limits.NAME=QUANTITY (e.g. limits.memory=1Gi)") }
             if key[0] == "requests" { requests[key[1]] = pair[1] } else { limits[key[1]] = pair[1] }
         }
     }
@@ -106,11 +106,6 @@ public struct KubernetesResources: Sendable, Equatable {
         if rest.first == "e" || rest.first == "E" { return Int(rest.dropFirst()) != nil }
         return false
     }
-}
-
-public struct KubernetesSettingError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }
 
 /// The naming rules of Kubernetes objects and labels.

@@ -1,4 +1,5 @@
 import Foundation
+import JobrunnerStages
 
 #if canImport(Glibc)
 import Glibc
@@ -13,14 +14,10 @@ public protocol ScriptConnections: Sendable {
 }
 
 /// Reads `/proc`: the socket's inode from `/proc/net/tcp{,6}`, then the processes below each
-/// bubblewrap sandbox this service's binary started (a script cannot leave that tree: the
-/// sandbox has its own PID namespace, so even a daemonised process stays under it).
+/// bubblewrap sandbox this service's binary started (`ProcessTree`; a script cannot leave that
+/// tree: the sandbox has its own PID namespace, so even a daemonised process stays under it).
 public struct ProcScriptConnections: ScriptConnections {
-    let proc: String
-
-    public init(proc: String = "/proc") {
-        self.proc = proc
-    }
+    public init() {}
 
     public func scriptRun(holding connection: ClientConnection) -> String? {
         guard connection.isLoopback, let port = connection.port, let serverAddress = connection.serverAddress,
@@ -28,46 +25,22 @@ public struct ProcScriptConnections: ScriptConnections {
             let server = Self.bytes(serverAddress),
             let inode = socketInode(client: (client, port), server: (server, serverPort))
         else { return nil }
-        let processes = processTable()
-        let ownName = processes[getpid()]?.name ?? "jobrunner"
-        var children: [Int32: [Int32]] = [:]
-        for (pid, process) in processes { children[process.parent, default: []].append(pid) }
+        let processes = ProcessTree.members()
+        let byPID = Dictionary(processes.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
+        let ownName = byPID[getpid()]?.name ?? "jobrunner"
         let target = "socket:[\(inode)]"
         // The outermost bubblewrap of each run: started by a process of this service's binary.
-        let sandboxes = processes.filter { $0.value.name == "bwrap" && processes[$0.value.parent]?.name == ownName }.keys
-        for sandbox in sandboxes.sorted() {
-            var queue = [sandbox]
-            while let pid = queue.popLast() {
-                if holds(pid, target) { return "script sandbox \(sandbox)" }
-                queue += children[pid] ?? []
+        let sandboxes = processes.filter { $0.name == "bwrap" && byPID[$0.parent]?.name == ownName }.map(\.pid).sorted()
+        for sandbox in sandboxes {
+            for pid in [sandbox] + ProcessTree.descendants(of: sandbox, in: processes).map(\.pid) where Self.holds(pid, target) {
+                return "script sandbox \(sandbox)"
             }
         }
         return nil
     }
 
-    struct Process {
-        var name: String
-        var parent: Int32
-    }
-
-    /// Every process's name and parent, from `/proc/PID/stat`.
-    func processTable() -> [Int32: Process] {
-        var table: [Int32: Process] = [:]
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: proc)) ?? [] {
-            guard let pid = Int32(entry),
-                let stat = Self.read("\(proc)/\(entry)/stat"),
-                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
-            else { continue }
-            // `PID (name) STATE PPID ...`; the name may itself hold spaces and parentheses.
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 1, let parent = Int32(fields[1]) else { continue }
-            table[pid] = Process(name: String(stat[stat.index(after: open)..<close]), parent: parent)
-        }
-        return table
-    }
-
-    func holds(_ pid: Int32, _ target: String) -> Bool {
-        let directory = "\(proc)/\(pid)/fd"
+    static func holds(_ pid: Int32, _ target: String) -> Bool {
+        let directory = "/proc/\(pid)/fd"
         for descriptor in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
             if (try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + descriptor)) == target { return true }
         }
@@ -93,7 +66,7 @@ public struct ProcScriptConnections: ScriptConnections {
     /// The inode of the socket whose local end is `client` and remote end is `server`.
     func socketInode(client: ([UInt8], Int), server: ([UInt8], Int)) -> String? {
         for table in ["tcp", "tcp6"] {
-            guard let text = Self.read("\(proc)/net/\(table)") else { continue }
+            guard let text = Self.read("/proc/net/\(table)") else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
                 // Established only: an earlier connection of the same ports may linger in

@@ -30,12 +30,16 @@ public final class SignInThrottle: Sendable {
 
     /// How long `connection`'s client must wait before its next attempt is looked at; nil: go ahead.
     public func retryAfter(_ connection: ClientConnection) -> Duration? {
-        // Finding a script's socket reads /proc, so it is done only while some loopback client
-        // is refused; otherwise nobody on loopback waits and the answer is the same.
-        let loopbackRefused = connection.isLoopback && failures.withLock { failures in
+        retryAfter(key: knownClient(connection))
+    }
+
+    /// `client(connection)` where it can matter: finding a script's socket reads /proc, so it is
+    /// done only while some client of that address has failures to count.
+    private func knownClient(_ connection: ClientConnection) -> String {
+        let hasFailures = connection.isLoopback && failures.withLock { failures in
             failures.keys.contains { $0 == connection.address || $0.hasPrefix(connection.address + " (") }
         }
-        return retryAfter(key: loopbackRefused ? client(connection) : connection.address)
+        return hasFailures ? client(connection) : connection.address
     }
 
     private func retryAfter(key client: String) -> Duration? {
@@ -73,7 +77,7 @@ public final class SignInThrottle: Sendable {
 
     /// Forgets the client's failures once it signed in.
     public func succeeded(_ connection: ClientConnection) {
-        let client = client(connection)
+        let client = knownClient(connection)
         _ = failures.withLock { $0.removeValue(forKey: client) }
     }
 }

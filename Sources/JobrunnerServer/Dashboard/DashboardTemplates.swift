@@ -57,6 +57,11 @@ public struct DashboardTemplates: Sendable {
         library.render(Self.visible(values), withTemplate: name) ?? "template \(name) is missing"
     }
 
+    /// `values` as the dashboard shows them (its live stream too).
+    static func visible(_ values: [String: Any]) -> [String: Any] {
+        values.mapValues(visible)
+    }
+
     static func visible(_ value: Any) -> Any {
         switch value {
         case let text as String: MarkdownText.visible(text, keepingLayout: true)

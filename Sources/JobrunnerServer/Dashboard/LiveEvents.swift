@@ -92,7 +92,7 @@ struct LiveEvents: Sendable {
             finished = run.finishedAt != nil
             var events: [String] = []
             if let report = run.progress {
-                let json = LiveEvents.json(DashboardTemplates.visible(DashboardPages.progress(report)) as? [String: Any] ?? [:])
+                let json = LiveEvents.json(DashboardTemplates.visible(DashboardPages.progress(report)))
                 if json != progress {
                     progress = json
                     events.append("event: progress\ndata: \(json)\n\n")

@@ -1,5 +1,16 @@
 import Foundation
 
+/// Which networks a sandboxed script reaches (`JOBRUNNER_SCRIPT_NETWORK`).
+public enum ScriptNetwork: String, Sendable, CaseIterable {
+    /// The host's network, loopback included (the service's own port too).
+    case host
+    /// No network at all: a network namespace with only its own loopback.
+    case isolated
+    /// A network namespace behind slirp4netns reaching only `JOBRUNNER_SCRIPT_EGRESS` (and
+    /// DNS) — never the host itself, its loopback or any of its addresses.
+    case egress
+}
+
 /// Where scripts may connect with `JOBRUNNER_SCRIPT_NETWORK=egress` (`JOBRUNNER_SCRIPT_EGRESS`):
 /// networks (`10.20.0.0/16`), addresses (`192.0.2.7`, `2001:db8::7`) and host names
 /// (`db.internal`, resolved when each run starts), each on every port or on one
