@@ -9,8 +9,8 @@
 /// fresh snapshot, so the re-check sees every EXECUTE another node claimed before it got the
 /// lock; a candidate that fails it is passed over (at most four). The lock and the row lock
 /// last until the calling statement's transaction commits. The function embeds
-/// `StoredSQL.executeRunnable` as it was when the migration shipped: changing that rule means a
-/// new migration that replaces the function.
+/// `StoredSQL.executeRunnable`; migrations install it as frozen text, so changing that rule
+/// means a new migration that replaces the function (`InstalledRuleSQLTests` fails until then).
 enum PostgresFunctions {
     static let claim = """
         CREATE OR REPLACE FUNCTION jobrunner_claim(

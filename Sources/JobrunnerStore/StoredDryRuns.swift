@@ -4,67 +4,6 @@ import JobrunnerCore
 /// Dry runs as both drivers store them: the same tables, the same claim rules, the same coding.
 /// A dry run is unique per (repository, head commit, script): at most once, whoever asks.
 enum StoredDryRuns {
-    /// `id` is the driver's auto-increment primary key column definition.
-    static func migration(id: String) -> String {
-        """
-        CREATE TABLE dry_run_pulls (
-            repository TEXT NOT NULL,
-            number BIGINT NOT NULL,
-            head_commit TEXT NOT NULL,
-            is_open BOOLEAN NOT NULL,
-            status TEXT,
-            title TEXT,
-            url TEXT,
-            comment_id BIGINT,
-            comment_url TEXT,
-            evaluate_at DOUBLE PRECISION,
-            evaluation_attempts INTEGER NOT NULL DEFAULT 0,
-            last_error TEXT,
-            report_version INTEGER NOT NULL DEFAULT 0,
-            reported_version INTEGER NOT NULL DEFAULT 0,
-            report_at DOUBLE PRECISION,
-            report_attempts INTEGER NOT NULL DEFAULT 0,
-            lease_owner TEXT,
-            lease_expires_at DOUBLE PRECISION,
-            claimed_at DOUBLE PRECISION,
-            updated_at DOUBLE PRECISION NOT NULL,
-            PRIMARY KEY (repository, number)
-        );
-        CREATE TABLE dry_runs (
-            id \(id),
-            repository TEXT NOT NULL,
-            pull_request BIGINT NOT NULL,
-            head_commit TEXT NOT NULL,
-            script_path TEXT NOT NULL,
-            blob TEXT NOT NULL,
-            approvers TEXT NOT NULL DEFAULT '[]',
-            state TEXT NOT NULL DEFAULT 'queued',
-            outdated BOOLEAN NOT NULL DEFAULT FALSE,
-            created_at DOUBLE PRECISION NOT NULL,
-            started_at DOUBLE PRECISION,
-            finished_at DOUBLE PRECISION,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at DOUBLE PRECISION NOT NULL,
-            lease_owner TEXT,
-            lease_expires_at DOUBLE PRECISION,
-            outcome TEXT,
-            exit_code INTEGER,
-            signal INTEGER,
-            stdout TEXT NOT NULL DEFAULT '',
-            stderr TEXT NOT NULL DEFAULT '',
-            stdout_truncated BOOLEAN NOT NULL DEFAULT FALSE,
-            stderr_truncated BOOLEAN NOT NULL DEFAULT FALSE,
-            progress TEXT,
-            error TEXT,
-            artifact_digest TEXT,
-            UNIQUE (repository, head_commit, script_path)
-        );
-        CREATE INDEX dry_runs_pull ON dry_runs(repository, pull_request, id);
-        CREATE INDEX dry_runs_blob ON dry_runs(repository, blob) WHERE state = 'finished' AND outcome = 'succeeded';
-        CREATE INDEX dry_runs_queued ON dry_runs(next_attempt_at, id) WHERE state = 'queued';
-        """
-    }
-
     /// Pull requests `p` due now for evaluation or for their comment and status, not leased.
     static func claimablePulls(now: String, limit: String, lock: String = "") -> String {
         """

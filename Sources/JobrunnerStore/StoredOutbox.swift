@@ -4,38 +4,6 @@ import JobrunnerCore
 /// The feedback outbox as both drivers store it: the same table, the same claim rule (the
 /// oldest pending message of each pipeline, once due and not leased), the same coding.
 enum StoredOutbox {
-    /// `id` is the driver's auto-increment primary key column definition.
-    static func migration(id: String) -> String {
-        """
-        CREATE TABLE outbox (
-            id \(id),
-            pipeline_id BIGINT NOT NULL REFERENCES pipelines(id),
-            event_name TEXT NOT NULL,
-            event TEXT NOT NULL,
-            created_at DOUBLE PRECISION NOT NULL,
-            state TEXT NOT NULL DEFAULT 'pending',
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at DOUBLE PRECISION NOT NULL,
-            last_error TEXT,
-            remaining TEXT,
-            settled_at DOUBLE PRECISION,
-            lease_owner TEXT,
-            lease_expires_at DOUBLE PRECISION
-        );
-        CREATE INDEX outbox_pipeline ON outbox(pipeline_id, id);
-        CREATE INDEX outbox_due ON outbox(next_attempt_at, id) WHERE state = 'pending';
-        CREATE TABLE feedback_comments (
-            pipeline_id BIGINT PRIMARY KEY REFERENCES pipelines(id),
-            repository TEXT NOT NULL,
-            issue BIGINT NOT NULL,
-            comment_id BIGINT NOT NULL,
-            url TEXT NOT NULL,
-            edited_at DOUBLE PRECISION NOT NULL,
-            body_digest TEXT
-        );
-        """
-    }
-
     /// Ids of messages `o` that may be claimed now: pending, due, not leased, and the oldest
     /// pending one of their pipeline (order per pipeline). `now` and `limit` are placeholders.
     static func claimable(now: String, limit: String, lock: String = "") -> String {

@@ -273,33 +273,6 @@ enum StoredSQL {
               AND ((o.kind = 'execute' AND o.state = 'running') OR o.pipeline_id < s.pipeline_id))
         """
 
-    /// Stages copy their pipeline's repository (for `executeRunnable`), and the runnable index
-    /// covers the claim order completely, so a claim reads the queue in order instead of
-    /// sorting it. The same migration for both drivers.
-    static let stageRepositoryMigration = """
-        ALTER TABLE stages ADD COLUMN repository TEXT;
-        UPDATE stages SET repository = (SELECT p.repository FROM pipelines p WHERE p.id = stages.pipeline_id);
-        CREATE INDEX stages_active_by_repository ON stages(repository, pipeline_id)
-            WHERE state IN ('queued', 'running') AND kind IN ('process', 'execute');
-        DROP INDEX stages_runnable;
-        CREATE INDEX stages_runnable ON stages(state, run_after, pipeline_id, id);
-        """
-
-    /// EXECUTE can wait (the deploy gate) with a reason, and a run records the application it ran
-    /// in. The same migration for both drivers (SQLite reads DOUBLE PRECISION as REAL).
-    static let applicationContextMigration = """
-        ALTER TABLE stages ADD COLUMN wait_reason TEXT;
-        ALTER TABLE stages ADD COLUMN waiting_since DOUBLE PRECISION;
-        ALTER TABLE executions ADD COLUMN app_dir TEXT;
-        ALTER TABLE executions ADD COLUMN app_revision TEXT;
-        ALTER TABLE executions ADD COLUMN app_lockfile TEXT;
-        ALTER TABLE executions ADD COLUMN app_lockfile_digest TEXT;
-        """
-
-    /// A run in a Kubernetes Job keeps where it ran and how its container ended
-    /// (`KubernetesRunFacts`, JSON). The same for both drivers.
-    static let kubernetesRunMigration = "ALTER TABLE executions ADD COLUMN app_kubernetes TEXT;"
-
     /// `KubernetesRunFacts` as stored in `app_kubernetes`.
     static func kubernetesText(_ facts: KubernetesRunFacts?) -> String? {
         guard let facts, let data = try? JSONEncoder().encode(facts) else { return nil }
@@ -310,28 +283,6 @@ enum StoredSQL {
         guard let text else { return nil }
         return try? JSONDecoder().decode(KubernetesRunFacts.self, from: Data(text.utf8))
     }
-
-    /// A run keeps the latest `::progress` its script reported. The same for both drivers.
-    static let progressMigration = """
-        ALTER TABLE executions ADD COLUMN progress_done DOUBLE PRECISION;
-        ALTER TABLE executions ADD COLUMN progress_total DOUBLE PRECISION;
-        ALTER TABLE executions ADD COLUMN progress_unit TEXT;
-        ALTER TABLE executions ADD COLUMN progress_first_done DOUBLE PRECISION;
-        ALTER TABLE executions ADD COLUMN progress_first_at DOUBLE PRECISION;
-        ALTER TABLE executions ADD COLUMN progress_at DOUBLE PRECISION;
-        """
-
-    /// A fix of a script replaces a pipeline that never ran (links both ways), and an operator
-    /// can discard a pipeline. The same for both drivers; `discard_may_have_run` is 0 or 1.
-    static let lifecycleMigration = """
-        ALTER TABLE pipelines ADD COLUMN supersedes BIGINT;
-        ALTER TABLE pipelines ADD COLUMN superseded_by BIGINT;
-        ALTER TABLE pipelines ADD COLUMN discarded_by TEXT;
-        ALTER TABLE pipelines ADD COLUMN discarded_at DOUBLE PRECISION;
-        ALTER TABLE pipelines ADD COLUMN discard_reason TEXT;
-        ALTER TABLE pipelines ADD COLUMN discard_may_have_run INTEGER;
-        CREATE INDEX pipelines_by_script ON pipelines(repository, script_path, id);
-        """
 
     /// The latest pipeline of a script path: what a modifying push is decided against.
     /// `repository` and `path` are the driver's placeholders.

@@ -1,19 +1,11 @@
 import JobrunnerCore
 
-/// The migration that makes a pipeline's status a stored, indexed column (`pipelines.status`)
-/// maintained by triggers in the database itself, so no write path can forget it. The triggers
-/// embed `StoredSQL.statusExpression` as it is when the migration runs: changing
-/// `PipelineStatus.rule` means a new migration that replaces them (the agreement suite fails
-/// until then).
+/// The status rule (`PipelineStatus.rule`) as the SQL the database's triggers run: a pipeline's
+/// status is a stored, indexed column (`pipelines.status`) kept by triggers in the database
+/// itself, so no write path can forget it. Migrations install this SQL as frozen text;
+/// changing the rule means a new migration that installs what this generates
+/// (`InstalledRuleSQLTests` fails and prints it until then).
 enum StoredStatus {
-    /// The column, filled for existing pipelines, and its indexes (shared by both drivers).
-    static let column = """
-        ALTER TABLE pipelines ADD COLUMN status TEXT NOT NULL DEFAULT 'queued';
-        \(StoredSQL.refreshStatus(of: "pipelines.id"));
-        CREATE INDEX pipelines_status ON pipelines(status, id);
-        CREATE INDEX pipelines_repository_status ON pipelines(repository, status, id)
-        """
-
     /// The writes that can change a status: (trigger name, table and event, how the row names
     /// its pipeline, and — SQLite only — when the trigger need not run at all).
     static let writes: [(name: String, on: String, pipeline: String, when: String?)] = [
@@ -69,16 +61,6 @@ enum StoredStatus {
             EXECUTE FUNCTION jobrunner_refresh_status_of_child();
         CREATE TRIGGER stages_status_update AFTER UPDATE OF state ON stages
             FOR EACH ROW EXECUTE FUNCTION jobrunner_refresh_status_of_child()
-        """
-
-    /// PostgreSQL's triggers (after the functions).
-    static let postgresTriggers = """
-        CREATE TRIGGER stages_status AFTER INSERT OR UPDATE OF state ON stages
-            FOR EACH ROW EXECUTE FUNCTION jobrunner_refresh_status_of_child();
-        CREATE TRIGGER executions_status AFTER INSERT OR UPDATE OF outcome ON executions
-            FOR EACH ROW EXECUTE FUNCTION jobrunner_refresh_status_of_child();
-        CREATE TRIGGER pipelines_marks_status AFTER UPDATE OF superseded_by, discarded_at ON pipelines
-            FOR EACH ROW EXECUTE FUNCTION jobrunner_refresh_status_of_pipeline()
         """
 }
 

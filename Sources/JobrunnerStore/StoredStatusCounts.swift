@@ -11,52 +11,6 @@ import JobrunnerCore
 /// writers) and readers add them up; `PostgresPipelineStore.statusCountFolding` folds them into one row per
 /// status every few seconds so the sum stays a handful of rows.
 enum StoredStatusCounts {
-    static let sqliteMigration = """
-        CREATE TABLE pipeline_status_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
-        INSERT INTO pipeline_status_counts (status, n) SELECT status, COUNT(*) FROM pipelines GROUP BY status;
-        CREATE TRIGGER pipelines_count_insert AFTER INSERT ON pipelines BEGIN
-            INSERT INTO pipeline_status_counts (status, n) VALUES (NEW.status, 1)
-            ON CONFLICT (status) DO UPDATE SET n = n + 1;
-        END;
-        CREATE TRIGGER pipelines_count_update AFTER UPDATE OF status ON pipelines WHEN OLD.status IS NOT NEW.status BEGIN
-            UPDATE pipeline_status_counts SET n = n - 1 WHERE status = OLD.status;
-            INSERT INTO pipeline_status_counts (status, n) VALUES (NEW.status, 1)
-            ON CONFLICT (status) DO UPDATE SET n = n + 1;
-        END;
-        CREATE TRIGGER pipelines_count_delete AFTER DELETE ON pipelines BEGIN
-            UPDATE pipeline_status_counts SET n = n - 1 WHERE status = OLD.status;
-        END;
-        """
-
-    /// PostgreSQL: the delta table, seeded with the current counts. The lock keeps nodes still
-    /// running the previous version from changing a status between the seed and the trigger
-    /// (it is held until the migration's transaction commits).
-    static let postgresTable = """
-        LOCK TABLE pipelines IN SHARE ROW EXCLUSIVE MODE;
-        CREATE TABLE pipeline_status_deltas (status TEXT NOT NULL, n BIGINT NOT NULL);
-        INSERT INTO pipeline_status_deltas (status, n) SELECT status, COUNT(*) FROM pipelines GROUP BY status
-        """
-
-    /// PostgreSQL: what every insert, status change and delete of a pipeline appends.
-    static let postgresFunction = """
-        CREATE OR REPLACE FUNCTION jobrunner_count_status() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP = 'INSERT' THEN
-                INSERT INTO pipeline_status_deltas (status, n) VALUES (NEW.status, 1);
-            ELSIF TG_OP = 'DELETE' THEN
-                INSERT INTO pipeline_status_deltas (status, n) VALUES (OLD.status, -1);
-            ELSIF OLD.status IS DISTINCT FROM NEW.status THEN
-                INSERT INTO pipeline_status_deltas (status, n) VALUES (OLD.status, -1), (NEW.status, 1);
-            END IF;
-            RETURN NULL;
-        END $$
-        """
-
-    static let postgresTrigger = """
-        CREATE TRIGGER pipelines_count AFTER INSERT OR DELETE OR UPDATE OF status ON pipelines
-            FOR EACH ROW EXECUTE FUNCTION jobrunner_count_status()
-        """
-
     /// PostgreSQL: the counts, whatever has not been folded yet included.
     static let postgresRead = "SELECT status, SUM(n)::bigint AS n FROM pipeline_status_deltas GROUP BY status HAVING SUM(n) > 0"
 

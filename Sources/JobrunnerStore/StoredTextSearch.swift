@@ -19,30 +19,6 @@ enum StoredTextSearch {
         found < limit && windowCandidates >= window
     }
 
-    /// SQLite: an FTS5 table with the trigram tokenizer over the three columns, its content read
-    /// from `pipelines`. It is filled in the background (`SQLitePipelineStore.textIndexing`), not in the
-    /// transaction that records a pipeline: an FTS5 insert writes a segment of its own, which
-    /// nearly tripled the cost of an intake commit. `pipelines_text_state.indexed_through` is the
-    /// newest pipeline indexed; newer ones are scanned. Deletions (retention) of indexed rows
-    /// are applied at once by trigger.
-    static let sqliteMigration = """
-        CREATE VIRTUAL TABLE pipelines_text USING fts5(
-            script_path, pusher, author, content = 'pipelines', content_rowid = 'id', tokenize = 'trigram');
-        CREATE TABLE pipelines_text_state (indexed_through INTEGER NOT NULL);
-        INSERT INTO pipelines_text_state (indexed_through) VALUES (0);
-        CREATE TRIGGER pipelines_text_delete AFTER DELETE ON pipelines
-        WHEN OLD.id <= (SELECT indexed_through FROM pipelines_text_state) BEGIN
-            INSERT INTO pipelines_text (pipelines_text, rowid, script_path, pusher, author)
-            VALUES ('delete', OLD.id, OLD.script_path, OLD.pusher, OLD.author);
-        END;
-        CREATE TRIGGER pipelines_text_update AFTER UPDATE OF script_path, pusher, author ON pipelines
-        WHEN OLD.id <= (SELECT indexed_through FROM pipelines_text_state) BEGIN
-            INSERT INTO pipelines_text (pipelines_text, rowid, script_path, pusher, author)
-            VALUES ('delete', OLD.id, OLD.script_path, OLD.pusher, OLD.author);
-            INSERT INTO pipelines_text (rowid, script_path, pusher, author) VALUES (NEW.id, NEW.script_path, NEW.pusher, NEW.author);
-        END;
-        """
-
     /// Indexes the pipelines after `indexed_through` (the first `?`) up to the second `?`.
     /// (`MAX(rowid)` of an external-content table reads the content, not the index: the position
     /// is kept in `pipelines_text_state`.)
@@ -90,21 +66,4 @@ enum StoredTextSearch {
         }
         return patterns.isEmpty ? ["%" + StoredSQL.escapeLike(text) + "%"] : patterns
     }
-
-    /// PostgreSQL: `pg_trgm` and a GIN index over the three columns. Where the extension cannot be
-    /// created (not installed, no permission), the filter scans as before; nothing fails.
-    static let postgresMigration = """
-        DO $$
-        BEGIN
-            BEGIN
-                CREATE EXTENSION IF NOT EXISTS pg_trgm;
-            EXCEPTION WHEN OTHERS THEN
-                RAISE NOTICE 'pg_trgm is not available (%): the text filter scans', SQLERRM;
-                RETURN;
-            END;
-            EXECUTE 'CREATE INDEX IF NOT EXISTS pipelines_text_trigrams ON pipelines USING gin ('
-                || '(script_path || '' '' || COALESCE(pusher, '''') || '' '' || COALESCE(author, '''')) gin_trgm_ops)';
-        END
-        $$
-        """
 }
