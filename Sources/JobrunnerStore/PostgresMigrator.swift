@@ -9,6 +9,7 @@ import PostgresNIO
 /// and is refused.
 struct PostgresMigrator {
     let store: PostgresPipelineStore
+    var migrations = PostgresSchema.migrations
 
     func migrate() async throws {
         let logger = store.logger
@@ -27,12 +28,12 @@ struct PostgresMigrator {
                 try await db.rows("SELECT identifier FROM jobrunner_migrations", logger: logger).map {
                     try $0.string("identifier")
                 })
-            let known = PostgresSchema.migrations.map(\.identifier)
+            let known = migrations.map(\.identifier)
             let unknown = applied.subtracting(known)
             guard unknown.isEmpty else {
                 throw PipelineStoreError.databaseIsNewer(location: location, unknownMigrations: unknown.sorted())
             }
-            for migration in PostgresSchema.migrations where !applied.contains(migration.identifier) {
+            for migration in migrations where !applied.contains(migration.identifier) {
                 for statement in migration.isOneStatement ? [migration.sql] : Self.statements(migration.sql) {
                     try await db.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }

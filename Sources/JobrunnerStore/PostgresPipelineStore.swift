@@ -58,6 +58,18 @@ public final class PostgresPipelineStore: PipelineStore, Service {
         textScanWindow: Int? = nil,
         logger: Logger = Logger(label: "jobrunner.postgres")
     ) async throws -> PostgresPipelineStore {
+        try await connect(
+            url: url, clock: clock, retryPolicy: retryPolicy, jitter: jitter, connectTimeout: connectTimeout,
+            operationTimeout: operationTimeout, textScanWindow: textScanWindow, logger: logger, migrations: PostgresSchema.migrations)
+    }
+
+    /// `migrations`: all of them, except for the upgrade tests, which build databases as
+    /// earlier versions left them.
+    static func connect(
+        url: String, clock: any JobClock, retryPolicy: RetryPolicy, jitter: @escaping @Sendable () -> Double,
+        connectTimeout: Duration, operationTimeout: Duration, textScanWindow: Int?, logger: Logger,
+        migrations: [PostgresSchema.Migration]
+    ) async throws -> PostgresPipelineStore {
         let parsed: PostgresConnectionURL
         do {
             parsed = try PostgresConnectionURL(url)
@@ -76,7 +88,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
                     try await connection.run("SELECT 1", logger: logger)
                 }
             }
-            try await PostgresMigrator(store: store).migrate()
+            try await PostgresMigrator(store: store, migrations: migrations).migrate()
             try await store.calibrateClock()
         } catch {
             store.close()
