@@ -3,7 +3,6 @@ import GRDB
 import JobrunnerCore
 @testable import JobrunnerStore
 import JobrunnerTestSupport
-import Logging
 import PostgresNIO
 import Testing
 
