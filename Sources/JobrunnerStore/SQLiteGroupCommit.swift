@@ -35,6 +35,8 @@ final class SQLiteGroupCommit: Sendable {
     let transactionsCommitted = Locked(0)
     /// Batches run again write by write because one of their writes threw (for tests).
     let batchesRerun = Locked(0)
+    /// Writes waiting for the next transaction (for tests: a batch is formed before it runs).
+    var waiting: Int { state.withLock { $0.pending.count } }
 
     /// A write of the batch threw: the shared transaction is rolled back and the batch rerun.
     private struct WriteFailed: Error {}

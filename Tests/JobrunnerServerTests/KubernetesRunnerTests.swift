@@ -215,13 +215,15 @@ struct KubernetesRunnerTests {
             import time
             for i in range(6):
                 print("step", i, flush=True)
-                time.sleep(0.4)
+                time.sleep(1)
             raise SystemExit(5)
             """)
         // The first worker follows it for a while, then goes away (shutdown, lost lease).
-        let first = Task { try await world.run(script, Self.facts(48), stop: false) }
-        try await eventually("the script runs", timeout: .seconds(20)) { try await world.standIn.runs().count == 1 }
-        try await Task.sleep(for: .milliseconds(600))
+        let followed = Locked([UInt8]())
+        let first = Task { try await world.run(script, Self.facts(48), stop: false, live: followed) }
+        try await eventually("the first worker follows the script's output", timeout: .seconds(20)) {
+            String(decoding: followed.value, as: UTF8.self).contains("step 0\n")
+        }
         first.cancel()
         await #expect(throws: ScriptRunDetached.self) { try await first.value }
         #expect(try await world.standIn.get("/apis/batch/v1/namespaces/scripts/jobs/jobrunner-48-1") != nil, "the Job goes on")

@@ -75,8 +75,7 @@ struct ProcessRunnerTests {
         #expect(result.timedOut)
         #expect(String(decoding: result.stdout, as: UTF8.self) == "started\n")
         let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(!processIsRunning(pid), "the sleep grandchild is gone")
+        try await eventually("the sleep grandchild is gone", timeout: .seconds(10)) { !processIsRunning(pid) }
     }
 
     @Test
@@ -160,14 +159,13 @@ struct ProcessRunnerTests {
         let task = Task {
             try await run("sleep 300 & echo $! > \(pidFile); wait", timeout: .seconds(60), grace: .milliseconds(300))
         }
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: pidFile) { try await Task.sleep(for: .milliseconds(20)) }
-        try await Task.sleep(for: .milliseconds(50))
+        let written: @Sendable () -> Int32? = { Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") }
+        try await eventually("the script started its child", timeout: .seconds(30)) { written() != nil }
         task.cancel()
         let result = try await task.value
         #expect(result.outcome == .cancelled)
-        let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(!processIsRunning(pid))
+        let pid = try #require(written())
+        try await eventually("the child died with the script's process group", timeout: .seconds(10)) { !processIsRunning(pid) }
     }
 }
 

@@ -18,12 +18,16 @@ struct GroupCommitTests {
         let rerunBefore = store.groupCommit.batchesRerun.value
 
         struct Refused: Error {}
-        // The first write holds the writer for a moment; the others queue up behind it.
+        // The first write holds the writer until the others have queued up behind it.
+        let started = Locked(false)
+        let groupCommit = store.groupCommit
         async let first: Void = store.immediate { db in
             try db.execute(sql: "INSERT INTO probe (value) VALUES (0)")
-            Thread.sleep(forTimeInterval: 0.3)
+            started.withLock { $0 = true }
+            let deadline = Date().addingTimeInterval(120)
+            while groupCommit.waiting < 20 && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
         }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the first write holds the writer", timeout: .seconds(60)) { started.value }
         let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
             for value in 1...20 {
                 group.addTask {
