@@ -134,7 +134,6 @@ let package = Package(
             name: "JobrunnerKubernetes",
             dependencies: [
                 "JobrunnerCore",
-                "JobrunnerStages",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,5 @@
 import Foundation
 import JobrunnerCore
-import JobrunnerStages
 
 /// The container a script runs in: the application's image, and (from its Deployment) the
 /// environment and working directory the application itself has.

@@ -1,6 +1,5 @@
 import Foundation
 import JobrunnerCore
-import JobrunnerStages
 
 /// EXECUTE as a Kubernetes Job in the application's image (`JOBRUNNER_RUNNER=kubernetes`).
 /// The Job is named after the pipeline and the attempt, so it is created at most once; its pod's

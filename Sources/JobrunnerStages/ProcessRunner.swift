@@ -34,8 +34,6 @@ public struct ProcessSpec: Sendable, Equatable {
     }
 }
 
-public enum StandardStream: String, Sendable { case stdout, stderr }
-
 /// How a process ended, with its captured output.
 public struct ProcessResult: Sendable, Equatable {
     public var exitCode: Int32?

@@ -1,5 +1,4 @@
 import Foundation
-import JobrunnerCore
 
 /// Where EXECUTE's script runs: a local process (`ScriptExecutor`) or a Kubernetes Job
 /// (`KubernetesScriptRunner`). EXECUTE, its re-attachment after a crash and an operator's stop
@@ -79,3 +78,6 @@ public final class MaskedRunOutput: Sendable {
         captures.withLock { if stream == .stdout { $0.stdout.append(bytes) } else { $0.stderr.append(bytes) } }
     }
 }
+
+/// Which of a process's output streams bytes came from.
+public enum StandardStream: String, Sendable { case stdout, stderr }
