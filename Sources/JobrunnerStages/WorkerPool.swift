@@ -207,13 +207,13 @@ public struct WorkerPool: Service {
 
         let lease = claimed.lease
         let elapsed = clock.now().timeIntervalSince(started)
-        let record: @Sendable (String) -> Void = { result in
+        let record: @Sendable (StageAttemptResult) -> Void = { result in
             metrics?.stageAttemptFinished(
                 kind: claimed.kind, result: result, duration: .milliseconds(Int64((elapsed * 1000).rounded())))
         }
         switch ending {
         case .finished(.success(let success)):
-            record("succeeded")
+            record(.succeeded)
             let summary = success.summary.map(secrets.mask)
             let events = success.feedback.flatMap { feedback?($0) ?? [] }
             await persist("completing", logger: logger) { try await store.complete(lease, summary: summary, feedback: events) }
@@ -221,19 +221,19 @@ public struct WorkerPool: Service {
             logger.info("stage succeeded", metadata: ["summary": "\(success.summary ?? "")"])
             workAvailable.signal()
         case .finished(.failure(let error)) where error is CancellationError && (shutdown.hasFired || Task.isCancelled):
-            record("released")
+            record(.released)
             await persist("handing back", logger: logger) {
                 try await store.release(lease, reason: "stopped by shutdown", reattachable: configuration.executeOutlivesWorker)
             }
             logger.warning("stage stopped by shutdown and handed back")
         case .finished(.failure(let interrupted as StageInterrupted)):
-            record("interrupted")
+            record(.interrupted)
             await persist("recording the interruption", logger: logger) {
                 try await store.release(lease, reason: secrets.mask(interrupted.reason), reattachable: false)
             }
             logger.error("the run could not be followed to its end", metadata: ["reason": "\(interrupted.reason)"])
         case .finished(.failure(let deferral as StageDeferral)):
-            record("deferred")
+            record(.deferred)
             let reason = secrets.mask(deferral.reason)
             let events = feedback?(.waiting(reason: reason, pullRequest: deferral.pullRequest)) ?? []
             let began = await persist("deferring", logger: logger) {
@@ -252,32 +252,32 @@ public struct WorkerPool: Service {
                 try await store.fail(lease, failure: failure, feedbackIfFailed: events)
             }) {
             case .willRetry(let at)?:
-                record("retrying")
+                record(.retrying)
                 logger.warning("stage failed, will retry", metadata: ["error": "\(failure)", "retryAt": "\(at)"])
             case .failed?:
-                record("failed")
+                record(.failed)
                 logger.error("stage failed", metadata: ["error": "\(failure)"])
                 if !events.isEmpty { feedback?.written.signal() }
             case nil:
                 break
             }
         case .leaseLost(let error):
-            record("lease-lost")
+            record(.leaseLost)
             logger.error("lease lost while the stage ran; its result is discarded", metadata: ["error": "\(error)"])
         case .leaseExpiring(let lastRenewed):
-            record("lease-lost")
+            record(.leaseLost)
             logger.error(
                 "the lease could not be renewed since \(lastRenewed); the stage was stopped \(configuration.fenceMargin) before it would expire, so a rescue on another node cannot overlap it",
                 metadata: ["lease_duration": "\(configuration.leaseDuration)"])
         case .cancelRequested:
-            record("cancelled")
+            record(.cancelled)
             await persist("recording the stop", logger: logger) {
                 try await store.finishCancelled(lease, reason: "stopped by an operator while the script ran")
             }
             logger.warning("script stopped at an operator's request; CLEANUP will commit its log")
             workAvailable.signal()
         case .shutdownDeadline:
-            record("released")
+            record(.released)
             let reason =
                 grace == .zero
                 ? "its worker shut down" : "stopped: still running \(configuration.shutdownGracePeriod) after shutdown began"

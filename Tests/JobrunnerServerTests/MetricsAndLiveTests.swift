@@ -49,8 +49,8 @@ struct MetricsAndLiveTests {
     @Test
     func workersCountStageDurationsAndExecutionOutcomes() {
         let metrics = PrometheusServiceMetrics()
-        metrics.stageAttemptFinished(kind: .process, result: "succeeded", duration: .milliseconds(300))
-        metrics.stageAttemptFinished(kind: .process, result: "succeeded", duration: .seconds(20))
+        metrics.stageAttemptFinished(kind: .process, result: .succeeded, duration: .milliseconds(300))
+        metrics.stageAttemptFinished(kind: .process, result: .succeeded, duration: .seconds(20))
         metrics.executionFinished(outcome: .timedOut)
         let text = metrics.registry.emitToString()
         #expect(text.contains(#"jobrunner_stage_duration_seconds_bucket{kind="process",result="succeeded",le="0.5"} 1"#))

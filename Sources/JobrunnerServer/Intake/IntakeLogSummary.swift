@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// the service's CPU (bench/README.md).
 final class IntakeLogSummary: Service, Sendable {
     private struct Counts: Sendable {
-        var outcomes: [String: Int] = [:]
+        var outcomes: [DeliveryAnswer: Int] = [:]
         var pipelinesCreated = 0
     }
 
@@ -24,7 +24,7 @@ final class IntakeLogSummary: Service, Sendable {
     }
 
     /// A delivery was answered with this outcome (the label `/metrics` counts it under).
-    func answered(outcome: String) {
+    func answered(outcome: DeliveryAnswer) {
         counts.withLock { $0.outcomes[outcome, default: 0] += 1 }
     }
 
@@ -46,7 +46,7 @@ final class IntakeLogSummary: Service, Sendable {
             "pipelines_created": "\(counted.pipelinesCreated)",
             "interval": "\(interval)",
         ]
-        for (outcome, count) in counted.outcomes { metadata["outcome_\(outcome)"] = "\(count)" }
+        for (outcome, count) in counted.outcomes { metadata["outcome_\(outcome.rawValue)"] = "\(count)" }
         logger.info("webhook deliveries answered", metadata: metadata)
     }
 

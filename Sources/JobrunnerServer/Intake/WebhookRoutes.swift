@@ -238,13 +238,13 @@ struct WebhookRoutes: Sendable {
     }
 
     /// The metrics label of an answer: the intake outcome, or why the request was refused.
-    static func outcomeLabel(_ response: Response) -> String {
-        if let outcome = response.headers.value(outcomeHeader) { return outcome }
+    static func outcomeLabel(_ response: Response) -> DeliveryAnswer {
+        if let outcome = response.headers.value(outcomeHeader) { return DeliveryAnswer(rawValue: outcome) ?? .malformed }
         switch response.status {
-        case .unauthorized: return "bad-signature"
-        case .contentTooLarge: return "too-large"
-        case .serviceUnavailable: return "store-unavailable"
-        default: return "malformed"
+        case .unauthorized: return .badSignature
+        case .contentTooLarge: return .tooLarge
+        case .serviceUnavailable: return .storeUnavailable
+        default: return .malformed
         }
     }
 }

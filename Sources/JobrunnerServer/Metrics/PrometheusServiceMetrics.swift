@@ -17,11 +17,11 @@ public struct PrometheusServiceMetrics: ServiceMetrics {
         .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(900), .seconds(3600),
     ]
 
-    public func deliveryAnswered(outcome: String) {
+    public func deliveryAnswered(outcome: DeliveryAnswer) {
         deliveryCounters.counter(outcome) {
             registry.makeCounter(
                 descriptor: Self.name("webhook_deliveries", unit: "total", help: "Webhook deliveries answered by this process, by outcome"),
-                labels: [("outcome", outcome)])
+                labels: [("outcome", outcome.rawValue)])
         }.increment()
     }
 
@@ -29,10 +29,10 @@ public struct PrometheusServiceMetrics: ServiceMetrics {
     /// delivery is the hottest path, so its few counters are kept once made.
     private let deliveryCounters = CounterCache()
 
-    public func stageAttemptFinished(kind: StageKind, result: String, duration: Duration) {
+    public func stageAttemptFinished(kind: StageKind, result: StageAttemptResult, duration: Duration) {
         registry.makeDurationHistogram(
             descriptor: Self.name("stage_duration", unit: "seconds", help: "Duration of stage attempts run by this process"),
-            labels: [("kind", kind.rawValue), ("result", result)], buckets: Self.stageBuckets
+            labels: [("kind", kind.rawValue), ("result", result.rawValue)], buckets: Self.stageBuckets
         ).record(duration)
     }
 
@@ -83,9 +83,9 @@ public struct PrometheusServiceMetrics: ServiceMetrics {
 
 /// Counters by one label value, made once each.
 final class CounterCache: Sendable {
-    private let counters = Locked([String: Counter]())
+    private let counters = Locked([DeliveryAnswer: Counter]())
 
-    func counter(_ label: String, make: () -> Counter) -> Counter {
+    func counter(_ label: DeliveryAnswer, make: () -> Counter) -> Counter {
         if let known = counters.withLock({ $0[label] }) { return known }
         let made = make()
         counters.withLock { $0[label] = made }
