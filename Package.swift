@@ -230,6 +230,7 @@ let package = Package(
                 "JobrunnerCore", "JobrunnerStore", "JobrunnerTestSupport", "jobrunner-store-probe",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // Digests of shipped migrations and databases earlier releases wrote, read by path.
             exclude: ["Fixtures"],

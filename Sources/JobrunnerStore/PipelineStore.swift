@@ -1,5 +1,7 @@
 import Foundation
 import JobrunnerCore
+import Logging
+import ServiceLifecycle
 
 /// The durable queue of pipeline stages: every role below, in one database.
 ///
@@ -20,8 +22,22 @@ import JobrunnerCore
 /// must pass it.
 public protocol PipelineStore:
     DeliveryRecording, StageQueue, OperatorControls, PipelineLookup, StoreReadiness, RunRecords, FeedbackLog,
-    RetentionPruning, DryRunLog
+    RetentionPruning, DryRunLog, StoreUpkeep
 {}
+
+/// What a driver runs beside the service (closing connections, background indexing,
+/// checkpoints, folding counters): each driver hands over its own, so the assembly need not
+/// know which driver it holds.
+public protocol StoreUpkeep: Sendable {
+    /// In start order; they stop in reverse, so the first (the store itself, where it is one)
+    /// stops last.
+    func upkeepServices(logger: Logger) -> [any Service]
+}
+
+extension StoreUpkeep {
+    /// A store with nothing to run beside the service (test stand-ins).
+    public func upkeepServices(logger: Logger) -> [any Service] { [] }
+}
 
 /// Intake: what a webhook delivery created, recorded durably before GitHub hears back.
 public protocol DeliveryRecording: Sendable {

@@ -1,4 +1,5 @@
 import Logging
+import ServiceLifecycle
 import PostgresNIO
 
 extension PostgresPipelineStore {
@@ -24,5 +25,13 @@ extension PostgresPipelineStore {
             try await self.compactStatusCounts()
             return false
         }
+    }
+}
+
+extension PostgresPipelineStore {
+    /// The store itself (it closes the connections when the service stops, after everything
+    /// else), then the folding of status counts.
+    public func upkeepServices(logger: Logger) -> [any Service] {
+        [self, statusCountFolding(logger: logger)]
     }
 }

@@ -1,5 +1,6 @@
 import GRDB
 import Logging
+import ServiceLifecycle
 
 /// Copies the write-ahead log into the database from a connection of its own, beside the
 /// writer, so that no group commit waits for a checkpoint: a PASSIVE checkpoint never blocks
@@ -33,5 +34,21 @@ extension SQLitePipelineStore {
             try await checkpointer.checkpoint()
             return false
         }
+    }
+}
+
+extension SQLitePipelineStore {
+    /// The text index filled in the background, and WAL checkpoints beside the writer (without
+    /// their own connection, commits checkpoint the WAL themselves: said, not fatal).
+    public func upkeepServices(logger: Logger) -> [any Service] {
+        var services: [any Service] = [textIndexing(logger: logger)]
+        do {
+            services.append(try walCheckpointing(logger: logger))
+        } catch {
+            logger.warning(
+                "cannot open a connection for WAL checkpoints; commits checkpoint the WAL themselves",
+                metadata: ["database": "\(location)", "error": "\(error)"])
+        }
+        return services
     }
 }

@@ -169,26 +169,12 @@ public struct ServiceAssembly: Sendable {
     /// The long-running parts, in start order (they stop in reverse): the store (PostgreSQL
     /// connections close last), wake-ups from other nodes, retention, then the workers.
     public func services() -> [any Service] {
-        var services: [any Service] = []
-        if let service = store as? any Service { services.append(service) }
+        var services: [any Service] = store.upkeepServices(logger: logger)
         if runsWorkers, let notifying = store as? any WorkNotifying {
             services.append(WorkWakeUps(source: notifying, workAvailable: workAvailable))
         }
         if let retention = settings.retention {
             services.append(RetentionService(store: store, retention: retention, clock: context.clock, logger: logger))
-        }
-        if let sqlite = store as? SQLitePipelineStore {
-            services.append(sqlite.textIndexing(logger: logger))
-            do {
-                services.append(try sqlite.walCheckpointing(logger: logger))
-            } catch {
-                logger.warning(
-                    "cannot open a connection for WAL checkpoints; commits checkpoint the WAL themselves",
-                    metadata: ["database": "\(sqlite.location)", "error": "\(error)"])
-            }
-        }
-        if let postgres = store as? PostgresPipelineStore {
-            services.append(postgres.statusCountFolding(logger: logger))
         }
         if runsWorkers {
             services.append(workerPool())
