@@ -14,6 +14,8 @@ let package = Package(
         .executable(name: "jobrunner", targets: ["jobrunner"]),
         .library(name: "JobrunnerCore", targets: ["JobrunnerCore"]),
         .library(name: "JobrunnerStore", targets: ["JobrunnerStore"]),
+        .library(name: "JobrunnerStoreSQLite", targets: ["JobrunnerStoreSQLite"]),
+        .library(name: "JobrunnerStorePostgres", targets: ["JobrunnerStorePostgres"]),
         .library(name: "JobrunnerStages", targets: ["JobrunnerStages"]),
         .library(name: "JobrunnerServer", targets: ["JobrunnerServer"]),
         .library(name: "JobrunnerGitHub", targets: ["JobrunnerGitHub"]),
@@ -47,14 +49,37 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        // The durable queue: `PipelineStore` and its SQLite and PostgreSQL drivers.
+        // The durable queue's contract: `PipelineStore` by role, its errors, and what both
+        // drivers share (row decoding, the SQL of rules both databases run).
         .target(
             name: "JobrunnerStore",
             dependencies: [
                 "JobrunnerCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The store on SQLite (GRDB, group commit, WAL checkpoints beside the writer).
+        .target(
+            name: "JobrunnerStoreSQLite",
+            dependencies: [
+                "JobrunnerCore",
+                "JobrunnerStore",
                 "CSQLiteConfig",
                 "CSQLiteWALBuffer",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The store on PostgreSQL (postgres-nio; several nodes share one database).
+        .target(
+            name: "JobrunnerStorePostgres",
+            dependencies: [
+                "JobrunnerCore",
+                "JobrunnerStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -159,6 +184,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 "JobrunnerStore",
+                "JobrunnerStoreSQLite",
+                "JobrunnerStorePostgres",
                 "JobrunnerStages",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -193,7 +220,7 @@ let package = Package(
         .executableTarget(
             name: "jobrunner-bench",
             dependencies: [
-                "JobrunnerCore", "JobrunnerStore", "JobrunnerStages", "JobrunnerGit",
+                "JobrunnerCore", "JobrunnerStore", "JobrunnerStoreSQLite", "JobrunnerStorePostgres", "JobrunnerStages", "JobrunnerGit",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -205,7 +232,7 @@ let package = Package(
         // A child process for crash tests: holds leases in a real SQLite file until SIGKILLed.
         .executableTarget(
             name: "jobrunner-store-probe",
-            dependencies: ["JobrunnerCore", "JobrunnerStore"],
+            dependencies: ["JobrunnerCore", "JobrunnerStore", "JobrunnerStoreSQLite"],
             path: "Tests/StoreProbe",
             swiftSettings: strict
         ),
@@ -213,7 +240,8 @@ let package = Package(
         .target(
             name: "JobrunnerTestSupport",
             dependencies: [
-                "JobrunnerCore", "JobrunnerStore", "JobrunnerStages", .product(name: "Logging", package: "swift-log"),
+                "JobrunnerCore", "JobrunnerStore", "JobrunnerStoreSQLite", "JobrunnerStorePostgres", "JobrunnerStages",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/JobrunnerTestSupport",
@@ -227,7 +255,8 @@ let package = Package(
         .testTarget(
             name: "JobrunnerStoreTests",
             dependencies: [
-                "JobrunnerCore", "JobrunnerStore", "JobrunnerTestSupport", "jobrunner-store-probe",
+                "JobrunnerCore", "JobrunnerStore", "JobrunnerStoreSQLite", "JobrunnerStorePostgres", "JobrunnerTestSupport",
+                "jobrunner-store-probe",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -239,7 +268,8 @@ let package = Package(
         .testTarget(
             name: "JobrunnerStagesTests",
             dependencies: [
-                "JobrunnerCore", "JobrunnerStore", "JobrunnerStages", "JobrunnerTestSupport", "JobrunnerGit", "JobrunnerGitHub",
+                "JobrunnerCore", "JobrunnerStore", "JobrunnerStoreSQLite", "JobrunnerStorePostgres", "JobrunnerStages",
+                "JobrunnerTestSupport", "JobrunnerGit", "JobrunnerGitHub",
             ],
             swiftSettings: strict
         ),
@@ -248,6 +278,8 @@ let package = Package(
             dependencies: [
                 "JobrunnerServer",
                 "JobrunnerTestSupport",
+                "JobrunnerStoreSQLite",
+                "JobrunnerStorePostgres",
                 "JobrunnerStages",
                 "JobrunnerGit",
                 "jobrunner",

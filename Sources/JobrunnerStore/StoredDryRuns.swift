@@ -3,9 +3,9 @@ import JobrunnerCore
 
 /// Dry runs as both drivers store them: the same tables, the same claim rules, the same coding.
 /// A dry run is unique per (repository, head commit, script): at most once, whoever asks.
-enum StoredDryRuns {
+package enum StoredDryRuns {
     /// Pull requests `p` due now for evaluation or for their comment and status, not leased.
-    static func claimablePulls(now: String, limit: String, lock: String = "") -> String {
+    package static func claimablePulls(now: String, limit: String, lock: String = "") -> String {
         """
         SELECT p.repository, p.number FROM dry_run_pulls p
         WHERE (p.evaluate_at <= \(now) OR (p.reported_version < p.report_version AND COALESCE(p.report_at, 0) <= \(now)))
@@ -15,7 +15,7 @@ enum StoredDryRuns {
     }
 
     /// The oldest queued dry run due now and not leased.
-    static func claimableRun(now: String, lock: String = "") -> String {
+    package static func claimableRun(now: String, lock: String = "") -> String {
         """
         SELECT id FROM dry_runs
         WHERE state = 'queued' AND next_attempt_at <= \(now) AND (lease_expires_at IS NULL OR lease_expires_at < \(now))
@@ -24,10 +24,10 @@ enum StoredDryRuns {
     }
 
     /// What a worker that stopped renewing while the script may have been running leaves behind.
-    static let interruptedMessage =
+    package static let interruptedMessage =
         "the dry-run worker stopped renewing its lease while the script may have been running; a dry run never runs twice for the same head"
 
-    static func pull(_ row: some StoredRow) throws -> DryRunPullRequest {
+    package static func pull(_ row: some StoredRow) throws -> DryRunPullRequest {
         DryRunPullRequest(
             repository: try repository(row), number: try row.int("number"), headCommit: try row.string("head_commit"),
             isOpen: try row.bool("is_open"), status: try row.optionalString("status"), title: try row.optionalString("title"),
@@ -39,7 +39,7 @@ enum StoredDryRuns {
             updatedAt: try row.date("updated_at"), claimedAt: try row.optionalDate("claimed_at"))
     }
 
-    static func dryRun(_ row: some StoredRow) throws -> DryRunRecord {
+    package static func dryRun(_ row: some StoredRow) throws -> DryRunRecord {
         let approvers = (try? JSONDecoder().decode([String].self, from: Data(try row.string("approvers").utf8))) ?? []
         let progress = try row.optionalString("progress").flatMap { try? JSONDecoder().decode(ProgressReport.self, from: Data($0.utf8)) }
         return DryRunRecord(
@@ -63,11 +63,11 @@ enum StoredDryRuns {
         return name
     }
 
-    static func encode(approvers: [String]) -> String {
+    package static func encode(approvers: [String]) -> String {
         String(decoding: (try? JSONEncoder().encode(approvers)) ?? Data("[]".utf8), as: UTF8.self)
     }
 
-    static func encode(progress: ProgressReport?) -> String? {
+    package static func encode(progress: ProgressReport?) -> String? {
         progress.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
     }
 }

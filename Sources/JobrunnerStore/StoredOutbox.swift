@@ -3,10 +3,10 @@ import JobrunnerCore
 
 /// The feedback outbox as both drivers store it: the same table, the same claim rule (the
 /// oldest pending message of each pipeline, once due and not leased), the same coding.
-enum StoredOutbox {
+package enum StoredOutbox {
     /// Ids of messages `o` that may be claimed now: pending, due, not leased, and the oldest
     /// pending one of their pipeline (order per pipeline). `now` and `limit` are placeholders.
-    static func claimable(now: String, limit: String, lock: String = "") -> String {
+    package static func claimable(now: String, limit: String, lock: String = "") -> String {
         """
         SELECT o.id FROM outbox o
         WHERE \(isHead) AND o.next_attempt_at <= \(now)
@@ -16,25 +16,25 @@ enum StoredOutbox {
     }
 
     /// The heads of the pipelines' outboxes `o`: pending with no earlier pending message.
-    static let isHead =
+    package static let isHead =
         "o.state = 'pending' AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.pipeline_id = o.pipeline_id AND e.state = 'pending' AND e.id < o.id)"
 
     /// Whether a later message of the same pipeline waits (for `isLatest`), as a column.
-    static let hasLater =
+    package static let hasLater =
         "EXISTS (SELECT 1 FROM outbox l WHERE l.pipeline_id = outbox.pipeline_id AND l.state = 'pending' AND l.id > outbox.id) AS has_later"
 
     /// A coalescing event is not added while one like it is pending (`PipelineEvent.coalesces`).
-    static let pendingLikeIt = "SELECT 1 FROM outbox WHERE pipeline_id = %@ AND event_name = %@ AND state = 'pending'"
+    package static let pendingLikeIt = "SELECT 1 FROM outbox WHERE pipeline_id = %@ AND event_name = %@ AND state = 'pending'"
 
-    static func encode(_ event: PipelineEvent) throws -> String {
+    package static func encode(_ event: PipelineEvent) throws -> String {
         String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
     }
 
-    static func encode(remaining: [String]) -> String {
+    package static func encode(remaining: [String]) -> String {
         String(decoding: (try? JSONEncoder().encode(remaining)) ?? Data("[]".utf8), as: UTF8.self)
     }
 
-    static func message(_ row: some StoredRow) throws -> OutboxMessage {
+    package static func message(_ row: some StoredRow) throws -> OutboxMessage {
         let eventText = try row.string("event")
         let event: PipelineEvent
         do {
@@ -53,7 +53,7 @@ enum StoredOutbox {
             settledAt: try row.optionalDate("settled_at"))
     }
 
-    static func commentThread(_ row: some StoredRow) throws -> CommentThread {
+    package static func commentThread(_ row: some StoredRow) throws -> CommentThread {
         let repository = try row.string("repository")
         guard let name = RepositoryName(rawValue: repository) else {
             throw StoredRowError(description: "comment thread names an invalid repository \(repository)")
@@ -66,7 +66,7 @@ enum StoredOutbox {
 
     /// The columns a settlement writes, in order: state, attempts increment, next_attempt_at,
     /// last_error, remaining, settled_at.
-    static func settlementValues(_ settlement: OutboxSettlement, now: Date) -> (
+    package static func settlementValues(_ settlement: OutboxSettlement, now: Date) -> (
         state: String, addAttempt: Int, next: Double?, error: String?, remaining: String?, settled: Double?
     ) {
         switch settlement {

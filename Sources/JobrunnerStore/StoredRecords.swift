@@ -3,8 +3,8 @@ import JobrunnerCore
 
 /// Decoding of stored rows into domain records, for both drivers. Column lists live next to
 /// their decoders so a query and the decoder it feeds cannot drift apart.
-enum StoredRecords {
-    static let pipelineColumns = """
+package enum StoredRecords {
+    package static let pipelineColumns = """
         p.id AS p_id, p.repository AS p_repository, p.branch AS p_branch,
         p.script_path AS p_script_path, p.commit_sha AS p_commit_sha, p.blob_sha AS p_blob_sha,
         p.pusher AS p_pusher, p.pull_request AS p_pull_request, p.author AS p_author,
@@ -14,7 +14,7 @@ enum StoredRecords {
         p.discard_may_have_run AS p_discard_may_have_run
         """
 
-    static func pipeline(_ row: some StoredRow) throws -> PipelineRecord {
+    package static func pipeline(_ row: some StoredRow) throws -> PipelineRecord {
         let repositoryText = try row.string("p_repository")
         guard let repository = RepositoryName(rawValue: repositoryText) else {
             throw StoredRowError(description: "stored repository name is invalid: \(repositoryText)")
@@ -42,7 +42,7 @@ enum StoredRecords {
         )
     }
 
-    static func discard(_ row: some StoredRow) throws -> PipelineDiscard? {
+    package static func discard(_ row: some StoredRow) throws -> PipelineDiscard? {
         guard let by = try row.optionalString("p_discarded_by"), let at = try row.optionalDate("p_discarded_at") else {
             return nil
         }
@@ -51,7 +51,7 @@ enum StoredRecords {
             mayHaveRun: (try row.optionalInt64("p_discard_may_have_run") ?? 0) != 0)
     }
 
-    static func stage(_ row: some StoredRow) throws -> StageRecord {
+    package static func stage(_ row: some StoredRow) throws -> StageRecord {
         let kindText = try row.string("kind")
         let stateText = try row.string("state")
         guard let kind = StageKind(rawValue: kindText), let state = StageState(rawValue: stateText) else {
@@ -80,7 +80,7 @@ enum StoredRecords {
     }
 
     /// A `stage_attempts` row joined with its stage's `kind`.
-    static func attempt(_ row: some StoredRow) throws -> AttemptRecord {
+    package static func attempt(_ row: some StoredRow) throws -> AttemptRecord {
         let kindText = try row.string("kind")
         let outcomeText = try row.string("outcome")
         guard let kind = StageKind(rawValue: kindText), let outcome = AttemptOutcome(rawValue: outcomeText) else {
@@ -99,7 +99,7 @@ enum StoredRecords {
         )
     }
 
-    static func operatorAction(_ row: some StoredRow) throws -> OperatorAction {
+    package static func operatorAction(_ row: some StoredRow) throws -> OperatorAction {
         let actionText = try row.string("action")
         guard let kind = OperatorAction.Kind(rawValue: actionText) else {
             throw StoredRowError(description: "stored operator action is unknown: \(actionText)")
@@ -116,7 +116,7 @@ enum StoredRecords {
         )
     }
 
-    static func delivery(_ row: some StoredRow, pipelineIDs: [PipelineID]) throws -> DeliveryRecord {
+    package static func delivery(_ row: some StoredRow, pipelineIDs: [PipelineID]) throws -> DeliveryRecord {
         let outcomeText = try row.string("outcome")
         guard let outcome = DeliveryOutcome(rawValue: outcomeText) else {
             throw StoredRowError(description: "stored delivery outcome is unknown: \(outcomeText)")
@@ -137,7 +137,7 @@ enum StoredRecords {
         )
     }
 
-    static func artifact(_ row: some StoredRow) throws -> Artifact {
+    package static func artifact(_ row: some StoredRow) throws -> Artifact {
         let command = try JSONDecoder().decode([String].self, from: Data(try row.string("run_command").utf8))
         return Artifact(
             toolchain: try row.string("toolchain"), toolchainVersion: try row.string("toolchain_version"),
@@ -153,11 +153,11 @@ enum StoredRecords {
     }
 
     /// How an artifact's run command and approval are stored: JSON text.
-    static func json(_ value: some Encodable) throws -> String {
+    package static func json(_ value: some Encodable) throws -> String {
         String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
-    static func execution(_ row: some StoredRow) throws -> ExecutionRecord {
+    package static func execution(_ row: some StoredRow) throws -> ExecutionRecord {
         ExecutionRecord(
             id: try row.int64("id"), pipelineID: PipelineID(try row.int64("pipeline_id")), attempt: try row.int("attempt"),
             startedAt: try row.date("started_at"), finishedAt: try row.optionalDate("finished_at"),
@@ -183,7 +183,7 @@ enum StoredRecords {
     }
 
     /// A row of `StoredSQL.latestScripts`.
-    static func script(_ row: some StoredRow) throws -> (PipelineID, ScriptResult) {
+    package static func script(_ row: some StoredRow) throws -> (PipelineID, ScriptResult) {
         (
             PipelineID(try row.int64("pipeline_id")),
             ScriptResult(
@@ -192,7 +192,7 @@ enum StoredRecords {
         )
     }
 
-    static func feedback(_ row: some StoredRow) throws -> FeedbackRecord {
+    package static func feedback(_ row: some StoredRow) throws -> FeedbackRecord {
         FeedbackRecord(
             pipelineID: PipelineID(try row.int64("pipeline_id")), channel: try row.string("channel"),
             event: try row.string("event"), target: try row.string("target"), error: try row.optionalString("error"),
@@ -201,11 +201,11 @@ enum StoredRecords {
 }
 
 /// SQL both drivers share.
-enum StoredSQL {
+package enum StoredSQL {
     /// `PipelineStatus.rule` as SQL over pipelines `p`, so lists can filter and page by status.
     /// Generated from the rule, never written by hand; the conformance suite checks that both
     /// agree for every combination of stage states.
-    static let statusExpression: String = {
+    package static let statusExpression: String = {
         let branches = PipelineStatus.rule.map { entry in
             "WHEN \(sql(entry.condition)) THEN '\(entry.status.rawValue)'"
         }
@@ -222,7 +222,7 @@ enum StoredSQL {
     /// do not (the PROCESS stage inserted with a new pipeline leaves it `queued`), and rewriting
     /// the row rewrote both status indexes for nothing (SQLite) or left a dead row version
     /// behind (PostgreSQL). The expression is never NULL (its CASE has an ELSE), so `<>` is exact.
-    static func refreshStatus(of pipeline: String) -> String {
+    package static func refreshStatus(of pipeline: String) -> String {
         let derived = "(SELECT \(statusExpression) FROM pipelines p WHERE p.id = pipelines.id)"
         return "UPDATE pipelines SET status = \(derived) WHERE id = \(pipeline) AND status <> \(derived)"
     }
@@ -232,7 +232,7 @@ enum StoredSQL {
     /// most). SQLite, which keeps no statistics unless asked, otherwise chose the stage-state
     /// index and read every stage in that state, for every status refresh — intake and claims
     /// slowed down as the history grew.
-    static func sql(_ condition: StageCondition) -> String {
+    package static func sql(_ condition: StageCondition) -> String {
         switch condition {
         case .anyStage(let state):
             return "EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state || '' = '\(state.rawValue)')"
@@ -251,11 +251,11 @@ enum StoredSQL {
     }
 
     /// The outcome of the latest script run of pipeline `p`.
-    static let latestScriptOutcome = "SELECT e.outcome FROM executions e WHERE e.pipeline_id = p.id ORDER BY e.id DESC LIMIT 1"
+    package static let latestScriptOutcome = "SELECT e.outcome FROM executions e WHERE e.pipeline_id = p.id ORDER BY e.id DESC LIMIT 1"
 
     /// The latest run of each of some pipelines; `%@` is the driver's test for a pipeline id
     /// among them (`IN (?, ?)` or `= ANY($1)`).
-    static let latestScripts = """
+    package static let latestScripts = """
         SELECT e.pipeline_id, e.outcome, e.exit_code, e.signal FROM executions e
         WHERE e.id IN (SELECT MAX(x.id) FROM executions x WHERE x.pipeline_id %@ GROUP BY x.pipeline_id)
         """
@@ -265,7 +265,7 @@ enum StoredSQL {
     /// pipeline's repository, and the partial index `stages_active_by_repository` holds only
     /// queued and running PROCESS/EXECUTE stages, so this looks at the few stages in flight in
     /// one repository — not at its whole history (which made claims slow down as it grew).
-    static let executeRunnable = """
+    package static let executeRunnable = """
         NOT EXISTS (
             SELECT 1 FROM stages o
             WHERE o.repository = s.repository AND o.id <> s.id
@@ -274,27 +274,27 @@ enum StoredSQL {
         """
 
     /// `KubernetesRunFacts` as stored in `app_kubernetes`.
-    static func kubernetesText(_ facts: KubernetesRunFacts?) -> String? {
+    package static func kubernetesText(_ facts: KubernetesRunFacts?) -> String? {
         guard let facts, let data = try? JSONEncoder().encode(facts) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func kubernetesFacts(_ text: String?) -> KubernetesRunFacts? {
+    package static func kubernetesFacts(_ text: String?) -> KubernetesRunFacts? {
         guard let text else { return nil }
         return try? JSONDecoder().decode(KubernetesRunFacts.self, from: Data(text.utf8))
     }
 
     /// The latest pipeline of a script path: what a modifying push is decided against.
     /// `repository` and `path` are the driver's placeholders.
-    static func latestPipelineOfScript(repository: String, path: String) -> String {
+    package static func latestPipelineOfScript(repository: String, path: String) -> String {
         "SELECT \(StoredRecords.pipelineColumns) FROM pipelines p WHERE p.repository = \(repository) AND p.script_path = \(path) ORDER BY p.id DESC LIMIT 1"
     }
 
     /// A pipeline at rest: no stage queued or running.
-    static let atRest = "NOT EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state IN ('queued', 'running'))"
+    package static let atRest = "NOT EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND x.state IN ('queued', 'running'))"
 
     /// `text` for a LIKE pattern with `\` as the escape character.
-    static func escapeLike(_ text: String) -> String {
+    package static func escapeLike(_ text: String) -> String {
         var escaped = ""
         for character in text {
             if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
@@ -304,7 +304,7 @@ enum StoredSQL {
     }
 
     /// The SQL list of stage kinds (`'process', 'execute'`), from the enum — never user input.
-    static func kindList(_ kinds: Set<StageKind>) -> String {
+    package static func kindList(_ kinds: Set<StageKind>) -> String {
         kinds.sorted().map { "'\($0.rawValue)'" }.joined(separator: ", ")
     }
 }

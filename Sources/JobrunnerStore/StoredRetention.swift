@@ -1,9 +1,9 @@
 /// The retention rules as SQL both drivers run, so what is pruned cannot differ by driver.
 /// A pipeline is prunable when it is at rest and nothing of it happened after the cutoff.
-enum StoredRetention {
+package enum StoredRetention {
     /// Pipelines `p` at rest whose creation and every stage's finish lie before the cutoff
     /// (bound as the placeholder `cutoff`).
-    static func prunableCondition(cutoff: String) -> String {
+    package static func prunableCondition(cutoff: String) -> String {
         """
         \(StoredSQL.atRest) AND p.created_at < \(cutoff)
           AND NOT EXISTS (SELECT 1 FROM stages x WHERE x.pipeline_id = p.id AND COALESCE(x.finished_at, x.created_at) >= \(cutoff))
@@ -12,7 +12,7 @@ enum StoredRetention {
 
     /// Deletes everything of the pipelines listed in the temporary table or array expression
     /// `ids` (children first, so foreign keys hold at every step).
-    static func deleteStatements(ids: String) -> [String] {
+    package static func deleteStatements(ids: String) -> [String] {
         [
             "DELETE FROM feedback WHERE pipeline_id IN (\(ids))",
             "DELETE FROM outbox WHERE pipeline_id IN (\(ids))",
@@ -30,7 +30,7 @@ enum StoredRetention {
     /// Deliveries older than the cutoff that no pipeline names any more (ignored pushes,
     /// pings, refusals, and the deliveries of pruned pipelines). `listed` is how the driver's
     /// `delivery_pipelines` row `dp` names its delivery (SQLite keys it by `deliveries.seq`).
-    static func orphanedDeliveries(cutoff: String, listed: String) -> String {
+    package static func orphanedDeliveries(cutoff: String, listed: String) -> String {
         """
         DELETE FROM deliveries WHERE received_at < \(cutoff)
           AND NOT EXISTS (SELECT 1 FROM delivery_pipelines dp WHERE \(listed))
@@ -41,7 +41,7 @@ enum StoredRetention {
     /// Dry runs of pull requests closed before the cutoff, finished before it, then those pull
     /// requests. An open pull request keeps its dry runs (`JOBRUNNER_REQUIRE_DRY_RUN` may need
     /// them once it is merged). `cutoff` is a placeholder usable several times in one statement.
-    static func closedDryRuns(cutoff: String) -> [String] {
+    package static func closedDryRuns(cutoff: String) -> [String] {
         [
             """
             DELETE FROM dry_runs WHERE state NOT IN ('queued', 'running') AND COALESCE(finished_at, created_at) < \(cutoff)

@@ -5,10 +5,10 @@ import JobrunnerCore
 /// itself, so no write path can forget it. Migrations install this SQL as frozen text;
 /// changing the rule means a new migration that installs what this generates
 /// (`InstalledRuleSQLTests` fails and prints it until then).
-enum StoredStatus {
+package enum StoredStatus {
     /// The writes that can change a status: (trigger name, table and event, how the row names
     /// its pipeline, and — SQLite only — when the trigger need not run at all).
-    static let writes: [(name: String, on: String, pipeline: String, when: String?)] = [
+    package static let writes: [(name: String, on: String, pipeline: String, when: String?)] = [
         ("stages_status_insert", "AFTER INSERT ON stages", "NEW.pipeline_id", StoredSQL.insertedStageCanChangeStatus(new: "NEW")),
         ("stages_status_update", "AFTER UPDATE OF state ON stages", "NEW.pipeline_id", nil),
         ("executions_status_insert", "AFTER INSERT ON executions", "NEW.pipeline_id", nil),
@@ -17,7 +17,7 @@ enum StoredStatus {
     ]
 
     /// SQLite's triggers, one per write.
-    static let sqliteTriggers = writes.map { write in
+    package static let sqliteTriggers = writes.map { write in
         """
         CREATE TRIGGER \(write.name) \(write.on)\(write.when.map { " WHEN " + $0 } ?? "") BEGIN
             \(StoredSQL.refreshStatus(of: write.pipeline));
@@ -27,11 +27,11 @@ enum StoredStatus {
 
     /// SQLite: the triggers again, with the status SQL as it is now (a migration that replaces
     /// the ones an earlier version installed).
-    static let sqliteTriggersReplaced = writes.map { "DROP TRIGGER IF EXISTS \($0.name);" }.joined(separator: "\n")
+    package static let sqliteTriggersReplaced = writes.map { "DROP TRIGGER IF EXISTS \($0.name);" }.joined(separator: "\n")
         + "\n" + sqliteTriggers
 
     /// A PostgreSQL trigger function (one statement) refreshing the pipeline `pipeline` names.
-    static func postgresFunction(_ name: String, pipeline: String) -> String {
+    package static func postgresFunction(_ name: String, pipeline: String) -> String {
         """
         CREATE OR REPLACE FUNCTION \(name)() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -42,10 +42,10 @@ enum StoredStatus {
     }
 
     /// For rows that name their pipeline (stages, executions).
-    static let postgresChildFunction = postgresFunction("jobrunner_refresh_status_of_child", pipeline: "NEW.pipeline_id")
+    package static let postgresChildFunction = postgresFunction("jobrunner_refresh_status_of_child", pipeline: "NEW.pipeline_id")
 
     /// For a pipeline whose marks changed.
-    static let postgresPipelineFunction = postgresFunction("jobrunner_refresh_status_of_pipeline", pipeline: "NEW.id")
+    package static let postgresPipelineFunction = postgresFunction("jobrunner_refresh_status_of_pipeline", pipeline: "NEW.id")
 
     /// PostgreSQL (v27): the stage trigger split in two, the insert one guarded as on SQLite. A
     /// trigger's WHEN cannot ask PostgreSQL about other rows, so the guard leaves out the marks
@@ -54,7 +54,7 @@ enum StoredStatus {
     /// at a million pipelines each pooled connection planned the whole rule afresh for its first
     /// five runs of the function (~1 ms each), which made intake 10-20 % slower than on an empty
     /// database.
-    static let postgresStageTriggersGuarded = """
+    package static let postgresStageTriggersGuarded = """
         DROP TRIGGER IF EXISTS stages_status ON stages;
         CREATE TRIGGER stages_status_insert AFTER INSERT ON stages
             FOR EACH ROW WHEN (\(StoredSQL.insertedStageCanChangeStatus(new: "NEW", marksAsked: false)))
@@ -75,7 +75,7 @@ extension StoredSQL {
     /// rule) without a rule of its own.
     ///
     /// `marksAsked: false` leaves the marks out (where SQL may not read other rows): a superset.
-    static func insertedStageCanChangeStatus(new: String, marksAsked: Bool = true) -> String {
+    package static func insertedStageCanChangeStatus(new: String, marksAsked: Bool = true) -> String {
         // Each stage term the new stage may match, with the mark sets that must come with it
         // (none: the match alone suffices).
         var needs: [(match: String, marks: [[String]])] = []
@@ -107,7 +107,7 @@ extension StoredSQL {
 
 extension StageCondition {
     /// The terms this condition requires all at once (`both` flattened).
-    var conjunction: [StageCondition] {
+    package var conjunction: [StageCondition] {
         if case .both(let first, let second) = self { return first.conjunction + second.conjunction }
         return [self]
     }

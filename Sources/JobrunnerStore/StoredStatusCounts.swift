@@ -10,17 +10,17 @@ import JobrunnerCore
 /// append `(status, ±1)` rows to `pipeline_status_deltas` (no row is ever updated by two
 /// writers) and readers add them up; `PostgresPipelineStore.statusCountFolding` folds them into one row per
 /// status every few seconds so the sum stays a handful of rows.
-enum StoredStatusCounts {
+package enum StoredStatusCounts {
     /// PostgreSQL: the counts, whatever has not been folded yet included.
-    static let postgresRead = "SELECT status, SUM(n)::bigint AS n FROM pipeline_status_deltas GROUP BY status HAVING SUM(n) > 0"
+    package static let postgresRead = "SELECT status, SUM(n)::bigint AS n FROM pipeline_status_deltas GROUP BY status HAVING SUM(n) > 0"
 
     /// PostgreSQL: whether there is anything to fold (more rows than one per status).
-    static let postgresNeedsCompaction = "SELECT COUNT(*) > \(PipelineStatus.allCases.count) AS more FROM (SELECT 1 FROM pipeline_status_deltas LIMIT \(PipelineStatus.allCases.count + 1)) AS d"
+    package static let postgresNeedsCompaction = "SELECT COUNT(*) > \(PipelineStatus.allCases.count) AS more FROM (SELECT 1 FROM pipeline_status_deltas LIMIT \(PipelineStatus.allCases.count + 1)) AS d"
 
     /// PostgreSQL: folds every committed delta into one row per status. Safe beside writers and
     /// other nodes: rows committed after the statement's snapshot are neither deleted nor summed,
     /// and a row another compaction deleted first is skipped.
-    static let postgresCompaction = """
+    package static let postgresCompaction = """
         WITH folded AS (DELETE FROM pipeline_status_deltas RETURNING status, n)
         INSERT INTO pipeline_status_deltas (status, n) SELECT status, SUM(n) FROM folded GROUP BY status HAVING SUM(n) <> 0
         """

@@ -4,25 +4,25 @@ import Foundation
 /// a trigram index narrows the pipelines to those that can contain the text, and the same
 /// `LIKE`/`ILIKE` conditions as without it decide — so both drivers, with or without the index,
 /// answer alike. Texts shorter than a trigram are scanned.
-enum StoredTextSearch {
+package enum StoredTextSearch {
     /// The shortest text the trigram indexes can look up.
-    static let shortestIndexed = 3
+    package static let shortestIndexed = 3
 
     /// How many of the newest candidates (of the other filters) both drivers scan before they
     /// ask their trigram index: a common text fills its page among them, while the index lists
     /// every match (cheap for a rare text, costly for a common one).
-    static let scanWindow = 2000
+    package static let scanWindow = 2000
 
     /// Whether the index must be asked after the window's scan: the page is not full, and the
     /// window held as many candidates as it could (so older ones exist that it did not see).
-    static func needsIndex(found: Int, limit: Int, windowCandidates: Int, window: Int) -> Bool {
+    package static func needsIndex(found: Int, limit: Int, windowCandidates: Int, window: Int) -> Bool {
         found < limit && windowCandidates >= window
     }
 
     /// Indexes the pipelines after `indexed_through` (the first `?`) up to the second `?`.
     /// (`MAX(rowid)` of an external-content table reads the content, not the index: the position
     /// is kept in `pipelines_text_state`.)
-    static let sqliteIndexBatch = """
+    package static let sqliteIndexBatch = """
         INSERT INTO pipelines_text (rowid, script_path, pusher, author)
         SELECT id, script_path, pusher, author FROM pipelines WHERE id > ? AND id <= ?
         """
@@ -30,19 +30,19 @@ enum StoredTextSearch {
     /// The condition a pipeline that can contain the phrase `?` meets: indexed and matching, or
     /// not indexed yet (then the LIKE conditions alone decide).
     /// One list, so SQLite looks the candidates up by id instead of testing every pipeline.
-    static let sqliteCandidates = """
+    package static let sqliteCandidates = """
         p.id IN (SELECT rowid FROM pipelines_text WHERE pipelines_text MATCH ?
                  UNION ALL SELECT id FROM pipelines WHERE id > (SELECT indexed_through FROM pipelines_text_state))
         """
 
     /// An FTS5 phrase matching `text` as a substring (the trigram tokenizer's phrases do).
-    static func sqlitePhrase(_ text: String) -> String {
+    package static func sqlitePhrase(_ text: String) -> String {
         "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// The three columns as one text, for PostgreSQL's trigram index: a column that contains the
     /// text makes this contain it.
-    static let postgresDocument = "(p.script_path || ' ' || COALESCE(p.pusher, '') || ' ' || COALESCE(p.author, ''))"
+    package static let postgresDocument = "(p.script_path || ' ' || COALESCE(p.pusher, '') || ' ' || COALESCE(p.author, ''))"
 
     /// PostgreSQL: what to ask the trigram index for `text`, as `ILIKE` patterns over
     /// `postgresDocument` — each three-letter run of letters and digits on its own. Any part of
@@ -52,7 +52,7 @@ enum StoredTextSearch {
     /// for one pattern it read every common trigram's whole list (`script-999953` at 1M
     /// pipelines: 78 ms and 2,800 pages as one, 22 ms and 1,100 pages apart, 0.2 ms when a
     /// trigram is absent). A text without such a run is asked for whole.
-    static func postgresPatterns(_ text: String) -> [String] {
+    package static func postgresPatterns(_ text: String) -> [String] {
         let characters = Array(text)
         var patterns: [String] = []
         var start = 0

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import JobrunnerCore
 @testable import JobrunnerServer
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import NIOCore
 import Testing

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import JobrunnerCore
 import JobrunnerStages
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Testing
 

@@ -1,6 +1,8 @@
 import Foundation
 import JobrunnerCore
 import JobrunnerStore
+import JobrunnerStorePostgres
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Testing
 

@@ -3,6 +3,7 @@ import JobrunnerCore
 import JobrunnerGitHub
 import JobrunnerStages
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Testing
 

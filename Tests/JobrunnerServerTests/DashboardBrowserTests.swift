@@ -6,6 +6,7 @@ import JobrunnerGit
 import JobrunnerServer
 import JobrunnerStages
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Logging
 import ServiceLifecycle

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import JobrunnerCore
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import NIOCore
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import JobrunnerCore
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import JobrunnerCore
 import JobrunnerGitHub
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Testing
 

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import JobrunnerCore
 import JobrunnerServer
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Logging
 import Testing

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import JobrunnerCore
 import JobrunnerServer
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import NIOCore
 import Testing

@@ -5,6 +5,7 @@ import JobrunnerCore
 import JobrunnerGitHub
 import JobrunnerServer
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Testing
 

@@ -6,6 +6,7 @@ import JobrunnerCore
 import JobrunnerGitHub
 import JobrunnerServer
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Logging
 import NIOCore

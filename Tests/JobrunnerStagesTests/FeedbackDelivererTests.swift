@@ -3,6 +3,7 @@ import JobrunnerCore
 import JobrunnerGit
 import JobrunnerStages
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Logging
 import Testing

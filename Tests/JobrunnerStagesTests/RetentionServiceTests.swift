@@ -2,6 +2,7 @@ import Foundation
 import JobrunnerCore
 import JobrunnerStages
 import JobrunnerStore
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Logging
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import JobrunnerCore
 import JobrunnerStore
+import JobrunnerStorePostgres
 import JobrunnerTestSupport
 import Testing
 

@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 import JobrunnerCore
 @testable import JobrunnerStore
+@testable import JobrunnerStorePostgres
+@testable import JobrunnerStoreSQLite
 import Testing
 
 /// A shipped migration is never edited: each one's SQL — as it runs, so SQL a migration builds

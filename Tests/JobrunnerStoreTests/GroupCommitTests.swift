@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import JobrunnerCore
 @testable import JobrunnerStore
+@testable import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Testing
 

@@ -1,6 +1,8 @@
 import Foundation
 import JobrunnerCore
 @testable import JobrunnerStore
+@testable import JobrunnerStorePostgres
+@testable import JobrunnerStoreSQLite
 import Testing
 
 /// Rules that must also exist in SQL (the status rule in triggers, the EXECUTE rule in the claim

@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 import JobrunnerCore
 @testable import JobrunnerStore
+@testable import JobrunnerStorePostgres
+@testable import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Testing
 

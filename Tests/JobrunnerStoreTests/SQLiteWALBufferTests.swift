@@ -3,6 +3,7 @@ import CSQLiteWALBuffer
 import Foundation
 import GRDB
 @testable import JobrunnerStore
+@testable import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Testing
 

@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 import JobrunnerCore
 import JobrunnerStore
+import JobrunnerStorePostgres
+import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import Testing
 

@@ -1,6 +1,8 @@
 import Foundation
 import JobrunnerCore
 @testable import JobrunnerStore
+@testable import JobrunnerStorePostgres
+@testable import JobrunnerStoreSQLite
 import JobrunnerTestSupport
 import ServiceLifecycle
 import Testing

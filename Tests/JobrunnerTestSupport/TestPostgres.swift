@@ -1,6 +1,7 @@
 import Foundation
 import JobrunnerCore
 import JobrunnerStore
+import JobrunnerStorePostgres
 import PostgresNIO
 
 /// The PostgreSQL server the test command starts on loopback (scripts/lib/test-postgres.sh).

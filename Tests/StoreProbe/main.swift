@@ -5,6 +5,7 @@
 import Foundation
 import JobrunnerCore
 import JobrunnerStore
+import JobrunnerStoreSQLite
 
 /// Unbuffered, so a line is out before the next write can be interrupted by SIGKILL.
 func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }

@@ -1,5 +1,7 @@
 import JobrunnerCore
 import JobrunnerStore
+import JobrunnerStorePostgres
+import JobrunnerStoreSQLite
 import Logging
 
 /// Opens the `PipelineStore` the settings name.

@@ -3,6 +3,8 @@ import Foundation
 import GRDB
 import JobrunnerCore
 import JobrunnerStore
+import JobrunnerStorePostgres
+import JobrunnerStoreSQLite
 import Logging
 import PostgresNIO
 

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import JobrunnerCore
 import JobrunnerStore
+import JobrunnerStorePostgres
+import JobrunnerStoreSQLite
 
 /// Stage transitions per second through a real `PipelineStore`: `workers` concurrent loops
 /// claim the next runnable stage and complete it, until every stage of `pipelines` pipelines

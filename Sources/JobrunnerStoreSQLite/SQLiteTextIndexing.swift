@@ -1,3 +1,4 @@
+import JobrunnerStore
 import Foundation
 import GRDB
 import Logging

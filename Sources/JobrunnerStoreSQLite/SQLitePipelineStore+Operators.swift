@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import JobrunnerCore
+import JobrunnerStore
 
 extension SQLitePipelineStore {
     public func retry(stage: StageID, operatorName: String, reason: String?) async throws {

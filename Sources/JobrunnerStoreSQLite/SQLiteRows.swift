@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import JobrunnerCore
+import JobrunnerStore
 
 /// A GRDB row read by column name for the shared decoders (`StoredRecords`).
 extension Row: StoredRow {
@@ -11,19 +12,14 @@ extension Row: StoredRow {
         return value
     }
 
-    func string(_ column: String) throws -> String { try required(column) }
-    func optionalString(_ column: String) throws -> String? { self[column] }
-    func int64(_ column: String) throws -> Int64 { try required(column) }
-    func optionalInt64(_ column: String) throws -> Int64? { self[column] }
-    func double(_ column: String) throws -> Double { try required(column) }
-    func optionalDouble(_ column: String) throws -> Double? { self[column] }
-    func bool(_ column: String) throws -> Bool { try required(column) }
-    func bytes(_ column: String) throws -> [UInt8] { [UInt8](try required(column) as Data) }
-}
-
-extension Date {
-    /// How dates are stored: seconds since 1970 (REAL on SQLite, DOUBLE PRECISION on PostgreSQL).
-    var storedValue: Double { timeIntervalSince1970 }
+    package func string(_ column: String) throws -> String { try required(column) }
+    package func optionalString(_ column: String) throws -> String? { self[column] }
+    package func int64(_ column: String) throws -> Int64 { try required(column) }
+    package func optionalInt64(_ column: String) throws -> Int64? { self[column] }
+    package func double(_ column: String) throws -> Double { try required(column) }
+    package func optionalDouble(_ column: String) throws -> Double? { self[column] }
+    package func bool(_ column: String) throws -> Bool { try required(column) }
+    package func bytes(_ column: String) throws -> [UInt8] { [UInt8](try required(column) as Data) }
 }
 
 extension Database {

@@ -1,3 +1,4 @@
+import JobrunnerStore
 import GRDB
 
 /// The SQLite schema, as an ordered list of migrations. Never edit a shipped migration:

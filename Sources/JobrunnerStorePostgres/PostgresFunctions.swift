@@ -1,3 +1,4 @@
+import JobrunnerStore
 /// `jobrunner_claim` and `jobrunner_complete`: a claim and a completion as server-side
 /// functions, so each is one round trip and PostgreSQL plans their statements once per
 /// connection instead of on every call (`bench/`: an EXECUTE claim took nine round trips,

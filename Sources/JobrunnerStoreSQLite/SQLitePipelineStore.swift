@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import JobrunnerCore
+import JobrunnerStore
 
 /// The embedded `PipelineStore`: one SQLite file in WAL mode.
 ///

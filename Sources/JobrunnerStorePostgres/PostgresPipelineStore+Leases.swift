@@ -1,5 +1,6 @@
 import Foundation
 import JobrunnerCore
+import JobrunnerStore
 import Logging
 import PostgresNIO
 

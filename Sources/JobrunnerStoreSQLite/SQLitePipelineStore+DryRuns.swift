@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import JobrunnerCore
+import JobrunnerStore
 
 extension SQLitePipelineStore {
     public func recordPullRequestDelivery(_ delivery: NewDelivery, signal: PullRequestSignal?) async throws -> RecordedDelivery {

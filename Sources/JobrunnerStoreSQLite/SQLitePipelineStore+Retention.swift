@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import JobrunnerCore
+import JobrunnerStore
 
 extension SQLitePipelineStore {
     public func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int {

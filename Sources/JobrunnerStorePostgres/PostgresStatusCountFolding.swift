@@ -1,3 +1,4 @@
+import JobrunnerStore
 import Logging
 import ServiceLifecycle
 import PostgresNIO

@@ -1,3 +1,4 @@
+import JobrunnerStore
 import Foundation
 import NIOCore
 import PostgresNIO
@@ -16,14 +17,14 @@ extension PostgresRandomAccessRow: StoredRow {
         return value
     }
 
-    func string(_ column: String) throws -> String { try required(column, as: String.self) }
-    func optionalString(_ column: String) throws -> String? { try cell(column).decode(String?.self) }
-    func int64(_ column: String) throws -> Int64 { try required(column, as: Int64.self) }
-    func optionalInt64(_ column: String) throws -> Int64? { try cell(column).decode(Int64?.self) }
-    func double(_ column: String) throws -> Double { try required(column, as: Double.self) }
-    func optionalDouble(_ column: String) throws -> Double? { try cell(column).decode(Double?.self) }
-    func bool(_ column: String) throws -> Bool { try required(column, as: Bool.self) }
-    func bytes(_ column: String) throws -> [UInt8] {
+    package func string(_ column: String) throws -> String { try required(column, as: String.self) }
+    package func optionalString(_ column: String) throws -> String? { try cell(column).decode(String?.self) }
+    package func int64(_ column: String) throws -> Int64 { try required(column, as: Int64.self) }
+    package func optionalInt64(_ column: String) throws -> Int64? { try cell(column).decode(Int64?.self) }
+    package func double(_ column: String) throws -> Double { try required(column, as: Double.self) }
+    package func optionalDouble(_ column: String) throws -> Double? { try cell(column).decode(Double?.self) }
+    package func bool(_ column: String) throws -> Bool { try required(column, as: Bool.self) }
+    package func bytes(_ column: String) throws -> [UInt8] {
         Array(try required(column, as: ByteBuffer.self).readableBytesView)
     }
 }

@@ -3,6 +3,7 @@ import CSQLiteWALBuffer
 import Foundation
 import GRDB
 import JobrunnerCore
+import JobrunnerStore
 
 /// The connection pool every durable SQLite write goes through: WAL, `synchronous=FULL` on the
 /// writer, a busy timeout for writers in other processes. One place, so the store and the

@@ -1,5 +1,6 @@
 import GRDB
 import JobrunnerCore
+import JobrunnerStore
 
 /// Group commit for the SQLite store. SQLite has one writer and every commit waits for the
 /// disk, so writers that arrive while a commit is being flushed are run together in the next

@@ -1,3 +1,4 @@
+import JobrunnerStore
 import GRDB
 import Logging
 import ServiceLifecycle

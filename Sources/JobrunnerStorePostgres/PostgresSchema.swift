@@ -1,3 +1,4 @@
+import JobrunnerStore
 /// The PostgreSQL schema, as an ordered list of migrations — the same tables and columns as
 /// the SQLite schema's latest state (`SQLiteSchema`), so both drivers share their row decoders.
 /// Never edit a shipped migration: add a new one. Times are DOUBLE PRECISION seconds since

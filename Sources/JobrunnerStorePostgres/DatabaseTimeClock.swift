@@ -1,5 +1,6 @@
 import Foundation
 import JobrunnerCore
+import JobrunnerStore
 
 /// The database server's time as seen from this node: the node's clock plus the offset measured
 /// against the server. Every node of a PostgreSQL deployment stamps and compares leases (and

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import JobrunnerCore
+import JobrunnerStore
 
 extension SQLitePipelineStore {
     public func saveArtifact(_ artifact: Artifact, lease: Lease) async throws {
