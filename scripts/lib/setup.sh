@@ -30,7 +30,7 @@ JOBRUNNER_RUNTIME_PACKAGES=(
   binutils
 )
 
-jobrunner_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+jobrunner_log() { printf '\033[1m==> %s %s\033[0m\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 jobrunner_as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"
