@@ -17,13 +17,20 @@ package enum StoredStatus {
     ]
 
     /// SQLite's triggers, one per write.
-    package static let sqliteTriggers = writes.map { write in
+    package static let sqliteTriggers = writes.map(sqliteTrigger).joined(separator: "\n")
+
+    /// The SQLite trigger for the write named `name`, as today's rule makes it.
+    package static func sqliteTrigger(named name: String) -> String? {
+        writes.first { $0.name == name }.map(sqliteTrigger)
+    }
+
+    private static func sqliteTrigger(_ write: (name: String, on: String, pipeline: String, when: String?)) -> String {
         """
         CREATE TRIGGER \(write.name) \(write.on)\(write.when.map { " WHEN " + $0 } ?? "") BEGIN
             \(StoredSQL.refreshStatus(of: write.pipeline));
         END;
         """
-    }.joined(separator: "\n")
+    }
 
     /// SQLite: the triggers again, with the status SQL as it is now (a migration that replaces
     /// the ones an earlier version installed).

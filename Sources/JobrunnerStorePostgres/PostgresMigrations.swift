@@ -3,7 +3,14 @@
 // digest — and depends on no application type, so a database upgraded today runs exactly the
 // SQL that databases created when it shipped ran. To change the schema, append a migration.
 
-/// Every PostgreSQL migration, in order.
+/// Every PostgreSQL migration, in order — the same tables and columns as
+/// the SQLite schema's latest state (`SQLiteSchema`), so both drivers share their row decoders.
+/// Never edit a shipped migration: add a new one. Times are DOUBLE PRECISION seconds since
+/// 1970 (UTC), as on SQLite.
+///
+/// Several nodes may start at once: `PostgresMigrator` applies migrations inside one
+/// transaction holding an advisory lock, so one node migrates and the others then find
+/// nothing left to do.
 enum PostgresMigrations {
     struct Migration: Sendable {
         let identifier: String

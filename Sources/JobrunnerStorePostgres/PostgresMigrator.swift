@@ -4,13 +4,13 @@ import JobrunnerStore
 import Logging
 import PostgresNIO
 
-/// Applies `PostgresSchema.migrations` in one transaction under an advisory lock: when
+/// Applies `PostgresMigrations.all` in one transaction under an advisory lock: when
 /// several nodes start at once, one migrates and the others wait, then find nothing to do.
 /// A database that has migrations this build does not know was written by a newer Jobrunner
 /// and is refused.
 struct PostgresMigrator {
     let store: PostgresPipelineStore
-    var migrations = PostgresSchema.migrations
+    var migrations = PostgresMigrations.all
 
     func migrate() async throws {
         let logger = store.logger

@@ -61,7 +61,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
     ) async throws -> PostgresPipelineStore {
         try await connect(
             url: url, clock: clock, retryPolicy: retryPolicy, jitter: jitter, connectTimeout: connectTimeout,
-            operationTimeout: operationTimeout, textScanWindow: textScanWindow, logger: logger, migrations: PostgresSchema.migrations)
+            operationTimeout: operationTimeout, textScanWindow: textScanWindow, logger: logger, migrations: PostgresMigrations.all)
     }
 
     /// `migrations`: all of them, except for the upgrade tests, which build databases as
@@ -69,7 +69,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
     static func connect(
         url: String, clock: any JobClock, retryPolicy: RetryPolicy, jitter: @escaping @Sendable () -> Double,
         connectTimeout: Duration, operationTimeout: Duration, textScanWindow: Int?, logger: Logger,
-        migrations: [PostgresSchema.Migration]
+        migrations: [PostgresMigrations.Migration]
     ) async throws -> PostgresPipelineStore {
         let parsed: PostgresConnectionURL
         do {
@@ -253,7 +253,7 @@ public final class PostgresPipelineStore: PipelineStore, Service {
     }
 
     public func checkReady() async throws {
-        let known = PostgresSchema.migrations.map(\.identifier)
+        let known = PostgresMigrations.all.map(\.identifier)
         let applied = try await read("checking readiness") { [logger] connection in
             try await connection.rows("SELECT identifier FROM jobrunner_migrations", logger: logger).map {
                 try $0.string("identifier")

@@ -45,7 +45,7 @@ struct FrozenMigrationTests {
     }
 
     static func postgresStatements() -> [(String, [String])] {
-        PostgresSchema.migrations.map { ($0.identifier, [$0.sql]) }
+        PostgresMigrations.all.map { ($0.identifier, [$0.sql]) }
     }
 
     /// FNV-1a, 64 bits: enough to notice an edit; the file is reviewed, not trusted against forgery.

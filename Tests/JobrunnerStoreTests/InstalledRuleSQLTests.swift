@@ -30,10 +30,7 @@ struct InstalledRuleSQLTests {
     @Test
     func sqliteStatusTriggersAreTodaysRule() throws {
         for write in StoredStatus.writes {
-            let generated = try #require(
-                StoredStatus.sqliteTriggers.components(separatedBy: "\nCREATE TRIGGER ").map {
-                    $0.hasPrefix("CREATE TRIGGER ") ? $0 : "CREATE TRIGGER " + $0
-                }.first { $0.hasPrefix("CREATE TRIGGER \(write.name) ") })
+            let generated = try #require(StoredStatus.sqliteTrigger(named: write.name))
             let installed = try #require(Self.newestSQLite("CREATE TRIGGER \(write.name) "), "no migration creates \(write.name)")
             #expect(
                 Self.trimmed(installed) == Self.trimmed(generated),

@@ -68,7 +68,7 @@ enum StoreHistorySample {
         try await store.enqueueFeedback([.started], for: first)
         try await store.complete(process.lease, summary: "built with bash 5.2")
         _ = try await execute(exitCode: 0, stdout: "updated 40 rows\n", stderr: "warning: slow\n", progress: true)
-        _ = try await store.run(.cleanup, summary: "log committed", step: step)
+        _ = try await run(.cleanup, summary: "log committed")
         try await store.recordFeedback(
             FeedbackRecord(pipelineID: first, channel: "github", event: "finished", target: "status", error: nil, at: clock.now()))
         for claimed in try await store.claimFeedback(owner: "node-a", limit: 10, leaseDuration: .seconds(60)) {
@@ -152,17 +152,5 @@ enum StoreHistorySample {
     struct SampleError: Error, CustomStringConvertible {
         var description: String
         init(_ description: String) { self.description = description }
-    }
-}
-
-extension PipelineStore {
-    /// Claims and completes one stage of `kind` after a step of time.
-    fileprivate func run(_ kind: StageKind, summary: String, step: () -> Void) async throws -> ClaimedStage {
-        guard let claimed = try await claimNext(owner: "node-a", kinds: [kind], leaseDuration: .seconds(60)) else {
-            throw StoreHistorySample.SampleError("no \(kind.rawValue) stage to claim")
-        }
-        step()
-        try await complete(claimed.lease, summary: summary)
-        return claimed
     }
 }

@@ -171,7 +171,7 @@ struct UpgradeFromEveryVersionTests {
     }
 
     static func openPostgres(_ url: String, clock: ManualClock, through version: String? = nil) async throws -> PostgresPipelineStore {
-        let migrations = PostgresSchema.migrations
+        let migrations = PostgresMigrations.all
         let count = version.flatMap { last in migrations.firstIndex { $0.identifier == last } }.map { $0 + 1 } ?? migrations.count
         return try await PostgresPipelineStore.connect(
             url: url, clock: clock, retryPolicy: RetryPolicy(), jitter: { 0 }, connectTimeout: .seconds(10),
@@ -180,7 +180,7 @@ struct UpgradeFromEveryVersionTests {
 
     @Test(
         .enabled(if: TestPostgres.url != nil, "the test command starts PostgreSQL"),
-        arguments: PostgresSchema.migrations.dropLast().map(\.identifier))
+        arguments: PostgresMigrations.all.dropLast().map(\.identifier))
     func postgresUpgradesKeepEverything(from version: String) async throws {
         let clock = ManualClock()
         let sourceURL = try await TestPostgres.freshDatabase()
